@@ -1,0 +1,82 @@
+//! Replications: one ChaCha8 stream per replication, run in parallel with rayon, collected
+//! in replication order so results never depend on the thread count.
+
+use crate::model::Model;
+use crate::observe::{self, Catalogue, Recorder, ReplicationRecord, Results};
+use crate::scenario::Scenario;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+/// How to run a scenario.
+#[derive(Debug, Clone, Copy)]
+pub struct RunConfig {
+    /// Monte Carlo replications.
+    pub replications: u32,
+    /// Master seed.
+    pub seed: u64,
+    /// Worker threads (0 = one per core).
+    pub threads: usize,
+}
+
+impl RunConfig {
+    /// The scenario's own replications and seed, on every core.
+    pub fn from_scenario(s: &Scenario) -> RunConfig {
+        RunConfig { replications: s.simulation.replications, seed: s.simulation.seed, threads: 0 }
+    }
+}
+
+/// Why a run could not be carried out.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The thread pool could not be built.
+    #[error("cannot start {threads} worker threads: {source}")]
+    ThreadPool {
+        /// Threads asked for.
+        threads: usize,
+        /// Rayon's error.
+        source: rayon::ThreadPoolBuildError,
+    },
+}
+
+/// The random stream of replication `r`: ChaCha8 keyed by the master seed, stream number `r`.
+/// Streams are independent and portable across platforms and versions of this tool.
+pub fn replication_rng(seed: u64, replication: u32) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(replication as u64);
+    rng
+}
+
+/// Simulate one replication from initialisation to the horizon.
+pub fn run_replication(s: &Scenario, cat: &Catalogue, seed: u64, replication: u32) -> ReplicationRecord {
+    let mut rng = replication_rng(seed, replication);
+    let mut model = Model::new(s, &mut rng);
+    let mut recorder = Recorder::new(cat, &model);
+    for _ in 0..s.ticks() {
+        model.step(&mut rng);
+        recorder.observe(cat, &model);
+    }
+    recorder.finish(cat, &model)
+}
+
+/// Run every replication and reduce them; `on_replication_done` is called once per finished
+/// replication (from worker threads) for progress reporting.
+pub fn run(s: &Scenario, cfg: RunConfig, on_replication_done: &(dyn Fn() + Sync)) -> Result<Results, EngineError> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(cfg.threads)
+        .build()
+        .map_err(|source| EngineError::ThreadPool { threads: cfg.threads, source })?;
+    let cat = Catalogue::new(s);
+    let results = pool.install(|| {
+        let records: Vec<ReplicationRecord> = (0..cfg.replications)
+            .into_par_iter()
+            .map(|r| {
+                let rec = run_replication(s, &cat, cfg.seed, r);
+                on_replication_done();
+                rec
+            })
+            .collect();
+        observe::aggregate(cat.clone(), &records)
+    });
+    Ok(results)
+}

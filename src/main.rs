@@ -1,0 +1,238 @@
+//! The `coprosim` command line: a thin layer over the library.
+//!
+//! Exit codes: 0 success, 1 runtime failure, 2 bad input or usage.
+
+use clap::{Parser, Subcommand};
+use coprosim::engine::{self, RunConfig};
+use coprosim::output::{self, Manifest};
+use coprosim::scenario::{BASELINE, ParamSpec, Scenario, ScenarioError};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+#[derive(Parser)]
+#[command(
+    name = "coprosim",
+    version,
+    about = "Simulate participation and retention in community co-production programmes"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a scenario's Monte Carlo replications and write CSV files and a manifest.
+    Run {
+        /// Scenario file (TOML); the embedded baseline when omitted.
+        scenario: Option<PathBuf>,
+        /// Replications (overrides simulation.replications).
+        #[arg(long, short = 'n')]
+        replications: Option<u32>,
+        /// Master seed (overrides simulation.seed).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Worker threads (default: one per core). Results do not depend on it.
+        #[arg(long, short = 'j')]
+        threads: Option<usize>,
+        /// Output directory (default: output/<scenario name>/).
+        #[arg(long, short = 'o')]
+        out: Option<PathBuf>,
+        /// Write into a non-empty directory that holds no earlier coprosim result.
+        #[arg(long)]
+        force: bool,
+        /// No progress bar and no summary on standard output.
+        #[arg(long, short = 'q')]
+        quiet: bool,
+    },
+    /// Validate a scenario and print it with every default filled in.
+    Check {
+        /// Scenario file (TOML).
+        scenario: PathBuf,
+    },
+    /// List every scenario parameter with its type, default, unit, range and meaning.
+    Params {
+        /// Print the Markdown reference (docs/PARAMETERS.md).
+        #[arg(long)]
+        markdown: bool,
+    },
+}
+
+/// A failure and the exit code it maps to.
+enum Failure {
+    /// Bad input: exit 2.
+    Input(String),
+    /// Runtime failure: exit 1.
+    Runtime(String),
+}
+
+impl From<ScenarioError> for Failure {
+    fn from(e: ScenarioError) -> Self {
+        match e {
+            ScenarioError::Read { .. } => Failure::Input(e.to_string()),
+            ScenarioError::Invalid { .. } => Failure::Input(e.to_string()),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run { scenario, replications, seed, threads, out, force, quiet } => {
+            run(scenario.as_deref(), replications, seed, threads, out, force, quiet)
+        }
+        Command::Check { scenario } => check(&scenario),
+        Command::Params { markdown } => {
+            print!("{}", if markdown { params_markdown() } else { params_table() });
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Input(msg)) => {
+            for line in msg.lines() {
+                eprintln!("error: {line}");
+            }
+            ExitCode::from(2)
+        }
+        Err(Failure::Runtime(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn load(path: Option<&Path>) -> Result<(Scenario, String, String), Failure> {
+    match path {
+        Some(p) => {
+            let scenario = Scenario::load(p)?;
+            let text = std::fs::read(p).map_err(|e| Failure::Input(format!("{}: {e}", p.display())))?;
+            Ok((scenario, p.display().to_string(), output::sha256_hex(&text)))
+        }
+        None => Ok((Scenario::baseline(), "(embedded baseline)".to_string(), output::sha256_hex(BASELINE.as_bytes()))),
+    }
+}
+
+fn check(path: &Path) -> Result<(), Failure> {
+    let (scenario, file, _) = load(Some(path))?;
+    print!("{}", scenario.to_toml());
+    eprintln!(
+        "{file}: valid scenario \"{}\" ({} ticks, {} replications)",
+        scenario.name,
+        scenario.ticks(),
+        scenario.simulation.replications
+    );
+    Ok(())
+}
+
+fn run(
+    path: Option<&Path>,
+    replications: Option<u32>,
+    seed: Option<u64>,
+    threads: Option<usize>,
+    out: Option<PathBuf>,
+    force: bool,
+    quiet: bool,
+) -> Result<(), Failure> {
+    let (mut scenario, file, scenario_sha256) = load(path)?;
+    if let Some(r) = replications {
+        if r == 0 {
+            return Err(Failure::Input("--replications: found 0, expected at least 1".into()));
+        }
+        scenario.simulation.replications = r;
+    }
+    if let Some(s) = seed {
+        scenario.simulation.seed = s;
+    }
+    if threads == Some(0) {
+        return Err(Failure::Input("--threads: found 0, expected at least 1".into()));
+    }
+    let dir = out.unwrap_or_else(|| Path::new("output").join(&scenario.name));
+    output::prepare_dir(&dir, force).map_err(|e| Failure::Input(e.to_string()))?;
+
+    let mut cfg = RunConfig::from_scenario(&scenario);
+    cfg.threads = threads.unwrap_or(0);
+    let used_threads = threads.unwrap_or_else(rayon::current_num_threads);
+    let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(cfg.replications as u64) };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} replications, {elapsed} (eta {eta})")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(scenario.name.clone());
+    let start = Instant::now();
+    let results = engine::run(&scenario, cfg, &|| bar.inc(1)).map_err(|e| Failure::Runtime(e.to_string()))?;
+    let wall = start.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+
+    let manifest = Manifest {
+        tool: "coprosim",
+        version: env!("CARGO_PKG_VERSION"),
+        git_commit: output::git_commit(),
+        scenario: scenario.name.clone(),
+        scenario_file: file,
+        scenario_sha256,
+        resolved_sha256: output::sha256_hex(scenario.to_toml().as_bytes()),
+        seed: cfg.seed,
+        replications: cfg.replications,
+        threads: used_threads,
+        ticks: scenario.ticks(),
+        agents: scenario.population.size,
+        wall_time_seconds: (wall * 1000.0).round() / 1000.0,
+        files: Default::default(),
+        complete: false,
+    };
+    output::write_run(&dir, &results, manifest).map_err(|e| Failure::Runtime(e.to_string()))?;
+    if !quiet {
+        println!(
+            "{}: {} replications x {} ticks x {} agents in {wall:.1} s",
+            scenario.name,
+            cfg.replications,
+            scenario.ticks(),
+            scenario.population.size
+        );
+        for row in results.summary.iter().filter(|r| r.key.group.is_none() && r.key.coalition.is_none()) {
+            let (lo, hi) = row.stats.ci95();
+            println!(
+                "  {:<24} {:>10.3}  (95% CI {:.3} to {:.3}; 5-95%: {:.3} to {:.3})",
+                row.key.metric, row.stats.mean, lo, hi, row.stats.p05, row.stats.p95
+            );
+        }
+        println!("wrote {}", dir.display());
+    }
+    Ok(())
+}
+
+fn range_text(p: &ParamSpec) -> String {
+    p.range.map(|r| r.to_string()).unwrap_or_default()
+}
+
+fn params_table() -> String {
+    Scenario::parameter_specs()
+        .iter()
+        .map(|p| {
+            let unit = if p.unit.is_empty() { String::new() } else { format!(" {}", p.unit) };
+            format!("{} = {}{unit}  {}  {}\n    {}\n", p.key, p.default, p.ty, range_text(p), p.doc)
+        })
+        .collect()
+}
+
+fn params_markdown() -> String {
+    let mut s = String::from(
+        "# Scenario parameters\n\nGenerated by `coprosim params --markdown` from the one definition of each parameter in `src/scenario/schema.rs`; a test keeps this file in step with the code. `[]` marks a table that may repeat (`[[...]]` in TOML). Ranges are inclusive unless the lower bound is written `(`.\n\n| key | type | default | unit | range | meaning |\n|---|---|---|---|---|---|\n",
+    );
+    for p in Scenario::parameter_specs() {
+        s.push_str(&format!(
+            "| `{}` | {} | `{}` | {} | {} | {} |\n",
+            p.key,
+            p.ty.replace('"', "`"),
+            p.default,
+            p.unit,
+            range_text(&p),
+            p.doc
+        ));
+    }
+    s
+}

@@ -1,0 +1,499 @@
+//! The agent-based model: agents, their ties, coalitions and the synchronous tick.
+//!
+//! The model knows nothing of files or terminals. It reads a validated scenario and a random
+//! stream, and exposes its state for the observers in [`crate::observe`].
+
+pub mod agents;
+pub mod coalition;
+pub mod decision;
+pub mod funding;
+pub mod network;
+
+pub use agents::{Agents, OUTSIDE};
+pub use coalition::{Coalition, OrgRates};
+pub use network::Network;
+
+use crate::scenario::Scenario;
+use decision::{Hazard, Offer};
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
+
+/// Agent-level rates converted to per-tick form.
+#[derive(Debug, Clone)]
+struct AgentRates {
+    satisfaction_memory: f64,
+    hazard: Hazard,
+    word_of_mouth: Vec<f64>,
+    outreach_reach: f64,
+    join_max: f64,
+    join_sensitivity: f64,
+    drift_sensitivity: f64,
+    rejoin_delay: u32,
+    weeks_per_tick: f64,
+}
+
+/// Per-tick probability from a per-week one.
+fn per_tick_from_weekly(p: f64, weeks_per_tick: f64) -> f64 {
+    1.0 - (1.0 - p).powf(weeks_per_tick)
+}
+
+impl AgentRates {
+    fn new(s: &Scenario, max_degree: usize) -> AgentRates {
+        let b = &s.behaviour;
+        let wpt = s.weeks_per_tick();
+        let tpy = s.simulation.ticks_per_year as f64;
+        let newcomer_ticks = b.newcomer_weeks / wpt;
+        let table_len = ((newcomer_ticks * 12.0).ceil() as usize).min(s.ticks() as usize + 1);
+        let newcomer = (0..table_len)
+            .map(|t| 1.0 + (b.newcomer_exit_multiplier - 1.0) * (-(t as f64) / newcomer_ticks).exp())
+            .collect();
+        let wom = per_tick_from_weekly(b.word_of_mouth, wpt);
+        AgentRates {
+            satisfaction_memory: coalition::approach_weeks(b.satisfaction_memory_weeks, wpt),
+            hazard: Hazard {
+                base: 1.0 - (1.0 - b.base_exit).powf(1.0 / tpy),
+                dissatisfied: per_tick_from_weekly(b.dissatisfied_exit, wpt),
+                sensitivity: b.exit_sensitivity,
+                newcomer,
+            },
+            word_of_mouth: (0..=max_degree).map(|k| 1.0 - (1.0 - wom).powi(k as i32)).collect(),
+            outreach_reach: per_tick_from_weekly(s.organisation.outreach_reach, wpt),
+            join_max: b.join_max,
+            join_sensitivity: b.join_sensitivity,
+            drift_sensitivity: b.drift_sensitivity,
+            rejoin_delay: (b.rejoin_delay_weeks / wpt).round() as u32,
+            weeks_per_tick: wpt,
+        }
+    }
+}
+
+/// Group-level attributes read in the agent loop.
+#[derive(Debug, Clone, Copy)]
+struct GroupTraits {
+    time_cost: f64,
+    trust: f64,
+}
+
+/// Joins, exits and members by coalition and group for the tick just simulated.
+#[derive(Debug, Clone, Default)]
+pub struct Tally {
+    groups: usize,
+    /// Members at the end of the tick, indexed `coalition * groups + group`.
+    pub members: Vec<u32>,
+    /// Joins during the tick.
+    pub joins: Vec<u32>,
+    /// Exits during the tick (dissolution included).
+    pub exits: Vec<u32>,
+}
+
+impl Tally {
+    fn new(coalitions: usize, groups: usize) -> Tally {
+        let n = coalitions * groups;
+        Tally { groups, members: vec![0; n], joins: vec![0; n], exits: vec![0; n] }
+    }
+
+    fn clear(&mut self) {
+        for v in [&mut self.members, &mut self.joins, &mut self.exits] {
+            v.iter_mut().for_each(|x| *x = 0);
+        }
+    }
+
+    /// Index of (coalition, group).
+    #[inline]
+    pub fn at(&self, coalition: usize, group: usize) -> usize {
+        coalition * self.groups + group
+    }
+}
+
+/// One replication's world.
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// The agents.
+    pub agents: Agents,
+    /// Their social ties.
+    pub network: Network,
+    /// The coalitions.
+    pub coalitions: Vec<Coalition>,
+    /// Ticks simulated so far.
+    pub tick: u32,
+    /// This tick's joins, exits and members.
+    pub tally: Tally,
+    groups: Vec<GroupTraits>,
+    /// Index range of each group's agents.
+    pub group_ranges: Vec<std::ops::Range<u32>>,
+    rates: AgentRates,
+    org: OrgRates,
+    offers: Vec<Offer>,
+    outreach_cumulative: Vec<f64>,
+}
+
+impl Model {
+    /// Initialise a world: population, network, founders, coalitions.
+    pub fn new(s: &Scenario, rng: &mut ChaCha8Rng) -> Model {
+        let shares: Vec<f64> = s.population.groups.iter().map(|g| g.share).collect();
+        let sizes = agents::group_sizes(s.population.size, &shares);
+        let mut start = 0u32;
+        let group_ranges: Vec<_> = sizes
+            .iter()
+            .map(|&k| {
+                start += k;
+                start - k..start
+            })
+            .collect();
+        let mut agents = Agents::populate(s, &sizes, rng);
+        let net = &s.population.network;
+        let network =
+            Network::small_world(&agents.group, &group_ranges, net.mean_degree, net.rewiring, net.homophily, rng);
+        let org = OrgRates::new(s);
+        let rates = AgentRates::new(s, network.max_degree());
+        let mut coalitions: Vec<Coalition> = s.coalitions.iter().map(|c| Coalition::found(s, c)).collect();
+        let founder_weights: Vec<f64> = s.population.groups.iter().map(|g| g.founder_weight).collect();
+        for (c, spec) in s.coalitions.iter().enumerate() {
+            recruit_founders(&mut agents, &network, &group_ranges, &founder_weights, c as u16, spec.founders, rng);
+        }
+        let groups = s
+            .population
+            .groups
+            .iter()
+            .map(|g| GroupTraits { time_cost: g.time_cost, trust: g.trust_in_government })
+            .collect();
+        let mut model = Model {
+            tally: Tally::new(coalitions.len(), s.population.groups.len()),
+            agents,
+            network,
+            coalitions: Vec::new(),
+            tick: 0,
+            groups,
+            group_ranges,
+            rates,
+            org,
+            offers: Vec::new(),
+            outreach_cumulative: Vec::new(),
+        };
+        model.aggregate_into(&mut coalitions);
+        for c in &mut coalitions {
+            c.settle_founding(rng, &model.org);
+        }
+        model.coalitions = coalitions;
+        model.prepare_offers();
+        // Founders start as satisfied as their coalition's first offer makes them.
+        for i in 0..model.agents.len() {
+            let m = model.agents.membership[i];
+            if m != OUTSIDE {
+                let u = model.payoff(i, m, &model.offers[m as usize], model.agents.mission_at_join[i]);
+                model.agents.satisfaction[i] = u;
+            }
+        }
+        model.agents.previous.clone_from(&model.agents.membership);
+        model
+    }
+
+    /// Number of population groups.
+    pub fn group_count(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// Weeks per tick.
+    pub fn weeks_per_tick(&self) -> f64 {
+        self.rates.weeks_per_tick
+    }
+
+    fn prepare_offers(&mut self) {
+        self.offers = self.coalitions.iter().map(|c| c.offer(&self.org)).collect();
+        let mut acc = 0.0;
+        self.outreach_cumulative = self
+            .coalitions
+            .iter()
+            .map(|c| {
+                if c.active {
+                    acc += self.rates.outreach_reach * c.outreach_effort();
+                }
+                acc
+            })
+            .collect();
+    }
+
+    /// Ties of agent `i` who were members of coalition `m` last tick.
+    #[inline]
+    fn ties_in(&self, i: usize, m: u16) -> u32 {
+        let prev = &self.agents.previous;
+        self.network.ties(i).iter().map(|&j| u32::from(prev[j as usize] == m)).sum()
+    }
+
+    /// Payoff agent `i` gets (or expects) from coalition `m`.
+    #[inline]
+    fn payoff(&self, i: usize, m: u16, offer: &Offer, mission_at_join: f64) -> f64 {
+        let a = &self.agents;
+        let degree = self.network.ties(i).len();
+        decision::payoff(
+            &a.weights(i),
+            decision::material(offer, a.lived[i]),
+            decision::solidary(offer, self.ties_in(i, m), degree),
+            decision::purposive(offer, mission_at_join, self.rates.drift_sensitivity),
+            offer,
+            self.groups[a.group[i] as usize].time_cost,
+        )
+    }
+
+    /// Advance one tick. Every decision reads the state at the end of the previous tick:
+    /// agents read coalitions' last state and `previous` membership; coalitions read last
+    /// tick's member aggregates. The visiting order therefore never changes the result.
+    pub fn step(&mut self, rng: &mut ChaCha8Rng) {
+        self.tick += 1;
+        let t = self.tick;
+        std::mem::swap(&mut self.agents.previous, &mut self.agents.membership);
+        self.tally.clear();
+        self.prepare_offers();
+
+        // 3. Agents decide.
+        for i in 0..self.agents.len() {
+            let m = self.agents.previous[i];
+            let g = self.agents.group[i] as usize;
+            let next = if m != OUTSIDE { self.member_decides(i, m, t, rng) } else { self.outsider_decides(i, t, rng) };
+            self.agents.membership[i] = next;
+            if next != m {
+                if m != OUTSIDE {
+                    let k = self.tally.at(m as usize, g);
+                    self.tally.exits[k] += 1;
+                }
+                if next != OUTSIDE {
+                    let k = self.tally.at(next as usize, g);
+                    self.tally.joins[k] += 1;
+                }
+            }
+        }
+
+        // 1, 2 and 4. Coalitions: funding, organisation, dissolution, from last tick's aggregates.
+        let mut coalitions = std::mem::take(&mut self.coalitions);
+        for c in coalitions.iter_mut().filter(|c| c.active) {
+            c.update(t, &self.org, rng);
+        }
+        self.aggregate_into(&mut coalitions);
+        self.coalitions = coalitions;
+    }
+
+    /// A member of coalition `m` updates its satisfaction and decides whether to stay.
+    #[inline]
+    fn member_decides(&mut self, i: usize, m: u16, t: u32, rng: &mut ChaCha8Rng) -> u16 {
+        if !self.coalitions[m as usize].active {
+            // Step 4 of last tick: the coalition dissolved and its members become outsiders.
+            self.agents.available_from[i] = t;
+            return OUTSIDE;
+        }
+        let offer = self.offers[m as usize];
+        let u = self.payoff(i, m, &offer, self.agents.mission_at_join[i]);
+        let a = &mut self.agents;
+        a.satisfaction[i] += self.rates.satisfaction_memory * (u - a.satisfaction[i]);
+        let tenure = t - 1 - a.spell_start[i];
+        let p = self.rates.hazard.exit_probability(a.satisfaction[i], a.aspiration[i], tenure);
+        if rng.random::<f64>() < p {
+            a.available_from[i] = t + self.rates.rejoin_delay;
+            OUTSIDE
+        } else {
+            a.hours_total[i] += a.hours_per_week[i] * self.rates.weeks_per_tick;
+            m
+        }
+    }
+
+    /// An outsider may be exposed by word of mouth through member ties or by a coalition's
+    /// outreach, and joins with a probability rising in the payoff it expects.
+    #[inline]
+    fn outsider_decides(&mut self, i: usize, t: u32, rng: &mut ChaCha8Rng) -> u16 {
+        if t < self.agents.available_from[i] {
+            return OUTSIDE;
+        }
+        let prev = &self.agents.previous;
+        let ties = self.network.ties(i);
+        let member_ties = ties.iter().filter(|&&j| prev[j as usize] != OUTSIDE).count();
+        let u = rng.random::<f64>();
+        let p_wom = self.rates.word_of_mouth[member_ties];
+        let exposed_to = if u < p_wom {
+            // Conditional on exposure, u / p_wom is uniform: it picks which member tie told them.
+            let pick = ((u / p_wom) * member_ties as f64) as usize;
+            ties.iter().map(|&j| prev[j as usize]).filter(|&m| m != OUTSIDE).nth(pick.min(member_ties - 1))
+        } else {
+            let reach = self.outreach_cumulative.last().copied().unwrap_or(0.0);
+            let v = (u - p_wom) / (1.0 - p_wom);
+            if v < reach { self.outreach_cumulative.iter().position(|&c| v < c).map(|c| c as u16) } else { None }
+        };
+        let Some(m) = exposed_to else { return OUTSIDE };
+        let coalition = &self.coalitions[m as usize];
+        if !coalition.active {
+            return OUTSIDE;
+        }
+        let offer = self.offers[m as usize];
+        let expected = self.payoff(i, m, &offer, offer.mission);
+        let a = &self.agents;
+        let trust = self.groups[a.group[i] as usize].trust;
+        let p = decision::join_probability(
+            expected,
+            a.aspiration[i],
+            trust,
+            &offer,
+            self.rates.join_max,
+            self.rates.join_sensitivity,
+        );
+        if rng.random::<f64>() < p {
+            let a = &mut self.agents;
+            a.spell_start[i] = t;
+            a.satisfaction[i] = expected;
+            a.mission_at_join[i] = offer.mission;
+            a.hours_total[i] += a.hours_per_week[i] * self.rates.weeks_per_tick;
+            m
+        } else {
+            OUTSIDE
+        }
+    }
+
+    /// Count members, their hours and lived experience per coalition at the end of the tick.
+    fn aggregate_into(&mut self, coalitions: &mut [Coalition]) {
+        for c in coalitions.iter_mut() {
+            c.members = 0;
+            c.volunteer_hours = 0.0;
+            c.lived_members = 0;
+        }
+        for k in self.tally.members.iter_mut() {
+            *k = 0;
+        }
+        let a = &self.agents;
+        for i in 0..a.len() {
+            let m = a.membership[i];
+            if m != OUTSIDE {
+                let c = &mut coalitions[m as usize];
+                c.members += 1;
+                c.volunteer_hours += a.hours_per_week[i];
+                c.lived_members += u32::from(a.lived[i]);
+                let k = self.tally.at(m as usize, a.group[i] as usize);
+                self.tally.members[k] += 1;
+            }
+        }
+    }
+}
+
+/// Founders: a seed agent drawn by group founder weight, then outsiders reached through its
+/// ties breadth-first (friends start coalitions together), reseeding if the component runs out.
+fn recruit_founders(
+    agents: &mut Agents,
+    network: &Network,
+    group_ranges: &[std::ops::Range<u32>],
+    founder_weights: &[f64],
+    coalition: u16,
+    founders: u32,
+    rng: &mut ChaCha8Rng,
+) {
+    let mut recruited = 0u32;
+    let mut queue = std::collections::VecDeque::new();
+    let free = |a: &Agents| a.membership.iter().filter(|&&m| m == OUTSIDE).count();
+    while recruited < founders && free(agents) > 0 {
+        if queue.is_empty() {
+            let weights: Vec<f64> = group_ranges.iter().zip(founder_weights).map(|(r, w)| r.len() as f64 * w).collect();
+            let total: f64 = weights.iter().sum();
+            let mut g = 0;
+            if total > 0.0 {
+                let mut x = rng.random::<f64>() * total;
+                while g + 1 < weights.len() && x >= weights[g] {
+                    x -= weights[g];
+                    g += 1;
+                }
+            }
+            let range = &group_ranges[g];
+            let seed = rng.random_range(range.clone()) as usize;
+            let seed = if agents.membership[seed] == OUTSIDE {
+                seed
+            } else {
+                match agents.membership.iter().position(|&m| m == OUTSIDE) {
+                    Some(s) => s,
+                    None => break,
+                }
+            };
+            queue.push_back(seed);
+        }
+        while let Some(i) = queue.pop_front() {
+            if recruited >= founders {
+                break;
+            }
+            if agents.membership[i] != OUTSIDE {
+                continue;
+            }
+            agents.membership[i] = coalition;
+            agents.spell_start[i] = 0;
+            agents.mission_at_join[i] = 1.0;
+            recruited += 1;
+            queue.extend(network.ties(i).iter().map(|&j| j as usize).filter(|&j| agents.membership[j] == OUTSIDE));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    fn scenario(extra_coalition: &str, behaviour: &str) -> Scenario {
+        let text = format!(
+            "name = \"t\"\n[simulation]\nyears = 3\n[population]\nsize = 400\n[[population.groups]]\nname = \"all\"\nshare = 1.0\n[behaviour]\n{behaviour}\n[[coalitions]]\nname = \"c\"\nfounders = 40\n{extra_coalition}\n"
+        );
+        Scenario::parse(&text, "t").unwrap()
+    }
+
+    fn members_after(s: &Scenario, seed: u64) -> Vec<u32> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut m = Model::new(s, &mut rng);
+        let mut out = Vec::new();
+        for _ in 0..s.ticks() {
+            m.step(&mut rng);
+            out.push(m.coalitions[0].members);
+        }
+        out
+    }
+
+    #[test]
+    fn founders_are_recruited_and_same_seed_repeats() {
+        let s = scenario("", "");
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let m = Model::new(&s, &mut rng);
+        assert_eq!(m.coalitions[0].members, 40);
+        assert_eq!(members_after(&s, 9), members_after(&s, 9));
+        assert_ne!(members_after(&s, 9), members_after(&s, 10));
+    }
+
+    #[test]
+    fn without_member_ties_nobody_joins_by_word_of_mouth() {
+        // All solidary weight, no ties, no outreach: word of mouth has no channel at all.
+        let text = "name = \"t\"\n[population]\nsize = 300\n[population.network]\nmean_degree = 0\n[[population.groups]]\nname = \"all\"\nshare = 1.0\n[population.groups.incentives]\nmaterial = 0.001\nsolidary = 1000\npurposive = 0.001\n[behaviour]\nword_of_mouth = 1.0\njoin_max = 1.0\n[[coalitions]]\nname = \"c\"\nfounders = 20\n";
+        let s = Scenario::parse(text, "t").unwrap();
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let mut m = Model::new(&s, &mut rng);
+        let mut joins = 0;
+        for _ in 0..200 {
+            m.step(&mut rng);
+            joins += m.tally.joins.iter().sum::<u32>();
+        }
+        assert_eq!(joins, 0);
+    }
+
+    #[test]
+    fn exits_rise_when_the_budget_runs_out() {
+        // Members paid a stipend they value; one coalition is funded, the other runs dry.
+        let behaviour = "aspiration_mean = 0.3\naspiration_sd = 0.05";
+        let mut exits = [0u64; 2];
+        for (k, budget) in ["initial_budget = 1e9", "initial_budget = 0"].iter().enumerate() {
+            let extra = format!(
+                "{budget}\nstaff = 0\nstipend = 2000\nmin_members = 0\n[coalitions.funding]\ndonation_per_member = 0"
+            );
+            let mut s = scenario(&extra, behaviour);
+            for g in &mut s.population.groups {
+                g.incentives = crate::scenario::Incentives { material: 50.0, solidary: 1.0, purposive: 1.0 };
+            }
+            for seed in 0..8 {
+                let mut rng = ChaCha8Rng::seed_from_u64(seed);
+                let mut m = Model::new(&s, &mut rng);
+                for _ in 0..52 {
+                    m.step(&mut rng);
+                    exits[k] += m.tally.exits.iter().map(|&x| x as u64).sum::<u64>();
+                }
+            }
+        }
+        assert!(exits[1] > exits[0] * 2, "exits funded {} vs broke {}", exits[0], exits[1]);
+    }
+}

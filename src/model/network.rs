@@ -1,0 +1,152 @@
+//! Social ties: a homophilous small-world network (Watts–Strogatz ring with rewiring),
+//! stored as compressed sparse rows.
+
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
+
+/// Undirected ties in compressed sparse row form.
+#[derive(Debug, Clone, Default)]
+pub struct Network {
+    offsets: Vec<u32>,
+    ties: Vec<u32>,
+}
+
+impl Network {
+    /// Build the network over agents laid out contiguously by group (`group_ranges[g]` is
+    /// group g's index range). Each agent is tied to its `mean_degree / 2` successors on a
+    /// ring; because groups are contiguous on the ring, unrewired ties are within-group. Each
+    /// tie is rewired with probability `rewiring` to a random partner, drawn from the agent's
+    /// own group with probability `homophily` and from the whole population otherwise.
+    pub fn small_world(
+        group_of: &[u8],
+        group_ranges: &[std::ops::Range<u32>],
+        mean_degree: u32,
+        rewiring: f64,
+        homophily: f64,
+        rng: &mut ChaCha8Rng,
+    ) -> Network {
+        let n = group_of.len() as u32;
+        let half = (mean_degree / 2).min(n.saturating_sub(1) / 2);
+        let mut edges: Vec<(u32, u32)> = Vec::with_capacity((n * half) as usize);
+        for i in 0..n {
+            for j in 1..=half {
+                let mut partner = (i + j) % n;
+                if rng.random::<f64>() < rewiring {
+                    let range = if rng.random::<f64>() < homophily {
+                        group_ranges[group_of[i as usize] as usize].clone()
+                    } else {
+                        0..n
+                    };
+                    if range.len() > 1 {
+                        loop {
+                            partner = rng.random_range(range.clone());
+                            if partner != i {
+                                break;
+                            }
+                        }
+                    }
+                }
+                if partner != i {
+                    edges.push((i, partner));
+                }
+            }
+        }
+        Network::from_edges(n as usize, &edges)
+    }
+
+    /// Build from undirected edges; duplicate ties collapse into one.
+    pub fn from_edges(n: usize, edges: &[(u32, u32)]) -> Network {
+        let mut degree = vec![0u32; n];
+        for &(a, b) in edges {
+            degree[a as usize] += 1;
+            degree[b as usize] += 1;
+        }
+        let mut offsets = Vec::with_capacity(n + 1);
+        offsets.push(0u32);
+        for d in &degree {
+            offsets.push(offsets.last().unwrap() + d);
+        }
+        let mut fill = offsets.clone();
+        let mut ties = vec![0u32; *offsets.last().unwrap() as usize];
+        for &(a, b) in edges {
+            ties[fill[a as usize] as usize] = b;
+            fill[a as usize] += 1;
+            ties[fill[b as usize] as usize] = a;
+            fill[b as usize] += 1;
+        }
+        // Sort and deduplicate each row, compacting in place.
+        let mut write = 0usize;
+        let mut new_offsets = Vec::with_capacity(n + 1);
+        new_offsets.push(0u32);
+        for i in 0..n {
+            let (s, e) = (offsets[i] as usize, offsets[i + 1] as usize);
+            let mut row: Vec<u32> = ties[s..e].to_vec();
+            row.sort_unstable();
+            row.dedup();
+            for t in row {
+                ties[write] = t;
+                write += 1;
+            }
+            new_offsets.push(write as u32);
+        }
+        ties.truncate(write);
+        Network { offsets: new_offsets, ties }
+    }
+
+    /// The agents tied to `i`.
+    #[inline]
+    pub fn ties(&self, i: usize) -> &[u32] {
+        &self.ties[self.offsets[i] as usize..self.offsets[i + 1] as usize]
+    }
+
+    /// Number of agents.
+    pub fn len(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+
+    /// Whether there are no agents.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Largest degree.
+    pub fn max_degree(&self) -> usize {
+        self.offsets.windows(2).map(|w| (w[1] - w[0]) as usize).max().unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    #[allow(clippy::single_range_in_vec_init)] // one group spanning every agent
+    fn ring_without_rewiring_is_regular_and_symmetric() {
+        let groups = vec![0u8; 20];
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let net = Network::small_world(&groups, &[0..20], 4, 0.0, 1.0, &mut rng);
+        for i in 0..20 {
+            assert_eq!(net.ties(i).len(), 4);
+            for &j in net.ties(i) {
+                assert!(net.ties(j as usize).contains(&(i as u32)));
+            }
+        }
+    }
+
+    #[test]
+    fn homophily_keeps_rewired_ties_in_group() {
+        let mut groups = vec![0u8; 500];
+        groups.extend(vec![1u8; 500]);
+        let mut rng = ChaCha8Rng::seed_from_u64(2);
+        let net = Network::small_world(&groups, &[0..500, 500..1000], 8, 1.0, 1.0, &mut rng);
+        let cross: usize =
+            (0..1000).map(|i| net.ties(i).iter().filter(|&&j| groups[j as usize] != groups[i]).count()).sum();
+        assert_eq!(cross, 0);
+        let mut rng = ChaCha8Rng::seed_from_u64(2);
+        let mixed = Network::small_world(&groups, &[0..500, 500..1000], 8, 1.0, 0.0, &mut rng);
+        let cross: usize =
+            (0..1000).map(|i| mixed.ties(i).iter().filter(|&&j| groups[j as usize] != groups[i]).count()).sum();
+        assert!(cross > 2000, "random rewiring should cross groups about half the time: {cross}");
+    }
+}

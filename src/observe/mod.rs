@@ -1,0 +1,557 @@
+//! What is observed (MODEL.md "What is observed"): per-tick series, membership spells for
+//! survival, participation inequality, and their statistics across replications.
+//!
+//! A [`Recorder`] watches one replication and streams what it needs into fixed-size
+//! aggregates (series rows, spell histograms, retention counts), so memory is proportional to
+//! agents plus ticks, never agents × ticks. [`aggregate`] then reduces replications in
+//! replication order.
+
+pub mod inequality;
+pub mod stats;
+pub mod survival;
+
+use crate::model::{Model, OUTSIDE};
+use crate::scenario::Scenario;
+use rayon::prelude::*;
+use stats::{Summary, summarise};
+use survival::{SpellHistogram, kaplan_meier};
+
+/// A per-tick quantity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    /// Members at the end of the tick.
+    Members,
+    /// Joins during the tick.
+    Joins,
+    /// Exits during the tick.
+    Exits,
+    /// Group's share of all members.
+    MemberShare,
+    /// Share of members with lived experience.
+    LivedExperienceShare,
+    /// Professionalisation P.
+    Professionalisation,
+    /// Perceived fairness F.
+    Fairness,
+    /// Mission alignment M.
+    MissionAlignment,
+    /// Goal attainment G.
+    GoalAttainment,
+    /// Leadership engagement L.
+    Leadership,
+    /// Budget reserve.
+    Budget,
+    /// Share of members a year ago who are members now.
+    AnnualRetention,
+    /// Coalitions still operating.
+    CoalitionsActive,
+}
+
+impl Metric {
+    /// Name used in the CSV files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::Members => "members",
+            Metric::Joins => "joins",
+            Metric::Exits => "exits",
+            Metric::MemberShare => "member_share",
+            Metric::LivedExperienceShare => "lived_experience_share",
+            Metric::Professionalisation => "professionalisation",
+            Metric::Fairness => "fairness",
+            Metric::MissionAlignment => "mission_alignment",
+            Metric::GoalAttainment => "goal_attainment",
+            Metric::Leadership => "leadership",
+            Metric::Budget => "budget",
+            Metric::AnnualRetention => "annual_retention",
+            Metric::CoalitionsActive => "coalitions_active",
+        }
+    }
+}
+
+/// One series: a metric for a coalition (None = all) and a group (None = all).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeriesKey {
+    /// Coalition index, or all coalitions.
+    pub coalition: Option<usize>,
+    /// Group index, or all groups.
+    pub group: Option<usize>,
+    /// The quantity.
+    pub metric: Metric,
+}
+
+/// The series a scenario produces, in output order, with the names to label them.
+#[derive(Debug, Clone)]
+pub struct Catalogue {
+    /// Series in output order.
+    pub series: Vec<SeriesKey>,
+    /// Coalition names.
+    pub coalitions: Vec<String>,
+    /// Group names.
+    pub groups: Vec<String>,
+    /// Each group's share of the population (after rounding to whole agents).
+    pub population_shares: Vec<f64>,
+    /// Ticks simulated.
+    pub ticks: u32,
+    /// Ticks per year.
+    pub ticks_per_year: u32,
+    /// Weeks per tick.
+    pub weeks_per_tick: f64,
+}
+
+impl Catalogue {
+    /// The catalogue for a scenario.
+    pub fn new(s: &Scenario) -> Catalogue {
+        let nc = s.coalitions.len();
+        let ng = s.population.groups.len();
+        let all_and = |n: usize| std::iter::once(None).chain((0..n).map(Some)).collect::<Vec<_>>();
+        let mut series = Vec::new();
+        for metric in [Metric::Members, Metric::Joins, Metric::Exits] {
+            for &coalition in &all_and(nc) {
+                for &group in &all_and(ng) {
+                    series.push(SeriesKey { coalition, group, metric });
+                }
+            }
+        }
+        for g in 0..ng {
+            series.push(SeriesKey { coalition: None, group: Some(g), metric: Metric::MemberShare });
+        }
+        for &group in &all_and(ng) {
+            series.push(SeriesKey { coalition: None, group, metric: Metric::AnnualRetention });
+        }
+        for &coalition in &all_and(nc) {
+            series.push(SeriesKey { coalition, group: None, metric: Metric::LivedExperienceShare });
+        }
+        for metric in [
+            Metric::Professionalisation,
+            Metric::Fairness,
+            Metric::MissionAlignment,
+            Metric::GoalAttainment,
+            Metric::Leadership,
+            Metric::Budget,
+        ] {
+            for c in 0..nc {
+                series.push(SeriesKey { coalition: Some(c), group: None, metric });
+            }
+        }
+        series.push(SeriesKey { coalition: None, group: None, metric: Metric::CoalitionsActive });
+        let shares: Vec<f64> = s.population.groups.iter().map(|g| g.share).collect();
+        let sizes = crate::model::agents::group_sizes(s.population.size, &shares);
+        Catalogue {
+            series,
+            coalitions: s.coalitions.iter().map(|c| c.name.clone()).collect(),
+            groups: s.population.groups.iter().map(|g| g.name.clone()).collect(),
+            population_shares: sizes.iter().map(|&k| k as f64 / s.population.size as f64).collect(),
+            ticks: s.ticks(),
+            ticks_per_year: s.simulation.ticks_per_year,
+            weeks_per_tick: s.weeks_per_tick(),
+        }
+    }
+
+    /// Label of a coalition index (or "all").
+    pub fn coalition_label(&self, c: Option<usize>) -> &str {
+        c.map_or("all", |c| &self.coalitions[c])
+    }
+
+    /// Label of a group index (or "all").
+    pub fn group_label(&self, g: Option<usize>) -> &str {
+        g.map_or("all", |g| &self.groups[g])
+    }
+}
+
+/// Annual-retention bookkeeping: a ring of membership bitsets one year deep.
+#[derive(Debug, Clone)]
+struct RetentionRing {
+    snapshots: Vec<Vec<u64>>,
+    retained_now: Vec<u64>,
+    base_now: Vec<u64>,
+    retained_total: Vec<u64>,
+    base_total: Vec<u64>,
+}
+
+/// Watches one replication and keeps only streamed aggregates.
+#[derive(Debug, Clone)]
+pub struct Recorder {
+    width: usize,
+    values: Vec<f32>,
+    spells: Vec<SpellHistogram>,
+    ring: RetentionRing,
+    groups: usize,
+}
+
+/// What one replication leaves behind.
+#[derive(Debug, Clone)]
+pub struct ReplicationRecord {
+    /// Series values, `(ticks + 1) × series`, row-major by tick (NaN = undefined).
+    pub series: Vec<f32>,
+    /// Spell histograms: all groups first, then each group.
+    pub spells: Vec<SpellHistogram>,
+    /// Headline scalars in [`summary_keys`] order.
+    pub summary: Vec<f64>,
+}
+
+impl Recorder {
+    /// Start recording, and record the initial state as tick 0.
+    pub fn new(cat: &Catalogue, model: &Model) -> Recorder {
+        let ticks = cat.ticks as usize;
+        let words = model.agents.len().div_ceil(64);
+        let groups = model.group_count();
+        let mut r = Recorder {
+            width: cat.series.len(),
+            values: Vec::with_capacity((ticks + 1) * cat.series.len()),
+            spells: vec![SpellHistogram::new(ticks); groups + 1],
+            ring: RetentionRing {
+                snapshots: vec![vec![0u64; words]; cat.ticks_per_year as usize],
+                retained_now: vec![0; groups + 1],
+                base_now: vec![0; groups + 1],
+                retained_total: vec![0; groups + 1],
+                base_total: vec![0; groups + 1],
+            },
+            groups,
+        };
+        let snapshot = &mut r.ring.snapshots[0];
+        for (i, &m) in model.agents.membership.iter().enumerate() {
+            if m != OUTSIDE {
+                snapshot[i / 64] |= 1 << (i % 64);
+            }
+        }
+        r.record_row(cat, model, false);
+        r
+    }
+
+    /// Observe the tick the model just simulated: spells that ended, retention against the
+    /// same tick a year ago, and the series row.
+    pub fn observe(&mut self, cat: &Catalogue, model: &Model) {
+        let t = model.tick as usize;
+        let a = &model.agents;
+        let year = self.ring.snapshots.len();
+        let slot = t % year;
+        let compare = t >= year;
+        let ring = &mut self.ring;
+        ring.retained_now.iter_mut().for_each(|x| *x = 0);
+        ring.base_now.iter_mut().for_each(|x| *x = 0);
+        let snapshot = &mut ring.snapshots[slot];
+        for i in 0..a.len() {
+            let (prev, cur) = (a.previous[i], a.membership[i]);
+            let g = a.group[i] as usize + 1;
+            if prev != OUTSIDE && cur != prev {
+                let duration = model.tick - a.spell_start[i];
+                self.spells[0].add(duration, true);
+                self.spells[g].add(duration, true);
+            }
+            let bit = 1u64 << (i % 64);
+            let word = &mut snapshot[i / 64];
+            if compare && *word & bit != 0 {
+                let kept = u64::from(cur != OUTSIDE);
+                ring.base_now[0] += 1;
+                ring.base_now[g] += 1;
+                ring.retained_now[0] += kept;
+                ring.retained_now[g] += kept;
+            }
+            if cur != OUTSIDE { *word |= bit } else { *word &= !bit }
+        }
+        if compare {
+            for k in 0..=self.groups {
+                ring.retained_total[k] += ring.retained_now[k];
+                ring.base_total[k] += ring.base_now[k];
+            }
+        }
+        self.record_row(cat, model, compare);
+    }
+
+    fn record_row(&mut self, cat: &Catalogue, model: &Model, retention: bool) {
+        let tally = &model.tally;
+        let groups = self.groups;
+        let count = |v: &[u32], c: Option<usize>, g: Option<usize>| -> f64 {
+            let cs: Vec<usize> = c.map_or((0..model.coalitions.len()).collect(), |c| vec![c]);
+            let gs: Vec<usize> = g.map_or((0..groups).collect(), |g| vec![g]);
+            cs.iter().flat_map(|&c| gs.iter().map(move |&g| v[c * groups + g] as f64)).sum()
+        };
+        let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { f64::NAN };
+        for key in &cat.series {
+            let coalition = key.coalition.map(|c| &model.coalitions[c]);
+            let operating = |f: fn(&crate::model::Coalition) -> f64| match coalition {
+                Some(c) if c.active => f(c),
+                _ => f64::NAN,
+            };
+            let v = match key.metric {
+                Metric::Members => count(&tally.members, key.coalition, key.group),
+                Metric::Joins => count(&tally.joins, key.coalition, key.group),
+                Metric::Exits => count(&tally.exits, key.coalition, key.group),
+                Metric::MemberShare => ratio(count(&tally.members, None, key.group), count(&tally.members, None, None)),
+                Metric::LivedExperienceShare => {
+                    let (lived, members) = match coalition {
+                        Some(c) => (c.lived_members, c.members),
+                        None => model.coalitions.iter().fold((0, 0), |(l, m), c| (l + c.lived_members, m + c.members)),
+                    };
+                    ratio(lived as f64, members as f64)
+                }
+                Metric::AnnualRetention => {
+                    let k = key.group.map_or(0, |g| g + 1);
+                    if retention {
+                        ratio(self.ring.retained_now[k] as f64, self.ring.base_now[k] as f64)
+                    } else {
+                        f64::NAN
+                    }
+                }
+                Metric::Professionalisation => operating(|c| c.professionalisation),
+                Metric::Fairness => operating(|c| c.fairness),
+                Metric::MissionAlignment => operating(|c| c.mission),
+                Metric::GoalAttainment => operating(|c| c.goal),
+                Metric::Leadership => operating(|c| c.leadership),
+                Metric::Budget => operating(|c| c.budget),
+                Metric::CoalitionsActive => model.coalitions.iter().filter(|c| c.active).count() as f64,
+            };
+            self.values.push(v as f32);
+        }
+        debug_assert_eq!(self.values.len() % self.width, 0);
+    }
+
+    /// Close the replication: censor running spells at the horizon and compute the headline
+    /// scalars.
+    pub fn finish(mut self, cat: &Catalogue, model: &Model) -> ReplicationRecord {
+        let a = &model.agents;
+        for i in 0..a.len() {
+            if a.membership[i] != OUTSIDE {
+                let duration = model.tick - a.spell_start[i];
+                self.spells[0].add(duration, false);
+                self.spells[a.group[i] as usize + 1].add(duration, false);
+            }
+        }
+        let summary = self.headline(cat, model);
+        ReplicationRecord { series: self.values, spells: self.spells, summary }
+    }
+
+    fn headline(&self, cat: &Catalogue, model: &Model) -> Vec<f64> {
+        let a = &model.agents;
+        let ng = self.groups;
+        let mut members_by_group = vec![0u32; ng];
+        for row in model.tally.members.chunks(ng) {
+            members_by_group.iter_mut().zip(row).for_each(|(total, m)| *total += m);
+        }
+        let total_members: u32 = members_by_group.iter().sum();
+        let hours: Vec<f64> = a.hours_total.iter().copied().filter(|&h| h > 0.0).collect();
+        let year = cat.ticks_per_year as usize;
+        summary_keys(cat)
+            .iter()
+            .map(|key| {
+                let k = key.group.map_or(0, |g| g + 1);
+                let ratio = |x: f64, y: f64| if y > 0.0 { x / y } else { f64::NAN };
+                match key.metric {
+                    "annual_retention" => ratio(self.ring.retained_total[k] as f64, self.ring.base_total[k] as f64),
+                    "one_year_survival" => {
+                        let km = kaplan_meier(&self.spells[k]);
+                        km.get(year).map_or(f64::NAN, |p| p.survival)
+                    }
+                    "final_members" => match (key.coalition, key.group) {
+                        (Some(c), _) => model.coalitions[c].members as f64,
+                        (None, Some(g)) => members_by_group[g] as f64,
+                        (None, None) => total_members as f64,
+                    },
+                    "member_share" => ratio(members_by_group[key.group.unwrap()] as f64, total_members as f64),
+                    "population_share" => cat.population_shares[key.group.unwrap()],
+                    "representation_ratio" => {
+                        let g = key.group.unwrap();
+                        ratio(members_by_group[g] as f64, total_members as f64) / cat.population_shares[g]
+                    }
+                    "lived_experience_share" => {
+                        let lived: u32 = model.coalitions.iter().map(|c| c.lived_members).sum();
+                        ratio(lived as f64, total_members as f64)
+                    }
+                    "participants" => hours.len() as f64,
+                    "top10_hours_share" => inequality::top_share(&hours, 0.1),
+                    "gini_hours" => inequality::gini(&hours),
+                    "coalitions_surviving" => model.coalitions.iter().filter(|c| c.active).count() as f64,
+                    other => unreachable!("summary metric {other} has no definition"),
+                }
+            })
+            .collect()
+    }
+}
+
+/// A headline quantity of `summary.csv`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SummaryKey {
+    /// Metric name.
+    pub metric: &'static str,
+    /// Coalition, or all.
+    pub coalition: Option<usize>,
+    /// Group, or all.
+    pub group: Option<usize>,
+    /// What it measures, for the docs and the report.
+    pub doc: &'static str,
+}
+
+/// The headline quantities, in output order.
+pub fn summary_keys(cat: &Catalogue) -> Vec<SummaryKey> {
+    let ng = cat.groups.len();
+    let nc = cat.coalitions.len();
+    let all_and = |n: usize| std::iter::once(None).chain((0..n).map(Some)).collect::<Vec<_>>();
+    let mut keys = Vec::new();
+    let mut push = |metric, coalition, group, doc| keys.push(SummaryKey { metric, coalition, group, doc });
+    for g in all_and(ng) {
+        push(
+            "annual_retention",
+            None,
+            g,
+            "share of members at t-52 weeks still members at t, pooled over the horizon after year 1",
+        );
+    }
+    for g in all_and(ng) {
+        push("one_year_survival", None, g, "Kaplan-Meier probability a membership spell lasts beyond one year");
+    }
+    push("final_members", None, None, "members at the horizon");
+    for c in 0..nc {
+        push("final_members", Some(c), None, "members of the coalition at the horizon");
+    }
+    for g in 0..ng {
+        push("final_members", None, Some(g), "members of the group at the horizon");
+    }
+    for g in 0..ng {
+        push("member_share", None, Some(g), "group's share of members at the horizon");
+        push("population_share", None, Some(g), "group's share of the population");
+        push("representation_ratio", None, Some(g), "member share / population share (1 = representative)");
+    }
+    push("lived_experience_share", None, None, "share of members with lived experience at the horizon");
+    push("participants", None, None, "agents who were members at any time");
+    push("top10_hours_share", None, None, "share of all hours given by the top 10% of participants");
+    push("gini_hours", None, None, "Gini coefficient of hours contributed by participants");
+    push("coalitions_surviving", None, None, "coalitions still operating at the horizon");
+    keys
+}
+
+/// One row of `series.csv`.
+#[derive(Debug, Clone)]
+pub struct SeriesRow {
+    /// Tick.
+    pub tick: u32,
+    /// Which series.
+    pub key: SeriesKey,
+    /// Statistics across replications.
+    pub stats: Summary,
+}
+
+/// One row of `retention.csv`.
+#[derive(Debug, Clone)]
+pub struct RetentionRow {
+    /// `km` or `annual_retention`.
+    pub curve: &'static str,
+    /// Group index or all.
+    pub group: Option<usize>,
+    /// Tenure (km) or time since start (annual_retention), in ticks.
+    pub tick: u32,
+    /// Pooled KM estimate, or mean across replications.
+    pub estimate: f64,
+    /// Lower 95% bound (Greenwood for km; of the mean for annual retention).
+    pub ci_low: f64,
+    /// Upper 95% bound.
+    pub ci_high: f64,
+    /// Monte Carlo percentiles across replications.
+    pub band: Summary,
+    /// Pooled spells at risk (km) or replications (annual retention).
+    pub n: u64,
+}
+
+/// One row of `summary.csv`.
+#[derive(Debug, Clone)]
+pub struct SummaryRow {
+    /// Which quantity.
+    pub key: SummaryKey,
+    /// Statistics across replications.
+    pub stats: Summary,
+}
+
+/// Everything a run reports, reduced across replications.
+#[derive(Debug, Clone)]
+pub struct Results {
+    /// Labels and layout.
+    pub catalogue: Catalogue,
+    /// Per-tick series.
+    pub series: Vec<SeriesRow>,
+    /// Survival and retention curves.
+    pub retention: Vec<RetentionRow>,
+    /// Headline figures.
+    pub summary: Vec<SummaryRow>,
+}
+
+/// Reduce replications (given in replication order) to cross-replication statistics. Cells
+/// are independent and each is reduced in replication order, so the result does not depend
+/// on how many threads compute it.
+pub fn aggregate(cat: Catalogue, records: &[ReplicationRecord]) -> Results {
+    let width = cat.series.len();
+    let ticks = cat.ticks as usize;
+    let series: Vec<SeriesRow> = (0..=ticks)
+        .into_par_iter()
+        .flat_map_iter(|t| {
+            let cat = &cat;
+            (0..width).filter_map(move |s| {
+                let mut v: Vec<f64> = records.iter().map(|r| r.series[t * width + s] as f64).collect();
+                summarise(&mut v).map(|stats| SeriesRow { tick: t as u32, key: cat.series[s], stats })
+            })
+        })
+        .collect();
+
+    let mut retention = Vec::new();
+    let groups = std::iter::once(None).chain((0..cat.groups.len()).map(Some));
+    for (k, group) in groups.clone().enumerate() {
+        let mut pooled = SpellHistogram::new(ticks);
+        for r in records {
+            pooled.merge(&r.spells[k]);
+        }
+        let pooled_km = kaplan_meier(&pooled);
+        let per_rep: Vec<Vec<f64>> =
+            records.iter().map(|r| kaplan_meier(&r.spells[k]).iter().map(|p| p.survival).collect()).collect();
+        for (d, p) in pooled_km.iter().enumerate() {
+            if p.at_risk == 0 {
+                break;
+            }
+            let mut v: Vec<f64> = per_rep.iter().map(|c| c[d]).collect();
+            let Some(band) = summarise(&mut v) else {
+                continue;
+            };
+            let half = 1.96 * p.variance.sqrt();
+            retention.push(RetentionRow {
+                curve: "km",
+                group,
+                tick: d as u32,
+                estimate: p.survival,
+                ci_low: (p.survival - half).max(0.0),
+                ci_high: (p.survival + half).min(1.0),
+                band,
+                n: p.at_risk,
+            });
+        }
+    }
+    let retention_index: Vec<usize> = groups
+        .map(|g| cat.series.iter().position(|k| k.metric == Metric::AnnualRetention && k.group == g).unwrap())
+        .collect();
+    for (k, &s) in retention_index.iter().enumerate() {
+        let group = if k == 0 { None } else { Some(k - 1) };
+        for t in cat.ticks_per_year as usize..=ticks {
+            let mut v: Vec<f64> = records.iter().map(|r| r.series[t * width + s] as f64).collect();
+            let Some(band) = summarise(&mut v) else {
+                continue;
+            };
+            let (lo, hi) = band.ci95();
+            retention.push(RetentionRow {
+                curve: "annual_retention",
+                group,
+                tick: t as u32,
+                estimate: band.mean,
+                ci_low: lo,
+                ci_high: hi,
+                band,
+                n: band.n as u64,
+            });
+        }
+    }
+
+    let summary = summary_keys(&cat)
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, key)| {
+            let mut v: Vec<f64> = records.iter().map(|r| r.summary[i]).collect();
+            summarise(&mut v).map(|stats| SummaryRow { key, stats })
+        })
+        .collect();
+    Results { catalogue: cat, series, retention, summary }
+}

@@ -1,0 +1,380 @@
+//! Scenario files: parse, fill defaults, validate, and report problems by file, key path
+//! and line:column.
+//!
+//! This module owns the scenario format. It knows nothing of the model's internals: the
+//! model reads the validated [`Scenario`] it returns.
+
+mod locate;
+pub mod params;
+mod schema;
+
+pub use params::{ParamSpec, Problem, Range};
+pub use schema::*;
+
+use params::{Check, Describe};
+use std::path::Path;
+use toml::de::DeTable;
+
+/// The baseline scenario shipped with the binary (`scenarios/baseline.toml`).
+pub const BASELINE: &str = include_str!("../../scenarios/baseline.toml");
+
+/// Tolerance for group shares summing to 1.
+pub const SHARE_TOLERANCE: f64 = 1e-6;
+
+/// A problem placed in the source text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Located {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub col: usize,
+    /// Key path, empty for the document as a whole.
+    pub path: String,
+    /// What was found and what was expected.
+    pub message: String,
+}
+
+/// Why a scenario could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// The file could not be read.
+    #[error("{file}: cannot read the scenario: {source}")]
+    Read {
+        /// File name as given.
+        file: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The text is not a valid scenario; one line per problem.
+    #[error("{}", render_problems(file, problems))]
+    Invalid {
+        /// File name as given.
+        file: String,
+        /// Every problem found, in document order.
+        problems: Vec<Located>,
+    },
+}
+
+fn render_problems(file: &str, problems: &[Located]) -> String {
+    problems
+        .iter()
+        .map(|p| {
+            let at = if p.path.is_empty() { String::new() } else { format!(" {}:", p.path) };
+            format!("{file}:{}:{}:{at} {}", p.line, p.col, p.message)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl Scenario {
+    /// Read and validate a scenario file.
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        let file = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|source| ScenarioError::Read { file: file.clone(), source })?;
+        match String::from_utf8(bytes) {
+            Ok(text) => Scenario::parse(&text, &file),
+            Err(e) => {
+                let offset = e.utf8_error().valid_up_to();
+                let text = String::from_utf8_lossy(e.as_bytes());
+                let (line, col) = locate::line_col(&text, offset);
+                Err(ScenarioError::Invalid {
+                    file,
+                    problems: vec![Located {
+                        line,
+                        col,
+                        path: String::new(),
+                        message: format!(
+                            "found a byte that is not UTF-8 (at byte {offset}), expected a UTF-8 TOML text"
+                        ),
+                    }],
+                })
+            }
+        }
+    }
+
+    /// Parse and validate scenario text; `file` names it in errors.
+    pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+        let invalid = |problems| ScenarioError::Invalid { file: file.to_string(), problems };
+        let root = DeTable::parse(text).map_err(|e| invalid(vec![syntax_problem(text, &e)]))?;
+        let de = toml::de::Deserializer::from(root.clone());
+        let scenario: Scenario = serde::Deserialize::deserialize(de).map_err(|e| {
+            let offset = e.span().map_or(0, |s| s.start);
+            let (line, col) = locate::line_col(text, offset);
+            let path = locate::path_at(&root, offset);
+            invalid(vec![Located { line, col, path, message: friendly(e.message()) }])
+        })?;
+        let problems = scenario.problems();
+        if problems.is_empty() {
+            return Ok(scenario);
+        }
+        let mut located: Vec<Located> = problems
+            .into_iter()
+            .map(|p| {
+                let span = locate::span_of(&root, &p.path);
+                let (line, col) = locate::line_col(text, span.start);
+                Located { line, col, path: p.path, message: p.message }
+            })
+            .collect();
+        located.sort_by_key(|l| (l.line, l.col));
+        Err(invalid(located))
+    }
+
+    /// The embedded baseline scenario.
+    pub fn baseline() -> Scenario {
+        Scenario::parse(BASELINE, "scenarios/baseline.toml").expect("the shipped baseline is valid (tested)")
+    }
+
+    /// Every problem with this scenario: ranges and finiteness of each parameter, then the
+    /// rules that tie parameters together.
+    pub fn problems(&self) -> Vec<Problem> {
+        let mut out = Vec::new();
+        self.check("", &mut out);
+        self.check_consistency(&mut out);
+        out
+    }
+
+    fn check_consistency(&self, out: &mut Vec<Problem>) {
+        if self.name.trim().is_empty() {
+            out.push(Problem::new("name", "missing required key `name`, expected a short scenario name"));
+        }
+        let groups = &self.population.groups;
+        if groups.is_empty() {
+            out.push(Problem::new(
+                "population.groups",
+                "missing required table [[population.groups]], expected at least one population group",
+            ));
+        } else {
+            let total: f64 = groups.iter().map(|g| g.share).sum();
+            if total.is_finite() && (total - 1.0).abs() > SHARE_TOLERANCE {
+                out.push(Problem::new(
+                    "population.groups",
+                    format!("group shares sum to {total}, expected 1 (within {SHARE_TOLERANCE})"),
+                ));
+            }
+        }
+        unique_names(groups.iter().map(|g| g.name.as_str()), "population.groups", "group", out);
+        if self.coalitions.is_empty() {
+            out.push(Problem::new(
+                "coalitions",
+                "missing required table [[coalitions]], expected at least one coalition",
+            ));
+        }
+        unique_names(self.coalitions.iter().map(|c| c.name.as_str()), "coalitions", "coalition", out);
+
+        let size = self.population.size as u64;
+        let founders: u64 = self.coalitions.iter().map(|c| c.founders as u64).sum();
+        if founders > size {
+            out.push(Problem::new(
+                "coalitions",
+                format!("coalitions have {founders} founders in all, expected at most the population size {size}"),
+            ));
+        }
+        if self.population.network.mean_degree as u64 >= size {
+            out.push(Problem::new(
+                "population.network.mean_degree",
+                format!("found {}, expected fewer ties than agents ({size})", self.population.network.mean_degree),
+            ));
+        }
+        let horizon = self.horizon_years();
+        for (i, s) in self.policy.shocks.iter().enumerate() {
+            let path = format!("policy.shocks[{i}]");
+            if !s.coalition.is_empty() && !self.coalitions.iter().any(|c| c.name == s.coalition) {
+                out.push(Problem::new(
+                    format!("{path}.coalition"),
+                    format!("found \"{}\", expected the name of a coalition ({})", s.coalition, self.coalition_names()),
+                ));
+            }
+            if s.year > horizon {
+                out.push(Problem::new(
+                    format!("{path}.year"),
+                    format!("found {}, expected a year within the horizon of {horizon} years", s.year),
+                ));
+            }
+        }
+        for (c, coalition) in self.coalitions.iter().enumerate() {
+            let funding = format!("coalitions[{c}].funding");
+            for (g, grant) in coalition.funding.grants.iter().enumerate() {
+                if grant.start_year > horizon {
+                    out.push(Problem::new(
+                        format!("{funding}.grants[{g}].start_year"),
+                        format!("found {}, expected a year within the horizon of {horizon} years", grant.start_year),
+                    ));
+                }
+            }
+            if let Some(contract) = &coalition.funding.contract
+                && contract.start_year > horizon
+            {
+                out.push(Problem::new(
+                    format!("{funding}.contract.start_year"),
+                    format!("found {}, expected a year within the horizon of {horizon} years", contract.start_year),
+                ));
+            }
+        }
+    }
+
+    fn coalition_names(&self) -> String {
+        self.coalitions.iter().map(|c| format!("\"{}\"", c.name)).collect::<Vec<_>>().join(", ")
+    }
+
+    /// Number of ticks simulated.
+    pub fn ticks(&self) -> u32 {
+        self.simulation.ticks.unwrap_or(self.simulation.years.saturating_mul(self.simulation.ticks_per_year))
+    }
+
+    /// Horizon in years.
+    pub fn horizon_years(&self) -> f64 {
+        self.ticks() as f64 / self.simulation.ticks_per_year as f64
+    }
+
+    /// Length of one tick in weeks.
+    pub fn weeks_per_tick(&self) -> f64 {
+        52.0 / self.simulation.ticks_per_year as f64
+    }
+
+    /// The resolved scenario as TOML, every default filled in.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
+    }
+
+    /// The documented definition of every parameter, in file order.
+    pub fn parameter_specs() -> Vec<ParamSpec> {
+        let mut out = Vec::new();
+        <Scenario as Describe>::describe("", &mut out);
+        out
+    }
+}
+
+fn unique_names<'a>(names: impl Iterator<Item = &'a str>, path: &str, what: &str, out: &mut Vec<Problem>) {
+    let mut seen: Vec<&str> = Vec::new();
+    for (i, name) in names.enumerate() {
+        if name.trim().is_empty() {
+            out.push(Problem::new(
+                format!("{path}[{i}]"),
+                format!("missing required key `name`, expected a {what} name"),
+            ));
+        } else if seen.contains(&name) {
+            out.push(Problem::new(
+                format!("{path}[{i}].name"),
+                format!("found \"{name}\" again, expected each {what} name to be unique"),
+            ));
+        }
+        seen.push(name);
+    }
+}
+
+fn syntax_problem(text: &str, e: &toml::de::Error) -> Located {
+    let offset = e.span().map_or(0, |s| s.start);
+    let (line, col) = locate::line_col(text, offset);
+    Located { line, col, path: String::new(), message: format!("not valid TOML: {}", e.message().trim()) }
+}
+
+/// Reword serde's messages for people who edit scenarios by hand, and suggest the nearest
+/// valid key for a misspelt one.
+fn friendly(message: &str) -> String {
+    let mut m = message
+        .trim()
+        .replace("expected f64", "expected a number")
+        .replace("expected u32", "expected a whole number from 0 to 4294967295")
+        .replace("expected u64", "expected a whole number from 0 to 18446744073709551615")
+        .replace("unknown field", "unknown key");
+    if let Some(rest) = message.strip_prefix("unknown field `")
+        && let Some((found, expected)) = rest.split_once('`')
+    {
+        let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        if let Some(best) = nearest(found, &candidates) {
+            m.push_str(&format!(" (did you mean `{best}`?)"));
+        }
+    }
+    m
+}
+
+/// The candidate within a small edit distance of `word`, if any.
+pub fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let limit = (word.chars().count() / 3).max(2);
+    candidates
+        .iter()
+        .map(|c| (edit_distance(word, c), *c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err_lines(text: &str) -> Vec<Located> {
+        match Scenario::parse(text, "t.toml") {
+            Err(ScenarioError::Invalid { problems, .. }) => problems,
+            other => panic!("expected invalid, got {other:?}"),
+        }
+    }
+
+    const MINIMAL: &str =
+        "name = \"m\"\n[[population.groups]]\nname = \"all\"\nshare = 1.0\n[[coalitions]]\nname = \"c\"\n";
+
+    #[test]
+    fn minimal_scenario_gets_defaults() {
+        let s = Scenario::parse(MINIMAL, "t.toml").unwrap();
+        assert_eq!(s.simulation.ticks_per_year, 52);
+        assert_eq!(s.ticks(), 520);
+        assert_eq!(s.coalitions[0].governance.voice, 0.7);
+    }
+
+    #[test]
+    fn unknown_key_is_located_with_a_hint() {
+        let text = MINIMAL.replace("name = \"c\"", "name = \"c\"\n[coalitions.governance]\nvoise = 0.5");
+        let p = &err_lines(&text)[0];
+        assert_eq!((p.line, p.col), (8, 1));
+        assert_eq!(p.path, "coalitions[0].governance.voise");
+        assert!(p.message.contains("did you mean `voice`"), "{}", p.message);
+    }
+
+    #[test]
+    fn wrong_type_and_range_are_located() {
+        let p = &err_lines(&MINIMAL.replace("share = 1.0", "share = \"half\""))[0];
+        assert_eq!((p.line, p.path.as_str()), (4, "population.groups[0].share"));
+        assert!(p.message.contains("expected a number"), "{}", p.message);
+        let problems = err_lines(&MINIMAL.replace("share = 1.0", "share = 1.5"));
+        let p = problems.iter().find(|p| p.path == "population.groups[0].share").unwrap();
+        assert_eq!((p.line, p.col), (4, 1));
+        assert!(p.message.contains("(0, 1]"), "{}", p.message);
+    }
+
+    #[test]
+    fn consistency_rules() {
+        let two = MINIMAL.replace("share = 1.0", "share = 0.5\n[[population.groups]]\nname = \"all\"\nshare = 0.4");
+        let msgs: Vec<String> = err_lines(&two).into_iter().map(|p| p.message).collect();
+        assert!(msgs.iter().any(|m| m.contains("sum to 0.9")), "{msgs:?}");
+        assert!(msgs.iter().any(|m| m.contains("unique")), "{msgs:?}");
+        let none = "name = \"m\"\n[[population.groups]]\nname = \"all\"\nshare = 1.0\n";
+        assert!(err_lines(none)[0].message.contains("[[coalitions]]"));
+    }
+
+    #[test]
+    fn nearest_key() {
+        assert_eq!(nearest("voise", &["voice", "outreach"]), Some("voice"));
+        assert_eq!(nearest("zzzzzz", &["voice"]), None);
+    }
+
+    #[test]
+    fn baseline_is_valid() {
+        let s = Scenario::baseline();
+        assert_eq!(s.name, "baseline");
+    }
+}

@@ -1,0 +1,363 @@
+//! The scenario file's tables and parameters. See `docs/PARAMETERS.md` (generated from
+//! this file by `coprosim params --markdown`) and `docs/ODD.md` for what each one does.
+
+use super::params::{choice, section};
+
+section! {
+    /// A complete scenario: the top level of a scenario file.
+    pub struct Scenario {
+        /// Short name, used for the default output directory (`output/<name>/`).
+        name: String = String::new();
+        /// One or two sentences saying what the scenario represents.
+        description: String = String::new();
+        /// Horizon, replications and seed.
+        simulation: Simulation = Simulation::default();
+        /// The community: groups and their social network.
+        population: Population = Population::default();
+        /// How agents weigh incentives and decide to join, stay or exit.
+        behaviour: Behaviour = Behaviour::default();
+        /// Rates shared by all coalitions' organisational dynamics.
+        organisation: Organisation = Organisation::default();
+        /// Funders' performance regime and funding shocks.
+        policy: Policy = Policy::default();
+        /// The co-production programmes (at least one).
+        coalitions: Vec<Coalition> = Vec::new();
+    }
+}
+
+section! {
+    /// Horizon, replications and seed.
+    pub struct Simulation {
+        /// Length of the horizon in years (ignored when `ticks` is set).
+        years: u32 = 10, unit "years", range(1, 1000);
+        /// Ticks per year: 52 makes a tick one week.
+        ticks_per_year: u32 = 52, unit "ticks per year", range(1, 365);
+        /// Length of the horizon in ticks; overrides `years` when set.
+        ticks: Option<u32> = None, unit "ticks", range(1, 1_000_000);
+        /// Monte Carlo replications.
+        replications: u32 = 100, range(1, 1_000_000);
+        /// Master seed; replication r draws from ChaCha8 stream r of this seed.
+        seed: u64 = 1;
+    }
+}
+
+section! {
+    /// The community: groups and their social network.
+    pub struct Population {
+        /// Number of agents (community members).
+        size: u32 = 2000, unit "agents", range(2, 50_000_000);
+        /// The homophilous small-world network of social ties.
+        network: Network = Network::default();
+        /// Population groups (at least one); shares must sum to 1.
+        groups: Vec<Group> = Vec::new();
+    }
+}
+
+section! {
+    /// The homophilous small-world network of social ties.
+    pub struct Network {
+        /// Mean number of ties per agent (rounded down to an even number).
+        mean_degree: u32 = 8, unit "ties", range(0, 1000);
+        /// Probability that a ring tie is rewired to a random partner (small-world shortcut).
+        rewiring: f64 = 0.1, unit "probability", range(0, 1);
+        /// Probability that a rewired tie goes to an agent of the same group.
+        homophily: f64 = 0.8, unit "probability", range(0, 1);
+    }
+}
+
+section! {
+    /// A population group, e.g. advantaged or disadvantaged residents.
+    pub struct Group {
+        /// Group name, unique within the scenario.
+        name: String = String::new();
+        /// Share of the population in this group.
+        share: f64 = 0.0, unit "share", above(0, 1);
+        /// Dirichlet concentrations of the incentive weights (material, solidary, purposive).
+        incentives: Incentives = Incentives::default();
+        /// Weekly cost of participating (economic barriers), in payoff units.
+        time_cost: f64 = 0.1, unit "payoff per week", range(0, 10);
+        /// Share of the group with lived experience of the problem the programmes address.
+        lived_experience: f64 = 0.0, unit "share", range(0, 1);
+        /// Trust in government; distrust lowers joining publicly funded coalitions.
+        trust_in_government: f64 = 0.5, unit "share", range(0, 1);
+        /// Median hours a member of this group gives per week.
+        hours_per_week: f64 = 2.0, unit "hours per week", above(0, 168);
+        /// Relative likelihood that a coalition's founding members come from this group.
+        founder_weight: f64 = 1.0, unit "relative weight", range(0, 1e6);
+    }
+}
+
+section! {
+    /// Dirichlet concentration parameters of a group's incentive weights.
+    pub struct Incentives {
+        /// Concentration for the material weight (money, tangible benefits).
+        material: f64 = 1.0, above(0, 1e6);
+        /// Concentration for the solidary weight (fellowship, social ties).
+        solidary: f64 = 1.0, above(0, 1e6);
+        /// Concentration for the purposive weight (the cause, the mission).
+        purposive: f64 = 1.0, above(0, 1e6);
+    }
+}
+
+section! {
+    /// How agents weigh incentives and decide to join, stay or exit.
+    pub struct Behaviour {
+        /// Weeks over which satisfaction is smoothed (exponential memory).
+        satisfaction_memory_weeks: f64 = 8.0, unit "weeks", range(1, 5200);
+        /// Mean aspiration level: the payoff below which members grow dissatisfied.
+        aspiration_mean: f64 = 0.25, unit "payoff", range(-10, 10);
+        /// Standard deviation of aspiration across agents.
+        aspiration_sd: f64 = 0.1, unit "payoff", range(0, 10);
+        /// Exit probability per year from life events, whatever the satisfaction.
+        base_exit: f64 = 0.2, unit "probability per year", range(0, 1);
+        /// Extra exit probability per week of a fully dissatisfied member.
+        dissatisfied_exit: f64 = 0.05, unit "probability per week", range(0, 1);
+        /// Slope of the logistic exit response to the aspiration gap.
+        exit_sensitivity: f64 = 10.0, unit "per payoff unit", range(0, 1000);
+        /// Multiplier on the exit hazard at the start of a spell (newcomers leave fastest).
+        newcomer_exit_multiplier: f64 = 2.0, unit "factor", range(1, 100);
+        /// Weeks over which the newcomer multiplier decays (e-folding time).
+        newcomer_weeks: f64 = 13.0, unit "weeks", above(0, 5200);
+        /// Weekly probability that one member tie tells an outsider about its coalition.
+        word_of_mouth: f64 = 0.02, unit "probability per tie per week", range(0, 1);
+        /// Probability an exposed outsider joins when the expected payoff far exceeds aspiration.
+        join_max: f64 = 0.15, unit "probability", range(0, 1);
+        /// Slope of the logistic join response to expected payoff minus aspiration.
+        join_sensitivity: f64 = 10.0, unit "per payoff unit", range(0, 1000);
+        /// Weight of perceived fairness (centred at 0.5) in every member's payoff.
+        fairness_weight: f64 = 0.5, unit "payoff", range(0, 10);
+        /// Stipend per member that fully satisfies material motives.
+        stipend_reference: f64 = 1000.0, unit "currency per year", above(0, 1e12);
+        /// Log-scale standard deviation of individual weekly hours (effort concentration).
+        hours_dispersion: f64 = 1.0, unit "log hours", range(0, 5);
+        /// Purposive payoff lost per unit of mission drift since the member joined.
+        drift_sensitivity: f64 = 1.0, unit "factor", range(0, 10);
+        /// How much professionalisation weakens solidary payoff (formalisation).
+        solidary_formalisation: f64 = 0.5, unit "share", range(0, 1);
+        /// Weeks after exiting before an agent can be recruited again.
+        rejoin_delay_weeks: f64 = 52.0, unit "weeks", range(0, 5200);
+    }
+}
+
+section! {
+    /// Rates shared by all coalitions' organisational dynamics.
+    pub struct Organisation {
+        /// Rate at which professionalisation approaches its funders' pressure.
+        professionalisation_rate: f64 = 0.5, unit "per year", range(0, 52);
+        /// Relaxation speed when pressure falls, as a fraction of the rate above.
+        professionalisation_relax: f64 = 0.25, unit "fraction", range(0, 1);
+        /// How much full professionalisation lowers fairness (a_P).
+        fairness_professional_penalty: f64 = 0.5, unit "share", range(0, 1);
+        /// How much full allocation conflict lowers fairness (a_C).
+        fairness_conflict_penalty: f64 = 0.5, unit "share", range(0, 1);
+        /// Fairness added by full-intensity outreach.
+        fairness_outreach_gain: f64 = 0.2, unit "share", range(0, 1);
+        /// Weeks for perceived fairness to catch up with governance (exponential lag).
+        fairness_lag_weeks: f64 = 13.0, unit "weeks", range(1, 5200);
+        /// Half-life of allocation conflict set off by new money.
+        conflict_half_life_weeks: f64 = 26.0, unit "weeks", above(0, 5200);
+        /// Rate at which the mission drifts towards the public funder's priorities.
+        mission_drift_rate: f64 = 0.3, unit "per year", range(0, 52);
+        /// How far the public funder's priorities match the founding mission.
+        funder_alignment: f64 = 0.5, unit "share", range(0, 1);
+        /// Rate at which goal attainment re-engages leaders.
+        leadership_renewal: f64 = 0.5, unit "per year", range(0, 52);
+        /// Share of output a coalition still produces when its leaders have disengaged.
+        decision_floor: f64 = 0.3, unit "share", range(0, 1);
+        /// Volunteers one paid staff member can train and mentor.
+        volunteers_per_staff: f64 = 20.0, unit "volunteers per FTE", above(0, 1e6);
+        /// Extra productivity of a fully mentored volunteer.
+        mentoring_gain: f64 = 0.5, unit "share", range(0, 10);
+        /// Output of one full-time staff member.
+        staff_hours_per_week: f64 = 35.0, unit "hours per week", range(0, 168);
+        /// Weeks over which goal attainment is smoothed.
+        goal_memory_weeks: f64 = 8.0, unit "weeks", range(1, 5200);
+        /// Weekly probability that full-intensity outreach reaches a given outsider.
+        outreach_reach: f64 = 0.01, unit "probability per week", range(0, 1);
+        /// Weeks from founding during which a coalition cannot dissolve.
+        startup_weeks: f64 = 26.0, unit "weeks", range(0, 5200);
+        /// Consecutive weeks below minimum size or out of money before dissolution.
+        dissolution_grace_weeks: f64 = 13.0, unit "weeks", range(0, 5200);
+    }
+}
+
+section! {
+    /// Funders' performance regime and funding shocks.
+    pub struct Policy {
+        /// How hard public funders push measurement and credentialed staffing.
+        performance_regime: f64 = 0.5, unit "share", range(0, 1);
+        /// Scheduled permanent cuts (e.g. austerity from year y).
+        shocks: Vec<Shock> = Vec::new();
+        /// Stochastic temporary shocks.
+        random_shocks: RandomShocks = RandomShocks::default();
+    }
+}
+
+choice! {
+    /// A funding stream a shock can hit.
+    pub enum Stream {
+        /// Member donations.
+        Donations = "donations",
+        /// Philanthropic grants.
+        Grants = "grants",
+        /// The government contract (public money).
+        Contract = "contract" | "public",
+        /// Earned income.
+        Earned = "earned",
+        /// Every stream.
+        All = "all",
+    }
+}
+
+section! {
+    /// A scheduled permanent cut to a funding stream.
+    pub struct Shock {
+        /// Year (from the start) at which the cut takes effect.
+        year: f64 = 0.0, unit "years", range(0, 1000);
+        /// Stream cut.
+        stream: Stream = Stream::Contract;
+        /// Fraction of the stream removed (cuts compound).
+        cut: f64 = 0.0, unit "share", range(0, 1);
+        /// Coalition affected; empty for all coalitions.
+        coalition: String = String::new();
+    }
+}
+
+section! {
+    /// Stochastic temporary cuts: Poisson arrivals with Beta-distributed size.
+    pub struct RandomShocks {
+        /// Expected shocks per coalition per year (0 disables them).
+        rate_per_year: f64 = 0.0, unit "per year", range(0, 52);
+        /// Stream hit by each shock.
+        stream: Stream = Stream::All;
+        /// Beta alpha of the fraction cut.
+        cut_alpha: f64 = 2.0, above(0, 1e6);
+        /// Beta beta of the fraction cut.
+        cut_beta: f64 = 5.0, above(0, 1e6);
+        /// How long each shock lasts.
+        duration_weeks: f64 = 26.0, unit "weeks", above(0, 5200);
+    }
+}
+
+choice! {
+    /// Who does a task, per Bovaird's (2007) Table 1.
+    pub enum Role {
+        /// Professionals alone.
+        Professional = "professional",
+        /// Professionals with users and community.
+        Shared = "shared" | "co",
+        /// Users and community alone.
+        Community = "community",
+    }
+}
+
+impl Role {
+    /// How open the task is to members (0.25 professional, 0.6 shared, 1 community).
+    pub fn openness(self) -> f64 {
+        match self {
+            Role::Professional => 0.25,
+            Role::Shared => 0.6,
+            Role::Community => 1.0,
+        }
+    }
+}
+
+section! {
+    /// A co-production programme.
+    pub struct Coalition {
+        /// Coalition name, unique within the scenario.
+        name: String = String::new();
+        /// Founding members at tick 0, recruited through one founder's ties.
+        founders: u32 = 10, unit "agents", range(1, 50_000_000);
+        /// Minimum viable size; below it for the grace period the coalition dissolves.
+        min_members: u32 = 3, unit "agents", range(0, 50_000_000);
+        /// Budget reserve at founding.
+        initial_budget: f64 = 10000.0, unit "currency", range(0, 1e15);
+        /// Paid staff the coalition aims to employ.
+        staff: f64 = 1.0, unit "FTE", range(0, 1e6);
+        /// Cost of one full-time staff member.
+        staff_cost: f64 = 30000.0, unit "currency per FTE-year", range(0, 1e12);
+        /// Stipend or benefit per member (a material incentive).
+        stipend: f64 = 0.0, unit "currency per member-year", range(0, 1e12);
+        /// Weekly output that counts as fully reaching the goal.
+        goal_hours: f64 = 100.0, unit "output hours per week", above(0, 1e12);
+        /// Coproduction mode (Bovaird 2007, Table 1).
+        mode: Mode = Mode::default();
+        /// Voice, outreach and delegation.
+        governance: Governance = Governance::default();
+        /// Funding streams.
+        funding: Funding = Funding::default();
+    }
+}
+
+section! {
+    /// Coproduction mode: who plans and who delivers (Bovaird 2007, Table 1).
+    pub struct Mode {
+        /// Who plans: "professional", "shared" or "community".
+        planning: Role = Role::Shared;
+        /// Who delivers: "professional", "shared" or "community".
+        delivery: Role = Role::Shared;
+    }
+}
+
+section! {
+    /// Voice, outreach and delegation.
+    pub struct Governance {
+        /// Voice rules: how much say members have in decisions.
+        voice: f64 = 0.7, unit "share", range(0, 1);
+        /// Outreach intensity (1 = full programme at `outreach_cost`).
+        outreach: f64 = 0.0, unit "share", range(0, 1);
+        /// Cost of full-intensity outreach.
+        outreach_cost: f64 = 5000.0, unit "currency per year", range(0, 1e12);
+        /// Share of members' time cost that full outreach offsets (childcare, transport).
+        outreach_support: f64 = 0.5, unit "share", range(0, 1);
+        /// Rate at which founding leaders delegate to representatives without authority.
+        delegation_rate: f64 = 0.0, unit "per year", range(0, 52);
+        /// Leadership engagement at founding.
+        initial_leadership: f64 = 1.0, unit "share", range(0, 1);
+    }
+}
+
+section! {
+    /// Funding streams.
+    pub struct Funding {
+        /// Donations per member.
+        donation_per_member: f64 = 20.0, unit "currency per member-year", range(0, 1e12);
+        /// Earned income at full goal attainment (a social enterprise's trading).
+        earned_income: f64 = 0.0, unit "currency per year", range(0, 1e15);
+        /// Philanthropic grants with fixed terms and uncertain renewal.
+        grants: Vec<Grant> = Vec::new();
+        /// A government contract renewed on measured performance.
+        contract: Option<Contract> = None;
+    }
+}
+
+section! {
+    /// A philanthropic grant.
+    pub struct Grant {
+        /// Amount per year while active.
+        amount: f64 = 0.0, unit "currency per year", range(0, 1e15);
+        /// Year the grant starts.
+        start_year: f64 = 0.0, unit "years", range(0, 1000);
+        /// Term of each award (Smith 2020: often two years).
+        term_years: f64 = 2.0, unit "years", above(0, 1000);
+        /// Probability the grant is renewed at the end of each term.
+        renewal_probability: f64 = 0.5, unit "probability", range(0, 1);
+    }
+}
+
+section! {
+    /// A government contract renewed on measured performance.
+    pub struct Contract {
+        /// Amount per year while active.
+        amount: f64 = 0.0, unit "currency per year", range(0, 1e15);
+        /// Year the contract starts.
+        start_year: f64 = 0.0, unit "years", range(0, 1000);
+        /// Term of each award.
+        term_years: f64 = 3.0, unit "years", above(0, 1000);
+        /// Renewal probability at zero goal attainment.
+        renewal_base: f64 = 0.3, unit "probability", range(0, 1);
+        /// Renewal probability added at full goal attainment (capped at 1).
+        renewal_performance: f64 = 0.6, unit "probability", range(0, 1);
+    }
+}
