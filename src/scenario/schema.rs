@@ -109,7 +109,7 @@ section! {
         /// Standard deviation of aspiration across agents.
         aspiration_sd: f64 = 0.1, unit "payoff", range(0, 10);
         /// Exit probability per year from life events, whatever the satisfaction.
-        base_exit: f64 = 0.2, unit "probability per year", range(0, 1);
+        base_exit: f64 = 0.22, unit "probability per year", range(0, 1);
         /// Extra exit probability per week of a fully dissatisfied member.
         dissatisfied_exit: f64 = 0.05, unit "probability per week", range(0, 1);
         /// Slope of the logistic exit response to the aspiration gap.
@@ -119,13 +119,13 @@ section! {
         /// Weeks over which the newcomer multiplier decays (e-folding time).
         newcomer_weeks: f64 = 13.0, unit "weeks", above(0, 5200);
         /// Weekly probability that one member tie tells an outsider about its coalition.
-        word_of_mouth: f64 = 0.02, unit "probability per tie per week", range(0, 1);
+        word_of_mouth: f64 = 0.05, unit "probability per tie per week", range(0, 1);
         /// Probability an exposed outsider joins when the expected payoff far exceeds aspiration.
-        join_max: f64 = 0.15, unit "probability", range(0, 1);
+        join_max: f64 = 0.11, unit "probability", range(0, 1);
         /// Slope of the logistic join response to expected payoff minus aspiration.
         join_sensitivity: f64 = 10.0, unit "per payoff unit", range(0, 1000);
         /// Weight of perceived fairness (centred at 0.5) in every member's payoff.
-        fairness_weight: f64 = 0.5, unit "payoff", range(0, 10);
+        fairness_weight: f64 = 0.3, unit "payoff", range(0, 10);
         /// Stipend per member that fully satisfies material motives.
         stipend_reference: f64 = 1000.0, unit "currency per year", above(0, 1e12);
         /// Log-scale standard deviation of individual weekly hours (effort concentration).
@@ -173,7 +173,7 @@ section! {
         /// Weeks over which goal attainment is smoothed.
         goal_memory_weeks: f64 = 8.0, unit "weeks", range(1, 5200);
         /// Weekly probability that full-intensity outreach reaches a given outsider.
-        outreach_reach: f64 = 0.01, unit "probability per week", range(0, 1);
+        outreach_reach: f64 = 0.004, unit "probability per week", range(0, 1);
         /// Weeks from founding during which a coalition cannot dissolve.
         startup_weeks: f64 = 26.0, unit "weeks", range(0, 5200);
         /// Consecutive weeks below minimum size or out of money before dissolution.
