@@ -61,7 +61,7 @@ pub struct ParamSpec {
     pub key: String,
     /// User-facing type name.
     pub ty: &'static str,
-    /// Default rendered as TOML, or `required`.
+    /// Default rendered as TOML.
     pub default: String,
     /// Unit, empty when dimensionless.
     pub unit: &'static str,
@@ -172,7 +172,7 @@ pub fn join(prefix: &str, field: &str) -> String {
 /// Render a default value as TOML for the docs and `check` output.
 pub fn show_default<T: Serialize>(v: &T) -> String {
     match toml::Value::try_from(v) {
-        Ok(toml::Value::String(s)) if s.is_empty() => "required".to_string(),
+        Ok(toml::Value::String(s)) if s.is_empty() => "\"\"".to_string(),
         Ok(toml::Value::Array(a)) if a.is_empty() => "[]".to_string(),
         Ok(v) => v.to_string(),
         Err(_) => "none".to_string(),

@@ -6,7 +6,7 @@ use super::params::{choice, section};
 section! {
     /// A complete scenario: the top level of a scenario file.
     pub struct Scenario {
-        /// Short name, used for the default output directory (`output/<name>/`).
+        /// Required. Short name, used for the default output directory (`output/<name>/`).
         name: String = String::new();
         /// One or two sentences saying what the scenario represents.
         description: String = String::new();
@@ -68,7 +68,7 @@ section! {
 section! {
     /// A population group, e.g. advantaged or disadvantaged residents.
     pub struct Group {
-        /// Group name, unique within the scenario.
+        /// Required. Group name, unique within the scenario.
         name: String = String::new();
         /// Share of the population in this group.
         share: f64 = 0.0, unit "share", above(0, 1);
@@ -218,7 +218,7 @@ section! {
         stream: Stream = Stream::Contract;
         /// Fraction of the stream removed (cuts compound).
         cut: f64 = 0.0, unit "share", range(0, 1);
-        /// Coalition affected; empty for all coalitions.
+        /// Coalition affected; empty (the default) for every coalition.
         coalition: String = String::new();
     }
 }
@@ -265,7 +265,7 @@ impl Role {
 section! {
     /// A co-production programme.
     pub struct Coalition {
-        /// Coalition name, unique within the scenario.
+        /// Required. Coalition name, unique within the scenario.
         name: String = String::new();
         /// Founding members at tick 0, recruited through one founder's ties.
         founders: u32 = 10, unit "agents", range(1, 50_000_000);

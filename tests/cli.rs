@@ -1,0 +1,222 @@
+//! End-to-end tests of the `coprosim` command line.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+fn coprosim() -> Command {
+    Command::cargo_bin("coprosim").unwrap()
+}
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// A small, fast scenario: two groups, two coalitions, three years.
+const SMALL: &str = r#"
+name = "small"
+[simulation]
+years = 3
+replications = 6
+seed = 7
+[population]
+size = 400
+[[population.groups]]
+name = "a"
+share = 0.5
+[[population.groups]]
+name = "b"
+share = 0.5
+time_cost = 0.15
+[[coalitions]]
+name = "one"
+founders = 20
+[coalitions.funding.contract]
+amount = 30000
+[[coalitions]]
+name = "two"
+founders = 20
+governance = { outreach = 0.5 }
+"#;
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn run_small(dir: &Path, out: &str, extra: &[&str]) -> PathBuf {
+    let scenario = write(dir, "small.toml", SMALL);
+    let out = dir.join(out);
+    coprosim().arg("run").arg(&scenario).arg("--out").arg(&out).args(extra).assert().success();
+    out
+}
+
+#[test]
+fn run_writes_four_files_whose_hashes_the_manifest_records() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("base");
+    coprosim().args(["run", "--replications", "2", "--quiet", "--out"]).arg(&out).assert().success();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["scenario"], "baseline");
+    assert_eq!(manifest["replications"], 2);
+    assert_eq!(manifest["complete"], true);
+    assert_eq!(manifest["scenario_sha256"].as_str().unwrap().len(), 64);
+    for name in ["series.csv", "retention.csv", "summary.csv"] {
+        let bytes = std::fs::read(out.join(name)).unwrap();
+        assert_eq!(manifest["files"][name].as_str().unwrap(), coprosim::output::sha256_hex(&bytes), "{name}");
+    }
+    let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    assert!(summary.starts_with("metric,coalition,group,mean,sd,ci95_low,ci95_high,p05,p50,p95,n"));
+    assert!(summary.contains("annual_retention,all,all,"));
+    assert!(summary.contains("top10_hours_share,all,all,"));
+}
+
+#[test]
+fn same_seed_gives_identical_bytes_for_any_thread_count() {
+    let tmp = tempfile::tempdir().unwrap();
+    let one = run_small(tmp.path(), "t1", &["--threads", "1", "-q"]);
+    let two = run_small(tmp.path(), "t2", &["--threads", "2", "-q"]);
+    let again = run_small(tmp.path(), "t2again", &["--threads", "2", "-q"]);
+    let other = run_small(tmp.path(), "seed8", &["--threads", "2", "-q", "--seed", "8"]);
+    for name in ["series.csv", "retention.csv", "summary.csv"] {
+        let a = std::fs::read(one.join(name)).unwrap();
+        assert_eq!(a, std::fs::read(two.join(name)).unwrap(), "{name}: 1 vs 2 threads");
+        assert_eq!(a, std::fs::read(again.join(name)).unwrap(), "{name}: second run");
+        assert_ne!(a, std::fs::read(other.join(name)).unwrap(), "{name}: another seed must differ");
+    }
+}
+
+#[test]
+fn series_are_tidy_with_bands() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run_small(tmp.path(), "s", &["-q"]);
+    let text = std::fs::read_to_string(out.join("series.csv")).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next().unwrap(), "tick,year,coalition,group,metric,mean,sd,p05,p50,p95,n");
+    let metrics: std::collections::BTreeSet<&str> = lines.map(|l| l.split(',').nth(4).unwrap()).collect();
+    for m in [
+        "members",
+        "joins",
+        "exits",
+        "lived_experience_share",
+        "professionalisation",
+        "fairness",
+        "mission_alignment",
+        "goal_attainment",
+        "budget",
+        "annual_retention",
+    ] {
+        assert!(metrics.contains(m), "series.csv lacks {m}");
+    }
+    let retention = std::fs::read_to_string(out.join("retention.csv")).unwrap();
+    assert!(retention.lines().any(|l| l.starts_with("km,a,")));
+    assert!(retention.lines().any(|l| l.starts_with("annual_retention,all,")));
+}
+
+/// One bad file per kind of mistake: each gives one error line naming the file, line:column
+/// and key path, exit code 2, and no panic.
+#[test]
+fn check_rejects_bad_files_with_one_located_line_each() {
+    let tmp = tempfile::tempdir().unwrap();
+    let good = SMALL;
+    let cases: &[(&str, String, &str, &str)] = &[
+        (
+            "unknown_key",
+            good.replace("founders = 20\n[coalitions", "founderz = 20\n[coalitions"),
+            "coalitions[0].founderz",
+            "did you mean `founders`",
+        ),
+        ("wrong_type", good.replace("size = 400", "size = \"many\""), "population.size", "expected a whole number"),
+        (
+            "share_outside",
+            good.replace(
+                "share = 0.5\n[[population.groups]]\nname = \"b\"\nshare = 0.5",
+                "share = 1.5\n[[population.groups]]\nname = \"b\"\nshare = -0.5",
+            ),
+            "population.groups[0].share",
+            "expected a number in (0, 1]",
+        ),
+        (
+            "concentration",
+            good.replace(
+                "name = \"a\"\nshare = 0.5",
+                "name = \"a\"\nshare = 0.5\nincentives = { material = 0, solidary = 1, purposive = 1 }",
+            ),
+            "population.groups[0].incentives.material",
+            "expected a number in (0, 1e6]",
+        ),
+        (
+            "missing_table",
+            good.split("[[coalitions]]").next().unwrap().to_string(),
+            "coalitions",
+            "missing required table [[coalitions]]",
+        ),
+    ];
+    for (name, text, path, expected) in cases {
+        let file = write(tmp.path(), &format!("{name}.toml"), text);
+        let out = coprosim().arg("check").arg(&file).assert().code(2).get_output().clone();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+        let first = stderr.lines().next().unwrap_or_default();
+        assert!(first.starts_with(&format!("error: {}:", file.display())), "{name}: {stderr}");
+        assert!(first.contains(&format!(" {path}: ")), "{name}: {stderr}");
+        assert!(first.contains(expected), "{name}: {stderr}");
+        let loc: Vec<&str> = first.trim_start_matches(&format!("error: {}:", file.display())).splitn(3, ':').collect();
+        assert!(loc[0].parse::<usize>().is_ok() && loc[1].parse::<usize>().is_ok(), "{name}: line:col in {first}");
+        if *name != "share_outside" {
+            assert_eq!(stderr.lines().count(), 1, "{name}: {stderr}");
+        }
+    }
+}
+
+#[test]
+fn check_prints_the_resolved_scenario() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write(tmp.path(), "small.toml", SMALL);
+    let out = coprosim().arg("check").arg(&file).assert().success().get_output().clone();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    for default_filled in ["ticks_per_year = 52", "homophily = 0.8", "performance_regime = 0.5", "[behaviour]"] {
+        assert!(stdout.contains(default_filled), "missing {default_filled}");
+    }
+    // What check prints is itself a valid scenario that resolves to the same thing.
+    let again = write(tmp.path(), "resolved.toml", &stdout);
+    let reprinted = coprosim().arg("check").arg(&again).assert().success().get_output().stdout.clone();
+    assert_eq!(String::from_utf8(reprinted).unwrap(), stdout);
+}
+
+#[test]
+fn missing_file_and_bad_flags_exit_2() {
+    coprosim().args(["check", "no/such/file.toml"]).assert().code(2);
+    coprosim().args(["run", "--replications", "0", "-q"]).assert().code(2);
+    coprosim().args(["run", "--bogus"]).assert().code(2);
+}
+
+#[test]
+fn refuses_a_non_empty_directory_that_is_not_a_result() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("thesis.docx"), b"precious").unwrap();
+    let scenario = write(tmp.path(), "small.toml", SMALL);
+    coprosim().arg("run").arg(&scenario).arg("--out").arg(tmp.path()).arg("-q").assert().code(2);
+    assert_eq!(std::fs::read(tmp.path().join("thesis.docx")).unwrap(), b"precious");
+}
+
+#[test]
+fn every_shipped_scenario_passes_check() {
+    for entry in std::fs::read_dir(repo("scenarios")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            coprosim().arg("check").arg(&path).assert().success();
+        }
+    }
+}
+
+#[test]
+fn parameter_reference_is_in_step_with_the_code() {
+    let generated = coprosim().args(["params", "--markdown"]).assert().success().get_output().stdout.clone();
+    let committed = std::fs::read_to_string(repo("docs/PARAMETERS.md")).unwrap_or_default();
+    assert!(
+        committed == String::from_utf8(generated).unwrap(),
+        "docs/PARAMETERS.md is stale: run `cargo run -- params --markdown > docs/PARAMETERS.md`"
+    );
+}
