@@ -262,9 +262,11 @@ impl Recorder {
         let tally = &model.tally;
         let groups = self.groups;
         let count = |v: &[u32], c: Option<usize>, g: Option<usize>| -> f64 {
-            let cs: Vec<usize> = c.map_or((0..model.coalitions.len()).collect(), |c| vec![c]);
-            let gs: Vec<usize> = g.map_or((0..groups).collect(), |g| vec![g]);
-            cs.iter().flat_map(|&c| gs.iter().map(move |&g| v[c * groups + g] as f64)).sum()
+            v.iter()
+                .enumerate()
+                .filter(|(k, _)| c.is_none_or(|c| k / groups == c) && g.is_none_or(|g| k % groups == g))
+                .map(|(_, &x)| x as f64)
+                .sum()
         };
         let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { f64::NAN };
         for key in &cat.series {
