@@ -4,7 +4,8 @@
 
 use clap::{Parser, Subcommand};
 use coprosim::engine::{self, RunConfig};
-use coprosim::output::{self, Manifest};
+use coprosim::output::charts::ChartSize;
+use coprosim::output::{self, Manifest, OutputError};
 use coprosim::scenario::{BASELINE, ParamSpec, Scenario, ScenarioError};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
@@ -46,6 +47,38 @@ enum Command {
         /// No progress bar and no summary on standard output.
         #[arg(long, short = 'q')]
         quiet: bool,
+        /// Skip the charts and report.html.
+        #[arg(long)]
+        no_charts: bool,
+        #[command(flatten)]
+        size: SizeArgs,
+    },
+    /// Redraw every chart and report.html of a run directory from its CSV files alone.
+    Plot {
+        /// Run directory (written by `coprosim run`).
+        dir: PathBuf,
+        #[command(flatten)]
+        size: SizeArgs,
+    },
+    /// Overlay the same series from several runs, each labelled by its scenario name.
+    Compare {
+        /// Run directories.
+        #[arg(required = true, num_args = 2..)]
+        dirs: Vec<PathBuf>,
+        /// Metric (a value of series.csv's metric column).
+        #[arg(long, short = 'm', default_value = "members")]
+        metric: String,
+        /// Coalition name, or "all".
+        #[arg(long, default_value = "all")]
+        coalition: String,
+        /// Group name, or "all".
+        #[arg(long, default_value = "all")]
+        group: String,
+        /// Output directory.
+        #[arg(long, short = 'o', default_value = "output/compare")]
+        out: PathBuf,
+        #[command(flatten)]
+        size: SizeArgs,
     },
     /// Validate a scenario and print it with every default filled in.
     Check {
@@ -58,6 +91,23 @@ enum Command {
         #[arg(long)]
         markdown: bool,
     },
+}
+
+/// Chart size flags.
+#[derive(clap::Args, Clone, Copy)]
+struct SizeArgs {
+    /// Chart width in pixels (PNG) and SVG units.
+    #[arg(long, default_value_t = 1600, value_parser = clap::value_parser!(u32).range(400..=10000))]
+    width: u32,
+    /// Chart height in pixels.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(300..=10000))]
+    height: u32,
+}
+
+impl SizeArgs {
+    fn size(self) -> ChartSize {
+        ChartSize { width: self.width, height: self.height }
+    }
 }
 
 /// A failure and the exit code it maps to.
@@ -80,8 +130,13 @@ impl From<ScenarioError> for Failure {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run { scenario, replications, seed, threads, out, force, quiet } => {
-            run(scenario.as_deref(), replications, seed, threads, out, force, quiet)
+        Command::Run { scenario, replications, seed, threads, out, force, quiet, no_charts, size } => {
+            let charts = (!no_charts).then(|| size.size());
+            run(scenario.as_deref(), replications, seed, threads, out, force, quiet, charts)
+        }
+        Command::Plot { dir, size } => plot(&dir, size.size()),
+        Command::Compare { dirs, metric, coalition, group, out, size } => {
+            compare(&dirs, &metric, &coalition, &group, &out, size.size())
         }
         Command::Check { scenario } => check(&scenario),
         Command::Params { markdown } => {
@@ -127,6 +182,39 @@ fn check(path: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Map an output error to its exit code: unusable input directories are bad input.
+fn output_failure(e: OutputError) -> Failure {
+    match e {
+        OutputError::Incomplete { .. }
+        | OutputError::Unreadable { .. }
+        | OutputError::NotOurs { .. }
+        | OutputError::NoSuchSeries { .. } => Failure::Input(e.to_string()),
+        OutputError::Io { .. } | OutputError::Chart { .. } => Failure::Runtime(e.to_string()),
+    }
+}
+
+fn plot(dir: &Path, size: ChartSize) -> Result<(), Failure> {
+    let written = output::write_charts(dir, size).map_err(output_failure)?;
+    println!("wrote {} files in {}", written.len(), dir.display());
+    Ok(())
+}
+
+fn compare(
+    dirs: &[PathBuf],
+    metric: &str,
+    coalition: &str,
+    group: &str,
+    out: &Path,
+    size: ChartSize,
+) -> Result<(), Failure> {
+    let written = output::write_comparison(dirs, metric, coalition, group, out, size).map_err(output_failure)?;
+    for p in written {
+        println!("wrote {}", p.display());
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)] // one parameter per command-line flag
 fn run(
     path: Option<&Path>,
     replications: Option<u32>,
@@ -135,6 +223,7 @@ fn run(
     out: Option<PathBuf>,
     force: bool,
     quiet: bool,
+    charts: Option<ChartSize>,
 ) -> Result<(), Failure> {
     let (mut scenario, file, scenario_sha256) = load(path)?;
     if let Some(r) = replications {
@@ -172,6 +261,7 @@ fn run(
         version: env!("CARGO_PKG_VERSION"),
         git_commit: output::git_commit(),
         scenario: scenario.name.clone(),
+        description: scenario.description.clone(),
         scenario_file: file,
         scenario_sha256,
         resolved_sha256: output::sha256_hex(scenario.to_toml().as_bytes()),
@@ -185,6 +275,13 @@ fn run(
         complete: false,
     };
     output::write_run(&dir, &results, manifest).map_err(|e| Failure::Runtime(e.to_string()))?;
+    match charts {
+        Some(size) => {
+            output::write_charts(&dir, size).map_err(|e| Failure::Runtime(e.to_string()))?;
+        }
+        // Charts from an earlier result in this directory would no longer match its data.
+        None => output::remove_charts(&dir).map_err(|e| Failure::Runtime(e.to_string()))?,
+    }
     if !quiet {
         println!(
             "{}: {} replications x {} ticks x {} agents in {wall:.1} s",

@@ -52,17 +52,17 @@ fn run_small(dir: &Path, out: &str, extra: &[&str]) -> PathBuf {
 }
 
 #[test]
-fn run_writes_four_files_whose_hashes_the_manifest_records() {
+fn run_writes_the_data_files_whose_hashes_the_manifest_records() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("base");
-    coprosim().args(["run", "--replications", "2", "--quiet", "--out"]).arg(&out).assert().success();
+    coprosim().args(["run", "--replications", "2", "--quiet", "--no-charts", "--out"]).arg(&out).assert().success();
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["scenario"], "baseline");
     assert_eq!(manifest["replications"], 2);
     assert_eq!(manifest["complete"], true);
     assert_eq!(manifest["scenario_sha256"].as_str().unwrap().len(), 64);
-    for name in ["series.csv", "retention.csv", "summary.csv"] {
+    for name in ["series.csv", "retention.csv", "summary.csv", "inequality.csv"] {
         let bytes = std::fs::read(out.join(name)).unwrap();
         assert_eq!(manifest["files"][name].as_str().unwrap(), coprosim::output::sha256_hex(&bytes), "{name}");
     }
@@ -219,4 +219,128 @@ fn parameter_reference_is_in_step_with_the_code() {
         committed == String::from_utf8(generated).unwrap(),
         "docs/PARAMETERS.md is stale: run `cargo run -- params --markdown > docs/PARAMETERS.md`"
     );
+}
+
+const CHARTS: [&str; 5] = ["retention", "members", "composition", "governance", "inequality"];
+
+fn decode_png(path: &Path) -> image::RgbImage {
+    image::load_from_memory_with_format(&std::fs::read(path).unwrap(), image::ImageFormat::Png).unwrap().to_rgb8()
+}
+
+#[test]
+fn run_draws_five_charts_and_a_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run_small(tmp.path(), "charts", &["-q", "--width", "1700", "--height", "1100"]);
+    for name in CHARTS {
+        let img = decode_png(&out.join(format!("charts/{name}.png")));
+        assert_eq!((img.width(), img.height()), (1700, 1100), "{name}");
+        let colours: std::collections::HashSet<_> = img.pixels().map(|p| p.0).collect();
+        assert!(colours.len() > 50, "{name}.png looks blank: {} colours", colours.len());
+        let svg = std::fs::read_to_string(out.join(format!("charts/{name}.svg"))).unwrap();
+        assert!(svg.starts_with("<svg"), "{name}.svg");
+        assert!(svg.contains("small"), "{name}.svg names the scenario");
+    }
+    let svg = |name: &str| std::fs::read_to_string(out.join(format!("charts/{name}.svg"))).unwrap();
+    for label in ["time since joining (years)", "share of spells still running", "group: a", "group: b", "all groups"] {
+        assert!(svg("retention").contains(label), "retention.svg lacks {label}");
+    }
+    for label in ["members (people)", "time (years)", "one", "two", "all coalitions"] {
+        assert!(svg("members").contains(label), "members.svg lacks {label}");
+    }
+    for label in [
+        "Professionalisation P",
+        "Perceived fairness F",
+        "Mission alignment M",
+        "Goal attainment G",
+        "budget (currency)",
+    ] {
+        assert!(svg("governance").contains(label), "governance.svg lacks {label}");
+    }
+    for label in ["share of members", "a: population share", "Lived experience among members"] {
+        assert!(svg("composition").contains(label), "composition.svg lacks {label}");
+    }
+    for label in ["Lorenz curve of hours", "Gini", "Top 10% share", "share of all hours"] {
+        assert!(svg("inequality").contains(label), "inequality.svg lacks {label}");
+    }
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(report.contains("<table id=\"headline\">"));
+    assert_eq!(report.matches("<img src=\"data:image/png;base64,").count(), 5);
+    assert!(!report.contains("http://") && !report.contains("https://"), "the report must need no network");
+}
+
+#[test]
+fn no_charts_skips_charts_and_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    run_small(tmp.path(), "bare", &["-q"]);
+    // Re-running into the same result without charts must not leave stale ones behind.
+    let out = run_small(tmp.path(), "bare", &["-q", "--no-charts"]);
+    assert!(!out.join("charts").exists());
+    assert!(!out.join("report.html").exists());
+    assert!(out.join("inequality.csv").exists());
+}
+
+#[test]
+fn plot_redraws_identical_charts_from_the_csv_files_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let original = run_small(tmp.path(), "orig", &["-q"]);
+    let copy = tmp.path().join("copy");
+    std::fs::create_dir(&copy).unwrap();
+    for name in ["series.csv", "retention.csv", "summary.csv", "inequality.csv", "manifest.json"] {
+        std::fs::copy(original.join(name), copy.join(name)).unwrap();
+    }
+    coprosim().arg("plot").arg(&copy).assert().success();
+    for name in CHARTS {
+        for ext in ["svg", "png"] {
+            let file = format!("charts/{name}.{ext}");
+            assert_eq!(
+                std::fs::read(original.join(&file)).unwrap(),
+                std::fs::read(copy.join(&file)).unwrap(),
+                "{file}"
+            );
+        }
+    }
+    assert_eq!(std::fs::read(original.join("report.html")).unwrap(), std::fs::read(copy.join("report.html")).unwrap());
+}
+
+#[test]
+fn plot_refuses_a_directory_that_is_not_a_complete_result() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = coprosim().arg("plot").arg(tmp.path()).assert().code(2).get_output().stderr.clone();
+    assert!(String::from_utf8(out).unwrap().contains("not a complete coprosim result"));
+}
+
+#[test]
+fn compare_overlays_runs_labelled_by_scenario() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = run_small(tmp.path(), "a", &["-q", "--no-charts"]);
+    let cut = SMALL.replace(
+        "name = \"small\"",
+        "name = \"small_cut\"\n[[policy.shocks]]\nyear = 1\nstream = \"contract\"\ncut = 0.8",
+    );
+    let cut_file = write(tmp.path(), "cut.toml", &cut);
+    let b = tmp.path().join("b");
+    coprosim().arg("run").arg(&cut_file).arg("--out").arg(&b).args(["-q", "--no-charts"]).assert().success();
+    let out = tmp.path().join("cmp");
+    coprosim()
+        .arg("compare")
+        .arg(&a)
+        .arg(&b)
+        .args(["--metric", "members", "--coalition", "one", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let svg = std::fs::read_to_string(out.join("compare_members.svg")).unwrap();
+    assert!(svg.contains("small") && svg.contains("small_cut"));
+    assert_eq!(decode_png(&out.join("compare_members.png")).width(), 1600);
+    let err = coprosim()
+        .arg("compare")
+        .arg(&a)
+        .arg(&b)
+        .args(["--metric", "nonsense"])
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8(err.get_output().stderr.clone()).unwrap();
+    assert!(stderr.contains("expected a metric among members"), "{stderr}");
 }

@@ -27,6 +27,31 @@ pub fn top_share(values: &[f64], fraction: f64) -> f64 {
     v[..k].iter().sum::<f64>() / total
 }
 
+/// Points of the Lorenz curve on the grid `p = 0, 1/k, …, 1`: the share of the total held by
+/// the bottom share `p` of contributors, interpolating linearly between contributors.
+pub fn lorenz(values: &[f64], k: usize) -> Vec<f64> {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let total: f64 = v.iter().sum();
+    let n = v.len();
+    if n == 0 || total <= 0.0 {
+        return (0..=k).map(|i| i as f64 / k as f64).collect();
+    }
+    let mut cumulative = Vec::with_capacity(n + 1);
+    cumulative.push(0.0);
+    for x in &v {
+        cumulative.push(cumulative.last().unwrap() + x / total);
+    }
+    (0..=k)
+        .map(|i| {
+            let pos = i as f64 / k as f64 * n as f64;
+            let lo = (pos.floor() as usize).min(n);
+            let hi = (lo + 1).min(n);
+            cumulative[lo] + (pos - lo as f64) * (cumulative[hi] - cumulative[lo])
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -38,6 +63,16 @@ mod tests {
         one.push(10.0);
         assert!((gini(&one) - 0.9).abs() < 1e-12);
         assert!((gini(&[1.0, 2.0, 3.0, 4.0]) - 0.25).abs() < 1e-12);
+    }
+
+    #[test]
+    fn lorenz_of_equal_and_concentrated() {
+        let equal = lorenz(&[2.0; 4], 4);
+        assert_eq!(equal, vec![0.0, 0.25, 0.5, 0.75, 1.0]);
+        let skewed = lorenz(&[0.0, 0.0, 0.0, 4.0], 4);
+        assert_eq!(skewed, vec![0.0, 0.0, 0.0, 0.0, 1.0]);
+        let half = lorenz(&[1.0, 3.0], 4);
+        assert_eq!(half, vec![0.0, 0.125, 0.25, 0.625, 1.0]);
     }
 
     #[test]

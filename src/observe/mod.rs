@@ -187,7 +187,12 @@ pub struct ReplicationRecord {
     pub spells: Vec<SpellHistogram>,
     /// Headline scalars in [`summary_keys`] order.
     pub summary: Vec<f64>,
+    /// Lorenz curve of participants' hours at [`LORENZ_POINTS`] + 1 grid points.
+    pub lorenz: Vec<f64>,
 }
+
+/// Intervals of the Lorenz-curve grid (`p = 0, 1/k, …, 1`).
+pub const LORENZ_POINTS: usize = 100;
 
 impl Recorder {
     /// Start recording, and record the initial state as tick 0.
@@ -319,19 +324,19 @@ impl Recorder {
                 self.spells[a.group[i] as usize + 1].add(duration, false);
             }
         }
-        let summary = self.headline(cat, model);
-        ReplicationRecord { series: self.values, spells: self.spells, summary }
+        let hours: Vec<f64> = a.hours_total.iter().copied().filter(|&h| h > 0.0).collect();
+        let summary = self.headline(cat, model, &hours);
+        let lorenz = inequality::lorenz(&hours, LORENZ_POINTS);
+        ReplicationRecord { series: self.values, spells: self.spells, summary, lorenz }
     }
 
-    fn headline(&self, cat: &Catalogue, model: &Model) -> Vec<f64> {
-        let a = &model.agents;
+    fn headline(&self, cat: &Catalogue, model: &Model, hours: &[f64]) -> Vec<f64> {
         let ng = self.groups;
         let mut members_by_group = vec![0u32; ng];
         for row in model.tally.members.chunks(ng) {
             members_by_group.iter_mut().zip(row).for_each(|(total, m)| *total += m);
         }
         let total_members: u32 = members_by_group.iter().sum();
-        let hours: Vec<f64> = a.hours_total.iter().copied().filter(|&h| h > 0.0).collect();
         let year = cat.ticks_per_year as usize;
         summary_keys(cat)
             .iter()
@@ -360,8 +365,8 @@ impl Recorder {
                         ratio(lived as f64, total_members as f64)
                     }
                     "participants" => hours.len() as f64,
-                    "top10_hours_share" => inequality::top_share(&hours, 0.1),
-                    "gini_hours" => inequality::gini(&hours),
+                    "top10_hours_share" => inequality::top_share(hours, 0.1),
+                    "gini_hours" => inequality::gini(hours),
                     "coalitions_surviving" => model.coalitions.iter().filter(|c| c.active).count() as f64,
                     other => unreachable!("summary metric {other} has no definition"),
                 }
@@ -473,6 +478,8 @@ pub struct Results {
     pub retention: Vec<RetentionRow>,
     /// Headline figures.
     pub summary: Vec<SummaryRow>,
+    /// Lorenz curve of hours: (share of participants, statistics of the share of hours).
+    pub lorenz: Vec<(f64, Summary)>,
 }
 
 /// Reduce replications (given in replication order) to cross-replication statistics. Cells
@@ -555,5 +562,11 @@ pub fn aggregate(cat: Catalogue, records: &[ReplicationRecord]) -> Results {
             summarise(&mut v).map(|stats| SummaryRow { key, stats })
         })
         .collect();
-    Results { catalogue: cat, series, retention, summary }
+    let lorenz = (0..=LORENZ_POINTS)
+        .filter_map(|i| {
+            let mut v: Vec<f64> = records.iter().map(|r| r.lorenz[i]).collect();
+            summarise(&mut v).map(|s| (i as f64 / LORENZ_POINTS as f64, s))
+        })
+        .collect();
+    Results { catalogue: cat, series, retention, summary, lorenz }
 }

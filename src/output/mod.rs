@@ -9,6 +9,10 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
+pub mod charts;
+pub mod report;
+pub mod rundata;
+
 /// Name of the manifest that marks a directory as a coprosim result.
 pub const MANIFEST: &str = "manifest.json";
 
@@ -22,6 +26,46 @@ pub enum OutputError {
         path: String,
         /// The I/O error.
         source: std::io::Error,
+    },
+    /// A result directory whose manifest is missing or says the run did not finish.
+    #[error("{path}: not a complete coprosim result: {reason}")]
+    Incomplete {
+        /// The directory.
+        path: String,
+        /// What is missing.
+        reason: String,
+    },
+    /// A result file that cannot be parsed.
+    #[error("{path}: cannot read: {reason}")]
+    Unreadable {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// A comparison asked for a series a run does not have.
+    #[error(
+        "{path}: no series {wanted}; expected a metric among {metrics}, a coalition among {coalitions}, a group among {groups}"
+    )]
+    NoSuchSeries {
+        /// The run directory.
+        path: String,
+        /// The series asked for.
+        wanted: String,
+        /// Metrics the run has.
+        metrics: String,
+        /// Coalitions it has.
+        coalitions: String,
+        /// Groups it has.
+        groups: String,
+    },
+    /// A chart could not be drawn.
+    #[error("chart {chart}: {reason}")]
+    Chart {
+        /// Chart name.
+        chart: String,
+        /// Why.
+        reason: String,
     },
     /// The directory holds something other than a coprosim result.
     #[error(
@@ -156,7 +200,15 @@ pub fn csv_files(r: &Results) -> Vec<(&'static str, Vec<u8>)> {
             ]
         }),
     );
-    vec![("series.csv", series), ("retention.csv", retention), ("summary.csv", summary)]
+    let inequality = csv_bytes(
+        &["participant_share", "mean", "sd", "p05", "p50", "p95", "n"],
+        r.lorenz.iter().map(|(p, s)| {
+            let mut v = vec![num(*p)];
+            v.extend(stats_cells(s));
+            v
+        }),
+    );
+    vec![("series.csv", series), ("retention.csv", retention), ("summary.csv", summary), ("inequality.csv", inequality)]
 }
 
 /// What `manifest.json` records about a run.
@@ -170,6 +222,8 @@ pub struct Manifest {
     pub git_commit: Option<&'static str>,
     /// Scenario name.
     pub scenario: String,
+    /// Scenario description.
+    pub description: String,
     /// Scenario file, or "(embedded baseline)".
     pub scenario_file: String,
     /// SHA-256 of the scenario text as read.
@@ -210,6 +264,71 @@ pub fn write_run(dir: &Path, r: &Results, mut manifest: Manifest) -> Result<Vec<
     let json = serde_json::to_vec_pretty(&manifest).expect("manifest serialises");
     written.push(write_atomic(dir, MANIFEST, &json)?);
     Ok(written)
+}
+
+/// Draw every chart of a run directory from its CSV files into `DIR/charts/`, then write
+/// `DIR/report.html`. Returns the paths written.
+pub fn write_charts(dir: &Path, size: charts::ChartSize) -> Result<Vec<PathBuf>, OutputError> {
+    let data = rundata::RunData::read(dir)?;
+    let chart_dir = dir.join("charts");
+    std::fs::create_dir_all(&chart_dir).map_err(io(&chart_dir))?;
+    let mut written = Vec::new();
+    let mut rendered = Vec::new();
+    for fig in charts::figures(&data) {
+        let r = charts::render(&fig, size)?;
+        written.push(write_atomic(&chart_dir, &format!("{}.svg", r.name), r.svg.as_bytes())?);
+        written.push(write_atomic(&chart_dir, &format!("{}.png", r.name), &r.png)?);
+        rendered.push(r);
+    }
+    written.push(write_atomic(dir, "report.html", report::html(&data, &rendered).as_bytes())?);
+    Ok(written)
+}
+
+/// Remove the charts and report of a run directory (used when a re-run skips them).
+pub fn remove_charts(dir: &Path) -> Result<(), OutputError> {
+    let charts = dir.join("charts");
+    if charts.is_dir() {
+        std::fs::remove_dir_all(&charts).map_err(io(&charts))?;
+    }
+    let report = dir.join("report.html");
+    if report.exists() {
+        std::fs::remove_file(&report).map_err(io(&report))?;
+    }
+    Ok(())
+}
+
+/// Why a comparison cannot be drawn.
+fn missing_series(run: &rundata::RunData, metric: &str, coalition: &str, group: &str) -> OutputError {
+    OutputError::NoSuchSeries {
+        path: run.dir.display().to_string(),
+        wanted: format!("{metric} for coalition {coalition} and group {group}"),
+        metrics: run.distinct(|r| &r.metric).join(", "),
+        coalitions: run.distinct(|r| &r.coalition).join(", "),
+        groups: run.distinct(|r| &r.group).join(", "),
+    }
+}
+
+/// Overlay one series of several run directories into `out/compare_<metric>.svg|png`.
+pub fn write_comparison(
+    dirs: &[PathBuf],
+    metric: &str,
+    coalition: &str,
+    group: &str,
+    out: &Path,
+    size: charts::ChartSize,
+) -> Result<Vec<PathBuf>, OutputError> {
+    let runs = dirs.iter().map(|d| rundata::RunData::read(d)).collect::<Result<Vec<_>, _>>()?;
+    for run in &runs {
+        if run.series_of(metric, coalition, group).is_empty() {
+            return Err(missing_series(run, metric, coalition, group));
+        }
+    }
+    std::fs::create_dir_all(out).map_err(io(out))?;
+    let r = charts::render(&charts::comparison(&runs, metric, coalition, group), size)?;
+    Ok(vec![
+        write_atomic(out, &format!("{}.svg", r.name), r.svg.as_bytes())?,
+        write_atomic(out, &format!("{}.png", r.name), &r.png)?,
+    ])
 }
 
 #[cfg(test)]

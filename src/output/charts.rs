@@ -1,0 +1,716 @@
+//! Charts as SVG and PNG, drawn with plotters on a bare machine: the DejaVu Sans font is
+//! embedded and registered before drawing, so no system fonts are needed.
+//!
+//! Each chart is first described as a [`Figure`] (panels of series, each a line with an
+//! optional band, and a legend) built from a run directory's CSV files; one renderer then
+//! draws any figure to either backend. Conventions: titles, axis labels with units (time in
+//! years), the legend in its own column so it never covers data, the Okabe–Ito colour-blind
+//! safe palette, and a dash pattern per series so lines survive greyscale printing.
+
+use super::OutputError;
+use super::rundata::{Band, RunData};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+use std::sync::Once;
+
+/// Okabe & Ito (2008) colour-blind safe palette (yellow left out: too pale on white).
+const PALETTE: [RGBColor; 7] = [
+    RGBColor(0, 114, 178),   // blue
+    RGBColor(213, 94, 0),    // vermillion
+    RGBColor(0, 158, 115),   // bluish green
+    RGBColor(204, 121, 167), // reddish purple
+    RGBColor(230, 159, 0),   // orange
+    RGBColor(86, 180, 233),  // sky blue
+    RGBColor(0, 0, 0),       // black
+];
+
+/// Dash patterns (dash, gap) in units of the stroke width; (0, 0) is solid.
+const DASHES: [(u32, u32); 4] = [(0, 0), (6, 3), (1, 2), (3, 2)];
+
+const FONT: &str = "sans-serif";
+
+/// Chart size in pixels (PNG) and user units (SVG).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChartSize {
+    /// Width.
+    pub width: u32,
+    /// Height.
+    pub height: u32,
+}
+
+impl Default for ChartSize {
+    fn default() -> Self {
+        ChartSize { width: 1600, height: 1000 }
+    }
+}
+
+/// The visual style of a series: palette colour and dash pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Look {
+    colour: usize,
+    dash: usize,
+}
+
+impl Look {
+    /// The `i`-th distinct look: colours cycle fastest, dashes change with them so that
+    /// neighbouring series differ in both.
+    pub fn nth(i: usize) -> Look {
+        Look { colour: i % PALETTE.len(), dash: i % DASHES.len() }
+    }
+
+    /// A thin dashed reference line in the colour of look `i`.
+    fn reference(i: usize) -> Look {
+        Look { colour: i % PALETTE.len(), dash: 2 }
+    }
+}
+
+/// A line with an optional band.
+#[derive(Debug, Clone)]
+pub struct Line {
+    /// Legend label.
+    pub label: String,
+    /// Style.
+    pub look: Look,
+    /// Points (x, y).
+    pub points: Vec<(f64, f64)>,
+    /// Band (x, low, high), drawn shaded beneath the line.
+    pub band: Vec<(f64, f64, f64)>,
+    /// Draw thinner (reference lines).
+    pub thin: bool,
+}
+
+/// One set of axes.
+#[derive(Debug, Clone)]
+pub struct Panel {
+    /// Panel title.
+    pub title: String,
+    /// X-axis label with unit.
+    pub x_label: String,
+    /// Y-axis label with unit.
+    pub y_label: String,
+    /// Lines.
+    pub lines: Vec<Line>,
+    /// Fixed y range, or fit the data from 0.
+    pub y_range: Option<(f64, f64)>,
+}
+
+/// A chart: a title, panels in a grid, and a legend column.
+#[derive(Debug, Clone)]
+pub struct Figure {
+    /// File stem (`retention` gives `retention.svg` and `retention.png`).
+    pub name: String,
+    /// Title across the top.
+    pub title: String,
+    /// One sentence saying what the chart shows (for the report).
+    pub caption: String,
+    /// Panels, filled row by row.
+    pub panels: Vec<Panel>,
+    /// Panel grid columns.
+    pub columns: usize,
+    /// Extra legend lines (e.g. headline statistics).
+    pub notes: Vec<String>,
+}
+
+/// A drawn chart.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// File stem.
+    pub name: String,
+    /// Caption.
+    pub caption: String,
+    /// SVG text.
+    pub svg: String,
+    /// PNG bytes.
+    pub png: Vec<u8>,
+}
+
+fn register_fonts() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // The embedded font is valid: registering it cannot fail short of a corrupt build.
+        let _ = plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular());
+        let _ = plotters::style::register_font(FONT, FontStyle::Bold, dejavu::sans::bold());
+    });
+}
+
+fn chart_error(chart: &str) -> impl Fn(String) -> OutputError + '_ {
+    move |reason| OutputError::Chart { chart: chart.to_string(), reason }
+}
+
+/// Draw a figure to SVG and PNG.
+pub fn render(fig: &Figure, size: ChartSize) -> Result<Rendered, OutputError> {
+    register_fonts();
+    let err = chart_error(&fig.name);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (size.width, size.height)).into_drawing_area();
+        draw(&root, fig, size).map_err(&err)?;
+        root.present().map_err(|e| err(e.to_string()))?;
+    }
+    let mut pixels = vec![0u8; size.width as usize * size.height as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut pixels, (size.width, size.height)).into_drawing_area();
+        draw(&root, fig, size).map_err(&err)?;
+        root.present().map_err(|e| err(e.to_string()))?;
+    }
+    let mut png = Vec::new();
+    image::ImageEncoder::write_image(
+        image::codecs::png::PngEncoder::new(&mut png),
+        &pixels,
+        size.width,
+        size.height,
+        image::ExtendedColorType::Rgb8,
+    )
+    .map_err(|e| err(e.to_string()))?;
+    Ok(Rendered { name: fig.name.clone(), caption: fig.caption.clone(), svg, png })
+}
+
+fn text_style(px: f64) -> TextStyle<'static> {
+    (FONT, px).into_font().color(&BLACK)
+}
+
+fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, fig: &Figure, size: ChartSize) -> Result<(), String> {
+    let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    let unit = size.width.min(size.height * 8 / 5) as f64 / 1600.0;
+    let font = |pt: f64| text_style((pt * unit).max(8.0));
+    root.fill(&WHITE).map_err(e)?;
+    let pad = (14.0 * unit) as i32;
+    let framed = root.margin(pad, pad / 2, pad / 2, pad / 2);
+    let title = (FONT, (34.0 * unit).max(12.0), FontStyle::Bold).into_font().color(&BLACK);
+    let body = framed.titled(&fig.title, title).map_err(e)?;
+    let legend_width = (size.width as f64 * 0.22) as i32;
+    let (main, legend) = body.split_horizontally(body.dim_in_pixel().0 as i32 - legend_width);
+    let columns = fig.columns.max(1);
+    let rows = fig.panels.len().div_ceil(columns).max(1);
+    let areas = main.split_evenly((rows, columns));
+    let stroke = (2.5 * unit).round().max(1.0) as u32;
+    for (panel, area) in fig.panels.iter().zip(&areas) {
+        draw_panel(area, panel, &font, stroke, unit)?;
+    }
+    draw_legend(&legend, fig, &font, stroke, unit).map_err(e)
+}
+
+fn bounds(panel: &Panel) -> (f64, f64, f64, f64) {
+    let xs = panel.lines.iter().flat_map(|l| l.points.iter().map(|p| p.0).chain(l.band.iter().map(|b| b.0)));
+    let (x0, x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+    let (x0, x1) = if x0.is_finite() && x1 > x0 { (x0, x1) } else { (0.0, 1.0) };
+    let (y0, y1) = panel.y_range.unwrap_or_else(|| {
+        let top = panel
+            .lines
+            .iter()
+            .flat_map(|l| l.points.iter().map(|p| p.1).chain(l.band.iter().map(|b| b.2)))
+            .fold(0.0f64, f64::max);
+        (0.0, if top > 0.0 { top * 1.08 } else { 1.0 })
+    });
+    (x0, x1, y0, y1)
+}
+
+fn style_of(look: Look, stroke: u32, thin: bool) -> ShapeStyle {
+    let width = if thin { (stroke / 2).max(1) } else { stroke };
+    PALETTE[look.colour].stroke_width(width)
+}
+
+fn draw_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    panel: &Panel,
+    font: &dyn Fn(f64) -> TextStyle<'static>,
+    stroke: u32,
+    unit: f64,
+) -> Result<(), String> {
+    let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    let (x0, x1, y0, y1) = bounds(panel);
+    let mut chart = ChartBuilder::on(area)
+        .caption(&panel.title, font(24.0))
+        .margin((12.0 * unit) as u32)
+        .x_label_area_size((60.0 * unit) as u32)
+        .y_label_area_size((90.0 * unit) as u32)
+        .build_cartesian_2d(x0..x1, y0..y1)
+        .map_err(e)?;
+    chart
+        .configure_mesh()
+        .x_desc(panel.x_label.as_str())
+        .y_desc(panel.y_label.as_str())
+        .label_style(font(17.0))
+        .axis_desc_style(font(19.0))
+        .x_labels(8)
+        .y_labels(6)
+        .y_label_formatter(&|v| axis_number(*v))
+        .x_label_formatter(&|v| axis_number(*v))
+        .light_line_style(RGBColor(246, 246, 246))
+        .bold_line_style(RGBColor(222, 222, 222))
+        .draw()
+        .map_err(e)?;
+    for line in &panel.lines {
+        if line.band.len() > 1 {
+            let mut polygon: Vec<(f64, f64)> = line.band.iter().map(|b| (b.0, b.2.min(y1))).collect();
+            polygon.extend(line.band.iter().rev().map(|b| (b.0, b.1.max(y0))));
+            let fill = PALETTE[line.look.colour].mix(0.18).filled();
+            chart.draw_series(std::iter::once(Polygon::new(polygon, fill))).map_err(e)?;
+        }
+    }
+    for line in &panel.lines {
+        let style = style_of(line.look, stroke, line.thin);
+        let (dash, gap) = DASHES[line.look.dash];
+        if dash == 0 {
+            chart.draw_series(LineSeries::new(line.points.iter().copied(), style)).map_err(e)?;
+        } else {
+            let width = style.stroke_width.max(1);
+            chart
+                .draw_series(DashedLineSeries::new(line.points.iter().copied(), dash * width, gap * width, style))
+                .map_err(e)?;
+        }
+    }
+    Ok(())
+}
+
+fn draw_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    fig: &Figure,
+    font: &dyn Fn(f64) -> TextStyle<'static>,
+    stroke: u32,
+    unit: f64,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let mut entries: Vec<(&str, Look, bool)> = Vec::new();
+    for line in fig.panels.iter().flat_map(|p| &p.lines) {
+        if !line.label.is_empty() && !entries.iter().any(|(l, look, _)| *l == line.label && *look == line.look) {
+            entries.push((&line.label, line.look, line.thin));
+        }
+    }
+    let step = (34.0 * unit) as i32;
+    let x = (10.0 * unit) as i32;
+    let sample = (60.0 * unit) as i32;
+    let mut y = (70.0 * unit) as i32;
+    for (label, look, thin) in entries {
+        let style = style_of(look, stroke, thin);
+        let (dash, gap) = DASHES[look.dash];
+        if dash == 0 {
+            area.draw(&PathElement::new(vec![(x, y), (x + sample, y)], style))?;
+        } else {
+            let w = style.stroke_width.max(1) as i32;
+            let (d, g) = (dash as i32 * w, gap as i32 * w);
+            let mut s = x;
+            while s < x + sample {
+                area.draw(&PathElement::new(vec![(s, y), ((s + d).min(x + sample), y)], style))?;
+                s += d + g;
+            }
+        }
+        area.draw(&Text::new(label.to_string(), (x + sample + (10.0 * unit) as i32, y - step / 3), font(18.0)))?;
+        y += step;
+    }
+    y += step / 2;
+    // Wrap notes to the legend column: DejaVu Sans averages about 0.55 em per character.
+    let chars_per_line = ((area.dim_in_pixel().0 as f64 - 2.0 * x as f64) / (18.0 * unit * 0.55)).max(10.0) as usize;
+    for note in &fig.notes {
+        for line in wrap(note, chars_per_line) {
+            area.draw(&Text::new(line, (x, y - step / 3), font(18.0)))?;
+            y += step * 3 / 4;
+        }
+        y += step / 4;
+    }
+    Ok(())
+}
+
+/// Greedy word wrap to at most `width` characters per line.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut current = String::new();
+    for word in text.split_whitespace() {
+        if !current.is_empty() && current.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut current));
+        }
+        if !current.is_empty() {
+            current.push(' ');
+        }
+        current.push_str(word);
+    }
+    if !current.is_empty() {
+        lines.push(current);
+    }
+    lines
+}
+
+/// Axis tick labels: compact, with k and M for large numbers.
+fn axis_number(v: f64) -> String {
+    let a = v.abs();
+    if a >= 1e6 {
+        format!("{:.1}M", v / 1e6)
+    } else if a >= 1e4 {
+        format!("{:.0}k", v / 1e3)
+    } else if a >= 100.0 || v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else if a >= 1.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// A series of a run as a median line and a 5–95% band against years.
+pub fn band_line(data: &RunData, metric: &str, coalition: &str, group: &str, label: String, look: Look) -> Line {
+    let rows = data.series_of(metric, coalition, group);
+    line_from(rows.iter().map(|r| (r.year, r.band)), label, look)
+}
+
+fn line_from(rows: impl Iterator<Item = (f64, Band)>, label: String, look: Look) -> Line {
+    let mut points = Vec::new();
+    let mut band = Vec::new();
+    for (x, b) in rows {
+        if let Some(y) = b.p50 {
+            points.push((x, y));
+        }
+        if let (Some(lo), Some(hi)) = (b.p05, b.p95) {
+            band.push((x, lo, hi));
+        }
+    }
+    Line { label, look, points, band, thin: false }
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map_or("n/a".into(), |v| format!("{:.0}%", v * 100.0))
+}
+
+/// The five standard charts of a run.
+pub fn figures(data: &RunData) -> Vec<Figure> {
+    let coalitions: Vec<&str> = data.distinct(|r| &r.coalition).into_iter().filter(|c| *c != "all").collect();
+    let groups: Vec<&str> = data.distinct(|r| &r.group).into_iter().filter(|g| *g != "all").collect();
+    let scenario = &data.manifest.scenario;
+    let reps = data.manifest.replications;
+    let years = "time (years)".to_string();
+    let band_note = format!("Lines: median of {reps} replications; shading: 5–95%.");
+    // Coalitions, then groups, take distinct looks, so a figure mixing them stays unambiguous;
+    // totals ("all") are always black.
+    let group_look = |i: usize| Look::nth(coalitions.len() + i);
+    let all_look = Look::nth(PALETTE.len() - 1);
+
+    // Retention: Kaplan–Meier per group, and annual retention over time.
+    let group_labels: Vec<&str> = std::iter::once("all").chain(groups.iter().copied()).collect();
+    let km_lines = group_labels
+        .iter()
+        .enumerate()
+        .map(|(i, g)| {
+            let rows = data.retention.iter().filter(|r| r.curve == "km" && r.group == *g);
+            let look = if i == 0 { all_look } else { group_look(i - 1) };
+            let mut line = line_from(rows.map(|r| (r.years, r.band)), group_label(g), look);
+            // The pooled estimate is the line; the band is the spread across replications.
+            line.points = data
+                .retention
+                .iter()
+                .filter(|r| r.curve == "km" && r.group == *g)
+                .filter_map(|r| r.estimate.map(|e| (r.years, e)))
+                .collect();
+            line
+        })
+        .collect();
+    let annual_lines = group_labels
+        .iter()
+        .enumerate()
+        .map(|(i, g)| {
+            let rows = data.retention.iter().filter(|r| r.curve == "annual_retention" && r.group == *g);
+            let look = if i == 0 { all_look } else { group_look(i - 1) };
+            line_from(rows.map(|r| (r.years, r.band)), group_label(g), look)
+        })
+        .collect();
+    let retention = Figure {
+        name: "retention".into(),
+        title: format!("Retention of members: {scenario}"),
+        caption: format!(
+            "Left: Kaplan–Meier survival of membership spells by group (pooled over {reps} replications, censored at the horizon; shading: 5–95% of replications). Right: annual retention, the share of members a year earlier who are still members."
+        ),
+        panels: vec![
+            Panel {
+                title: "Survival of membership spells".into(),
+                x_label: "time since joining (years)".into(),
+                y_label: "share of spells still running".into(),
+                lines: km_lines,
+                y_range: Some((0.0, 1.0)),
+            },
+            Panel {
+                title: "Annual retention".into(),
+                x_label: years.clone(),
+                y_label: "share retained after one year".into(),
+                lines: annual_lines,
+                y_range: Some((0.0, 1.0)),
+            },
+        ],
+        columns: 2,
+        notes: vec![band_note.clone()],
+    };
+
+    // Members per coalition and per group.
+    let mut by_coalition: Vec<Line> = coalitions
+        .iter()
+        .enumerate()
+        .map(|(i, c)| band_line(data, "members", c, "all", c.to_string(), Look::nth(i)))
+        .collect();
+    by_coalition.push(band_line(data, "members", "all", "all", "all coalitions".into(), all_look));
+    let mut by_group: Vec<Line> = groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| band_line(data, "members", "all", g, format!("group: {g}"), group_look(i)))
+        .collect();
+    by_group.push(band_line(data, "members", "all", "all", "all coalitions".into(), all_look));
+    let members = Figure {
+        name: "members".into(),
+        title: format!("Members over time: {scenario}"),
+        caption: format!(
+            "Members at the end of each week, per coalition (left) and per population group (right). {band_note}"
+        ),
+        panels: vec![
+            Panel {
+                title: "By coalition".into(),
+                x_label: years.clone(),
+                y_label: "members (people)".into(),
+                lines: by_coalition,
+                y_range: None,
+            },
+            Panel {
+                title: "By population group".into(),
+                x_label: years.clone(),
+                y_label: "members (people)".into(),
+                lines: by_group,
+                y_range: None,
+            },
+        ],
+        columns: 2,
+        notes: vec![band_note.clone()],
+    };
+
+    // Composition: member shares against population shares; lived experience.
+    let mut shares = Vec::new();
+    for (i, g) in groups.iter().enumerate() {
+        shares.push(band_line(data, "member_share", "all", g, format!("group: {g}"), group_look(i)));
+        if let Some(pop) = data.headline("population_share", "all", g).and_then(|r| r.mean) {
+            let xs: Vec<f64> = shares.last().map(|l| l.points.iter().map(|p| p.0).collect()).unwrap_or_default();
+            let (a, b) = (xs.first().copied().unwrap_or(0.0), xs.last().copied().unwrap_or(1.0));
+            shares.push(Line {
+                label: format!("{g}: population share"),
+                look: Look::reference(coalitions.len() + i),
+                points: vec![(a, pop), (b, pop)],
+                band: vec![],
+                thin: true,
+            });
+        }
+    }
+    let mut lived: Vec<Line> = coalitions
+        .iter()
+        .enumerate()
+        .map(|(i, c)| band_line(data, "lived_experience_share", c, "all", c.to_string(), Look::nth(i)))
+        .collect();
+    lived.push(band_line(data, "lived_experience_share", "all", "all", "all coalitions".into(), all_look));
+    let composition = Figure {
+        name: "composition".into(),
+        title: format!("Who takes part: {scenario}"),
+        caption: format!(
+            "Left: each group's share of members against its share of the population (thin dotted lines); a line below its population share means the group is under-represented. Right: share of members with lived experience. {band_note}"
+        ),
+        panels: vec![
+            Panel {
+                title: "Group shares of members".into(),
+                x_label: years.clone(),
+                y_label: "share of members".into(),
+                lines: shares,
+                y_range: Some((0.0, 1.0)),
+            },
+            Panel {
+                title: "Lived experience among members".into(),
+                x_label: years.clone(),
+                y_label: "share of members".into(),
+                lines: lived,
+                y_range: Some((0.0, 1.0)),
+            },
+        ],
+        columns: 2,
+        notes: vec![band_note.clone()],
+    };
+
+    // Governance: six organisational variables per coalition.
+    let governance_panels = [
+        ("professionalisation", "Professionalisation P", "share of roles held by professionals", true),
+        ("fairness", "Perceived fairness F", "fairness (0-1)", true),
+        ("mission_alignment", "Mission alignment M", "alignment with founding mission (0-1)", true),
+        ("goal_attainment", "Goal attainment G", "output / target (0-1)", true),
+        ("leadership", "Leadership engagement L", "engagement (0-1)", true),
+        ("budget", "Budget reserve", "budget (currency)", false),
+    ]
+    .into_iter()
+    .map(|(metric, title, y_label, unit_range)| Panel {
+        title: title.into(),
+        x_label: years.clone(),
+        y_label: y_label.into(),
+        lines: coalitions
+            .iter()
+            .enumerate()
+            .map(|(i, c)| band_line(data, metric, c, "all", c.to_string(), Look::nth(i)))
+            .collect(),
+        y_range: unit_range.then_some((0.0, 1.0)),
+    })
+    .collect();
+    let governance = Figure {
+        name: "governance".into(),
+        title: format!("Organisation of each coalition: {scenario}"),
+        caption: format!(
+            "Professionalisation, perceived fairness, mission alignment, goal attainment, leadership engagement and budget per coalition, over the replications in which the coalition still operates. {band_note}"
+        ),
+        panels: governance_panels,
+        columns: 3,
+        notes: vec![band_note.clone()],
+    };
+
+    // Inequality: Lorenz curve of hours.
+    let lorenz = line_from(
+        data.lorenz.iter().map(|r| (r.participant_share, r.band)),
+        "Lorenz curve of hours".into(),
+        Look::nth(0),
+    );
+    let equality = Line {
+        label: "equal hours".into(),
+        look: Look::reference(PALETTE.len() - 1),
+        points: vec![(0.0, 0.0), (1.0, 1.0)],
+        band: vec![],
+        thin: true,
+    };
+    let stat = |metric: &str, name: &str| {
+        data.headline(metric, "all", "all").map_or(format!("{name}: n/a"), |r| {
+            format!(
+                "{name}: {:.3} (95% CI {:.3}–{:.3})",
+                r.mean.unwrap_or(f64::NAN),
+                r.ci95_low.unwrap_or(f64::NAN),
+                r.ci95_high.unwrap_or(f64::NAN)
+            )
+        })
+    };
+    let top10 = data.headline("top10_hours_share", "all", "all").and_then(|r| r.mean);
+    let inequality = Figure {
+        name: "inequality".into(),
+        title: format!("Who gives the hours: {scenario}"),
+        caption: format!(
+            "Lorenz curve of hours contributed over the horizon by everyone who took part: the bottom x of participants gave y of all hours. The top 10% gave {} of hours. {band_note}",
+            pct(top10)
+        ),
+        panels: vec![Panel {
+            title: "Concentration of hours contributed".into(),
+            x_label: "share of participants, fewest hours first".into(),
+            y_label: "share of all hours".into(),
+            lines: vec![lorenz, equality],
+            y_range: Some((0.0, 1.0)),
+        }],
+        columns: 1,
+        notes: vec![stat("gini_hours", "Gini"), stat("top10_hours_share", "Top 10% share"), band_note],
+    };
+    vec![retention, members, composition, governance, inequality]
+}
+
+/// Axis label with unit for a series metric.
+fn axis_label(metric: &str) -> String {
+    let unit = match metric {
+        "members" => "people",
+        "joins" | "exits" => "people per tick",
+        "budget" => "currency",
+        "coalitions_active" => "coalitions",
+        _ => "share, 0-1",
+    };
+    format!("{} ({unit})", metric.replace('_', " "))
+}
+
+fn group_label(g: &str) -> String {
+    if g == "all" { "all groups".into() } else { format!("group: {g}") }
+}
+
+/// Overlay one series from several runs, each labelled by its scenario name.
+pub fn comparison(runs: &[RunData], metric: &str, coalition: &str, group: &str) -> Figure {
+    let mut names: Vec<String> = Vec::new();
+    let lines = runs
+        .iter()
+        .enumerate()
+        .map(|(i, run)| {
+            let mut name = run.manifest.scenario.clone();
+            if names.contains(&name) {
+                name = format!("{name} ({})", run.dir.display());
+            }
+            names.push(name.clone());
+            band_line(run, metric, coalition, group, name, Look::nth(i))
+        })
+        .collect();
+    let bounded = !matches!(metric, "members" | "joins" | "exits" | "budget" | "coalitions_active");
+    Figure {
+        name: format!("compare_{metric}"),
+        title: format!("{metric}: coalition {coalition}, group {group}"),
+        caption: format!(
+            "{metric} for coalition {coalition} and group {group} in each run: median line, 5–95% of replications shaded."
+        ),
+        panels: vec![Panel {
+            title: names.join(" vs "),
+            x_label: "time (years)".into(),
+            y_label: axis_label(metric),
+            lines,
+            y_range: bounded.then_some((0.0, 1.0)),
+        }],
+        columns: 1,
+        notes: vec!["Lines: median; shading: 5–95%.".into()],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn figure() -> Figure {
+        Figure {
+            name: "t".into(),
+            title: "A test chart".into(),
+            caption: "c".into(),
+            panels: vec![Panel {
+                title: "panel".into(),
+                x_label: "time (years)".into(),
+                y_label: "members (people)".into(),
+                lines: (0..3)
+                    .map(|i| Line {
+                        label: format!("series {i}"),
+                        look: Look::nth(i),
+                        points: (0..20).map(|x| (x as f64, (x * (i + 1)) as f64)).collect(),
+                        band: (0..20)
+                            .map(|x| (x as f64, (x * (i + 1)) as f64 * 0.8, (x * (i + 1)) as f64 * 1.2))
+                            .collect(),
+                        thin: false,
+                    })
+                    .collect(),
+                y_range: None,
+            }],
+            columns: 1,
+            notes: vec!["note".into()],
+        }
+    }
+
+    #[test]
+    fn renders_png_at_the_asked_size_and_svg_with_labels() {
+        let size = ChartSize { width: 800, height: 500 };
+        let r = render(&figure(), size).unwrap();
+        let img = image::load_from_memory_with_format(&r.png, image::ImageFormat::Png).unwrap().to_rgb8();
+        assert_eq!((img.width(), img.height()), (800, 500));
+        let distinct: std::collections::HashSet<_> = img.pixels().map(|p| p.0).collect();
+        assert!(distinct.len() > 20, "a chart has more than a few colours: {}", distinct.len());
+        for text in ["A test chart", "time (years)", "members (people)", "series 2", "note"] {
+            assert!(r.svg.contains(text), "SVG lacks {text}");
+        }
+    }
+
+    #[test]
+    fn looks_differ_in_colour_and_dash() {
+        for i in 0..4 {
+            for j in (i + 1)..4 {
+                let (a, b) = (Look::nth(i), Look::nth(j));
+                assert!(a.colour != b.colour && a.dash != b.dash);
+            }
+        }
+    }
+
+    #[test]
+    fn rendering_is_deterministic() {
+        let size = ChartSize { width: 400, height: 300 };
+        let a = render(&figure(), size).unwrap();
+        let b = render(&figure(), size).unwrap();
+        assert_eq!(a.png, b.png);
+        assert_eq!(a.svg, b.svg);
+    }
+}

@@ -1,0 +1,144 @@
+//! `report.html`: one self-contained page per run (charts inline as PNG data URIs, styles
+//! inline, no scripts, nothing fetched), readable from the file system in any browser.
+
+use super::charts::Rendered;
+use super::rundata::RunData;
+
+/// Escape text for HTML.
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// Standard base64 (RFC 4648) with padding.
+pub fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> shift & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn fixed(v: Option<f64>) -> String {
+    match v {
+        Some(v) if v.abs() >= 100.0 => format!("{v:.0}"),
+        Some(v) if v.abs() >= 10.0 => format!("{v:.1}"),
+        Some(v) => format!("{v:.3}"),
+        None => "n/a".into(),
+    }
+}
+
+/// The report page for a run and its drawn charts.
+pub fn html(data: &RunData, charts: &[Rendered]) -> String {
+    let m = &data.manifest;
+    let mut rows = String::new();
+    for r in &data.summary {
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=n>{}</td><td class=n>{} – {}</td><td class=n>{} – {}</td><td>{}</td></tr>\n",
+            esc(&r.metric),
+            esc(&r.coalition),
+            esc(&r.group),
+            fixed(r.mean),
+            fixed(r.ci95_low),
+            fixed(r.ci95_high),
+            fixed(r.band.p05),
+            fixed(r.band.p95),
+            esc(&r.description)
+        ));
+    }
+    let mut figures = String::new();
+    for c in charts {
+        figures.push_str(&format!(
+            "<figure id=\"{name}\"><img src=\"data:image/png;base64,{png}\" alt=\"{alt}\" width=\"1600\"><figcaption><b>{title}.</b> {caption} Files: <code>charts/{name}.svg</code>, <code>charts/{name}.png</code>.</figcaption></figure>\n",
+            name = esc(&c.name),
+            png = base64(&c.png),
+            alt = esc(&c.caption),
+            title = esc(&capitalise(&c.name)),
+            caption = esc(&c.caption),
+        ));
+    }
+    let commit =
+        m.git_commit.as_deref().map(|c| format!(", commit {}", esc(&c[..c.len().min(12)]))).unwrap_or_default();
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>coprosim report: {name}</title>
+<style>
+body {{ font-family: "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.45; }}
+h1 {{ font-size: 1.7em; margin-bottom: 0.2em; }}
+.meta {{ color: #555; font-size: 0.9em; }}
+table {{ border-collapse: collapse; font-size: 0.85em; width: 100%; margin: 1em 0 2em; }}
+th, td {{ border-bottom: 1px solid #ddd; padding: 0.3em 0.5em; text-align: left; vertical-align: top; }}
+th {{ background: #f3f3f3; }}
+td.n {{ text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }}
+figure {{ margin: 2em 0; }}
+figure img {{ width: 100%; height: auto; border: 1px solid #eee; }}
+figcaption {{ font-size: 0.9em; color: #333; margin-top: 0.4em; }}
+</style>
+</head>
+<body>
+<h1>{name}</h1>
+<p>{description}</p>
+<p class="meta">{reps} Monte Carlo replications, seed {seed}, {ticks} ticks, {agents} agents per replication. coprosim {version}{commit}. Intervals: 95% confidence interval of the mean across replications, and the 5–95% range of replications.</p>
+<h2>Headline figures</h2>
+<table id="headline">
+<thead><tr><th>metric</th><th>coalition</th><th>group</th><th>mean</th><th>95% CI of mean</th><th>5–95% of replications</th><th>what it measures</th></tr></thead>
+<tbody>
+{rows}</tbody>
+</table>
+<h2>Charts</h2>
+{figures}<p class="meta">Data: <code>series.csv</code>, <code>retention.csv</code>, <code>summary.csv</code>, <code>inequality.csv</code>; checksums in <code>manifest.json</code>. Redraw with <code>coprosim plot DIR</code>.</p>
+</body>
+</html>
+"#,
+        name = esc(&m.scenario),
+        description = esc(&m.description),
+        reps = m.replications,
+        seed = m.seed,
+        ticks = m.ticks,
+        agents = m.agents,
+        version = esc(&m.version),
+    )
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc_4648_vectors() {
+        let cases = [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ];
+        for (plain, encoded) in cases {
+            assert_eq!(base64(plain.as_bytes()), encoded);
+        }
+    }
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(esc("<a & \"b\">"), "&lt;a &amp; &quot;b&quot;&gt;");
+    }
+}

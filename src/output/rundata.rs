@@ -1,0 +1,191 @@
+//! Reading a run directory back from its files, so charts and reports can be redrawn from the
+//! CSV files alone, without the simulation.
+
+use super::{MANIFEST, OutputError};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// What charts and reports need from `manifest.json`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default)]
+pub struct ManifestInfo {
+    /// Tool version that wrote the run.
+    pub version: String,
+    /// Git commit of that tool, where known.
+    pub git_commit: Option<String>,
+    /// Scenario name.
+    pub scenario: String,
+    /// Scenario description.
+    pub description: String,
+    /// Master seed.
+    pub seed: u64,
+    /// Replications.
+    pub replications: u32,
+    /// Ticks simulated.
+    pub ticks: u32,
+    /// Agents per replication.
+    pub agents: u32,
+    /// True once every output file was written.
+    pub complete: bool,
+}
+
+/// Statistics columns shared by the CSV files (empty cells are `None`).
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq)]
+pub struct Band {
+    /// Mean (or estimate).
+    pub mean: Option<f64>,
+    /// 5th percentile.
+    pub p05: Option<f64>,
+    /// Median.
+    pub p50: Option<f64>,
+    /// 95th percentile.
+    pub p95: Option<f64>,
+}
+
+/// A row of `series.csv`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SeriesRecord {
+    /// Years since the start.
+    pub year: f64,
+    /// Coalition name or "all".
+    pub coalition: String,
+    /// Group name or "all".
+    pub group: String,
+    /// Metric name.
+    pub metric: String,
+    /// Statistics across replications.
+    #[serde(flatten)]
+    pub band: Band,
+}
+
+/// A row of `retention.csv`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RetentionRecord {
+    /// "km" or "annual_retention".
+    pub curve: String,
+    /// Group name or "all".
+    pub group: String,
+    /// Tenure or time, in years.
+    pub years: f64,
+    /// Estimate.
+    pub estimate: Option<f64>,
+    /// Monte Carlo percentiles.
+    #[serde(flatten)]
+    pub band: Band,
+}
+
+/// A row of `summary.csv`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SummaryRecord {
+    /// Metric name.
+    pub metric: String,
+    /// Coalition name or "all".
+    pub coalition: String,
+    /// Group name or "all".
+    pub group: String,
+    /// Mean across replications.
+    pub mean: Option<f64>,
+    /// Lower end of the 95% interval of the mean.
+    pub ci95_low: Option<f64>,
+    /// Upper end.
+    pub ci95_high: Option<f64>,
+    /// Monte Carlo percentiles.
+    #[serde(flatten)]
+    pub band: Band,
+    /// What the metric measures.
+    pub description: String,
+}
+
+/// A row of `inequality.csv`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LorenzRecord {
+    /// Share of participants (ascending by hours).
+    pub participant_share: f64,
+    /// Share of hours they gave.
+    #[serde(flatten)]
+    pub band: Band,
+}
+
+/// A run directory's data.
+#[derive(Debug, Clone)]
+pub struct RunData {
+    /// The directory.
+    pub dir: PathBuf,
+    /// Its manifest.
+    pub manifest: ManifestInfo,
+    /// `series.csv`.
+    pub series: Vec<SeriesRecord>,
+    /// `retention.csv`.
+    pub retention: Vec<RetentionRecord>,
+    /// `summary.csv`.
+    pub summary: Vec<SummaryRecord>,
+    /// `inequality.csv`.
+    pub lorenz: Vec<LorenzRecord>,
+}
+
+fn read_csv<T: for<'de> Deserialize<'de>>(dir: &Path, name: &str) -> Result<Vec<T>, OutputError> {
+    let path = dir.join(name);
+    let mut reader = csv::Reader::from_path(&path)
+        .map_err(|e| OutputError::Unreadable { path: path.display().to_string(), reason: e.to_string() })?;
+    reader
+        .deserialize()
+        .enumerate()
+        .map(|(i, row)| {
+            row.map_err(|e| OutputError::Unreadable {
+                path: path.display().to_string(),
+                reason: format!("row {}: {e}", i + 2),
+            })
+        })
+        .collect()
+}
+
+impl RunData {
+    /// Read a complete run directory; refuses one whose manifest is missing or incomplete.
+    pub fn read(dir: &Path) -> Result<RunData, OutputError> {
+        let manifest_path = dir.join(MANIFEST);
+        let text = std::fs::read(&manifest_path).map_err(|_| OutputError::Incomplete {
+            path: dir.display().to_string(),
+            reason: format!("it has no {MANIFEST}"),
+        })?;
+        let manifest: ManifestInfo = serde_json::from_slice(&text).map_err(|e| OutputError::Incomplete {
+            path: dir.display().to_string(),
+            reason: format!("its {MANIFEST} is unreadable ({e})"),
+        })?;
+        if !manifest.complete {
+            return Err(OutputError::Incomplete {
+                path: dir.display().to_string(),
+                reason: format!("its {MANIFEST} says the run did not finish"),
+            });
+        }
+        Ok(RunData {
+            dir: dir.to_path_buf(),
+            series: read_csv(dir, "series.csv")?,
+            retention: read_csv(dir, "retention.csv")?,
+            summary: read_csv(dir, "summary.csv")?,
+            lorenz: read_csv(dir, "inequality.csv")?,
+            manifest,
+        })
+    }
+
+    /// Distinct values of a series column, in first-seen order.
+    pub fn distinct<'a>(&'a self, f: impl Fn(&'a SeriesRecord) -> &'a str) -> Vec<&'a str> {
+        let mut out: Vec<&str> = Vec::new();
+        for r in &self.series {
+            let v = f(r);
+            if !out.contains(&v) {
+                out.push(v);
+            }
+        }
+        out
+    }
+
+    /// Rows of one series, in time order.
+    pub fn series_of<'a>(&'a self, metric: &str, coalition: &str, group: &str) -> Vec<&'a SeriesRecord> {
+        self.series.iter().filter(|r| r.metric == metric && r.coalition == coalition && r.group == group).collect()
+    }
+
+    /// One headline figure.
+    pub fn headline(&self, metric: &str, coalition: &str, group: &str) -> Option<&SummaryRecord> {
+        self.summary.iter().find(|r| r.metric == metric && r.coalition == coalition && r.group == group)
+    }
+}

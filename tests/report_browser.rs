@@ -1,0 +1,89 @@
+//! Opens a run's report.html in headless Chromium and checks that every chart image loaded
+//! and the headline table is there. `.ci/run` installs Debian's `chromium`; without it the
+//! test fails under CI and is skipped (loudly) elsewhere.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+fn chromium() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("COPROSIM_CHROMIUM") {
+        return Some(PathBuf::from(p));
+    }
+    let path = std::env::var_os("PATH")?;
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
+        .find(|p| p.is_file())
+}
+
+/// A page beside the report that loads it in a frame and writes what it finds into the DOM,
+/// which Chromium's --dump-dom then prints.
+const HARNESS: &str = r#"<!DOCTYPE html><html><body><iframe id="f" src="report.html" style="width:1200px;height:800px"></iframe>
+<script>
+const f = document.getElementById('f');
+f.addEventListener('load', () => {
+  let out;
+  try {
+    const d = f.contentDocument;
+    const imgs = Array.from(d.images);
+    out = { images: imgs.length, loaded: imgs.filter(i => i.complete && i.naturalWidth > 0).length,
+            rows: d.querySelectorAll('table#headline tbody tr').length, title: d.title };
+  } catch (e) { out = { error: String(e) }; }
+  const pre = document.createElement('pre'); pre.id = 'result'; pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+});
+</script></body></html>"#;
+
+fn open_in_chromium(browser: &Path, page: &Path) -> serde_json::Value {
+    let profile = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--allow-file-access-from-files",
+            "--virtual-time-budget=15000",
+            "--dump-dom",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("chromium runs");
+    let dom = String::from_utf8_lossy(&output.stdout);
+    let start = dom.find("<pre id=\"result\">").unwrap_or_else(|| panic!("no result in the dumped page:\n{dom}"));
+    let json = &dom[start + "<pre id=\"result\">".len()..];
+    let json = &json[..json.find("</pre>").unwrap()];
+    serde_json::from_str(&json.replace("&quot;", "\"").replace("&amp;", "&")).unwrap()
+}
+
+#[test]
+fn report_opens_in_a_real_browser_with_every_chart_loaded() {
+    let Some(browser) = chromium() else {
+        if std::env::var_os("CI").is_some() {
+            panic!("chromium is not installed: .ci/run must install Debian's chromium package");
+        }
+        eprintln!("SKIPPED report_opens_in_a_real_browser_with_every_chart_loaded: no chromium on PATH");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run with spaces");
+    Command::cargo_bin("coprosim")
+        .unwrap()
+        .args(["run", "--replications", "3", "--quiet", "--out"])
+        .arg(&dir)
+        .assert()
+        .success();
+    let harness = dir.join("browser-check.html");
+    std::fs::write(&harness, HARNESS).unwrap();
+    let result = open_in_chromium(&browser, &harness);
+    assert_eq!(result["error"], serde_json::Value::Null, "{result}");
+    assert_eq!(result["images"], 5, "{result}");
+    assert_eq!(result["loaded"], 5, "every chart image decodes: {result}");
+    assert!(result["rows"].as_u64().unwrap() > 10, "headline table present: {result}");
+    assert_eq!(result["title"], "coprosim report: baseline");
+}
