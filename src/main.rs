@@ -3,9 +3,11 @@
 //! Exit codes: 0 success, 1 runtime failure, 2 bad input or usage.
 
 use clap::{Parser, Subcommand};
+use coprosim::engine::sweep::{self, SweepError, SweepInfo, SweepOptions};
 use coprosim::engine::{self, RunConfig};
 use coprosim::output::charts::ChartSize;
 use coprosim::output::{self, Manifest, OutputError};
+use coprosim::scenario::sweep::Sweep;
 use coprosim::scenario::{BASELINE, ParamSpec, Scenario, ScenarioError};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
@@ -80,6 +82,48 @@ enum Command {
         #[command(flatten)]
         size: SizeArgs,
     },
+    /// Run a parameter sweep (grid, Latin hypercube or Sobol design); rerun to resume.
+    Sweep {
+        /// Sweep file (TOML).
+        sweep: PathBuf,
+        /// Output directory (default: output/<sweep name>/, or output/<name>-shard-K-of-N/).
+        #[arg(long, short = 'o')]
+        out: Option<PathBuf>,
+        /// Worker threads (default: one per core). Results do not depend on it.
+        #[arg(long, short = 'j')]
+        threads: Option<usize>,
+        /// Run only shard K of N (points whose index is K-1 modulo N), for a cluster.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<String>,
+        /// Discard results of a different sweep in the output directory.
+        #[arg(long)]
+        force: bool,
+        /// No progress bar and no summary.
+        #[arg(long, short = 'q')]
+        quiet: bool,
+        /// Skip the charts.
+        #[arg(long)]
+        no_charts: bool,
+        #[command(flatten)]
+        size: SizeArgs,
+    },
+    /// Combine the shard directories of a sweep into the results of the whole sweep.
+    Merge {
+        /// Shard directories (every shard exactly once).
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Output directory (default: output/<sweep name>/).
+        #[arg(long, short = 'o')]
+        out: Option<PathBuf>,
+        /// Write into a non-empty directory that holds no earlier coprosim result.
+        #[arg(long)]
+        force: bool,
+        /// Skip the charts.
+        #[arg(long)]
+        no_charts: bool,
+        #[command(flatten)]
+        size: SizeArgs,
+    },
     /// Validate a scenario and print it with every default filled in.
     Check {
         /// Scenario file (TOML).
@@ -139,6 +183,13 @@ fn main() -> ExitCode {
             compare(&dirs, &metric, &coalition, &group, &out, size.size())
         }
         Command::Check { scenario } => check(&scenario),
+        Command::Sweep { sweep, out, threads, shard, force, quiet, no_charts, size } => {
+            let charts = (!no_charts).then(|| size.size());
+            run_sweep(&sweep, out, threads, shard.as_deref(), force, quiet, charts)
+        }
+        Command::Merge { dirs, out, force, no_charts, size } => {
+            merge(&dirs, out, force, (!no_charts).then(|| size.size()))
+        }
         Command::Params { markdown } => {
             print!("{}", if markdown { params_markdown() } else { params_table() });
             Ok(())
@@ -299,6 +350,95 @@ fn run(
         }
         println!("wrote {}", dir.display());
     }
+    Ok(())
+}
+
+fn sweep_failure(e: SweepError) -> Failure {
+    match e {
+        SweepError::Refused(_) => Failure::Input(e.to_string()),
+        SweepError::Io { .. } | SweepError::Engine(_) => Failure::Runtime(e.to_string()),
+    }
+}
+
+fn run_sweep(
+    path: &Path,
+    out: Option<PathBuf>,
+    threads: Option<usize>,
+    shard: Option<&str>,
+    force: bool,
+    quiet: bool,
+    charts: Option<ChartSize>,
+) -> Result<(), Failure> {
+    let sweep = Sweep::load(path)?;
+    let shard = shard.map(sweep::parse_shard).transpose().map_err(|e| Failure::Input(format!("--shard: {e}")))?;
+    if threads == Some(0) {
+        return Err(Failure::Input("--threads: found 0, expected at least 1".into()));
+    }
+    let name = &sweep.file.name;
+    let dir = out.unwrap_or_else(|| match shard {
+        Some((k, n)) => Path::new("output").join(format!("{name}-shard-{k}-of-{n}")),
+        None => Path::new("output").join(name),
+    });
+    let plan = sweep::plan(&sweep);
+    let opts = SweepOptions { dir: dir.clone(), threads: threads.unwrap_or(0), shard, force };
+    let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(0) };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} points, {elapsed} (eta {eta})")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(name.clone());
+    let start = Instant::now();
+    let on_start = |total: usize, done: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+        if done > 0 && !quiet {
+            bar.println(format!("resuming: {done} of {total} points already complete and verified"));
+        }
+    };
+    let points = sweep::run(&sweep, &plan, &opts, &on_start, &|| bar.inc(1)).map_err(sweep_failure)?;
+    bar.finish_and_clear();
+    let used_threads = threads.unwrap_or_else(rayon::current_num_threads);
+    match shard {
+        Some((k, n)) => {
+            if !quiet {
+                println!("shard {k}/{n} of {name}: {} points complete in {}", points.len(), dir.display());
+                println!("when every shard is done: coprosim merge <shard dirs...> --out <dir>");
+            }
+        }
+        None => {
+            let info = SweepInfo::new(&sweep, &plan, None);
+            output::sweep::write_sweep(&dir, &info, &points, charts, used_threads, start.elapsed().as_secs_f64())
+                .map_err(|e| Failure::Runtime(e.to_string()))?;
+            if !quiet {
+                println!(
+                    "{name}: {} points x {} replications in {:.1} s; wrote {}",
+                    points.len(),
+                    sweep.file.replications,
+                    start.elapsed().as_secs_f64(),
+                    dir.display()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn merge(dirs: &[PathBuf], out: Option<PathBuf>, force: bool, charts: Option<ChartSize>) -> Result<(), Failure> {
+    let start = Instant::now();
+    let (info, points) = sweep::merge(dirs).map_err(sweep_failure)?;
+    let dir = out.unwrap_or_else(|| Path::new("output").join(&info.name));
+    output::prepare_dir(&dir, force).map_err(|e| Failure::Input(e.to_string()))?;
+    output::sweep::write_sweep(
+        &dir,
+        &info,
+        &points,
+        charts,
+        rayon::current_num_threads(),
+        start.elapsed().as_secs_f64(),
+    )
+    .map_err(|e| Failure::Runtime(e.to_string()))?;
+    println!("merged {} shards ({} points) into {}", dirs.len(), points.len(), dir.display());
     Ok(())
 }
 

@@ -1,6 +1,8 @@
 //! Replications: one ChaCha8 stream per replication, run in parallel with rayon, collected
 //! in replication order so results never depend on the thread count.
 
+pub mod sweep;
+
 use crate::model::Model;
 use crate::observe::{self, Catalogue, Recorder, ReplicationRecord, Results};
 use crate::scenario::Scenario;

@@ -7,6 +7,7 @@
 //! replication order.
 
 pub mod inequality;
+pub mod sensitivity;
 pub mod stats;
 pub mod survival;
 

@@ -138,20 +138,42 @@ fn chart_error(chart: &str) -> impl Fn(String) -> OutputError + '_ {
     move |reason| OutputError::Chart { chart: chart.to_string(), reason }
 }
 
-/// Draw a figure to SVG and PNG.
-pub fn render(fig: &Figure, size: ChartSize) -> Result<Rendered, OutputError> {
+/// Something that draws itself on any plotters backend.
+pub trait Drawable {
+    /// File stem.
+    fn name(&self) -> &str;
+    /// Caption.
+    fn caption(&self) -> &str;
+    /// Draw onto `root`.
+    fn draw_on<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, size: ChartSize) -> Result<(), String>;
+}
+
+impl Drawable for Figure {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn caption(&self) -> &str {
+        &self.caption
+    }
+    fn draw_on<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, size: ChartSize) -> Result<(), String> {
+        draw(root, self, size)
+    }
+}
+
+/// Draw a figure (or any drawable) to SVG and PNG.
+pub fn render<T: Drawable>(fig: &T, size: ChartSize) -> Result<Rendered, OutputError> {
     register_fonts();
-    let err = chart_error(&fig.name);
+    let err = chart_error(fig.name());
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (size.width, size.height)).into_drawing_area();
-        draw(&root, fig, size).map_err(&err)?;
+        fig.draw_on(&root, size).map_err(&err)?;
         root.present().map_err(|e| err(e.to_string()))?;
     }
     let mut pixels = vec![0u8; size.width as usize * size.height as usize * 3];
     {
         let root = BitMapBackend::with_buffer(&mut pixels, (size.width, size.height)).into_drawing_area();
-        draw(&root, fig, size).map_err(&err)?;
+        fig.draw_on(&root, size).map_err(&err)?;
         root.present().map_err(|e| err(e.to_string()))?;
     }
     let mut png = Vec::new();
@@ -163,7 +185,26 @@ pub fn render(fig: &Figure, size: ChartSize) -> Result<Rendered, OutputError> {
         image::ExtendedColorType::Rgb8,
     )
     .map_err(|e| err(e.to_string()))?;
-    Ok(Rendered { name: fig.name.clone(), caption: fig.caption.clone(), svg, png })
+    Ok(Rendered { name: fig.name().to_string(), caption: fig.caption().to_string(), svg, png })
+}
+
+/// Scale unit and a font maker for a chart size.
+fn scale(size: ChartSize) -> f64 {
+    size.width.min(size.height * 8 / 5) as f64 / 1600.0
+}
+
+/// Fill white, leave a margin, draw the title; returns the area below it.
+fn frame<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    unit: f64,
+) -> Result<DrawingArea<DB, Shift>, String> {
+    let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    root.fill(&WHITE).map_err(e)?;
+    let pad = (14.0 * unit) as i32;
+    let framed = root.margin(pad, pad / 2, pad / 2, pad / 2);
+    let style = (FONT, (34.0 * unit).max(12.0), FontStyle::Bold).into_font().color(&BLACK);
+    framed.titled(title, style).map_err(e)
 }
 
 fn text_style(px: f64) -> TextStyle<'static> {
@@ -172,13 +213,9 @@ fn text_style(px: f64) -> TextStyle<'static> {
 
 fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, fig: &Figure, size: ChartSize) -> Result<(), String> {
     let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-    let unit = size.width.min(size.height * 8 / 5) as f64 / 1600.0;
+    let unit = scale(size);
     let font = |pt: f64| text_style((pt * unit).max(8.0));
-    root.fill(&WHITE).map_err(e)?;
-    let pad = (14.0 * unit) as i32;
-    let framed = root.margin(pad, pad / 2, pad / 2, pad / 2);
-    let title = (FONT, (34.0 * unit).max(12.0), FontStyle::Bold).into_font().color(&BLACK);
-    let body = framed.titled(&fig.title, title).map_err(e)?;
+    let body = frame(root, &fig.title, unit)?;
     let legend_width = (size.width as f64 * 0.22) as i32;
     let (main, legend) = body.split_horizontally(body.dim_in_pixel().0 as i32 - legend_width);
     let columns = fig.columns.max(1);
@@ -713,4 +750,266 @@ mod tests {
         assert_eq!(a.png, b.png);
         assert_eq!(a.svg, b.svg);
     }
+}
+
+/// Viridis (van der Walt & Smith 2015), perceptually uniform and colour-blind safe, by
+/// linear interpolation between five anchors.
+fn viridis(t: f64) -> RGBColor {
+    const ANCHORS: [(f64, f64, f64); 5] =
+        [(68.0, 1.0, 84.0), (59.0, 82.0, 139.0), (33.0, 145.0, 140.0), (94.0, 201.0, 98.0), (253.0, 231.0, 37.0)];
+    let t = if t.is_finite() { t.clamp(0.0, 1.0) } else { 0.0 } * 4.0;
+    let i = (t.floor() as usize).min(3);
+    let f = t - i as f64;
+    let (a, b) = (ANCHORS[i], ANCHORS[i + 1]);
+    let mix = |x: f64, y: f64| (x + f * (y - x)).round() as u8;
+    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+}
+
+/// A two-axis grid of values drawn as coloured cells with a colour bar.
+#[derive(Debug, Clone)]
+pub struct Heatmap {
+    /// File stem.
+    pub name: String,
+    /// Title.
+    pub title: String,
+    /// Caption.
+    pub caption: String,
+    /// X-axis label.
+    pub x_label: String,
+    /// Y-axis label.
+    pub y_label: String,
+    /// X values (columns).
+    pub xs: Vec<f64>,
+    /// Y values (rows).
+    pub ys: Vec<f64>,
+    /// `values[x][y]`, None where undefined.
+    pub values: Vec<Vec<Option<f64>>>,
+    /// What the colour shows.
+    pub value_label: String,
+}
+
+fn index_label(values: &[f64], v: f64) -> String {
+    let i = v.round();
+    if (v - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < values.len() {
+        axis_number(values[i as usize])
+    } else {
+        String::new()
+    }
+}
+
+impl Drawable for Heatmap {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn caption(&self) -> &str {
+        &self.caption
+    }
+    fn draw_on<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, size: ChartSize) -> Result<(), String> {
+        let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+        let unit = scale(size);
+        let font = |pt: f64| text_style((pt * unit).max(8.0));
+        let body = frame(root, &self.title, unit)?;
+        let legend_width = (size.width as f64 * 0.18) as i32;
+        let (main, legend) = body.split_horizontally(body.dim_in_pixel().0 as i32 - legend_width);
+        let (nx, ny) = (self.xs.len(), self.ys.len());
+        let finite: Vec<f64> = self.values.iter().flatten().flatten().copied().filter(|v| v.is_finite()).collect();
+        let lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let span = if hi > lo { hi - lo } else { 1.0 };
+        let mut chart = ChartBuilder::on(&main)
+            .margin((12.0 * unit) as u32)
+            .x_label_area_size((70.0 * unit) as u32)
+            .y_label_area_size((100.0 * unit) as u32)
+            .build_cartesian_2d(-0.5..nx as f64 - 0.5, -0.5..ny as f64 - 0.5)
+            .map_err(e)?;
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_desc(self.x_label.as_str())
+            .y_desc(self.y_label.as_str())
+            .label_style(font(17.0))
+            .axis_desc_style(font(19.0))
+            .x_labels(nx.min(40) * 2 + 1)
+            .y_labels(ny.min(40) * 2 + 1)
+            .x_label_formatter(&|v| index_label(&self.xs, *v))
+            .y_label_formatter(&|v| index_label(&self.ys, *v))
+            .draw()
+            .map_err(e)?;
+        for (i, column) in self.values.iter().enumerate() {
+            for (j, v) in column.iter().enumerate() {
+                let (x, y) = (i as f64, j as f64);
+                let colour = v.map_or(RGBColor(200, 200, 200), |v| viridis((v - lo) / span));
+                chart
+                    .draw_series(std::iter::once(Rectangle::new(
+                        [(x - 0.5, y - 0.5), (x + 0.5, y + 0.5)],
+                        colour.filled(),
+                    )))
+                    .map_err(e)?;
+                if nx * ny <= 144 {
+                    let text = v.map_or("n/a".to_string(), |v| format!("{v:.3}"));
+                    let light = v.is_some_and(|v| (v - lo) / span < 0.6);
+                    let style = font(16.0).color(if light { &WHITE } else { &BLACK }).pos(
+                        plotters::style::text_anchor::Pos::new(
+                            plotters::style::text_anchor::HPos::Center,
+                            plotters::style::text_anchor::VPos::Center,
+                        ),
+                    );
+                    chart.draw_series(std::iter::once(Text::new(text, (x, y), style))).map_err(e)?;
+                }
+            }
+        }
+        // Colour bar.
+        let x0 = (20.0 * unit) as i32;
+        let (top, height, width) = ((80.0 * unit) as i32, (400.0 * unit) as i32, (40.0 * unit) as i32);
+        let chars = ((legend_width as f64 - 2.0 * x0 as f64) / (18.0 * unit * 0.55)).max(10.0) as usize;
+        let label_lines = wrap(&self.value_label.replace('[', " ["), chars);
+        let line_step = (24.0 * unit) as i32;
+        let top = top + line_step * (label_lines.len() as i32 - 1);
+        for (k, line) in label_lines.iter().enumerate() {
+            let y = top - (40.0 * unit) as i32 - line_step * (label_lines.len() - 1 - k) as i32;
+            legend.draw(&Text::new(line.clone(), (x0, y), font(18.0))).map_err(e)?;
+        }
+        for s in 0..height {
+            let c = viridis(1.0 - s as f64 / height as f64);
+            legend.draw(&Rectangle::new([(x0, top + s), (x0 + width, top + s + 1)], c.filled())).map_err(e)?;
+        }
+        for (frac, v) in [(0.0, hi), (0.5, (lo + hi) / 2.0), (1.0, lo)] {
+            let y = top + (frac * height as f64) as i32;
+            legend
+                .draw(&Text::new(
+                    format!("{v:.3}"),
+                    (x0 + width + (8.0 * unit) as i32, y - (9.0 * unit) as i32),
+                    font(17.0),
+                ))
+                .map_err(e)?;
+        }
+        Ok(())
+    }
+}
+
+/// First- and total-order Sobol indices per parameter as paired bars with 95% intervals.
+#[derive(Debug, Clone)]
+pub struct IndexBars {
+    /// File stem.
+    pub name: String,
+    /// Title.
+    pub title: String,
+    /// Caption.
+    pub caption: String,
+    /// Parameter labels.
+    pub parameters: Vec<String>,
+    /// (first, low, high) per parameter.
+    pub first: Vec<(f64, f64, f64)>,
+    /// (total, low, high) per parameter.
+    pub total: Vec<(f64, f64, f64)>,
+}
+
+impl Drawable for IndexBars {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn caption(&self) -> &str {
+        &self.caption
+    }
+    fn draw_on<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, size: ChartSize) -> Result<(), String> {
+        let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+        let unit = scale(size);
+        let font = |pt: f64| text_style((pt * unit).max(8.0));
+        let body = frame(root, &self.title, unit)?;
+        let legend_width = (size.width as f64 * 0.2) as i32;
+        let (main, legend) = body.split_horizontally(body.dim_in_pixel().0 as i32 - legend_width);
+        let n = self.parameters.len();
+        let top = self.first.iter().chain(&self.total).map(|b| b.2).filter(|v| v.is_finite()).fold(1.0f64, f64::max);
+        let bottom = self.first.iter().chain(&self.total).map(|b| b.1).filter(|v| v.is_finite()).fold(0.0f64, f64::min);
+        let mut chart = ChartBuilder::on(&main)
+            .margin((12.0 * unit) as u32)
+            .x_label_area_size((90.0 * unit) as u32)
+            .y_label_area_size((90.0 * unit) as u32)
+            .build_cartesian_2d(-0.6..n as f64 - 0.4, bottom.min(0.0)..top * 1.05)
+            .map_err(e)?;
+        let params = &self.parameters;
+        chart
+            .configure_mesh()
+            .x_desc("parameter")
+            .y_desc("Sobol index (share of output variance)")
+            .label_style(font(16.0))
+            .axis_desc_style(font(19.0))
+            .x_labels(n * 2 + 1)
+            .x_label_formatter(&|v| {
+                let i = v.round();
+                if (v - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < params.len() {
+                    short_key(&params[i as usize])
+                } else {
+                    String::new()
+                }
+            })
+            .light_line_style(RGBColor(246, 246, 246))
+            .bold_line_style(RGBColor(222, 222, 222))
+            .draw()
+            .map_err(e)?;
+        let stroke = (2.0 * unit).round().max(1.0) as u32;
+        for (series, (offset, look)) in
+            [&self.first, &self.total].into_iter().zip([(-0.2, Look::nth(0)), (0.2, Look::nth(1))])
+        {
+            let colour = PALETTE[look.colour];
+            for (i, &(v, lo, hi)) in series.iter().enumerate() {
+                let x = i as f64 + offset;
+                if v.is_finite() {
+                    let (a, b) = if v >= 0.0 { (0.0, v) } else { (v, 0.0) };
+                    let fill = if offset < 0.0 { colour.filled() } else { colour.mix(0.45).filled() };
+                    chart
+                        .draw_series(std::iter::once(Rectangle::new([(x - 0.17, a), (x + 0.17, b)], fill)))
+                        .map_err(e)?;
+                    chart
+                        .draw_series(std::iter::once(Rectangle::new(
+                            [(x - 0.17, a), (x + 0.17, b)],
+                            colour.stroke_width(stroke),
+                        )))
+                        .map_err(e)?;
+                }
+                if lo.is_finite() && hi.is_finite() {
+                    let s = BLACK.stroke_width(stroke);
+                    chart.draw_series(std::iter::once(PathElement::new(vec![(x, lo), (x, hi)], s))).map_err(e)?;
+                    for y in [lo, hi] {
+                        chart
+                            .draw_series(std::iter::once(PathElement::new(vec![(x - 0.06, y), (x + 0.06, y)], s)))
+                            .map_err(e)?;
+                    }
+                }
+            }
+        }
+        let (x, step) = ((10.0 * unit) as i32, (36.0 * unit) as i32);
+        let mut y = (70.0 * unit) as i32;
+        for (label, look, alpha) in [("first order S_i", Look::nth(0), 1.0), ("total order ST_i", Look::nth(1), 0.45)] {
+            let c = PALETTE[look.colour];
+            legend
+                .draw(&Rectangle::new([(x, y - step / 3), (x + step, y + step / 3)], c.mix(alpha).filled()))
+                .map_err(e)?;
+            legend
+                .draw(&Rectangle::new([(x, y - step / 3), (x + step, y + step / 3)], c.stroke_width(stroke)))
+                .map_err(e)?;
+            legend.draw(&Text::new(label.to_string(), (x + step + step / 3, y - step / 3), font(18.0))).map_err(e)?;
+            y += step;
+        }
+        y += step / 2;
+        let chars = ((legend_width as f64 - 2.0 * x as f64) / (18.0 * unit * 0.55)).max(10.0) as usize;
+        for line in wrap("Bars: estimate; whiskers: 95% bootstrap interval.", chars) {
+            legend.draw(&Text::new(line, (x, y - step / 3), font(18.0))).map_err(e)?;
+            y += step * 3 / 4;
+        }
+        for p in params {
+            y += step / 4;
+            for line in wrap(&format!("{}: {p}", short_key(p)), chars) {
+                legend.draw(&Text::new(line, (x, y - step / 3), font(15.0))).map_err(e)?;
+                y += step * 3 / 5;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The last two steps of a key path, for crowded axis labels.
+pub fn short_key(key: &str) -> String {
+    let parts: Vec<&str> = key.split('.').collect();
+    parts[parts.len().saturating_sub(2)..].join(".")
 }

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 pub mod charts;
 pub mod report;
 pub mod rundata;
+pub mod sweep;
 
 /// Name of the manifest that marks a directory as a coprosim result.
 pub const MANIFEST: &str = "manifest.json";

@@ -7,6 +7,7 @@
 mod locate;
 pub mod params;
 mod schema;
+pub mod sweep;
 
 pub use params::{ParamSpec, Problem, Range};
 pub use schema::*;

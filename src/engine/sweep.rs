@@ -1,0 +1,532 @@
+//! Parameter sweeps: points × replications in parallel, streamed to disk, resumable and
+//! shardable.
+//!
+//! Every point's result depends only on the sweep and the point's index: its scenario is the
+//! base with the axis values applied, and its replications draw from ChaCha8 streams keyed by
+//! a seed derived from (sweep seed, point index). Completed points are appended to
+//! `progress.jsonl`, one line each with a SHA-256 of its content, so an interrupted sweep
+//! resumes by recomputing only what is missing, and shards (`--shard K/N`, points with
+//! index ≡ K−1 mod N) can run anywhere and be merged. The final files are a function of the
+//! sorted point results alone, so a straight run, a resumed one and merged shards give the
+//! same bytes.
+
+use super::run_replication;
+use crate::observe::sensitivity::saltelli_points;
+use crate::observe::stats::summarise;
+use crate::observe::{Catalogue, summary_keys};
+use crate::scenario::Scenario;
+use crate::scenario::sweep::{DesignKind, OutputSpec, Slot, Sweep, slot, with_value};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// What the finished sweep needs to know about itself; stored in `sweep.json` so that
+/// `merge` can finish a sharded sweep without the original files.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SweepInfo {
+    /// SHA-256 of the resolved sweep and base scenario.
+    pub identity: String,
+    /// Sweep name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Axis key paths.
+    pub axes: Vec<String>,
+    /// Output labels.
+    pub outputs: Vec<String>,
+    /// "grid", "latin_hypercube" or "sobol".
+    pub design: String,
+    /// Axis value counts of a grid (for the heatmap).
+    pub grid_shape: Vec<usize>,
+    /// Sobol base samples N (0 for other designs).
+    pub sobol_base_samples: usize,
+    /// Bootstrap resamples.
+    pub bootstrap: usize,
+    /// Master seed.
+    pub seed: u64,
+    /// Replications per point.
+    pub replications: u32,
+    /// Points in the whole sweep.
+    pub points: usize,
+    /// This directory's shard (K, N), if sharded.
+    pub shard: Option<(usize, usize)>,
+}
+
+/// The points of a sweep.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Axis values of each point, in point order.
+    pub points: Vec<Vec<f64>>,
+    /// Values per grid axis (empty for other designs).
+    pub grid_shape: Vec<usize>,
+}
+
+/// One output's statistics at a point.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct OutputStat {
+    /// Mean over replications (None when undefined in every replication).
+    pub mean: Option<f64>,
+    /// Sample standard deviation.
+    pub sd: Option<f64>,
+    /// Replications in which the output was defined.
+    pub n: u32,
+}
+
+/// A finished point.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PointResult {
+    /// Point index.
+    pub index: usize,
+    /// Axis values.
+    pub values: Vec<f64>,
+    /// Output statistics in output order.
+    pub outputs: Vec<OutputStat>,
+}
+
+/// Why a sweep could not be carried out.
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    /// File-system failure.
+    #[error("{path}: {source}")]
+    Io {
+        /// File or directory.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The directory or shard set is not usable (bad input: exit 2).
+    #[error("{0}")]
+    Refused(String),
+    /// Thread pool failure.
+    #[error(transparent)]
+    Engine(#[from] super::EngineError),
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SweepError + '_ {
+    move |source| SweepError::Io { path: path.display().to_string(), source }
+}
+
+/// SplitMix64 finaliser: decorrelates nearby integers.
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// The seed of point `index`: every point gets its own, whatever else runs.
+pub fn point_seed(seed: u64, index: usize) -> u64 {
+    mix(seed ^ mix(index as u64 + 1))
+}
+
+/// Choose the sweep's points.
+pub fn plan(s: &Sweep) -> Plan {
+    let axes = &s.file.axes;
+    let k = axes.len();
+    let integer: Vec<bool> = axes.iter().map(|a| slot(&s.base, &a.key) == Ok(Slot::Integer)).collect();
+    let scale = |unit: &[f64]| -> Vec<f64> {
+        unit.iter()
+            .zip(axes)
+            .zip(&integer)
+            .map(|((u, a), &int)| {
+                let (lo, hi) = a.bounds().expect("validated");
+                let v = lo + u * (hi - lo);
+                if int { v.round() } else { v }
+            })
+            .collect()
+    };
+    match s.file.design.kind {
+        DesignKind::Grid => {
+            let values: Vec<Vec<f64>> = axes.iter().map(|a| a.grid_values()).collect();
+            let mut points = vec![Vec::new()];
+            for axis in &values {
+                points = points.iter().flat_map(|p| axis.iter().map(move |v| [p.as_slice(), &[*v]].concat())).collect();
+            }
+            Plan { points, grid_shape: values.iter().map(Vec::len).collect() }
+        }
+        DesignKind::LatinHypercube => {
+            let n = s.file.design.points as usize;
+            let mut rng = ChaCha8Rng::seed_from_u64(s.file.seed);
+            rng.set_stream(0x1a7e_c0de);
+            let mut columns: Vec<Vec<f64>> = Vec::with_capacity(k);
+            for _ in 0..k {
+                let mut strata: Vec<usize> = (0..n).collect();
+                for i in (1..n).rev() {
+                    strata.swap(i, rng.random_range(0..=i));
+                }
+                columns.push(strata.iter().map(|&st| (st as f64 + rng.random::<f64>()) / n as f64).collect());
+            }
+            let points = (0..n).map(|j| scale(&columns.iter().map(|c| c[j]).collect::<Vec<_>>())).collect();
+            Plan { points, grid_shape: Vec::new() }
+        }
+        DesignKind::Sobol => {
+            let n = s.file.design.base_samples as usize;
+            let points = saltelli_points(n, k, s.file.seed).iter().map(|u| scale(u)).collect();
+            Plan { points, grid_shape: Vec::new() }
+        }
+    }
+}
+
+impl SweepInfo {
+    /// Describe a sweep (and shard) for `sweep.json`.
+    pub fn new(s: &Sweep, plan: &Plan, shard: Option<(usize, usize)>) -> SweepInfo {
+        let design = match s.file.design.kind {
+            DesignKind::Grid => "grid",
+            DesignKind::LatinHypercube => "latin_hypercube",
+            DesignKind::Sobol => "sobol",
+        };
+        SweepInfo {
+            identity: s.identity(),
+            name: s.file.name.clone(),
+            description: s.file.description.clone(),
+            axes: s.file.axes.iter().map(|a| a.key.clone()).collect(),
+            outputs: s.outputs().iter().map(OutputSpec::label).collect(),
+            design: design.into(),
+            grid_shape: plan.grid_shape.clone(),
+            sobol_base_samples: if s.file.design.kind == DesignKind::Sobol {
+                s.file.design.base_samples as usize
+            } else {
+                0
+            },
+            bootstrap: s.file.design.bootstrap as usize,
+            seed: s.file.seed,
+            replications: s.file.replications,
+            points: plan.points.len(),
+            shard,
+        }
+    }
+
+    /// Whether point `index` belongs to this directory's shard.
+    pub fn owns(&self, index: usize) -> bool {
+        self.shard.is_none_or(|(k, n)| index % n == k - 1)
+    }
+
+    /// Points this directory must hold.
+    pub fn owned(&self) -> usize {
+        (0..self.points).filter(|&i| self.owns(i)).count()
+    }
+}
+
+/// Run one point: apply its axis values to the base and run its replications in parallel.
+pub fn run_point(s: &Sweep, outputs: &[OutputSpec], index: usize, values: &[f64]) -> PointResult {
+    let mut scenario: Scenario = s.base.clone();
+    for (axis, v) in s.file.axes.iter().zip(values) {
+        scenario = with_value(&scenario, &axis.key, *v).expect("every axis value was validated before running");
+    }
+    let cat = Catalogue::new(&scenario);
+    let keys = summary_keys(&cat);
+    let wanted: Vec<usize> = outputs
+        .iter()
+        .map(|o| {
+            keys.iter()
+                .position(|k| {
+                    k.metric == o.metric
+                        && cat.coalition_label(k.coalition) == o.coalition
+                        && cat.group_label(k.group) == o.group
+                })
+                .expect("outputs were validated against the base scenario")
+        })
+        .collect();
+    let seed = point_seed(s.file.seed, index);
+    let per_rep: Vec<Vec<f64>> = (0..s.file.replications)
+        .into_par_iter()
+        .map(|r| {
+            let rec = run_replication(&scenario, &cat, seed, r);
+            wanted.iter().map(|&i| rec.summary[i]).collect()
+        })
+        .collect();
+    let outputs = (0..wanted.len())
+        .map(|o| {
+            let mut v: Vec<f64> = per_rep.iter().map(|rep| rep[o]).collect();
+            match summarise(&mut v) {
+                Some(st) => OutputStat { mean: Some(st.mean), sd: Some(st.sd), n: st.n as u32 },
+                None => OutputStat { mean: None, sd: None, n: 0 },
+            }
+        })
+        .collect();
+    PointResult { index, values: values.to_vec(), outputs }
+}
+
+/// A progress line: the point and the SHA-256 of its JSON.
+#[derive(Serialize, Deserialize)]
+struct Line {
+    point: PointResult,
+    sha256: String,
+}
+
+fn line_for(p: &PointResult) -> String {
+    let body = serde_json::to_string(p).expect("point serialises");
+    let line = Line { point: p.clone(), sha256: crate::output::sha256_hex(body.as_bytes()) };
+    serde_json::to_string(&line).expect("line serialises")
+}
+
+/// Read the verified point results of a progress file; lines that do not parse or whose
+/// checksum does not match (a write cut short) are dropped.
+pub fn read_progress(path: &Path) -> Vec<PointResult> {
+    let Ok(text) = std::fs::read_to_string(path) else { return Vec::new() };
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<Line>(l).ok())
+        .filter(|l| {
+            let body = serde_json::to_string(&l.point).expect("point serialises");
+            crate::output::sha256_hex(body.as_bytes()) == l.sha256
+        })
+        .map(|l| l.point)
+        .collect()
+}
+
+/// Names of a sweep directory's files.
+pub const SWEEP_JSON: &str = "sweep.json";
+/// Completed points, one checksummed JSON line each.
+pub const PROGRESS: &str = "progress.jsonl";
+
+/// Options of a sweep run.
+#[derive(Debug, Clone)]
+pub struct SweepOptions {
+    /// Output directory.
+    pub dir: PathBuf,
+    /// Worker threads (0 = one per core).
+    pub threads: usize,
+    /// Run only shard (K, N).
+    pub shard: Option<(usize, usize)>,
+    /// Discard a different sweep's results in `dir`.
+    pub force: bool,
+}
+
+/// Prepare `dir` for this sweep and return the verified points already there.
+fn resume(info: &SweepInfo, opts: &SweepOptions) -> Result<Vec<PointResult>, SweepError> {
+    let dir = &opts.dir;
+    let meta = dir.join(SWEEP_JSON);
+    let progress = dir.join(PROGRESS);
+    if meta.exists() {
+        let old: Option<SweepInfo> = std::fs::read(&meta).ok().and_then(|b| serde_json::from_slice(&b).ok());
+        let same = old.as_ref().is_some_and(|o| o.identity == info.identity && o.shard == info.shard);
+        if !same && !opts.force {
+            return Err(SweepError::Refused(format!(
+                "{}: holds results of a different sweep or shard; choose another --out or pass --force to start over",
+                dir.display()
+            )));
+        }
+        if !same {
+            let _ = std::fs::remove_file(&progress);
+        }
+    } else if dir.exists() && std::fs::read_dir(dir).map_err(io(dir))?.next().is_some() && !opts.force {
+        return Err(SweepError::Refused(format!(
+            "{}: the directory is not empty and holds no {SWEEP_JSON}, so it is not a coprosim sweep; choose another --out or pass --force",
+            dir.display()
+        )));
+    }
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    crate::output::write_atomic(dir, SWEEP_JSON, &serde_json::to_vec_pretty(info).expect("serialises"))
+        .map_err(|e| SweepError::Refused(e.to_string()))?;
+    let mut done: Vec<PointResult> = read_progress(&progress).into_iter().filter(|p| info.owns(p.index)).collect();
+    done.sort_by_key(|p| p.index);
+    done.dedup_by_key(|p| p.index);
+    // Rewrite the log with only verified lines, so appends never follow a torn line.
+    let text: String = done.iter().map(|p| line_for(p) + "\n").collect();
+    crate::output::write_atomic(dir, PROGRESS, text.as_bytes()).map_err(|e| SweepError::Refused(e.to_string()))?;
+    Ok(done)
+}
+
+/// Run (or resume) a sweep into `opts.dir`; returns every point result this directory owns,
+/// sorted. `on_point` is called once per point completed in this call.
+pub fn run(
+    s: &Sweep,
+    plan: &Plan,
+    opts: &SweepOptions,
+    on_start: &dyn Fn(usize, usize),
+    on_point: &(dyn Fn() + Sync),
+) -> Result<Vec<PointResult>, SweepError> {
+    let info = SweepInfo::new(s, plan, opts.shard);
+    let mut done = resume(&info, opts)?;
+    let have: std::collections::HashSet<usize> = done.iter().map(|p| p.index).collect();
+    let todo: Vec<usize> = (0..plan.points.len()).filter(|&i| info.owns(i) && !have.contains(&i)).collect();
+    on_start(info.owned(), done.len());
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads)
+        .build()
+        .map_err(|source| super::EngineError::ThreadPool { threads: opts.threads, source })?;
+    let outputs = s.outputs();
+    let path = opts.dir.join(PROGRESS);
+    let mut log = std::fs::OpenOptions::new().append(true).open(&path).map_err(io(&path))?;
+    // Chunks bound memory: only one chunk's results wait to be written.
+    let chunk = (pool.current_num_threads() * 4).max(8);
+    for batch in todo.chunks(chunk) {
+        let results: Vec<PointResult> = pool.install(|| {
+            batch
+                .par_iter()
+                .map(|&i| {
+                    let r = run_point(s, &outputs, i, &plan.points[i]);
+                    on_point();
+                    r
+                })
+                .collect()
+        });
+        let text: String = results.iter().map(|p| line_for(p) + "\n").collect();
+        log.write_all(text.as_bytes()).map_err(io(&path))?;
+        log.sync_data().map_err(io(&path))?;
+        done.extend(results);
+    }
+    done.sort_by_key(|p| p.index);
+    Ok(done)
+}
+
+/// Combine shard directories into the full set of point results, refusing missing,
+/// duplicated or foreign shards.
+pub fn merge(dirs: &[PathBuf]) -> Result<(SweepInfo, Vec<PointResult>), SweepError> {
+    let mut infos: Vec<(PathBuf, SweepInfo)> = Vec::new();
+    for d in dirs {
+        let meta = d.join(SWEEP_JSON);
+        let info: SweepInfo =
+            std::fs::read(&meta).ok().and_then(|b| serde_json::from_slice(&b).ok()).ok_or_else(|| {
+                SweepError::Refused(format!(
+                    "{}: not a coprosim sweep directory (no readable {SWEEP_JSON})",
+                    d.display()
+                ))
+            })?;
+        infos.push((d.clone(), info));
+    }
+    let (first_dir, first) =
+        infos.first().cloned().ok_or_else(|| SweepError::Refused("no shard directories given".into()))?;
+    let Some((_, n)) = first.shard else {
+        return Err(SweepError::Refused(format!("{}: not a shard (it was run without --shard)", first_dir.display())));
+    };
+    let mut seen = vec![None::<PathBuf>; n];
+    for (d, info) in &infos {
+        if info.identity != first.identity {
+            return Err(SweepError::Refused(format!(
+                "{}: comes from a different sweep than {} (identity {} vs {})",
+                d.display(),
+                first_dir.display(),
+                &info.identity[..12],
+                &first.identity[..12]
+            )));
+        }
+        let Some((k, m)) = info.shard else {
+            return Err(SweepError::Refused(format!("{}: not a shard (it was run without --shard)", d.display())));
+        };
+        if m != n {
+            return Err(SweepError::Refused(format!(
+                "{}: is shard {k}/{m}, but {} is of {n} shards",
+                d.display(),
+                first_dir.display()
+            )));
+        }
+        if let Some(prev) = &seen[k - 1] {
+            return Err(SweepError::Refused(format!(
+                "shard {k}/{n} given twice: {} and {}",
+                prev.display(),
+                d.display()
+            )));
+        }
+        seen[k - 1] = Some(d.clone());
+    }
+    let missing: Vec<String> =
+        seen.iter().enumerate().filter(|(_, s)| s.is_none()).map(|(k, _)| format!("{}/{n}", k + 1)).collect();
+    if !missing.is_empty() {
+        return Err(SweepError::Refused(format!("missing shards: {}", missing.join(", "))));
+    }
+    let mut all = Vec::with_capacity(first.points);
+    for (d, info) in &infos {
+        let points: Vec<PointResult> =
+            read_progress(&d.join(PROGRESS)).into_iter().filter(|p| info.owns(p.index)).collect();
+        let mut idx: Vec<usize> = points.iter().map(|p| p.index).collect();
+        idx.sort_unstable();
+        idx.dedup();
+        if idx.len() != info.owned() {
+            return Err(SweepError::Refused(format!(
+                "{}: shard {}/{n} is incomplete ({} of {} points); rerun its command to finish it",
+                d.display(),
+                info.shard.unwrap().0,
+                idx.len(),
+                info.owned()
+            )));
+        }
+        all.extend(points);
+    }
+    all.sort_by_key(|p| p.index);
+    all.dedup_by_key(|p| p.index);
+    let mut info = first;
+    info.shard = None;
+    Ok((info, all))
+}
+
+/// Parse `K/N` (1 ≤ K ≤ N).
+pub fn parse_shard(text: &str) -> Result<(usize, usize), String> {
+    let (k, n) = text.split_once('/').ok_or_else(|| format!("found \"{text}\", expected K/N, e.g. 2/8"))?;
+    let (k, n): (usize, usize) = (
+        k.trim().parse().map_err(|_| format!("found \"{text}\", expected whole numbers K/N"))?,
+        n.trim().parse().map_err(|_| format!("found \"{text}\", expected whole numbers K/N"))?,
+    );
+    if n == 0 || k == 0 || k > n {
+        return Err(format!("found \"{text}\", expected 1 <= K <= N"));
+    }
+    Ok((k, n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sweep(design: &str, axes: &str) -> Sweep {
+        let text = format!("name = \"t\"\nbase = \"baseline\"\nreplications = 2\nseed = 5\n[design]\n{design}\n{axes}");
+        Sweep::parse(&text, "t.toml", Path::new(".")).unwrap()
+    }
+
+    const TWO_AXES: &str = "[[axes]]\nkey = \"coalitions[0].governance.voice\"\nvalues = [0.2, 0.8]\n[[axes]]\nkey = \"policy.performance_regime\"\nmin = 0\nmax = 1\nsteps = 3\n";
+
+    #[test]
+    fn grid_is_the_cartesian_product_first_axis_slowest() {
+        let p = plan(&sweep("kind = \"grid\"", TWO_AXES));
+        assert_eq!(p.points.len(), 6);
+        assert_eq!(p.points[0], vec![0.2, 0.0]);
+        assert_eq!(p.points[1], vec![0.2, 0.5]);
+        assert_eq!(p.points[3], vec![0.8, 0.0]);
+        assert_eq!(p.grid_shape, vec![2, 3]);
+    }
+
+    #[test]
+    fn latin_hypercube_has_one_point_per_stratum() {
+        let s = sweep(
+            "kind = \"latin_hypercube\"\npoints = 10",
+            TWO_AXES.replace("values = [0.2, 0.8]", "min = 0.0\nmax = 1.0").as_str(),
+        );
+        let p = plan(&s);
+        assert_eq!(p.points.len(), 10);
+        for axis in 0..2 {
+            let mut strata: Vec<usize> = p.points.iter().map(|x| (x[axis] * 10.0).floor() as usize).collect();
+            strata.sort_unstable();
+            assert_eq!(strata, (0..10).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn point_seeds_are_distinct_and_stable() {
+        let seeds: std::collections::HashSet<u64> = (0..1000).map(|i| point_seed(5, i)).collect();
+        assert_eq!(seeds.len(), 1000);
+        assert_eq!(point_seed(5, 17), point_seed(5, 17));
+    }
+
+    #[test]
+    fn torn_progress_lines_are_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = PointResult {
+            index: 3,
+            values: vec![0.5],
+            outputs: vec![OutputStat { mean: Some(0.6), sd: Some(0.1), n: 2 }],
+        };
+        let good = line_for(&p);
+        let tampered = good.replace("0.6", "0.7");
+        let torn = &good[..good.len() / 2];
+        std::fs::write(dir.path().join(PROGRESS), format!("{good}\n{tampered}\n{torn}")).unwrap();
+        assert_eq!(read_progress(&dir.path().join(PROGRESS)), vec![p]);
+    }
+
+    #[test]
+    fn shard_syntax() {
+        assert_eq!(parse_shard("2/8"), Ok((2, 8)));
+        assert!(parse_shard("0/8").is_err() && parse_shard("9/8").is_err() && parse_shard("x").is_err());
+    }
+}

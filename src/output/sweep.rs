@@ -1,0 +1,254 @@
+//! A finished sweep's files: `points.csv`, `sensitivity.csv` (Sobol designs), charts and
+//! `manifest.json`. Everything but the manifest's timing is a function of the sweep's
+//! description and its sorted point results, so sharded, resumed and straight runs agree
+//! byte for byte.
+
+use super::charts::{self, ChartSize, Figure, Heatmap, IndexBars, Line, Look, Panel};
+use super::{OutputError, num, sha256_hex, write_atomic};
+use crate::engine::sweep::{PointResult, SweepInfo};
+use crate::observe::sensitivity::{Indices, sobol_indices};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// Column-safe file stem for an output label.
+fn stem(label: &str) -> String {
+    label
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect::<String>()
+        .trim_matches('_')
+        .to_string()
+}
+
+fn ci(o: &crate::engine::sweep::OutputStat) -> (Option<f64>, Option<f64>) {
+    match (o.mean, o.sd) {
+        (Some(m), Some(sd)) if o.n > 1 => {
+            let half = 1.96 * sd / (o.n as f64).sqrt();
+            (Some(m - half), Some(m + half))
+        }
+        _ => (None, None),
+    }
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map_or(String::new(), num)
+}
+
+/// `points.csv`: one row per point, its axis values, then each output's mean, 95% interval
+/// of the mean, sd and replications.
+pub fn points_csv(info: &SweepInfo, points: &[PointResult]) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["point".to_string()];
+    header.extend(info.axes.iter().cloned());
+    for o in &info.outputs {
+        for suffix in ["mean", "ci95_low", "ci95_high", "sd", "n"] {
+            header.push(format!("{o}_{suffix}"));
+        }
+    }
+    w.write_record(&header).expect("memory");
+    for p in points {
+        let mut row = vec![p.index.to_string()];
+        row.extend(p.values.iter().map(|v| num(*v)));
+        for o in &p.outputs {
+            let (lo, hi) = ci(o);
+            row.extend([opt(o.mean), opt(lo), opt(hi), opt(o.sd), o.n.to_string()]);
+        }
+        w.write_record(&row).expect("memory");
+    }
+    w.into_inner().expect("memory")
+}
+
+/// Sobol indices of each output (None when some point's output is undefined).
+pub fn indices(info: &SweepInfo, points: &[PointResult]) -> Vec<Option<Vec<Indices>>> {
+    let k = info.axes.len();
+    (0..info.outputs.len())
+        .map(|o| {
+            let y: Option<Vec<f64>> = points.iter().map(|p| p.outputs[o].mean).collect();
+            y.map(|y| sobol_indices(&y, k, info.bootstrap, info.seed))
+        })
+        .collect()
+}
+
+/// `sensitivity.csv`: first- and total-order indices with 95% bootstrap intervals.
+pub fn sensitivity_csv(info: &SweepInfo, all: &[Option<Vec<Indices>>]) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "output",
+        "parameter",
+        "first_order",
+        "first_ci95_low",
+        "first_ci95_high",
+        "total_order",
+        "total_ci95_low",
+        "total_ci95_high",
+    ])
+    .expect("memory");
+    for (o, indices) in info.outputs.iter().zip(all) {
+        for (i, axis) in info.axes.iter().enumerate() {
+            let cells = match indices {
+                Some(ix) => {
+                    let x = ix[i];
+                    [x.first, x.first_ci.0, x.first_ci.1, x.total, x.total_ci.0, x.total_ci.1].map(num)
+                }
+                None => Default::default(),
+            };
+            let mut row = vec![o.clone(), axis.clone()];
+            row.extend(cells);
+            w.write_record(&row).expect("memory");
+        }
+    }
+    w.into_inner().expect("memory")
+}
+
+/// What `manifest.json` records about a sweep.
+#[derive(Debug, Clone, Serialize)]
+pub struct SweepManifest {
+    /// Always "coprosim".
+    pub tool: &'static str,
+    /// Tool version.
+    pub version: &'static str,
+    /// Git commit where known.
+    pub git_commit: Option<&'static str>,
+    /// The sweep's description and identity.
+    pub sweep: SweepInfo,
+    /// Worker threads of this process (results do not depend on it).
+    pub threads: usize,
+    /// Wall time of this process.
+    pub wall_time_seconds: f64,
+    /// SHA-256 of every data and chart file.
+    pub files: std::collections::BTreeMap<String, String>,
+    /// True once every file is written.
+    pub complete: bool,
+}
+
+/// Write the finished sweep's files into `dir`.
+pub fn write_sweep(
+    dir: &Path,
+    info: &SweepInfo,
+    points: &[PointResult],
+    charts_size: Option<ChartSize>,
+    threads: usize,
+    wall_time_seconds: f64,
+) -> Result<Vec<PathBuf>, OutputError> {
+    let mut files: Vec<(String, Vec<u8>)> = vec![("points.csv".into(), points_csv(info, points))];
+    let sobol = info.design == "sobol";
+    let all_indices = if sobol { indices(info, points) } else { Vec::new() };
+    if sobol {
+        files.push(("sensitivity.csv".into(), sensitivity_csv(info, &all_indices)));
+    }
+    if let Some(size) = charts_size {
+        for r in sweep_charts(info, points, &all_indices, size)? {
+            files.push((format!("charts/{}.svg", r.name), r.svg.into_bytes()));
+            files.push((format!("charts/{}.png", r.name), r.png));
+        }
+    }
+    let mut written = Vec::new();
+    let mut manifest = SweepManifest {
+        tool: "coprosim",
+        version: env!("CARGO_PKG_VERSION"),
+        git_commit: super::git_commit(),
+        sweep: info.clone(),
+        threads,
+        wall_time_seconds: (wall_time_seconds * 1000.0).round() / 1000.0,
+        files: Default::default(),
+        complete: false,
+    };
+    for (name, bytes) in &files {
+        let path = dir.join(name);
+        let parent = path.parent().unwrap_or(dir);
+        std::fs::create_dir_all(parent).map_err(super::io(parent))?;
+        let file_name = path.file_name().and_then(|f| f.to_str()).unwrap_or(name);
+        written.push(write_atomic(parent, file_name, bytes)?);
+        manifest.files.insert(name.clone(), sha256_hex(bytes));
+    }
+    manifest.complete = true;
+    written.push(write_atomic(dir, super::MANIFEST, &serde_json::to_vec_pretty(&manifest).expect("serialises"))?);
+    Ok(written)
+}
+
+fn sweep_charts(
+    info: &SweepInfo,
+    points: &[PointResult],
+    indices: &[Option<Vec<Indices>>],
+    size: ChartSize,
+) -> Result<Vec<charts::Rendered>, OutputError> {
+    let mut out = Vec::new();
+    let reps = info.replications;
+    if info.design == "grid" && info.axes.len() == 2 {
+        let (nx, ny) = (info.grid_shape[0], info.grid_shape[1]);
+        for (o, label) in info.outputs.iter().enumerate() {
+            let xs: Vec<f64> = (0..nx).map(|i| points[i * ny].values[0]).collect();
+            let ys: Vec<f64> = (0..ny).map(|j| points[j].values[1]).collect();
+            let values = (0..nx).map(|i| (0..ny).map(|j| points[i * ny + j].outputs[o].mean).collect()).collect();
+            out.push(charts::render(
+                &Heatmap {
+                    name: format!("heatmap_{}", stem(label)),
+                    title: format!("{label}: {}", info.name),
+                    caption: format!(
+                        "Mean {label} over {reps} replications at each combination of {} and {}.",
+                        info.axes[0], info.axes[1]
+                    ),
+                    x_label: info.axes[0].clone(),
+                    y_label: info.axes[1].clone(),
+                    xs,
+                    ys,
+                    values,
+                    value_label: format!("mean {label}"),
+                },
+                size,
+            )?);
+        }
+    }
+    if info.design == "grid" && info.axes.len() == 1 {
+        for (o, label) in info.outputs.iter().enumerate() {
+            let mut line = Line { label: label.clone(), look: Look::nth(0), points: vec![], band: vec![], thin: false };
+            for p in points {
+                let x = p.values[0];
+                if let Some(m) = p.outputs[o].mean {
+                    line.points.push((x, m));
+                }
+                if let (Some(lo), Some(hi)) = ci(&p.outputs[o]) {
+                    line.band.push((x, lo, hi));
+                }
+            }
+            out.push(charts::render(
+                &Figure {
+                    name: format!("line_{}", stem(label)),
+                    title: format!("{label}: {}", info.name),
+                    caption: format!(
+                        "Mean {label} over {reps} replications against {}; shading: 95% interval of the mean.",
+                        info.axes[0]
+                    ),
+                    panels: vec![Panel {
+                        title: format!("{label} against {}", charts::short_key(&info.axes[0])),
+                        x_label: info.axes[0].clone(),
+                        y_label: label.clone(),
+                        lines: vec![line],
+                        y_range: None,
+                    }],
+                    columns: 1,
+                    notes: vec!["Line: mean; shading: 95% interval of the mean.".into()],
+                },
+                size,
+            )?);
+        }
+    }
+    for (label, ix) in info.outputs.iter().zip(indices) {
+        let Some(ix) = ix else { continue };
+        out.push(charts::render(
+            &IndexBars {
+                name: format!("sensitivity_{}", stem(label)),
+                title: format!("Sobol indices of {label}: {}", info.name),
+                caption: format!(
+                    "First-order and total-order Sobol indices of {label} for each swept parameter (N = {} base samples, {} points, {reps} replications each), with 95% bootstrap intervals.",
+                    info.sobol_base_samples, info.points
+                ),
+                parameters: info.axes.clone(),
+                first: ix.iter().map(|x| (x.first, x.first_ci.0, x.first_ci.1)).collect(),
+                total: ix.iter().map(|x| (x.total, x.total_ci.0, x.total_ci.1)).collect(),
+            },
+            size,
+        )?);
+    }
+    Ok(out)
+}

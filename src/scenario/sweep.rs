@@ -1,0 +1,501 @@
+//! Sweep files: a base scenario, axes over numeric scenario parameters addressed by key path,
+//! a design, replications per point, and the headline outputs to record.
+//!
+//! Parsed and validated like scenario files (same located, one-line errors). Axis key paths
+//! and every value an axis can take are checked against the base scenario before anything
+//! runs.
+
+use super::params::{Check, Describe, Problem, choice, section};
+use super::{Located, Scenario, ScenarioError, locate};
+use std::path::{Path, PathBuf};
+use toml::de::DeTable;
+
+choice! {
+    /// How sweep points are chosen.
+    pub enum DesignKind {
+        /// Every combination of the axes' values.
+        Grid = "grid",
+        /// `points` points, one per stratum of every axis (McKay et al. 1979).
+        LatinHypercube = "latin_hypercube" | "lhs",
+        /// Saltelli's scheme for Sobol indices: `base_samples × (axes + 2)` points.
+        Sobol = "sobol" | "saltelli",
+    }
+}
+
+section! {
+    /// The design of a sweep.
+    pub struct Design {
+        /// "grid", "latin_hypercube" or "sobol".
+        kind: DesignKind = DesignKind::Grid;
+        /// Points of a Latin hypercube.
+        points: u32 = 20, unit "points", range(2, 10_000_000);
+        /// Base samples N of a Sobol design (N × (axes + 2) points are run).
+        base_samples: u32 = 64, unit "samples", range(2, 10_000_000);
+        /// Bootstrap resamples for the Sobol indices' confidence intervals.
+        bootstrap: u32 = 1000, unit "resamples", range(10, 1_000_000);
+    }
+}
+
+section! {
+    /// One sweep axis: a numeric scenario parameter and the values it takes.
+    pub struct Axis {
+        /// Key path of a numeric parameter of the base scenario, e.g. `coalitions[0].governance.voice`.
+        key: String = String::new();
+        /// Explicit values (grid designs); overrides min, max and steps.
+        values: Vec<f64> = Vec::new();
+        /// Lower end of the axis.
+        min: Option<f64> = None;
+        /// Upper end of the axis.
+        max: Option<f64> = None;
+        /// Evenly spaced values from min to max (grid designs).
+        steps: Option<u32> = None, range(2, 1_000_000);
+    }
+}
+
+section! {
+    /// A sweep file.
+    pub struct SweepFile {
+        /// Required. Short name, used for the default output directory (`output/<name>/`).
+        name: String = String::new();
+        /// What the sweep explores.
+        description: String = String::new();
+        /// Base scenario file, relative to the sweep file; or "baseline" for the embedded baseline.
+        base: String = String::new();
+        /// Base scenario written inline instead of `base`.
+        scenario: Option<Scenario> = None;
+        /// Replications per point.
+        replications: u32 = 20, range(1, 1_000_000);
+        /// Master seed; point p, replication r draws from a stream derived from (seed, p, r).
+        seed: u64 = 1;
+        /// Headline outputs to record: a summary.csv metric, optionally `metric/coalition/group`.
+        outputs: Vec<String> = vec!["annual_retention".to_string()];
+        /// How points are chosen.
+        design: Design = Design::default();
+        /// The parameters swept.
+        axes: Vec<Axis> = Vec::new();
+    }
+}
+
+/// A validated sweep: its resolved base scenario and the axes' ranges.
+#[derive(Debug, Clone)]
+pub struct Sweep {
+    /// The file as written, with defaults.
+    pub file: SweepFile,
+    /// The base scenario every point starts from.
+    pub base: Scenario,
+    /// Where the base came from.
+    pub base_origin: String,
+}
+
+/// Where an axis sits in a scenario and what values are allowed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Slot {
+    /// A float parameter.
+    Float,
+    /// An integer parameter: continuous designs round to the nearest integer.
+    Integer,
+}
+
+impl Axis {
+    /// The grid values of this axis.
+    pub fn grid_values(&self) -> Vec<f64> {
+        if !self.values.is_empty() {
+            return self.values.clone();
+        }
+        match (self.min, self.max, self.steps) {
+            (Some(lo), Some(hi), Some(n)) => {
+                (0..n).map(|i| if i + 1 == n { hi } else { lo + (hi - lo) * i as f64 / (n - 1) as f64 }).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The range of this axis for continuous designs.
+    pub fn bounds(&self) -> Option<(f64, f64)> {
+        match (self.min, self.max) {
+            (Some(lo), Some(hi)) => Some((lo, hi)),
+            _ if !self.values.is_empty() => Some((
+                self.values.iter().copied().fold(f64::INFINITY, f64::min),
+                self.values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// Split a key path into steps: `a.b[2].c` → a, b, 2, c.
+fn steps(path: &str) -> Vec<Result<String, usize>> {
+    let mut out = Vec::new();
+    for part in path.split('.') {
+        let (key, rest) = part.split_once('[').unwrap_or((part, ""));
+        out.push(Ok(key.to_string()));
+        for idx in rest.split('[').filter(|s| !s.is_empty()) {
+            match idx.trim_end_matches(']').parse() {
+                Ok(i) => out.push(Err(i)),
+                Err(_) => out.push(Ok(format!("[{idx}"))),
+            }
+        }
+    }
+    out
+}
+
+/// The numeric slot at `path` in a scenario, or why there is none.
+pub fn slot(s: &Scenario, path: &str) -> Result<Slot, String> {
+    let value = toml::Value::try_from(s).map_err(|e| e.to_string())?;
+    let mut here = &value;
+    let mut walked = String::new();
+    for step in steps(path) {
+        here = match (step, here) {
+            (Ok(k), toml::Value::Table(t)) => {
+                let next = t.get(&k).ok_or_else(|| {
+                    let keys: Vec<&str> = t.keys().map(String::as_str).collect();
+                    let hint = super::nearest(&k, &keys).map(|n| format!(" (did you mean `{n}`?)")).unwrap_or_default();
+                    let at = if walked.is_empty() { "the top level".to_string() } else { format!("`{walked}`") };
+                    format!("no key `{k}` at {at} of the base scenario{hint}; expected one of {}", keys.join(", "))
+                })?;
+                walked = super::params::join(&walked, &k);
+                next
+            }
+            (Err(i), toml::Value::Array(a)) => {
+                let next = a.get(i).ok_or_else(|| {
+                    format!("`{walked}` has {} entries in the base scenario, so index {i} does not exist", a.len())
+                })?;
+                walked.push_str(&format!("[{i}]"));
+                next
+            }
+            (Ok(k), _) => return Err(format!("`{walked}` is not a table, so it has no key `{k}`")),
+            (Err(i), _) => return Err(format!("`{walked}` is not an array, so it has no entry [{i}]")),
+        };
+    }
+    match here {
+        toml::Value::Float(_) => Ok(Slot::Float),
+        toml::Value::Integer(_) => Ok(Slot::Integer),
+        other => Err(format!("`{path}` is a {}, expected a numeric parameter", other.type_str())),
+    }
+}
+
+/// A copy of `s` with the numeric parameter at `path` set to `v`, validated.
+pub fn with_value(s: &Scenario, path: &str, v: f64) -> Result<Scenario, String> {
+    let kind = slot(s, path)?;
+    let mut value = toml::Value::try_from(s).map_err(|e| e.to_string())?;
+    let mut here = &mut value;
+    for step in steps(path) {
+        here = match (step, here) {
+            (Ok(k), toml::Value::Table(t)) => t.get_mut(&k).expect("slot() walked this path"),
+            (Err(i), toml::Value::Array(a)) => &mut a[i],
+            _ => unreachable!("slot() walked this path"),
+        };
+    }
+    *here = match kind {
+        Slot::Float => toml::Value::Float(v),
+        Slot::Integer => {
+            let r = v.round();
+            if !(0.0..=i64::MAX as f64).contains(&r) {
+                return Err(format!("found {v} for `{path}`, expected a non-negative whole number"));
+            }
+            toml::Value::Integer(r as i64)
+        }
+    };
+    let out: Scenario = value.try_into().map_err(|e: toml::de::Error| e.message().to_string())?;
+    if let Some(p) = out.problems().into_iter().next() {
+        return Err(format!("setting `{path}` to {v}: {}: {}", p.path, p.message));
+    }
+    Ok(out)
+}
+
+/// A headline output a sweep records: a summary metric for a coalition and group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputSpec {
+    /// Metric name.
+    pub metric: String,
+    /// Coalition name or "all".
+    pub coalition: String,
+    /// Group name or "all".
+    pub group: String,
+}
+
+impl OutputSpec {
+    /// Parse `metric`, `metric/coalition` or `metric/coalition/group`.
+    pub fn parse(text: &str) -> OutputSpec {
+        let mut parts = text.split('/');
+        let metric = parts.next().unwrap_or_default().to_string();
+        let coalition = parts.next().unwrap_or("all").to_string();
+        let group = parts.next().unwrap_or("all").to_string();
+        OutputSpec { metric, coalition, group }
+    }
+
+    /// Column-friendly name.
+    pub fn label(&self) -> String {
+        let mut s = self.metric.clone();
+        if self.coalition != "all" || self.group != "all" {
+            s.push_str(&format!("[{}/{}]", self.coalition, self.group));
+        }
+        s
+    }
+}
+
+impl Sweep {
+    /// Read and validate a sweep file.
+    pub fn load(path: &Path) -> Result<Sweep, ScenarioError> {
+        let file = path.display().to_string();
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ScenarioError::Read { file: file.clone(), source })?;
+        Sweep::parse(&text, &file, path.parent().unwrap_or(Path::new(".")))
+    }
+
+    /// Parse and validate sweep text; `dir` resolves a relative `base`.
+    pub fn parse(text: &str, file: &str, dir: &Path) -> Result<Sweep, ScenarioError> {
+        let invalid = |problems| ScenarioError::Invalid { file: file.to_string(), problems };
+        let root = DeTable::parse(text).map_err(|e| invalid(vec![super::syntax_problem(text, &e)]))?;
+        let sweep: SweepFile =
+            serde::Deserialize::deserialize(toml::de::Deserializer::from(root.clone())).map_err(|e| {
+                let offset = e.span().map_or(0, |s| s.start);
+                let (line, col) = locate::line_col(text, offset);
+                invalid(vec![Located {
+                    line,
+                    col,
+                    path: locate::path_at(&root, offset),
+                    message: super::friendly(e.message()),
+                }])
+            })?;
+        let locate_all = |problems: Vec<Problem>| {
+            let mut located: Vec<Located> = problems
+                .into_iter()
+                .map(|p| {
+                    let (line, col) = locate::line_col(text, locate::span_of(&root, &p.path).start);
+                    Located { line, col, path: p.path, message: p.message }
+                })
+                .collect();
+            located.sort_by_key(|l| (l.line, l.col));
+            invalid(located)
+        };
+        let mut problems = Vec::new();
+        sweep.check("", &mut problems);
+        if sweep.name.trim().is_empty() {
+            problems.push(Problem::new("name", "missing required key `name`, expected a short sweep name"));
+        }
+        if !problems.is_empty() {
+            return Err(locate_all(problems));
+        }
+        let (base, origin) = match (&sweep.scenario, sweep.base.as_str()) {
+            (Some(_), b) if !b.is_empty() => {
+                return Err(locate_all(vec![Problem::new(
+                    "base",
+                    "found both `base` and an inline [scenario], expected one of them",
+                )]));
+            }
+            (Some(s), _) => {
+                let problems: Vec<Problem> = s
+                    .problems()
+                    .into_iter()
+                    .map(|p| Problem::new(super::params::join("scenario", &p.path), p.message))
+                    .collect();
+                if !problems.is_empty() {
+                    return Err(locate_all(problems));
+                }
+                (s.clone(), "(inline)".to_string())
+            }
+            (None, "") => {
+                return Err(locate_all(vec![Problem::new(
+                    "base",
+                    "missing required key `base`, expected a scenario file path, \"baseline\", or an inline [scenario] table",
+                )]));
+            }
+            (None, "baseline") => (Scenario::baseline(), "(embedded baseline)".to_string()),
+            (None, b) => {
+                let path: PathBuf = dir.join(b);
+                (Scenario::load(&path)?, path.display().to_string())
+            }
+        };
+        let sweep = Sweep { file: sweep, base, base_origin: origin };
+        let problems = sweep.problems();
+        if !problems.is_empty() {
+            return Err(locate_all(problems));
+        }
+        Ok(sweep)
+    }
+
+    /// Problems with the axes and outputs against the base scenario.
+    fn problems(&self) -> Vec<Problem> {
+        let mut out = Vec::new();
+        let f = &self.file;
+        if f.axes.is_empty() {
+            out.push(Problem::new("axes", "missing required table [[axes]], expected at least one axis"));
+        }
+        let continuous = f.design.kind != DesignKind::Grid;
+        for (i, axis) in f.axes.iter().enumerate() {
+            let at = format!("axes[{i}]");
+            if let Err(e) = slot(&self.base, &axis.key) {
+                out.push(Problem::new(format!("{at}.key"), e));
+                continue;
+            }
+            if f.axes[..i].iter().any(|a| a.key == axis.key) {
+                out.push(Problem::new(
+                    format!("{at}.key"),
+                    format!("found `{}` again, expected each axis once", axis.key),
+                ));
+            }
+            let explicit = !axis.values.is_empty();
+            let ranged = axis.min.is_some() || axis.max.is_some() || axis.steps.is_some();
+            if continuous && (axis.min.is_none() || axis.max.is_none()) && !explicit {
+                out.push(Problem::new(at.clone(), "missing `min` and `max`, expected the range this design samples"));
+                continue;
+            }
+            if !continuous && !explicit && (axis.min.is_none() || axis.max.is_none() || axis.steps.is_none()) {
+                out.push(Problem::new(
+                    at.clone(),
+                    "missing `values`, or `min`, `max` and `steps`, expected the values this grid axis takes",
+                ));
+                continue;
+            }
+            if explicit && ranged && !continuous {
+                out.push(Problem::new(
+                    format!("{at}.values"),
+                    "found both `values` and `min`/`max`/`steps`, expected one",
+                ));
+                continue;
+            }
+            if let (Some(lo), Some(hi)) = (axis.min, axis.max)
+                && lo > hi
+            {
+                out.push(Problem::new(format!("{at}.max"), format!("found {hi}, expected at least min = {lo}")));
+                continue;
+            }
+            // Every value the axis can take must make a valid scenario: the ends suffice for
+            // continuous designs because every range check is an interval.
+            let probe: Vec<(String, f64)> = if continuous {
+                let (lo, hi) = axis.bounds().expect("checked above");
+                vec![(format!("{at}.min"), lo), (format!("{at}.max"), hi)]
+            } else if explicit {
+                axis.values.iter().enumerate().map(|(k, v)| (format!("{at}.values[{k}]"), *v)).collect()
+            } else {
+                axis.grid_values().into_iter().map(|v| (format!("{at}.min"), v)).collect()
+            };
+            for (path, v) in probe {
+                if let Err(e) = with_value(&self.base, &axis.key, v) {
+                    out.push(Problem::new(path, e));
+                    break;
+                }
+            }
+        }
+        if f.outputs.is_empty() {
+            out.push(Problem::new("outputs", "found none, expected at least one output to record"));
+        }
+        let cat = crate::observe::Catalogue::new(&self.base);
+        let known = crate::observe::summary_keys(&cat);
+        for (i, o) in f.outputs.iter().enumerate() {
+            let spec = OutputSpec::parse(o);
+            let found = known.iter().any(|k| {
+                k.metric == spec.metric
+                    && cat.coalition_label(k.coalition) == spec.coalition
+                    && cat.group_label(k.group) == spec.group
+            });
+            if !found {
+                let mut names: Vec<String> = Vec::new();
+                for k in &known {
+                    let n = match (k.coalition, k.group) {
+                        (None, None) => k.metric.to_string(),
+                        (c, g) => format!("{}/{}/{}", k.metric, cat.coalition_label(c), cat.group_label(g)),
+                    };
+                    if !names.contains(&n) {
+                        names.push(n);
+                    }
+                }
+                out.push(Problem::new(
+                    format!("outputs[{i}]"),
+                    format!("found \"{o}\", expected one of {}", names.join(", ")),
+                ));
+            }
+        }
+        out
+    }
+
+    /// The documented definition of every sweep-file key (the inline scenario's keys are
+    /// those of a scenario file).
+    pub fn parameter_specs() -> Vec<super::ParamSpec> {
+        let mut out = Vec::new();
+        <SweepFile as Describe>::describe("", &mut out);
+        out.retain(|p| !p.key.starts_with("scenario."));
+        out
+    }
+
+    /// Output specs in file order.
+    pub fn outputs(&self) -> Vec<OutputSpec> {
+        self.file.outputs.iter().map(|o| OutputSpec::parse(o)).collect()
+    }
+
+    /// The sweep's identity: SHA-256 of the resolved sweep and base scenario. Shards and
+    /// resumed runs must match it.
+    pub fn identity(&self) -> String {
+        let mut text = toml::to_string(&self.file).unwrap_or_default();
+        text.push_str("\n# base\n");
+        text.push_str(&self.base.to_toml());
+        crate::output::sha256_hex(text.as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sweep(extra: &str) -> Result<Sweep, ScenarioError> {
+        let text = format!("name = \"s\"\nbase = \"baseline\"\nreplications = 2\n{extra}");
+        Sweep::parse(&text, "s.toml", Path::new("."))
+    }
+
+    fn first_problem(r: Result<Sweep, ScenarioError>) -> Located {
+        match r {
+            Err(ScenarioError::Invalid { problems, .. }) => problems[0].clone(),
+            other => panic!("expected invalid, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn grid_axis_values() {
+        let s = sweep("[[axes]]\nkey = \"coalitions[0].governance.voice\"\nmin = 0.2\nmax = 1.0\nsteps = 5\n").unwrap();
+        let v = s.file.axes[0].grid_values();
+        assert_eq!(v.len(), 5);
+        assert!((v[1] - 0.4).abs() < 1e-12 && v[4] == 1.0);
+    }
+
+    #[test]
+    fn bad_key_path_is_located_with_a_hint() {
+        let p = first_problem(sweep("[[axes]]\nkey = \"coalitions[0].governance.voise\"\nvalues = [0.5]\n"));
+        assert_eq!(p.path, "axes[0].key");
+        assert_eq!(p.line, 5);
+        assert!(p.message.contains("did you mean `voice`"), "{}", p.message);
+        let p = first_problem(sweep("[[axes]]\nkey = \"coalitions[7].staff\"\nvalues = [1]\n"));
+        assert!(p.message.contains("index 7 does not exist"), "{}", p.message);
+        let p = first_problem(sweep("[[axes]]\nkey = \"name\"\nvalues = [1]\n"));
+        assert!(p.message.contains("expected a numeric parameter"), "{}", p.message);
+    }
+
+    #[test]
+    fn out_of_range_values_are_rejected_before_running() {
+        let p = first_problem(sweep("[[axes]]\nkey = \"coalitions[0].governance.voice\"\nvalues = [0.5, 1.5]\n"));
+        assert_eq!(p.path, "axes[0].values[1]");
+        assert!(p.message.contains("expected a number in [0, 1]"), "{}", p.message);
+        let p = first_problem(sweep(
+            "[design]\nkind = \"sobol\"\n[[axes]]\nkey = \"policy.performance_regime\"\nmin = -0.5\nmax = 1.0\n",
+        ));
+        assert_eq!(p.path, "axes[0].min");
+    }
+
+    #[test]
+    fn outputs_must_exist() {
+        let p = first_problem(sweep(
+            "outputs = [\"retention\"]\n[[axes]]\nkey = \"policy.performance_regime\"\nvalues = [0.5]\n",
+        ));
+        assert_eq!(p.path, "outputs[0]");
+        assert!(p.message.contains("annual_retention"));
+        assert!(sweep("outputs = [\"final_members/food_bank\"]\n[[axes]]\nkey = \"policy.performance_regime\"\nvalues = [0.5]\n").is_ok());
+    }
+
+    #[test]
+    fn integer_parameters_round() {
+        let s = Scenario::baseline();
+        let t = with_value(&s, "population.size", 1234.4).unwrap();
+        assert_eq!(t.population.size, 1234);
+        assert_eq!(with_value(&s, "coalitions[1].staff", 2.5).unwrap().coalitions[1].staff, 2.5);
+    }
+}
