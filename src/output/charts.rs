@@ -194,8 +194,8 @@ fn scale(size: ChartSize) -> f64 {
 }
 
 /// Fill white, leave a margin, draw the title; returns the area below it.
-fn frame<'a, DB: DrawingBackend>(
-    root: &'a DrawingArea<DB, Shift>,
+fn frame<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
     title: &str,
     unit: f64,
 ) -> Result<DrawingArea<DB, Shift>, String> {
