@@ -212,13 +212,19 @@ fn every_shipped_scenario_passes_check() {
 }
 
 #[test]
-fn parameter_reference_is_in_step_with_the_code() {
-    let generated = coprosim().args(["params", "--markdown"]).assert().success().get_output().stdout.clone();
-    let committed = std::fs::read_to_string(repo("docs/PARAMETERS.md")).unwrap_or_default();
-    assert!(
-        committed == String::from_utf8(generated).unwrap(),
-        "docs/PARAMETERS.md is stale: run `cargo run -- params --markdown > docs/PARAMETERS.md`"
-    );
+fn parameter_references_are_in_step_with_the_code() {
+    for (args, file) in [
+        (vec!["params", "--markdown"], "docs/PARAMETERS.md"),
+        (vec!["params", "--markdown", "--sweep"], "docs/SWEEP_PARAMETERS.md"),
+    ] {
+        let generated = coprosim().args(&args).assert().success().get_output().stdout.clone();
+        let committed = std::fs::read_to_string(repo(file)).unwrap_or_default();
+        assert!(
+            committed == String::from_utf8(generated).unwrap(),
+            "{file} is stale: run `cargo run -- {} > {file}`",
+            args.join(" ")
+        );
+    }
 }
 
 const CHARTS: [&str; 5] = ["retention", "members", "composition", "governance", "inequality"];

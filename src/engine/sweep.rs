@@ -250,30 +250,21 @@ pub fn run_point(s: &Sweep, outputs: &[OutputSpec], index: usize, values: &[f64]
     PointResult { index, values: values.to_vec(), outputs }
 }
 
-/// A progress line: the point and the SHA-256 of its JSON.
-#[derive(Serialize, Deserialize)]
-struct Line {
-    point: PointResult,
-    sha256: String,
-}
-
+/// A progress line: the SHA-256 of the point's JSON text, a space, and that exact text.
 fn line_for(p: &PointResult) -> String {
     let body = serde_json::to_string(p).expect("point serialises");
-    let line = Line { point: p.clone(), sha256: crate::output::sha256_hex(body.as_bytes()) };
-    serde_json::to_string(&line).expect("line serialises")
+    format!("{} {body}", crate::output::sha256_hex(body.as_bytes()))
 }
 
-/// Read the verified point results of a progress file; lines that do not parse or whose
-/// checksum does not match (a write cut short) are dropped.
+/// Read the verified point results of a progress file. A line is kept only if the SHA-256 of
+/// its JSON text, byte for byte, matches its recorded checksum: a write cut short or an edited
+/// value is dropped and recomputed.
 pub fn read_progress(path: &Path) -> Vec<PointResult> {
     let Ok(text) = std::fs::read_to_string(path) else { return Vec::new() };
     text.lines()
-        .filter_map(|l| serde_json::from_str::<Line>(l).ok())
-        .filter(|l| {
-            let body = serde_json::to_string(&l.point).expect("point serialises");
-            crate::output::sha256_hex(body.as_bytes()) == l.sha256
-        })
-        .map(|l| l.point)
+        .filter_map(|l| l.split_once(' '))
+        .filter(|(sum, body)| crate::output::sha256_hex(body.as_bytes()) == *sum)
+        .filter_map(|(_, body)| serde_json::from_str::<PointResult>(body).ok())
         .collect()
 }
 
@@ -519,9 +510,27 @@ mod tests {
         };
         let good = line_for(&p);
         let tampered = good.replace("0.6", "0.7");
+        assert_ne!(tampered, good);
         let torn = &good[..good.len() / 2];
         std::fs::write(dir.path().join(PROGRESS), format!("{good}\n{tampered}\n{torn}")).unwrap();
         assert_eq!(read_progress(&dir.path().join(PROGRESS)), vec![p]);
+    }
+
+    #[test]
+    fn progress_log_round_trips_floats_exactly() {
+        // serde_json's default float parser can be off by one ULP; the log must not be.
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let points: Vec<PointResult> = (0..2000)
+            .map(|i| PointResult {
+                index: i,
+                values: vec![rng.random::<f64>(), rng.random::<f64>() * 1e5],
+                outputs: vec![OutputStat { mean: Some(rng.random::<f64>() * 600.0), sd: Some(rng.random()), n: 3 }],
+            })
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let text: String = points.iter().map(|p| line_for(p) + "\n").collect();
+        std::fs::write(dir.path().join(PROGRESS), text).unwrap();
+        assert_eq!(read_progress(&dir.path().join(PROGRESS)), points);
     }
 
     #[test]

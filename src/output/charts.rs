@@ -928,6 +928,7 @@ impl Drawable for IndexBars {
             .build_cartesian_2d(-0.6..n as f64 - 0.4, bottom.min(0.0)..top * 1.05)
             .map_err(e)?;
         let params = &self.parameters;
+        let labels = bar_labels(params);
         chart
             .configure_mesh()
             .x_desc("parameter")
@@ -937,8 +938,8 @@ impl Drawable for IndexBars {
             .x_labels(n * 2 + 1)
             .x_label_formatter(&|v| {
                 let i = v.round();
-                if (v - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < params.len() {
-                    short_key(&params[i as usize])
+                if (v - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < labels.len() {
+                    labels[i as usize].clone()
                 } else {
                     String::new()
                 }
@@ -997,15 +998,24 @@ impl Drawable for IndexBars {
             legend.draw(&Text::new(line, (x, y - step / 3), font(18.0))).map_err(e)?;
             y += step * 3 / 4;
         }
-        for p in params {
+        for (p, label) in params.iter().zip(&labels) {
             y += step / 4;
-            for line in wrap(&format!("{}: {p}", short_key(p)), chars) {
+            for line in wrap(&format!("{label}: {p}"), chars) {
                 legend.draw(&Text::new(line, (x, y - step / 3), font(15.0))).map_err(e)?;
                 y += step * 3 / 5;
             }
         }
         Ok(())
     }
+}
+
+/// Short axis labels for parameters: the key's last step, or `#i` where two share one.
+fn bar_labels(keys: &[String]) -> Vec<String> {
+    let last: Vec<&str> = keys.iter().map(|k| k.rsplit('.').next().unwrap_or(k)).collect();
+    last.iter()
+        .enumerate()
+        .map(|(i, l)| if last.iter().filter(|m| *m == l).count() > 1 { format!("#{}", i + 1) } else { l.to_string() })
+        .collect()
 }
 
 /// The last two steps of a key path, for crowded axis labels.

@@ -1,0 +1,257 @@
+//! End-to-end tests of `coprosim sweep` and `coprosim merge`: outputs, determinism across
+//! shards and threads, resume after a kill, and refusals.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+fn coprosim() -> Command {
+    Command::cargo_bin("coprosim").unwrap()
+}
+
+/// A small sweep over an inline scenario: 3 × 2 grid, 2 replications, 2 years.
+const GRID: &str = r#"
+name = "tiny_grid"
+replications = 2
+seed = 11
+outputs = ["annual_retention", "final_members"]
+[design]
+kind = "grid"
+[[axes]]
+key = "coalitions[0].governance.voice"
+values = [0.3, 0.6, 0.9]
+[[axes]]
+key = "policy.performance_regime"
+min = 0.0
+max = 1.0
+steps = 2
+[scenario]
+name = "tiny"
+[scenario.simulation]
+years = 2
+[scenario.population]
+size = 300
+[[scenario.population.groups]]
+name = "all"
+share = 1.0
+[[scenario.coalitions]]
+name = "c"
+founders = 20
+[scenario.coalitions.funding.contract]
+amount = 30000
+"#;
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn sweep(file: &Path, out: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
+    coprosim().arg("sweep").arg(file).arg("--out").arg(out).arg("-q").args(extra).assert()
+}
+
+const DATA: [&str; 1] = ["points.csv"];
+
+fn same_files(a: &Path, b: &Path, names: &[&str]) {
+    for n in names {
+        assert_eq!(std::fs::read(a.join(n)).unwrap(), std::fs::read(b.join(n)).unwrap(), "{n} differs");
+    }
+}
+
+#[test]
+fn grid_sweep_writes_points_heatmaps_and_manifest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write(tmp.path(), "grid.toml", GRID);
+    let out = tmp.path().join("out");
+    sweep(&file, &out, &[]).success();
+    let points = std::fs::read_to_string(out.join("points.csv")).unwrap();
+    let mut lines = points.lines();
+    assert!(lines.next().unwrap().starts_with(
+        "point,coalitions[0].governance.voice,policy.performance_regime,annual_retention_mean,annual_retention_ci95_low,annual_retention_ci95_high"
+    ));
+    assert_eq!(lines.count(), 6);
+    for chart in ["heatmap_annual_retention", "heatmap_final_members"] {
+        let svg = std::fs::read_to_string(out.join(format!("charts/{chart}.svg"))).unwrap();
+        assert!(svg.contains("coalitions[0].governance.voice") && svg.contains("policy.performance_regime"), "{chart}");
+        assert!(out.join(format!("charts/{chart}.png")).exists());
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["complete"], true);
+    assert_eq!(manifest["files"]["points.csv"].as_str().unwrap(), coprosim::output::sha256_hex(points.as_bytes()));
+}
+
+#[test]
+fn results_do_not_depend_on_threads_or_shards() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write(tmp.path(), "grid.toml", GRID);
+    let one = tmp.path().join("one");
+    let two = tmp.path().join("two");
+    sweep(&file, &one, &["--threads", "1"]).success();
+    sweep(&file, &two, &["--threads", "2"]).success();
+    same_files(
+        &one,
+        &two,
+        &["points.csv", "charts/heatmap_annual_retention.svg", "charts/heatmap_annual_retention.png"],
+    );
+
+    let shards: Vec<PathBuf> = (1..=3).map(|k| tmp.path().join(format!("shard{k}"))).collect();
+    for (k, dir) in shards.iter().enumerate() {
+        sweep(&file, dir, &["--shard", &format!("{}/3", k + 1)]).success();
+        assert!(!dir.join("points.csv").exists(), "a shard writes no final files");
+    }
+    let merged = tmp.path().join("merged");
+    // Shards given in any order.
+    coprosim()
+        .arg("merge")
+        .arg(&shards[2])
+        .arg(&shards[0])
+        .arg(&shards[1])
+        .arg("--out")
+        .arg(&merged)
+        .assert()
+        .success();
+    same_files(
+        &one,
+        &merged,
+        &["points.csv", "charts/heatmap_annual_retention.svg", "charts/heatmap_final_members.png"],
+    );
+}
+
+#[test]
+fn merge_refuses_missing_duplicated_and_foreign_shards() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write(tmp.path(), "grid.toml", GRID);
+    let other = write(tmp.path(), "other.toml", &GRID.replace("seed = 11", "seed = 12"));
+    let s1 = tmp.path().join("s1");
+    let s2 = tmp.path().join("s2");
+    let foreign = tmp.path().join("foreign");
+    sweep(&file, &s1, &["--shard", "1/2"]).success();
+    sweep(&file, &s2, &["--shard", "2/2"]).success();
+    sweep(&other, &foreign, &["--shard", "2/2"]).success();
+    let fails = |dirs: &[&PathBuf], expected: &str| {
+        let out = tmp.path().join("m");
+        let mut cmd = coprosim();
+        cmd.arg("merge");
+        for d in dirs {
+            cmd.arg(d);
+        }
+        let stderr = cmd.arg("--out").arg(&out).assert().code(2).get_output().stderr.clone();
+        let stderr = String::from_utf8(stderr).unwrap();
+        assert!(stderr.contains(expected), "expected {expected:?} in {stderr}");
+    };
+    fails(&[&s1], "missing shards: 2/2");
+    fails(&[&s1, &s2, &s2], "given twice");
+    fails(&[&s1, &foreign], "different sweep");
+}
+
+#[test]
+fn a_killed_sweep_resumes_to_the_same_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Enough points that the kill lands mid-sweep.
+    let bigger =
+        GRID.replace("values = [0.3, 0.6, 0.9]", "min = 0.1\nmax = 1.0\nsteps = 10").replace("years = 2", "years = 4");
+    let file = write(tmp.path(), "grid.toml", &bigger);
+    let straight = tmp.path().join("straight");
+    sweep(&file, &straight, &[]).success();
+
+    let resumed = tmp.path().join("resumed");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("coprosim"))
+        .arg("sweep")
+        .arg(&file)
+        .arg("--out")
+        .arg(&resumed)
+        .args(["-q", "--threads", "1"])
+        .spawn()
+        .unwrap();
+    let progress = resumed.join("progress.jsonl");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while std::fs::read_to_string(&progress).map_or(0, |t| t.lines().count()) < 2 {
+        assert!(std::time::Instant::now() < deadline, "the sweep made no progress");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let done = std::fs::read_to_string(&progress).unwrap().lines().count();
+    assert!(done < 20, "killed before the end ({done} of 20 points)");
+    assert!(!resumed.join("points.csv").exists());
+    // A torn last line, as a kill during a write would leave.
+    let mut text = std::fs::read_to_string(&progress).unwrap();
+    text.push_str("0123abcd {\"index\":19,\"val");
+    std::fs::write(&progress, text).unwrap();
+
+    coprosim().arg("sweep").arg(&file).arg("--out").arg(&resumed).assert().success();
+    same_files(&straight, &resumed, &DATA);
+    same_files(&straight, &resumed, &["charts/heatmap_annual_retention.png"]);
+}
+
+#[test]
+fn resuming_recomputes_only_missing_or_corrupt_points() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write(tmp.path(), "grid.toml", GRID);
+    let out = tmp.path().join("out");
+    sweep(&file, &out, &[]).success();
+    let before = std::fs::read(out.join("points.csv")).unwrap();
+    let progress = out.join("progress.jsonl");
+    let lines: Vec<String> = std::fs::read_to_string(&progress).unwrap().lines().map(String::from).collect();
+    assert_eq!(lines.len(), 6);
+    // Keep points 0-3 intact; change a value of point 4 so its checksum fails; drop point 5.
+    let tampered = lines[4].replacen("\"n\":2", "\"n\":3", 1);
+    assert_ne!(tampered, lines[4]);
+    std::fs::write(&progress, format!("{}\n{tampered}\n", lines[..4].join("\n"))).unwrap();
+    coprosim().arg("sweep").arg(&file).arg("--out").arg(&out).assert().success();
+    let after: Vec<String> = std::fs::read_to_string(&progress).unwrap().lines().map(String::from).collect();
+    assert_eq!(after.len(), 6);
+    assert_eq!(after[..4], lines[..4], "verified points are kept, not recomputed");
+    let mut recomputed = after[4..].to_vec();
+    recomputed.sort();
+    let mut original = lines[4..].to_vec();
+    original.sort();
+    assert_eq!(recomputed, original, "the two recomputed points equal the originals");
+    assert_eq!(before, std::fs::read(out.join("points.csv")).unwrap());
+}
+
+#[test]
+fn a_different_sweep_in_the_directory_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write(tmp.path(), "grid.toml", GRID);
+    let other = write(tmp.path(), "other.toml", &GRID.replace("seed = 11", "seed = 12"));
+    let out = tmp.path().join("out");
+    sweep(&file, &out, &[]).success();
+    let stderr = sweep(&other, &out, &[]).code(2).get_output().stderr.clone();
+    assert!(String::from_utf8(stderr).unwrap().contains("different sweep"));
+    sweep(&other, &out, &["--force"]).success();
+}
+
+#[test]
+fn bad_sweep_files_are_rejected_before_running() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "key",
+            GRID.replace("coalitions[0].governance.voice", "coalitions[0].governance.voise"),
+            "did you mean `voice`",
+        ),
+        ("range", GRID.replace("values = [0.3, 0.6, 0.9]", "values = [0.3, 1.6]"), "expected a number in [0, 1]"),
+        ("output", GRID.replace("\"final_members\"", "\"final_memberz\""), "expected one of annual_retention"),
+        ("design", GRID.replace("kind = \"grid\"", "kind = \"sobel\""), "unknown variant"),
+    ];
+    for (name, text, expected) in cases {
+        let file = write(tmp.path(), &format!("{name}.toml"), &text);
+        let out = tmp.path().join(name);
+        let stderr = sweep(&file, &out, &[]).code(2).get_output().stderr.clone();
+        let stderr = String::from_utf8(stderr).unwrap();
+        assert!(stderr.contains(expected), "{name}: {stderr}");
+        assert!(stderr.starts_with(&format!("error: {}:", file.display())), "{name}: {stderr}");
+        assert!(!out.exists(), "{name}: nothing may run or be written");
+    }
+}
+
+#[test]
+fn shipped_sweeps_are_valid() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/sweeps");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        coprosim::scenario::sweep::Sweep::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
+}
