@@ -12,4 +12,5 @@ pub mod engine;
 pub mod model;
 pub mod observe;
 pub mod output;
+pub mod reproduce;
 pub mod scenario;

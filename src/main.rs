@@ -124,6 +124,27 @@ enum Command {
         #[command(flatten)]
         size: SizeArgs,
     },
+    /// Regenerate published figures (data, SVG, PNG) with their recorded seeds; --check compares
+    /// the data with the recorded checksums.
+    Reproduce {
+        /// Figures file.
+        #[arg(default_value = "figures/figures.toml")]
+        figures: PathBuf,
+        /// Only this figure (repeatable).
+        #[arg(long = "figure")]
+        only: Vec<String>,
+        /// Output directory (default: the figures file's directory).
+        #[arg(long, short = 'o')]
+        out: Option<PathBuf>,
+        /// Compare each figure's data with the recorded checksums; exit 1 naming any mismatch.
+        #[arg(long)]
+        check: bool,
+        /// No progress bar.
+        #[arg(long, short = 'q')]
+        quiet: bool,
+        #[command(flatten)]
+        size: SizeArgs,
+    },
     /// Validate a scenario and print it with every default filled in.
     Check {
         /// Scenario file (TOML).
@@ -186,6 +207,9 @@ fn main() -> ExitCode {
             compare(&dirs, &metric, &coalition, &group, &out, size.size())
         }
         Command::Check { scenario } => check(&scenario),
+        Command::Reproduce { figures, only, out, check, quiet, size } => {
+            reproduce(&figures, &only, out, check, quiet, size.size())
+        }
         Command::Sweep { sweep, out, threads, shard, force, quiet, no_charts, size } => {
             let charts = (!no_charts).then(|| size.size());
             run_sweep(&sweep, out, threads, shard.as_deref(), force, quiet, charts)
@@ -443,6 +467,73 @@ fn merge(dirs: &[PathBuf], out: Option<PathBuf>, force: bool, charts: Option<Cha
     )
     .map_err(|e| Failure::Runtime(e.to_string()))?;
     println!("merged {} shards ({} points) into {}", dirs.len(), points.len(), dir.display());
+    Ok(())
+}
+
+fn reproduce(
+    path: &Path,
+    only: &[String],
+    out: Option<PathBuf>,
+    check: bool,
+    quiet: bool,
+    size: ChartSize,
+) -> Result<(), Failure> {
+    use coprosim::reproduce::{self as rep, Figures};
+    let figs = Figures::load(path)?;
+    for id in only {
+        if !figs.file.figures.iter().any(|f| &f.id == id) {
+            let ids: Vec<&str> = figs.file.figures.iter().map(|f| f.id.as_str()).collect();
+            return Err(Failure::Input(format!("--figure: found \"{id}\", expected one of {}", ids.join(", "))));
+        }
+    }
+    let out = out.unwrap_or_else(|| figs.dir.clone());
+    std::fs::create_dir_all(&out).map_err(|e| Failure::Runtime(format!("{}: {e}", out.display())))?;
+    let work = out.join(".reproduce-work");
+    let selected: Vec<_> = figs.file.figures.iter().filter(|f| only.is_empty() || only.contains(&f.id)).collect();
+    let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(selected.len() as u64) };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} figures, {elapsed}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    let recorded = rep::read_checksums(&figs.dir);
+    let mut sums = recorded.clone();
+    let mut rows = Vec::new();
+    let start = Instant::now();
+    for f in &selected {
+        bar.set_message(f.id.clone());
+        let t0 = Instant::now();
+        let produced = rep::produce(&figs, f, &out, &work, size);
+        let _ = std::fs::remove_dir_all(&work);
+        let produced = produced.map_err(|e| Failure::Runtime(e.to_string()))?;
+        let status = match recorded.get(&f.id) {
+            Some(s) if *s == produced.data_sha256 => "match",
+            Some(_) => "MISMATCH",
+            None => "no checksum recorded",
+        };
+        rows.push((f.id.clone(), status, t0.elapsed().as_secs_f64()));
+        sums.insert(f.id.clone(), produced.data_sha256);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    if !check {
+        rep::write_checksums(&figs.dir, &figs, &sums).map_err(|e| Failure::Runtime(e.to_string()))?;
+    }
+    println!("{:<28} {:<22} {:>8}", "figure", "data vs checksum", "seconds");
+    for (id, status, secs) in &rows {
+        println!("{id:<28} {status:<22} {secs:>8.1}");
+    }
+    println!("{} figures in {:.1} s; written to {}", rows.len(), start.elapsed().as_secs_f64(), out.display());
+    if check {
+        let bad: Vec<&str> = rows.iter().filter(|r| r.1 != "match").map(|r| r.0.as_str()).collect();
+        if !bad.is_empty() {
+            return Err(Failure::Runtime(format!(
+                "figure data differ from the recorded checksums: {}",
+                bad.join(", ")
+            )));
+        }
+        println!("all figure data match their recorded checksums");
+    }
     Ok(())
 }
 

@@ -203,12 +203,17 @@ fn refuses_a_non_empty_directory_that_is_not_a_result() {
 
 #[test]
 fn every_shipped_scenario_passes_check() {
-    for entry in std::fs::read_dir(repo("scenarios")).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "toml") {
-            coprosim().arg("check").arg(&path).assert().success();
+    let mut checked = 0;
+    for dir in ["scenarios", "scenarios/experiments", "scenarios/presets"] {
+        for entry in std::fs::read_dir(repo(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                coprosim().arg("check").arg(&path).assert().success();
+                checked += 1;
+            }
         }
     }
+    assert!(checked >= 15, "expected the baseline, 10 experiments and 4 presets, checked {checked}");
 }
 
 #[test]

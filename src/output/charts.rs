@@ -182,7 +182,7 @@ pub fn render<T: Drawable>(fig: &T, size: ChartSize) -> Result<Rendered, OutputE
         &pixels,
         size.width,
         size.height,
-        image::ExtendedColorType::Rgb8,
+        image::ColorType::Rgb8,
     )
     .map_err(|e| err(e.to_string()))?;
     Ok(Rendered { name: fig.name().to_string(), caption: fig.caption().to_string(), svg, png })

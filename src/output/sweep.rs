@@ -166,6 +166,26 @@ pub fn write_sweep(
     Ok(written)
 }
 
+/// The heatmap of output `o` of a two-axis grid sweep.
+pub fn heatmap(info: &SweepInfo, points: &[PointResult], o: usize) -> Heatmap {
+    let (nx, ny) = (info.grid_shape[0], info.grid_shape[1]);
+    let label = &info.outputs[o];
+    Heatmap {
+        name: format!("heatmap_{}", stem(label)),
+        title: format!("{label}: {}", info.name),
+        caption: format!(
+            "Mean {label} over {} replications at each combination of {} and {}.",
+            info.replications, info.axes[0], info.axes[1]
+        ),
+        x_label: info.axes[0].clone(),
+        y_label: info.axes[1].clone(),
+        xs: (0..nx).map(|i| points[i * ny].values[0]).collect(),
+        ys: (0..ny).map(|j| points[j].values[1]).collect(),
+        values: (0..nx).map(|i| (0..ny).map(|j| points[i * ny + j].outputs[o].mean).collect()).collect(),
+        value_label: format!("mean {label}"),
+    }
+}
+
 fn sweep_charts(
     info: &SweepInfo,
     points: &[PointResult],
@@ -175,28 +195,8 @@ fn sweep_charts(
     let mut out = Vec::new();
     let reps = info.replications;
     if info.design == "grid" && info.axes.len() == 2 {
-        let (nx, ny) = (info.grid_shape[0], info.grid_shape[1]);
-        for (o, label) in info.outputs.iter().enumerate() {
-            let xs: Vec<f64> = (0..nx).map(|i| points[i * ny].values[0]).collect();
-            let ys: Vec<f64> = (0..ny).map(|j| points[j].values[1]).collect();
-            let values = (0..nx).map(|i| (0..ny).map(|j| points[i * ny + j].outputs[o].mean).collect()).collect();
-            out.push(charts::render(
-                &Heatmap {
-                    name: format!("heatmap_{}", stem(label)),
-                    title: format!("{label}: {}", info.name),
-                    caption: format!(
-                        "Mean {label} over {reps} replications at each combination of {} and {}.",
-                        info.axes[0], info.axes[1]
-                    ),
-                    x_label: info.axes[0].clone(),
-                    y_label: info.axes[1].clone(),
-                    xs,
-                    ys,
-                    values,
-                    value_label: format!("mean {label}"),
-                },
-                size,
-            )?);
+        for o in 0..info.outputs.len() {
+            out.push(charts::render(&heatmap(info, points, o), size)?);
         }
     }
     if info.design == "grid" && info.axes.len() == 1 {

@@ -245,6 +245,36 @@ impl Scenario {
     }
 }
 
+/// Parse any input document with the scenario files' error conventions: serde errors and the
+/// problems `validate` returns are located by key path and line:column in `text`.
+pub fn parse_document<T>(text: &str, file: &str, validate: impl FnOnce(&T) -> Vec<Problem>) -> Result<T, ScenarioError>
+where
+    T: for<'de> serde::Deserialize<'de> + Check,
+{
+    let invalid = |problems| ScenarioError::Invalid { file: file.to_string(), problems };
+    let root = DeTable::parse(text).map_err(|e| invalid(vec![syntax_problem(text, &e)]))?;
+    let value: T = serde::Deserialize::deserialize(toml::de::Deserializer::from(root.clone())).map_err(|e| {
+        let offset = e.span().map_or(0, |s| s.start);
+        let (line, col) = locate::line_col(text, offset);
+        invalid(vec![Located { line, col, path: locate::path_at(&root, offset), message: friendly(e.message()) }])
+    })?;
+    let mut problems = Vec::new();
+    value.check("", &mut problems);
+    problems.extend(validate(&value));
+    if problems.is_empty() {
+        return Ok(value);
+    }
+    let mut located: Vec<Located> = problems
+        .into_iter()
+        .map(|p| {
+            let (line, col) = locate::line_col(text, locate::span_of(&root, &p.path).start);
+            Located { line, col, path: p.path, message: p.message }
+        })
+        .collect();
+    located.sort_by_key(|l| (l.line, l.col));
+    Err(invalid(located))
+}
+
 fn unique_names<'a>(names: impl Iterator<Item = &'a str>, path: &str, what: &str, out: &mut Vec<Problem>) {
     let mut seen: Vec<&str> = Vec::new();
     for (i, name) in names.enumerate() {
