@@ -355,3 +355,39 @@ fn compare_overlays_runs_labelled_by_scenario() {
     let stderr = String::from_utf8(err.get_output().stderr.clone()).unwrap();
     assert!(stderr.contains("expected a metric among members"), "{stderr}");
 }
+
+#[test]
+fn reproduce_check_reports_matches_and_mismatches() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = write(tmp.path(), "small.toml", SMALL);
+    let figures = format!(
+        "[[figures]]\nid = \"f1\"\ntitle = \"Test\"\nclaim = \"c\"\nkind = \"compare\"\nscenarios = [\"{}\"]\nmetric = \"members\"\nseed = 3\nreplications = 2\n",
+        scenario.file_name().unwrap().to_str().unwrap()
+    );
+    let file = write(tmp.path(), "figures.toml", &figures);
+    // No checksums yet: --check fails and names the figure.
+    let out = coprosim().arg("reproduce").arg(&file).args(["--check", "-q"]).assert().code(1).get_output().clone();
+    assert!(String::from_utf8(out.stderr).unwrap().contains("f1"));
+    // Recording, then checking, matches.
+    coprosim().arg("reproduce").arg(&file).arg("-q").assert().success();
+    for ext in ["csv", "svg", "png"] {
+        assert!(tmp.path().join(format!("f1.{ext}")).exists(), "f1.{ext}");
+    }
+    let out =
+        coprosim().arg("reproduce").arg(&file).args(["--check", "-q"]).assert().success().get_output().stdout.clone();
+    assert!(String::from_utf8(out).unwrap().contains("f1                           match"));
+    // A tampered checksum is reported as a mismatch.
+    let sums = tmp.path().join("checksums.sha256");
+    let text = std::fs::read_to_string(&sums).unwrap();
+    let flipped = if text.starts_with('0') { "1" } else { "0" };
+    std::fs::write(&sums, format!("{flipped}{}", &text[1..])).unwrap();
+    let out = coprosim().arg("reproduce").arg(&file).args(["--check", "-q"]).assert().code(1).get_output().clone();
+    assert!(String::from_utf8(out.stdout).unwrap().contains("MISMATCH"));
+}
+
+#[test]
+fn the_projects_figures_file_is_valid() {
+    coprosim::reproduce::Figures::load(&repo("figures/figures.toml")).unwrap();
+    let sums = coprosim::reproduce::read_checksums(&repo("figures"));
+    assert_eq!(sums.len(), 7, "every published figure has a recorded checksum");
+}

@@ -1,0 +1,142 @@
+//! The source texts' claims as directions with Monte Carlo confidence.
+//!
+//! Each test runs the shipped scenario pair (or a sweep's base with one lever changed) with
+//! the same seed, so replication r of both arms shares its random stream until the lever
+//! bites (common random numbers), and asserts that the 95% interval of the mean paired
+//! difference excludes zero in the claimed direction. Nothing here knows the scenarios'
+//! outcomes: if a claim stopped emerging from the mechanisms, its test would fail.
+
+use coprosim::engine::run_replication;
+use coprosim::observe::{Catalogue, summary_keys};
+use coprosim::scenario::Scenario;
+use coprosim::scenario::sweep::with_value;
+use rayon::prelude::*;
+use std::path::Path;
+
+const REPLICATIONS: u32 = 30;
+const SEED: u64 = 777;
+
+fn scenario(path: &str) -> Scenario {
+    Scenario::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap()
+}
+
+/// One headline figure per replication.
+fn per_replication(s: &Scenario, metric: &str, coalition: &str, group: &str) -> Vec<f64> {
+    let cat = Catalogue::new(s);
+    let i = summary_keys(&cat)
+        .iter()
+        .position(|k| {
+            k.metric == metric && cat.coalition_label(k.coalition) == coalition && cat.group_label(k.group) == group
+        })
+        .unwrap_or_else(|| panic!("no summary metric {metric}/{coalition}/{group}"));
+    (0..REPLICATIONS).into_par_iter().map(|r| run_replication(s, &cat, SEED, r).summary[i]).collect()
+}
+
+/// Mean paired difference `treated − control` and its 95% interval (normal approximation).
+fn paired(control: &[f64], treated: &[f64]) -> (f64, f64, f64) {
+    let d: Vec<f64> = control.iter().zip(treated).map(|(a, b)| b - a).filter(|x| x.is_finite()).collect();
+    let n = d.len() as f64;
+    assert!(n >= 10.0, "too few defined pairs: {n}");
+    let mean = d.iter().sum::<f64>() / n;
+    let sd = (d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    let half = 1.96 * sd / n.sqrt();
+    (mean, mean - half, mean + half)
+}
+
+fn assert_lower(what: &str, control: &[f64], treated: &[f64]) {
+    let (m, lo, hi) = paired(control, treated);
+    eprintln!("{what}: difference {m:.4} (95% CI {lo:.4} to {hi:.4})");
+    assert!(hi < 0.0, "{what}: expected a decrease; difference {m:.4}, 95% CI {lo:.4} to {hi:.4}");
+}
+
+fn assert_higher(what: &str, control: &[f64], treated: &[f64]) {
+    let (m, lo, hi) = paired(control, treated);
+    eprintln!("{what}: difference {m:.4} (95% CI {lo:.4} to {hi:.4})");
+    assert!(lo > 0.0, "{what}: expected an increase; difference {m:.4}, 95% CI {lo:.4} to {hi:.4}");
+}
+
+#[test]
+fn claim_1_austerity_lowers_membership_and_retention() {
+    let base = scenario("scenarios/experiments/austerity_base.toml");
+    let cut = scenario("scenarios/experiments/austerity_cut.toml");
+    assert_lower(
+        "final members",
+        &per_replication(&base, "final_members", "all", "all"),
+        &per_replication(&cut, "final_members", "all", "all"),
+    );
+    assert_lower(
+        "annual retention",
+        &per_replication(&base, "annual_retention", "all", "all"),
+        &per_replication(&cut, "annual_retention", "all", "all"),
+    );
+}
+
+#[test]
+fn claim_2_performance_regimes_displace_lived_experience() {
+    let light = scenario("scenarios/experiments/professionalisation_light.toml");
+    let heavy = scenario("scenarios/experiments/professionalisation_heavy.toml");
+    assert_lower(
+        "lived-experience share of members",
+        &per_replication(&light, "lived_experience_share", "all", "all"),
+        &per_replication(&heavy, "lived_experience_share", "all", "all"),
+    );
+}
+
+#[test]
+fn claim_3_fair_governance_retains_at_low_and_high_funding() {
+    let base = scenario("scenarios/experiments/fairness_clubhouse.toml");
+    for funding in [0.0, 80000.0] {
+        let funded = with_value(&base, "coalitions[0].funding.contract.amount", funding).unwrap();
+        let unfair = with_value(&funded, "coalitions[0].governance.voice", 0.4).unwrap();
+        let fair = with_value(&funded, "coalitions[0].governance.voice", 1.0).unwrap();
+        assert_higher(
+            &format!("annual retention, voice 1.0 vs 0.4, contract {funding}"),
+            &per_replication(&unfair, "annual_retention", "all", "all"),
+            &per_replication(&fair, "annual_retention", "all", "all"),
+        );
+    }
+}
+
+#[test]
+fn claim_4_recruitment_through_friends_skews_and_outreach_corrects() {
+    let none = scenario("scenarios/experiments/outreach_none.toml");
+    let full = scenario("scenarios/experiments/outreach_full.toml");
+    let skewed = per_replication(&none, "representation_ratio", "all", "disadvantaged");
+    // Without outreach, the disadvantaged are under-represented (ratio below 1).
+    let ones = vec![1.0; skewed.len()];
+    assert_lower("representation without outreach, against 1", &ones, &skewed);
+    assert_higher(
+        "representation of the disadvantaged, full outreach vs none",
+        &skewed,
+        &per_replication(&full, "representation_ratio", "all", "disadvantaged"),
+    );
+}
+
+#[test]
+fn claim_5_slow_starts_and_delegation_tip_into_collapse() {
+    let base = scenario("scenarios/experiments/spiral_project.toml");
+    let founders = |n: f64| with_value(&base, "coalitions[0].founders", n).unwrap();
+    assert_lower(
+        "survival, 10 founders vs 40",
+        &per_replication(&founders(40.0), "coalitions_surviving", "all", "all"),
+        &per_replication(&founders(10.0), "coalitions_surviving", "all", "all"),
+    );
+    let start = founders(20.0);
+    let delegating = with_value(&start, "coalitions[0].governance.delegation_rate", 1.0).unwrap();
+    assert_lower(
+        "survival, delegation 1.0 vs 0 at 20 founders",
+        &per_replication(&start, "coalitions_surviving", "all", "all"),
+        &per_replication(&delegating, "coalitions_surviving", "all", "all"),
+    );
+}
+
+#[test]
+fn claim_6_mission_drift_drives_out_purposive_members() {
+    let aligned = scenario("scenarios/experiments/purposive_aligned.toml");
+    let drift = scenario("scenarios/experiments/purposive_drift.toml");
+    assert_lower(
+        "annual retention of purposive members",
+        &per_replication(&aligned, "annual_retention", "all", "purposive"),
+        &per_replication(&drift, "annual_retention", "all", "purposive"),
+    );
+}
