@@ -184,6 +184,8 @@ enum Failure {
     Input(String),
     /// Runtime failure: exit 1.
     Runtime(String),
+    /// Stopped by SIGINT or SIGTERM: exit 130.
+    Interrupted(String),
 }
 
 impl From<ScenarioError> for Failure {
@@ -197,6 +199,14 @@ impl From<ScenarioError> for Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // SIGINT/SIGTERM: finish the current replication or point, save what is complete, stop.
+    let _ = ctrlc::set_handler(|| {
+        if engine::stop_requested() {
+            std::process::exit(130);
+        }
+        engine::request_stop();
+        eprintln!("\nstopping: finishing the work in progress (press Ctrl-C again to quit at once)");
+    });
     let result = match cli.command {
         Command::Run { scenario, replications, seed, threads, out, force, quiet, no_charts, size } => {
             let charts = (!no_charts).then(|| size.size());
@@ -234,6 +244,10 @@ fn main() -> ExitCode {
         Err(Failure::Runtime(msg)) => {
             eprintln!("error: {msg}");
             ExitCode::from(1)
+        }
+        Err(Failure::Interrupted(msg)) => {
+            eprintln!("{msg}");
+            ExitCode::from(130)
         }
     }
 }
@@ -318,7 +332,7 @@ fn run(
         return Err(Failure::Input("--threads: found 0, expected at least 1".into()));
     }
     let dir = out.unwrap_or_else(|| Path::new("output").join(&scenario.name));
-    output::prepare_dir(&dir, force).map_err(|e| Failure::Input(e.to_string()))?;
+    let staging = output::stage(&dir, force).map_err(output_failure)?;
 
     let mut cfg = RunConfig::from_scenario(&scenario);
     cfg.threads = threads.unwrap_or(0);
@@ -331,7 +345,10 @@ fn run(
     );
     bar.set_message(scenario.name.clone());
     let start = Instant::now();
-    let results = engine::run(&scenario, cfg, &|| bar.inc(1)).map_err(|e| Failure::Runtime(e.to_string()))?;
+    let results = engine::run(&scenario, cfg, &|| bar.inc(1)).map_err(|e| match e {
+        engine::EngineError::Interrupted { .. } => Failure::Interrupted(format!("{e}; {} is unchanged", dir.display())),
+        other => Failure::Runtime(other.to_string()),
+    })?;
     let wall = start.elapsed().as_secs_f64();
     bar.finish_and_clear();
 
@@ -353,14 +370,16 @@ fn run(
         files: Default::default(),
         complete: false,
     };
-    output::write_run(&dir, &results, manifest).map_err(|e| Failure::Runtime(e.to_string()))?;
+    let work = staging.dir().to_path_buf();
+    output::write_run(&work, &results, manifest).map_err(|e| Failure::Runtime(e.to_string()))?;
     match charts {
         Some(size) => {
-            output::write_charts(&dir, size).map_err(|e| Failure::Runtime(e.to_string()))?;
+            output::write_charts(&work, size).map_err(|e| Failure::Runtime(e.to_string()))?;
         }
-        // Charts from an earlier result in this directory would no longer match its data.
-        None => output::remove_charts(&dir).map_err(|e| Failure::Runtime(e.to_string()))?,
+        // Charts from an earlier result written in place (--force) would not match the data.
+        None => output::remove_charts(&work).map_err(|e| Failure::Runtime(e.to_string()))?,
     }
+    staging.commit().map_err(|e| Failure::Runtime(e.to_string()))?;
     if !quiet {
         println!(
             "{}: {} replications x {} ticks x {} agents in {wall:.1} s",
@@ -384,6 +403,7 @@ fn run(
 fn sweep_failure(e: SweepError) -> Failure {
     match e {
         SweepError::Refused(_) => Failure::Input(e.to_string()),
+        SweepError::Interrupted { .. } => Failure::Interrupted(e.to_string()),
         SweepError::Io { .. } | SweepError::Engine(_) => Failure::Runtime(e.to_string()),
     }
 }
@@ -456,9 +476,9 @@ fn merge(dirs: &[PathBuf], out: Option<PathBuf>, force: bool, charts: Option<Cha
     let start = Instant::now();
     let (info, points) = sweep::merge(dirs).map_err(sweep_failure)?;
     let dir = out.unwrap_or_else(|| Path::new("output").join(&info.name));
-    output::prepare_dir(&dir, force).map_err(|e| Failure::Input(e.to_string()))?;
+    let staging = output::stage(&dir, force).map_err(output_failure)?;
     output::sweep::write_sweep(
-        &dir,
+        staging.dir(),
         &info,
         &points,
         charts,
@@ -466,6 +486,7 @@ fn merge(dirs: &[PathBuf], out: Option<PathBuf>, force: bool, charts: Option<Cha
         start.elapsed().as_secs_f64(),
     )
     .map_err(|e| Failure::Runtime(e.to_string()))?;
+    staging.commit().map_err(|e| Failure::Runtime(e.to_string()))?;
     println!("merged {} shards ({} points) into {}", dirs.len(), points.len(), dir.display());
     Ok(())
 }
@@ -501,11 +522,25 @@ fn reproduce(
     let mut rows = Vec::new();
     let start = Instant::now();
     for f in &selected {
+        if engine::stop_requested() {
+            bar.finish_and_clear();
+            return Err(Failure::Interrupted(format!(
+                "interrupted after {} of {} figures; the figures written so far are complete",
+                rows.len(),
+                selected.len()
+            )));
+        }
         bar.set_message(f.id.clone());
         let t0 = Instant::now();
         let produced = rep::produce(&figs, f, &out, &work, size);
         let _ = std::fs::remove_dir_all(&work);
-        let produced = produced.map_err(|e| Failure::Runtime(e.to_string()))?;
+        let produced = produced.map_err(|e| match e {
+            rep::ReproduceError::Engine(engine::EngineError::Interrupted { .. })
+            | rep::ReproduceError::Sweep(SweepError::Interrupted { .. }) => {
+                Failure::Interrupted(format!("interrupted during figure {}; earlier figures are complete", f.id))
+            }
+            other => Failure::Runtime(other.to_string()),
+        })?;
         let status = match recorded.get(&f.id) {
             Some(s) if *s == produced.data_sha256 => "match",
             Some(_) => "MISMATCH",

@@ -28,6 +28,19 @@ impl RunConfig {
     }
 }
 
+static STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Ask every running engine loop to stop after its current replication or sweep point
+/// (called from the CLI's SIGINT/SIGTERM handler).
+pub fn request_stop() {
+    STOP.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Whether a stop was requested.
+pub fn stop_requested() -> bool {
+    STOP.load(std::sync::atomic::Ordering::SeqCst)
+}
+
 /// Why a run could not be carried out.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -38,6 +51,14 @@ pub enum EngineError {
         threads: usize,
         /// Rayon's error.
         source: rayon::ThreadPoolBuildError,
+    },
+    /// A stop was requested before every replication finished.
+    #[error("interrupted after {completed} of {total} replications; nothing was written")]
+    Interrupted {
+        /// Replications finished.
+        completed: usize,
+        /// Replications asked for.
+        total: usize,
     },
 }
 
@@ -69,16 +90,23 @@ pub fn run(s: &Scenario, cfg: RunConfig, on_replication_done: &(dyn Fn() + Sync)
         .build()
         .map_err(|source| EngineError::ThreadPool { threads: cfg.threads, source })?;
     let cat = Catalogue::new(s);
-    let results = pool.install(|| {
-        let records: Vec<ReplicationRecord> = (0..cfg.replications)
+    let records: Vec<Option<ReplicationRecord>> = pool.install(|| {
+        (0..cfg.replications)
             .into_par_iter()
             .map(|r| {
+                if stop_requested() {
+                    return None;
+                }
                 let rec = run_replication(s, &cat, cfg.seed, r);
                 on_replication_done();
-                rec
+                Some(rec)
             })
-            .collect();
-        observe::aggregate(cat.clone(), &records)
+            .collect()
     });
-    Ok(results)
+    let completed = records.iter().filter(|r| r.is_some()).count();
+    if completed < records.len() {
+        return Err(EngineError::Interrupted { completed, total: records.len() });
+    }
+    let records: Vec<ReplicationRecord> = records.into_iter().flatten().collect();
+    Ok(pool.install(|| observe::aggregate(cat, &records)))
 }

@@ -103,6 +103,16 @@ pub enum SweepError {
     /// Thread pool failure.
     #[error(transparent)]
     Engine(#[from] super::EngineError),
+    /// A stop was requested; completed points are saved.
+    #[error("interrupted: {done} of {total} points are complete and saved in {dir}; rerun the same command to resume")]
+    Interrupted {
+        /// Points complete.
+        done: usize,
+        /// Points this run owns.
+        total: usize,
+        /// The sweep directory.
+        dir: String,
+    },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SweepError + '_ {
@@ -348,17 +358,28 @@ pub fn run(
         let results: Vec<PointResult> = pool.install(|| {
             batch
                 .par_iter()
-                .map(|&i| {
+                .filter_map(|&i| {
+                    if super::stop_requested() {
+                        return None;
+                    }
                     let r = run_point(s, &outputs, i, &plan.points[i]);
                     on_point();
-                    r
+                    Some(r)
                 })
                 .collect()
         });
+        // Completed points are saved even when a stop interrupted the batch.
         let text: String = results.iter().map(|p| line_for(p) + "\n").collect();
         log.write_all(text.as_bytes()).map_err(io(&path))?;
         log.sync_data().map_err(io(&path))?;
         done.extend(results);
+        if super::stop_requested() {
+            return Err(SweepError::Interrupted {
+                done: done.len(),
+                total: info.owned(),
+                dir: opts.dir.display().to_string(),
+            });
+        }
     }
     done.sort_by_key(|p| p.index);
     Ok(done)

@@ -97,18 +97,6 @@ pub fn num(v: f64) -> String {
     if s == "-0" { "0".to_string() } else { s.to_string() }
 }
 
-/// Check that `dir` may receive results: absent, empty, an earlier coprosim result, or forced.
-pub fn prepare_dir(dir: &Path, force: bool) -> Result<(), OutputError> {
-    if dir.exists() {
-        let mut entries = std::fs::read_dir(dir).map_err(io(dir))?;
-        let empty = entries.next().is_none();
-        if !empty && !dir.join(MANIFEST).exists() && !force {
-            return Err(OutputError::NotOurs { path: dir.display().to_string() });
-        }
-    }
-    std::fs::create_dir_all(dir).map_err(io(dir))
-}
-
 /// Write `bytes` to `dir/name` through a temporary file and a rename.
 pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, OutputError> {
     let path = dir.join(name);
@@ -348,5 +336,75 @@ mod tests {
     #[test]
     fn sha256_is_lowercase_hex() {
         assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+}
+
+/// A result directory being built. Results are written into a directory beside the target
+/// and swapped in by [`Staging::commit`] only when complete, so an interrupted or failed run
+/// leaves an earlier result intact and no half-written directory under the target's name.
+/// (With `--force` on a directory that is not a coprosim result, files are written into it
+/// in place instead, each through a temporary name, so nothing of the user's is removed.)
+#[derive(Debug)]
+pub struct Staging {
+    target: PathBuf,
+    work: PathBuf,
+    swap: bool,
+    committed: bool,
+}
+
+/// Prepare to write a result into `dir`: see [`Staging`].
+pub fn stage(dir: &Path, force: bool) -> Result<Staging, OutputError> {
+    let non_empty = dir.is_dir() && std::fs::read_dir(dir).map_err(io(dir))?.next().is_some();
+    let ours = dir.join(MANIFEST).exists();
+    if dir.exists() && !dir.is_dir() {
+        return Err(OutputError::NotOurs { path: dir.display().to_string() });
+    }
+    if non_empty && !ours {
+        if !force {
+            return Err(OutputError::NotOurs { path: dir.display().to_string() });
+        }
+        return Ok(Staging { target: dir.to_path_buf(), work: dir.to_path_buf(), swap: false, committed: false });
+    }
+    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "result".into());
+    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(io(parent))?;
+    let work = parent.join(format!(".{name}.partial-{}", std::process::id()));
+    if work.exists() {
+        std::fs::remove_dir_all(&work).map_err(io(&work))?;
+    }
+    std::fs::create_dir_all(&work).map_err(io(&work))?;
+    Ok(Staging { target: dir.to_path_buf(), work, swap: true, committed: false })
+}
+
+impl Staging {
+    /// Where to write the files now.
+    pub fn dir(&self) -> &Path {
+        &self.work
+    }
+
+    /// Put the complete result in place of the target.
+    pub fn commit(mut self) -> Result<PathBuf, OutputError> {
+        self.committed = true;
+        if self.swap {
+            if self.target.exists() {
+                let name = self.target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let parent = self.work.parent().unwrap_or(Path::new("."));
+                let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+                std::fs::rename(&self.target, &old).map_err(io(&self.target))?;
+                std::fs::rename(&self.work, &self.target).map_err(io(&self.target))?;
+                std::fs::remove_dir_all(&old).map_err(io(&old))?;
+            } else {
+                std::fs::rename(&self.work, &self.target).map_err(io(&self.target))?;
+            }
+        }
+        Ok(self.target.clone())
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if self.swap && !self.committed {
+            let _ = std::fs::remove_dir_all(&self.work);
+        }
     }
 }
