@@ -71,7 +71,7 @@ fn interrupted_runs_leave_the_earlier_result_intact() {
         .map(|n| (n.to_string(), std::fs::read(out.join(n)).unwrap()))
         .collect();
     for (delay_ms, sig) in [(50, "INT"), (300, "INT"), (700, "TERM")] {
-        let mut child = std::process::Command::new(bin())
+        let child = std::process::Command::new(bin())
             .arg("run")
             .arg(&scenario)
             .args(["-n", "100000", "-q", "--out"])
@@ -108,7 +108,7 @@ fn interrupted_sweeps_save_completed_points_and_resume_to_the_same_bytes() {
     let resumed = tmp.path().join("resumed");
     let mut interrupted = 0;
     for (delay_ms, sig) in [(100, "INT"), (250, "INT"), (400, "TERM")] {
-        let mut child = std::process::Command::new(bin())
+        let child = std::process::Command::new(bin())
             .arg("sweep")
             .arg(&sweep)
             .arg("--out")
