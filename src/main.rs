@@ -263,6 +263,14 @@ fn load(path: Option<&Path>) -> Result<(Scenario, String, String), Failure> {
     }
 }
 
+/// The size guard: refuse, with the key to change, a run that would not fit in memory.
+fn fits(scenario: &Scenario, file: &str, threads: usize, replications: u32) -> Result<(), Failure> {
+    let Some(available) = coprosim::scenario::available_memory() else { return Ok(()) };
+    scenario
+        .check_fits(threads, replications, available)
+        .map_err(|p| Failure::Input(format!("{file}: {}: {}", p.path, p.message)))
+}
+
 fn check(path: &Path) -> Result<(), Failure> {
     let (scenario, file, _) = load(Some(path))?;
     print!("{}", scenario.to_toml());
@@ -331,12 +339,13 @@ fn run(
     if threads == Some(0) {
         return Err(Failure::Input("--threads: found 0, expected at least 1".into()));
     }
+    let used_threads = threads.unwrap_or_else(rayon::current_num_threads);
+    fits(&scenario, &file, used_threads, scenario.simulation.replications)?;
     let dir = out.unwrap_or_else(|| Path::new("output").join(&scenario.name));
     let staging = output::stage(&dir, force).map_err(output_failure)?;
 
     let mut cfg = RunConfig::from_scenario(&scenario);
     cfg.threads = threads.unwrap_or(0);
-    let used_threads = threads.unwrap_or_else(rayon::current_num_threads);
     let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(cfg.replications as u64) };
     bar.set_style(
         ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} replications, {elapsed} (eta {eta})")
@@ -427,6 +436,14 @@ fn run_sweep(
         Some((k, n)) => Path::new("output").join(format!("{name}-shard-{k}-of-{n}")),
         None => Path::new("output").join(name),
     });
+    let used_threads = threads.unwrap_or_else(rayon::current_num_threads);
+    // A chunk of four points per thread is in flight at once, each holding its replications.
+    fits(
+        &sweep.base,
+        &sweep.base_origin,
+        used_threads,
+        sweep.file.replications.saturating_mul(4 * used_threads as u32),
+    )?;
     let plan = sweep::plan(&sweep);
     let opts = SweepOptions { dir: dir.clone(), threads: threads.unwrap_or(0), shard, force };
     let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(0) };

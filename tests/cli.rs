@@ -391,3 +391,32 @@ fn the_projects_figures_file_is_valid() {
     let sums = coprosim::reproduce::read_checksums(&repo("figures"));
     assert_eq!(sums.len(), 7, "every published figure has a recorded checksum");
 }
+
+#[test]
+fn paths_with_spaces_and_non_ascii_characters_work_everywhere() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("dossier spécial – été");
+    std::fs::create_dir(&dir).unwrap();
+    let scenario = write(&dir, "scénario un.toml", SMALL);
+    let a = dir.join("sortie ü/run 1");
+    let b = dir.join("sortie ü/run 2");
+    coprosim().arg("run").arg(&scenario).arg("--out").arg(&a).arg("-q").assert().success();
+    coprosim().arg("run").arg(&scenario).args(["--seed", "9", "-q", "--no-charts", "--out"]).arg(&b).assert().success();
+    coprosim().arg("plot").arg(&b).assert().success();
+    assert!(b.join("charts/members.svg").exists());
+    coprosim().arg("compare").arg(&a).arg(&b).arg("--out").arg(dir.join("vergleich ß")).assert().success();
+    let sweep = write(
+        &dir,
+        "balayage été.toml",
+        "name = \"balayage\"\nbase = \"scénario un.toml\"\nreplications = 2\n[[axes]]\nkey = \"policy.performance_regime\"\nvalues = [0.2, 0.8]\n",
+    );
+    coprosim().arg("sweep").arg(&sweep).arg("--out").arg(dir.join("résultats balayage")).arg("-q").assert().success();
+    assert!(dir.join("résultats balayage/points.csv").exists());
+    let figures = write(
+        &dir,
+        "figures été.toml",
+        "[[figures]]\nid = \"f\"\ntitle = \"t\"\nclaim = \"c\"\nscenarios = [\"scénario un.toml\"]\nseed = 1\nreplications = 2\n",
+    );
+    coprosim().arg("reproduce").arg(&figures).arg("-q").assert().success();
+    assert!(dir.join("f.svg").exists());
+}

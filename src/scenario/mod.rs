@@ -232,6 +232,41 @@ impl Scenario {
         52.0 / self.simulation.ticks_per_year as f64
     }
 
+    /// Estimated peak memory of a run in bytes: one world per worker thread (agents, ties, a
+    /// year of membership bitsets, network construction) plus every replication's series rows,
+    /// which are kept until the cross-replication reduction.
+    pub fn memory_estimate(&self, threads: usize, replications: u32) -> u64 {
+        let n = self.population.size as u64;
+        let ties = n * self.population.network.mean_degree as u64;
+        let agent = 96u64;
+        let world = n * agent + ties * 4 + n * 4 + ties * 4 + self.simulation.ticks_per_year as u64 * n / 8;
+        let series = (self.population.groups.len() as u64 + 2) * (self.coalitions.len() as u64 + 2) * 3
+            + 8 * self.coalitions.len() as u64
+            + 8;
+        let rows = (self.ticks() as u64 + 1) * series * 4;
+        threads.max(1) as u64 * world + replications as u64 * rows
+    }
+
+    /// Refuse a run that would not fit in `available` bytes, before allocating anything.
+    pub fn check_fits(&self, threads: usize, replications: u32, available: u64) -> Result<(), Problem> {
+        let need = self.memory_estimate(threads, replications);
+        if need <= available / 10 * 8 {
+            return Ok(());
+        }
+        let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+        Err(Problem::new(
+            "population.size",
+            format!(
+                "a run of {} agents with {} ties each, {} ticks and {replications} replications on {threads} threads needs about {:.1} GiB of memory, more than 80% of the {:.1} GiB available; reduce population.size, population.network.mean_degree, the horizon, simulation.replications or --threads",
+                self.population.size,
+                self.population.network.mean_degree,
+                self.ticks(),
+                gib(need),
+                gib(available)
+            ),
+        ))
+    }
+
     /// The resolved scenario as TOML, every default filled in.
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
@@ -273,6 +308,14 @@ where
         .collect();
     located.sort_by_key(|l| (l.line, l.col));
     Err(invalid(located))
+}
+
+/// Memory available to this process, from `/proc/meminfo` where there is one.
+pub fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 fn unique_names<'a>(names: impl Iterator<Item = &'a str>, path: &str, what: &str, out: &mut Vec<Problem>) {
