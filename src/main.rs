@@ -289,6 +289,7 @@ fn output_failure(e: OutputError) -> Failure {
         OutputError::Incomplete { .. }
         | OutputError::Unreadable { .. }
         | OutputError::NotOurs { .. }
+        | OutputError::Unusable { .. }
         | OutputError::NoSuchSeries { .. } => Failure::Input(e.to_string()),
         OutputError::Io { .. } | OutputError::Chart { .. } => Failure::Runtime(e.to_string()),
     }

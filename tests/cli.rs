@@ -420,3 +420,23 @@ fn paths_with_spaces_and_non_ascii_characters_work_everywhere() {
     coprosim().arg("reproduce").arg(&figures).arg("-q").assert().success();
     assert!(dir.join("f.svg").exists());
 }
+
+#[test]
+fn refuses_to_swap_the_directory_it_stands_in() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = write(tmp.path(), "small.toml", SMALL);
+    let out = run_small(tmp.path(), "here", &["-q", "--no-charts"]);
+    let before = std::fs::read(out.join("summary.csv")).unwrap();
+    let stderr = coprosim()
+        .current_dir(&out)
+        .arg("run")
+        .arg(&scenario)
+        .args(["--out", ".", "-q", "--no-charts"])
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    assert!(String::from_utf8(stderr).unwrap().contains("current directory"));
+    assert_eq!(std::fs::read(out.join("summary.csv")).unwrap(), before);
+}

@@ -68,6 +68,14 @@ pub enum OutputError {
         /// Why.
         reason: String,
     },
+    /// The directory cannot receive results.
+    #[error("{path}: cannot write results here: {reason}")]
+    Unusable {
+        /// The directory.
+        path: String,
+        /// Why.
+        reason: String,
+    },
     /// The directory holds something other than a coprosim result.
     #[error(
         "{path}: the directory is not empty and holds no {MANIFEST}, so it is not a coprosim result; choose another --out or pass --force to write into it"
@@ -354,6 +362,17 @@ pub struct Staging {
 
 /// Prepare to write a result into `dir`: see [`Staging`].
 pub fn stage(dir: &Path, force: bool) -> Result<Staging, OutputError> {
+    // A result is swapped in by renaming directories, which cannot be done to the directory
+    // this process stands in (`--out .`) or one containing it.
+    if let (Ok(target), Ok(cwd)) = (dir.canonicalize(), std::env::current_dir().and_then(|d| d.canonicalize()))
+        && cwd.starts_with(&target)
+    {
+        return Err(OutputError::Unusable {
+            path: dir.display().to_string(),
+            reason: "it is the current directory or contains it; choose an output directory inside it or elsewhere"
+                .into(),
+        });
+    }
     let non_empty = dir.is_dir() && std::fs::read_dir(dir).map_err(io(dir))?.next().is_some();
     let ours = dir.join(MANIFEST).exists();
     if dir.exists() && !dir.is_dir() {
