@@ -191,10 +191,12 @@ fn generated_scenario() -> impl Strategy<Value = String> {
                     g.1, g.2, g.3, g.4, g.5, g.6
                 ));
             }
+            // Founders of all coalitions together cannot exceed the population.
+            let founders_cap = (size / coalitions.len() as u32).max(1);
             for (i, c) in coalitions.iter().enumerate() {
                 t.push_str(&format!(
                     "[[coalitions]]\nname = \"c{i}\"\nfounders = {}\nmin_members = {}\ninitial_budget = {}\nstaff = {}\nstipend = {}\ngovernance = {{ voice = {}, outreach = {}, delegation_rate = {} }}\n[coalitions.funding.contract]\namount = {}\n",
-                    c.0, c.1, c.2, c.3, c.4, c.5, c.6, c.7, c.8
+                    c.0.min(founders_cap), c.1, c.2, c.3, c.4, c.5, c.6, c.7, c.8
                 ));
             }
             t

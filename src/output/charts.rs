@@ -193,6 +193,24 @@ fn scale(size: ChartSize) -> f64 {
     size.width.min(size.height * 8 / 5) as f64 / 1600.0
 }
 
+/// A chart's layout: the scale unit, the plotting area and the legend column beside it.
+type Layout<DB> = (f64, DrawingArea<DB, Shift>, DrawingArea<DB, Shift>);
+
+/// Frame the chart with its title and split off a legend column of `legend_share` of the width,
+/// so legends never cover data.
+fn layout<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    size: ChartSize,
+    legend_share: f64,
+) -> Result<Layout<DB>, String> {
+    let unit = scale(size);
+    let body = frame(root, title, unit)?;
+    let legend_width = (size.width as f64 * legend_share) as i32;
+    let (main, legend) = body.split_horizontally(body.dim_in_pixel().0 as i32 - legend_width);
+    Ok((unit, main, legend))
+}
+
 /// Fill white, leave a margin, draw the title; returns the area below it.
 fn frame<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
@@ -213,11 +231,8 @@ fn text_style(px: f64) -> TextStyle<'static> {
 
 fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, fig: &Figure, size: ChartSize) -> Result<(), String> {
     let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-    let unit = scale(size);
+    let (unit, main, legend) = layout(root, &fig.title, size, 0.22)?;
     let font = |pt: f64| text_style((pt * unit).max(8.0));
-    let body = frame(root, &fig.title, unit)?;
-    let legend_width = (size.width as f64 * 0.22) as i32;
-    let (main, legend) = body.split_horizontally(body.dim_in_pixel().0 as i32 - legend_width);
     let columns = fig.columns.max(1);
     let rows = fig.panels.len().div_ceil(columns).max(1);
     let areas = main.split_evenly((rows, columns));
@@ -806,11 +821,9 @@ impl Drawable for Heatmap {
     }
     fn draw_on<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, size: ChartSize) -> Result<(), String> {
         let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-        let unit = scale(size);
+        let (unit, main, legend) = layout(root, &self.title, size, 0.18)?;
+        let legend_width = legend.dim_in_pixel().0 as i32;
         let font = |pt: f64| text_style((pt * unit).max(8.0));
-        let body = frame(root, &self.title, unit)?;
-        let legend_width = (size.width as f64 * 0.18) as i32;
-        let (main, legend) = body.split_horizontally(body.dim_in_pixel().0 as i32 - legend_width);
         let (nx, ny) = (self.xs.len(), self.ys.len());
         let finite: Vec<f64> = self.values.iter().flatten().flatten().copied().filter(|v| v.is_finite()).collect();
         let lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
@@ -913,11 +926,9 @@ impl Drawable for IndexBars {
     }
     fn draw_on<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, size: ChartSize) -> Result<(), String> {
         let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-        let unit = scale(size);
+        let (unit, main, legend) = layout(root, &self.title, size, 0.2)?;
+        let legend_width = legend.dim_in_pixel().0 as i32;
         let font = |pt: f64| text_style((pt * unit).max(8.0));
-        let body = frame(root, &self.title, unit)?;
-        let legend_width = (size.width as f64 * 0.2) as i32;
-        let (main, legend) = body.split_horizontally(body.dim_in_pixel().0 as i32 - legend_width);
         let n = self.parameters.len();
         let top = self.first.iter().chain(&self.total).map(|b| b.2).filter(|v| v.is_finite()).fold(1.0f64, f64::max);
         let bottom = self.first.iter().chain(&self.total).map(|b| b.1).filter(|v| v.is_finite()).fold(0.0f64, f64::min);

@@ -95,29 +95,7 @@ impl Scenario {
 
     /// Parse and validate scenario text; `file` names it in errors.
     pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
-        let invalid = |problems| ScenarioError::Invalid { file: file.to_string(), problems };
-        let root = DeTable::parse(text).map_err(|e| invalid(vec![syntax_problem(text, &e)]))?;
-        let de = toml::de::Deserializer::from(root.clone());
-        let scenario: Scenario = serde::Deserialize::deserialize(de).map_err(|e| {
-            let offset = e.span().map_or(0, |s| s.start);
-            let (line, col) = locate::line_col(text, offset);
-            let path = locate::path_at(&root, offset);
-            invalid(vec![Located { line, col, path, message: friendly(e.message()) }])
-        })?;
-        let problems = scenario.problems();
-        if problems.is_empty() {
-            return Ok(scenario);
-        }
-        let mut located: Vec<Located> = problems
-            .into_iter()
-            .map(|p| {
-                let span = locate::span_of(&root, &p.path);
-                let (line, col) = locate::line_col(text, span.start);
-                Located { line, col, path: p.path, message: p.message }
-            })
-            .collect();
-        located.sort_by_key(|l| (l.line, l.col));
-        Err(invalid(located))
+        parse_document(text, file, Scenario::check_consistency_problems)
     }
 
     /// The embedded baseline scenario.
@@ -130,6 +108,12 @@ impl Scenario {
     pub fn problems(&self) -> Vec<Problem> {
         let mut out = Vec::new();
         self.check("", &mut out);
+        self.check_consistency(&mut out);
+        out
+    }
+
+    fn check_consistency_problems(&self) -> Vec<Problem> {
+        let mut out = Vec::new();
         self.check_consistency(&mut out);
         out
     }
@@ -296,18 +280,22 @@ where
     let mut problems = Vec::new();
     value.check("", &mut problems);
     problems.extend(validate(&value));
-    if problems.is_empty() {
-        return Ok(value);
-    }
+    if problems.is_empty() { Ok(value) } else { Err(locate_problems(text, file, problems)) }
+}
+
+/// Place problems found after parsing at their keys in `text`, in document order.
+pub fn locate_problems(text: &str, file: &str, problems: Vec<Problem>) -> ScenarioError {
+    let root = DeTable::parse(text).ok();
     let mut located: Vec<Located> = problems
         .into_iter()
         .map(|p| {
-            let (line, col) = locate::line_col(text, locate::span_of(&root, &p.path).start);
+            let offset = root.as_ref().map_or(0, |r| locate::span_of(r, &p.path).start);
+            let (line, col) = locate::line_col(text, offset);
             Located { line, col, path: p.path, message: p.message }
         })
         .collect();
     located.sort_by_key(|l| (l.line, l.col));
-    Err(invalid(located))
+    ScenarioError::Invalid { file: file.to_string(), problems: located }
 }
 
 /// Memory available to this process, from `/proc/meminfo` where there is one.

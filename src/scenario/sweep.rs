@@ -5,10 +5,9 @@
 //! and every value an axis can take are checked against the base scenario before anything
 //! runs.
 
-use super::params::{Check, Describe, Problem, choice, section};
-use super::{Located, Scenario, ScenarioError, locate};
+use super::params::{Describe, Problem, choice, section};
+use super::{Scenario, ScenarioError};
 use std::path::{Path, PathBuf};
-use toml::de::DeTable;
 
 choice! {
     /// How sweep points are chosen.
@@ -245,38 +244,14 @@ impl Sweep {
 
     /// Parse and validate sweep text; `dir` resolves a relative `base`.
     pub fn parse(text: &str, file: &str, dir: &Path) -> Result<Sweep, ScenarioError> {
-        let invalid = |problems| ScenarioError::Invalid { file: file.to_string(), problems };
-        let root = DeTable::parse(text).map_err(|e| invalid(vec![super::syntax_problem(text, &e)]))?;
-        let sweep: SweepFile =
-            serde::Deserialize::deserialize(toml::de::Deserializer::from(root.clone())).map_err(|e| {
-                let offset = e.span().map_or(0, |s| s.start);
-                let (line, col) = locate::line_col(text, offset);
-                invalid(vec![Located {
-                    line,
-                    col,
-                    path: locate::path_at(&root, offset),
-                    message: super::friendly(e.message()),
-                }])
-            })?;
-        let locate_all = |problems: Vec<Problem>| {
-            let mut located: Vec<Located> = problems
-                .into_iter()
-                .map(|p| {
-                    let (line, col) = locate::line_col(text, locate::span_of(&root, &p.path).start);
-                    Located { line, col, path: p.path, message: p.message }
-                })
-                .collect();
-            located.sort_by_key(|l| (l.line, l.col));
-            invalid(located)
-        };
-        let mut problems = Vec::new();
-        sweep.check("", &mut problems);
-        if sweep.name.trim().is_empty() {
-            problems.push(Problem::new("name", "missing required key `name`, expected a short sweep name"));
-        }
-        if !problems.is_empty() {
-            return Err(locate_all(problems));
-        }
+        let sweep: SweepFile = super::parse_document(text, file, |s: &SweepFile| {
+            if s.name.trim().is_empty() {
+                vec![Problem::new("name", "missing required key `name`, expected a short sweep name")]
+            } else {
+                Vec::new()
+            }
+        })?;
+        let locate_all = |problems: Vec<Problem>| super::locate_problems(text, file, problems);
         let (base, origin) = match (&sweep.scenario, sweep.base.as_str()) {
             (Some(_), b) if !b.is_empty() => {
                 return Err(locate_all(vec![Problem::new(
@@ -443,7 +418,7 @@ mod tests {
         Sweep::parse(&text, "s.toml", Path::new("."))
     }
 
-    fn first_problem(r: Result<Sweep, ScenarioError>) -> Located {
+    fn first_problem(r: Result<Sweep, ScenarioError>) -> crate::scenario::Located {
         match r {
             Err(ScenarioError::Invalid { problems, .. }) => problems[0].clone(),
             other => panic!("expected invalid, got {other:?}"),
