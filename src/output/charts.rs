@@ -351,8 +351,7 @@ fn draw_legend<DB: DrawingBackend>(
         y += step;
     }
     y += step / 2;
-    // Wrap notes to the legend column: DejaVu Sans averages about 0.55 em per character.
-    let chars_per_line = ((area.dim_in_pixel().0 as f64 - 2.0 * x as f64) / (18.0 * unit * 0.55)).max(10.0) as usize;
+    let chars_per_line = legend_chars(area.dim_in_pixel().0 as i32, x, unit);
     for note in &fig.notes {
         for line in wrap(note, chars_per_line) {
             area.draw(&Text::new(line, (x, y - step / 3), font(18.0)))?;
@@ -361,6 +360,12 @@ fn draw_legend<DB: DrawingBackend>(
         y += step / 4;
     }
     Ok(())
+}
+
+/// Characters of 18-point legend text that fit a legend column `width` pixels wide with
+/// `margin` on each side: DejaVu Sans averages about 0.55 em per character.
+fn legend_chars(width: i32, margin: i32, unit: f64) -> usize {
+    ((width as f64 - 2.0 * margin as f64) / (18.0 * unit * 0.55)).max(10.0) as usize
 }
 
 /// Greedy word wrap to at most `width` characters per line.
@@ -874,7 +879,7 @@ impl Drawable for Heatmap {
         // Colour bar.
         let x0 = (20.0 * unit) as i32;
         let (top, height, width) = ((80.0 * unit) as i32, (400.0 * unit) as i32, (40.0 * unit) as i32);
-        let chars = ((legend_width as f64 - 2.0 * x0 as f64) / (18.0 * unit * 0.55)).max(10.0) as usize;
+        let chars = legend_chars(legend_width, x0, unit);
         let label_lines = wrap(&self.value_label.replace('[', " ["), chars);
         let line_step = (24.0 * unit) as i32;
         let top = top + line_step * (label_lines.len() as i32 - 1);
@@ -1004,7 +1009,7 @@ impl Drawable for IndexBars {
             y += step;
         }
         y += step / 2;
-        let chars = ((legend_width as f64 - 2.0 * x as f64) / (18.0 * unit * 0.55)).max(10.0) as usize;
+        let chars = legend_chars(legend_width, x, unit);
         for line in wrap("Bars: estimate; whiskers: 95% bootstrap interval.", chars) {
             legend.draw(&Text::new(line, (x, y - step / 3), font(18.0))).map_err(e)?;
             y += step * 3 / 4;
