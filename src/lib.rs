@@ -14,3 +14,4 @@ pub mod observe;
 pub mod output;
 pub mod reproduce;
 pub mod scenario;
+pub mod stop;

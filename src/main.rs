@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 use coprosim::engine::sweep::{self, SweepError, SweepInfo, SweepOptions};
 use coprosim::engine::{self, RunConfig};
 use coprosim::output::charts::ChartSize;
+use coprosim::output::commit::{Kind, Staging};
 use coprosim::output::{self, Manifest, OutputError};
 use coprosim::scenario::sweep::Sweep;
 use coprosim::scenario::{BASELINE, ParamSpec, Scenario, ScenarioError};
@@ -199,13 +200,18 @@ impl From<ScenarioError> for Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // SIGINT/SIGTERM: finish the current replication or point, save what is complete, stop.
+    // SIGINT/SIGTERM: stop at the next check (every tick, replication, point or chart), keep
+    // what is complete, commit nothing new. A second signal quits at once, first removing the
+    // working folders. Both wait for a commit in progress (milliseconds) so that a result is
+    // either wholly in place or not at all.
     let _ = ctrlc::set_handler(|| {
         if engine::stop_requested() {
+            output::commit::abandon_all();
             std::process::exit(130);
         }
+        let _gate = output::commit::gate();
         engine::request_stop();
-        eprintln!("\nstopping: finishing the work in progress (press Ctrl-C again to quit at once)");
+        eprintln!("\nstopping: saving what is complete (press Ctrl-C again to quit at once)");
     });
     let result = match cli.command {
         Command::Run { scenario, replications, seed, threads, out, force, quiet, no_charts, size } => {
@@ -255,9 +261,8 @@ fn main() -> ExitCode {
 fn load(path: Option<&Path>) -> Result<(Scenario, String, String), Failure> {
     match path {
         Some(p) => {
-            let scenario = Scenario::load(p)?;
-            let text = std::fs::read(p).map_err(|e| Failure::Input(format!("{}: {e}", p.display())))?;
-            Ok((scenario, p.display().to_string(), output::sha256_hex(&text)))
+            let (scenario, text) = Scenario::load_text(p)?;
+            Ok((scenario, p.display().to_string(), output::sha256_hex(text.as_bytes())))
         }
         None => Ok((Scenario::baseline(), "(embedded baseline)".to_string(), output::sha256_hex(BASELINE.as_bytes()))),
     }
@@ -291,7 +296,23 @@ fn output_failure(e: OutputError) -> Failure {
         | OutputError::NotOurs { .. }
         | OutputError::Unusable { .. }
         | OutputError::NoSuchSeries { .. } => Failure::Input(e.to_string()),
+        OutputError::Interrupted { .. } => Failure::Interrupted(e.to_string()),
         OutputError::Io { .. } | OutputError::Chart { .. } => Failure::Runtime(e.to_string()),
+    }
+}
+
+/// Map an error met while writing a result: a stop is a stop, anything else a runtime failure.
+fn writing_failure(e: OutputError) -> Failure {
+    match e {
+        OutputError::Interrupted { .. } => Failure::Interrupted(e.to_string()),
+        other => Failure::Runtime(other.to_string()),
+    }
+}
+
+/// Tell the user which of their files a commit left in place.
+fn report_kept(done: &output::commit::Committed) {
+    if let Some(note) = done.note() {
+        eprintln!("note: {note}");
     }
 }
 
@@ -343,7 +364,7 @@ fn run(
     let used_threads = threads.unwrap_or_else(rayon::current_num_threads);
     fits(&scenario, &file, used_threads, scenario.simulation.replications)?;
     let dir = out.unwrap_or_else(|| Path::new("output").join(&scenario.name));
-    let staging = output::stage(&dir, force).map_err(output_failure)?;
+    let staging = Staging::new(&dir, Kind::Run, force).map_err(output_failure)?;
 
     let mut cfg = RunConfig::from_scenario(&scenario);
     cfg.threads = threads.unwrap_or(0);
@@ -364,6 +385,7 @@ fn run(
 
     let manifest = Manifest {
         tool: "coprosim",
+        kind: Kind::Run,
         version: env!("CARGO_PKG_VERSION"),
         git_commit: output::git_commit(),
         scenario: scenario.name.clone(),
@@ -381,15 +403,11 @@ fn run(
         complete: false,
     };
     let work = staging.dir().to_path_buf();
-    output::write_run(&work, &results, manifest).map_err(|e| Failure::Runtime(e.to_string()))?;
-    match charts {
-        Some(size) => {
-            output::write_charts(&work, size).map_err(|e| Failure::Runtime(e.to_string()))?;
-        }
-        // Charts from an earlier result written in place (--force) would not match the data.
-        None => output::remove_charts(&work).map_err(|e| Failure::Runtime(e.to_string()))?,
+    output::write_run(&work, &results, manifest).map_err(writing_failure)?;
+    if let Some(size) = charts {
+        output::write_charts(&work, size).map_err(writing_failure)?;
     }
-    staging.commit().map_err(|e| Failure::Runtime(e.to_string()))?;
+    report_kept(&staging.commit().map_err(writing_failure)?);
     if !quiet {
         println!(
             "{}: {} replications x {} ticks x {} agents in {wall:.1} s",
@@ -446,7 +464,13 @@ fn run_sweep(
         sweep.file.replications.saturating_mul(4 * used_threads as u32),
     )?;
     let plan = sweep::plan(&sweep);
-    let opts = SweepOptions { dir: dir.clone(), threads: threads.unwrap_or(0), shard, force };
+    let info = SweepInfo::new(&sweep, &plan, shard);
+    // Where the points are computed: in the output directory itself when it is new or holds
+    // this sweep (so a rerun resumes there), otherwise in a resumable folder inside it until
+    // the new sweep is complete and replaces the old result.
+    let beside = output::sweep::working_place(&dir, &info, force).map_err(output_failure)?;
+    let work = beside.as_ref().map_or_else(|| dir.clone(), |st| st.dir().to_path_buf());
+    let opts = SweepOptions { dir: work, threads: threads.unwrap_or(0), shard };
     let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(0) };
     bar.set_style(
         ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} points, {elapsed} (eta {eta})")
@@ -462,30 +486,44 @@ fn run_sweep(
             bar.println(format!("resuming: {done} of {total} points already complete and verified"));
         }
     };
-    let points = sweep::run(&sweep, &plan, &opts, &on_start, &|| bar.inc(1)).map_err(sweep_failure)?;
+    let finished = sweep::run(&sweep, &plan, &opts, &on_start, &|| bar.inc(1)).map_err(|e| match e {
+        SweepError::Interrupted { .. } if beside.is_some() => {
+            Failure::Interrupted(format!("{e}; {} still holds its earlier result", dir.display()))
+        }
+        other => sweep_failure(other),
+    })?;
     bar.finish_and_clear();
-    let used_threads = threads.unwrap_or_else(rayon::current_num_threads);
+    if finished.foreign_lines > 0 {
+        eprintln!(
+            "note: dropped {} progress lines of another sweep or seed from {}",
+            finished.foreign_lines,
+            opts.dir.display()
+        );
+    }
+    let points = finished.points;
+    let staging = match beside {
+        Some(st) => st,
+        None => Staging::new(&dir, Kind::Sweep, force).map_err(output_failure)?,
+    };
+    let charts = if shard.is_some() { None } else { charts };
+    output::sweep::write_sweep(staging.dir(), &info, &points, charts, used_threads, start.elapsed().as_secs_f64())
+        .map_err(writing_failure)?;
+    report_kept(&staging.commit().map_err(writing_failure)?);
+    if quiet {
+        return Ok(());
+    }
     match shard {
         Some((k, n)) => {
-            if !quiet {
-                println!("shard {k}/{n} of {name}: {} points complete in {}", points.len(), dir.display());
-                println!("when every shard is done: coprosim merge <shard dirs...> --out <dir>");
-            }
+            println!("shard {k}/{n} of {name}: {} points complete in {}", points.len(), dir.display());
+            println!("when every shard is done: coprosim merge <shard dirs...> --out <dir>");
         }
-        None => {
-            let info = SweepInfo::new(&sweep, &plan, None);
-            output::sweep::write_sweep(&dir, &info, &points, charts, used_threads, start.elapsed().as_secs_f64())
-                .map_err(|e| Failure::Runtime(e.to_string()))?;
-            if !quiet {
-                println!(
-                    "{name}: {} points x {} replications in {:.1} s; wrote {}",
-                    points.len(),
-                    sweep.file.replications,
-                    start.elapsed().as_secs_f64(),
-                    dir.display()
-                );
-            }
-        }
+        None => println!(
+            "{name}: {} points x {} replications in {:.1} s; wrote {}",
+            points.len(),
+            sweep.file.replications,
+            start.elapsed().as_secs_f64(),
+            dir.display()
+        ),
     }
     Ok(())
 }
@@ -494,7 +532,7 @@ fn merge(dirs: &[PathBuf], out: Option<PathBuf>, force: bool, charts: Option<Cha
     let start = Instant::now();
     let (info, points) = sweep::merge(dirs).map_err(sweep_failure)?;
     let dir = out.unwrap_or_else(|| Path::new("output").join(&info.name));
-    let staging = output::stage(&dir, force).map_err(output_failure)?;
+    let staging = Staging::new(&dir, Kind::Sweep, force).map_err(output_failure)?;
     output::sweep::write_sweep(
         staging.dir(),
         &info,
@@ -503,8 +541,8 @@ fn merge(dirs: &[PathBuf], out: Option<PathBuf>, force: bool, charts: Option<Cha
         rayon::current_num_threads(),
         start.elapsed().as_secs_f64(),
     )
-    .map_err(|e| Failure::Runtime(e.to_string()))?;
-    staging.commit().map_err(|e| Failure::Runtime(e.to_string()))?;
+    .map_err(writing_failure)?;
+    report_kept(&staging.commit().map_err(writing_failure)?);
     println!("merged {} shards ({} points) into {}", dirs.len(), points.len(), dir.display());
     Ok(())
 }

@@ -80,8 +80,7 @@ impl Figures {
     /// valid, and ids must be unique.
     pub fn load(path: &Path) -> Result<Figures, ScenarioError> {
         let file_name = path.display().to_string();
-        let text =
-            std::fs::read_to_string(path).map_err(|source| ScenarioError::Read { file: file_name.clone(), source })?;
+        let text = crate::scenario::input::read_text(path, &file_name)?;
         let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
         let file: FiguresFile = crate::scenario::parse_document(&text, &file_name, |file: &FiguresFile| {
             let mut problems = Vec::new();
@@ -194,6 +193,7 @@ fn compare(
         std::fs::create_dir_all(&dir).map_err(|e| OutputError::Io { path: dir.display().to_string(), source: e })?;
         let manifest = Manifest {
             tool: "coprosim",
+            kind: crate::output::commit::Kind::Run,
             version: env!("CARGO_PKG_VERSION"),
             git_commit: None,
             scenario: s.name.clone(),
@@ -259,8 +259,8 @@ fn sweep_figure(
     if info.design != "grid" || info.axes.len() != 2 {
         return Err(ReproduceError::Figure { id: f.id.clone(), reason: "expected a two-axis grid sweep".into() });
     }
-    let opts = SweepOptions { dir: work.join(&f.id), threads: 0, shard: None, force: true };
-    let points = sweep_engine::run(&s, &plan, &opts, &|_, _| {}, &|| {})?;
+    let opts = SweepOptions { dir: work.join(&f.id), threads: 0, shard: None };
+    let points = sweep_engine::run(&s, &plan, &opts, &|_, _| {}, &|| {})?.points;
     let data = output::sweep::points_csv(&info, &points);
     let rendered = match f.kind {
         Kind::Heatmap => {

@@ -422,21 +422,26 @@ fn paths_with_spaces_and_non_ascii_characters_work_everywhere() {
 }
 
 #[test]
-fn refuses_to_swap_the_directory_it_stands_in() {
+fn a_result_can_be_rerun_from_inside_its_own_directory() {
+    // Results are committed file by file into an existing directory, so the directory the
+    // process stands in (`--out .`) is as good as any, and the user's files there stay.
     let tmp = tempfile::tempdir().unwrap();
     let scenario = write(tmp.path(), "small.toml", SMALL);
     let out = run_small(tmp.path(), "here", &["-q", "--no-charts"]);
+    std::fs::write(out.join("NOTES.txt"), "my notes").unwrap();
     let before = std::fs::read(out.join("summary.csv")).unwrap();
     let stderr = coprosim()
         .current_dir(&out)
         .arg("run")
         .arg(&scenario)
-        .args(["--out", ".", "-q", "--no-charts"])
+        .args(["--out", ".", "-q"])
         .assert()
-        .code(2)
+        .success()
         .get_output()
         .stderr
         .clone();
-    assert!(String::from_utf8(stderr).unwrap().contains("current directory"));
-    assert_eq!(std::fs::read(out.join("summary.csv")).unwrap(), before);
+    assert!(String::from_utf8(stderr).unwrap().contains("kept 1 entry that coprosim did not write: NOTES.txt"));
+    assert_eq!(std::fs::read(out.join("summary.csv")).unwrap(), before, "same seed, same bytes");
+    assert!(out.join("charts/members.svg").exists());
+    assert_eq!(std::fs::read_to_string(out.join("NOTES.txt")).unwrap(), "my notes");
 }

@@ -128,7 +128,10 @@ fn interrupted_sweeps_save_completed_points_and_resume_to_the_same_bytes() {
                 assert!(!resumed.join("points.csv").exists(), "no final file from an interrupted sweep");
                 // Every line of the progress log is complete and verified.
                 let lines = std::fs::read_to_string(resumed.join("progress.jsonl")).unwrap().lines().count();
-                let verified = coprosim::engine::sweep::read_progress(&resumed.join("progress.jsonl")).len();
+                let info: coprosim::engine::sweep::SweepInfo =
+                    serde_json::from_slice(&std::fs::read(resumed.join("sweep.json")).unwrap()).unwrap();
+                let verified =
+                    coprosim::engine::sweep::read_progress(&resumed.join("progress.jsonl"), &info).points.len();
                 assert_eq!(lines, verified, "a partial line was left in the progress log");
             }
             Some(0) => {}

@@ -28,17 +28,14 @@ impl RunConfig {
     }
 }
 
-static STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Ask every running engine loop to stop after its current replication or sweep point
-/// (called from the CLI's SIGINT/SIGTERM handler).
+/// Ask every running engine loop to stop at its next check (see [`crate::stop`]).
 pub fn request_stop() {
-    STOP.store(true, std::sync::atomic::Ordering::SeqCst);
+    crate::stop::request();
 }
 
 /// Whether a stop was requested.
 pub fn stop_requested() -> bool {
-    STOP.load(std::sync::atomic::Ordering::SeqCst)
+    crate::stop::requested()
 }
 
 /// Why a run could not be carried out.
@@ -72,14 +69,39 @@ pub fn replication_rng(seed: u64, replication: u32) -> ChaCha8Rng {
 
 /// Simulate one replication from initialisation to the horizon.
 pub fn run_replication(s: &Scenario, cat: &Catalogue, seed: u64, replication: u32) -> ReplicationRecord {
+    simulate(s, cat, seed, replication, &|| false).expect("never asked to stop")
+}
+
+/// Like [`run_replication`], but None as soon as a stop is requested ([`crate::stop`]). The
+/// request is checked every tick, so even a replication of millions of agents stops within
+/// one tick of it.
+pub fn run_replication_or_stop(
+    s: &Scenario,
+    cat: &Catalogue,
+    seed: u64,
+    replication: u32,
+) -> Option<ReplicationRecord> {
+    simulate(s, cat, seed, replication, &stop_requested)
+}
+
+fn simulate(
+    s: &Scenario,
+    cat: &Catalogue,
+    seed: u64,
+    replication: u32,
+    stop: &dyn Fn() -> bool,
+) -> Option<ReplicationRecord> {
     let mut rng = replication_rng(seed, replication);
     let mut model = Model::new(s, &mut rng);
     let mut recorder = Recorder::new(cat, &model);
     for _ in 0..s.ticks() {
+        if stop() {
+            return None;
+        }
         model.step(&mut rng);
         recorder.observe(cat, &model);
     }
-    recorder.finish(cat, &model)
+    Some(recorder.finish(cat, &model))
 }
 
 /// Run every replication and reduce them; `on_replication_done` is called once per finished
@@ -97,7 +119,7 @@ pub fn run(s: &Scenario, cfg: RunConfig, on_replication_done: &(dyn Fn() + Sync)
                 if stop_requested() {
                     return None;
                 }
-                let rec = run_replication(s, &cat, cfg.seed, r);
+                let rec = run_replication_or_stop(s, &cat, cfg.seed, r)?;
                 on_replication_done();
                 Some(rec)
             })

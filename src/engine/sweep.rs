@@ -10,7 +10,7 @@
 //! sorted point results alone, so a straight run, a resumed one and merged shards give the
 //! same bytes.
 
-use super::run_replication;
+use super::run_replication_or_stop;
 use crate::observe::sensitivity::saltelli_points;
 use crate::observe::stats::summarise;
 use crate::observe::{Catalogue, summary_keys};
@@ -221,7 +221,8 @@ impl SweepInfo {
 }
 
 /// Run one point: apply its axis values to the base and run its replications in parallel.
-pub fn run_point(s: &Sweep, outputs: &[OutputSpec], index: usize, values: &[f64]) -> PointResult {
+/// None when a stop is requested before every replication finished.
+pub fn run_point(s: &Sweep, outputs: &[OutputSpec], index: usize, values: &[f64]) -> Option<PointResult> {
     let mut scenario: Scenario = s.base.clone();
     for (axis, v) in s.file.axes.iter().zip(values) {
         scenario = with_value(&scenario, &axis.key, *v).expect("every axis value was validated before running");
@@ -244,10 +245,10 @@ pub fn run_point(s: &Sweep, outputs: &[OutputSpec], index: usize, values: &[f64]
     let per_rep: Vec<Vec<f64>> = (0..s.file.replications)
         .into_par_iter()
         .map(|r| {
-            let rec = run_replication(&scenario, &cat, seed, r);
-            wanted.iter().map(|&i| rec.summary[i]).collect()
+            let rec = run_replication_or_stop(&scenario, &cat, seed, r)?;
+            Some(wanted.iter().map(|&i| rec.summary[i]).collect())
         })
-        .collect();
+        .collect::<Option<_>>()?;
     let outputs = (0..wanted.len())
         .map(|o| {
             let mut v: Vec<f64> = per_rep.iter().map(|rep| rep[o]).collect();
@@ -257,25 +258,51 @@ pub fn run_point(s: &Sweep, outputs: &[OutputSpec], index: usize, values: &[f64]
             }
         })
         .collect();
-    PointResult { index, values: values.to_vec(), outputs }
+    Some(PointResult { index, values: values.to_vec(), outputs })
 }
 
-/// A progress line: the SHA-256 of the point's JSON text, a space, and that exact text.
-fn line_for(p: &PointResult) -> String {
-    let body = serde_json::to_string(p).expect("point serialises");
+/// The JSON text of a progress line: the point and the sweep it belongs to, so that a line
+/// copied from another sweep (or another seed) is never taken for one of this sweep's points.
+#[derive(Serialize, Deserialize)]
+struct ProgressLine {
+    sweep: String,
+    seed: u64,
+    point: PointResult,
+}
+
+/// A progress line of `info`'s sweep: the SHA-256 of the JSON text, a space, and that exact text.
+pub fn line_for(info: &SweepInfo, p: &PointResult) -> String {
+    let line = ProgressLine { sweep: info.identity.clone(), seed: info.seed, point: p.clone() };
+    let body = serde_json::to_string(&line).expect("point serialises");
     format!("{} {body}", crate::output::sha256_hex(body.as_bytes()))
 }
 
-/// Read the verified point results of a progress file. A line is kept only if the SHA-256 of
-/// its JSON text, byte for byte, matches its recorded checksum: a write cut short or an edited
-/// value is dropped and recomputed.
-pub fn read_progress(path: &Path) -> Vec<PointResult> {
-    let Ok(text) = std::fs::read_to_string(path) else { return Vec::new() };
-    text.lines()
-        .filter_map(|l| l.split_once(' '))
-        .filter(|(sum, body)| crate::output::sha256_hex(body.as_bytes()) == *sum)
-        .filter_map(|(_, body)| serde_json::from_str::<PointResult>(body).ok())
-        .collect()
+/// The verified lines of a progress file.
+#[derive(Debug, Default, PartialEq)]
+pub struct Progress {
+    /// Points of this sweep, in file order.
+    pub points: Vec<PointResult>,
+    /// Intact lines that belong to another sweep or seed (or to a version of coprosim whose
+    /// lines carried no identity): never used.
+    pub foreign: usize,
+}
+
+/// Read the verified point results of `info`'s sweep from a progress file. A line is kept only
+/// if the SHA-256 of its JSON text, byte for byte, matches its recorded checksum (a write cut
+/// short or an edited value is dropped and recomputed) and it names this sweep and seed.
+pub fn read_progress(path: &Path, info: &SweepInfo) -> Progress {
+    let mut out = Progress::default();
+    let Ok(text) = std::fs::read_to_string(path) else { return out };
+    for (sum, body) in text.lines().filter_map(|l| l.split_once(' ')) {
+        if crate::output::sha256_hex(body.as_bytes()) != sum {
+            continue;
+        }
+        match serde_json::from_str::<ProgressLine>(body) {
+            Ok(l) if l.sweep == info.identity && l.seed == info.seed => out.points.push(l.point),
+            _ => out.foreign += 1,
+        }
+    }
+    out
 }
 
 /// Names of a sweep directory's files.
@@ -286,62 +313,67 @@ pub const PROGRESS: &str = "progress.jsonl";
 /// Options of a sweep run.
 #[derive(Debug, Clone)]
 pub struct SweepOptions {
-    /// Output directory.
+    /// Working directory: the output directory itself, or a folder the caller chose to build
+    /// the sweep in before it replaces an earlier result. Either it does not exist, is empty,
+    /// or holds this sweep's own progress.
     pub dir: PathBuf,
     /// Worker threads (0 = one per core).
     pub threads: usize,
     /// Run only shard (K, N).
     pub shard: Option<(usize, usize)>,
-    /// Discard a different sweep's results in `dir`.
-    pub force: bool,
+}
+
+/// What a sweep run did.
+#[derive(Debug)]
+pub struct SweepRun {
+    /// Every point this directory owns, sorted by index.
+    pub points: Vec<PointResult>,
+    /// Progress lines of another sweep found in the working directory and dropped.
+    pub foreign_lines: usize,
 }
 
 /// Prepare `dir` for this sweep and return the verified points already there.
-fn resume(info: &SweepInfo, opts: &SweepOptions) -> Result<Vec<PointResult>, SweepError> {
+fn resume(info: &SweepInfo, opts: &SweepOptions) -> Result<Progress, SweepError> {
     let dir = &opts.dir;
     let meta = dir.join(SWEEP_JSON);
-    let progress = dir.join(PROGRESS);
     if meta.exists() {
         let old: Option<SweepInfo> = std::fs::read(&meta).ok().and_then(|b| serde_json::from_slice(&b).ok());
-        let same = old.as_ref().is_some_and(|o| o.identity == info.identity && o.shard == info.shard);
-        if !same && !opts.force {
+        if !old.as_ref().is_some_and(|o| o.identity == info.identity && o.shard == info.shard) {
             return Err(SweepError::Refused(format!(
-                "{}: holds results of a different sweep or shard; choose another --out or pass --force to start over",
+                "{}: holds results of a different sweep or shard; choose another --out or pass --force to replace them",
                 dir.display()
             )));
         }
-        if !same {
-            let _ = std::fs::remove_file(&progress);
-        }
-    } else if dir.exists() && std::fs::read_dir(dir).map_err(io(dir))?.next().is_some() && !opts.force {
+    } else if dir.exists() && std::fs::read_dir(dir).map_err(io(dir))?.next().is_some() {
         return Err(SweepError::Refused(format!(
-            "{}: the directory is not empty and holds no {SWEEP_JSON}, so it is not a coprosim sweep; choose another --out or pass --force",
+            "{}: the directory is not empty and holds no {SWEEP_JSON}, so it is not a coprosim sweep",
             dir.display()
         )));
     }
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     crate::output::write_atomic(dir, SWEEP_JSON, &serde_json::to_vec_pretty(info).expect("serialises"))
         .map_err(|e| SweepError::Refused(e.to_string()))?;
-    let mut done: Vec<PointResult> = read_progress(&progress).into_iter().filter(|p| info.owns(p.index)).collect();
-    done.sort_by_key(|p| p.index);
-    done.dedup_by_key(|p| p.index);
-    // Rewrite the log with only verified lines, so appends never follow a torn line.
-    let text: String = done.iter().map(|p| line_for(p) + "\n").collect();
+    let mut progress = read_progress(&dir.join(PROGRESS), info);
+    progress.points.retain(|p| info.owns(p.index));
+    progress.points.sort_by_key(|p| p.index);
+    progress.points.dedup_by_key(|p| p.index);
+    // Rewrite the log with only this sweep's verified lines, so appends never follow a torn line.
+    let text: String = progress.points.iter().map(|p| line_for(info, p) + "\n").collect();
     crate::output::write_atomic(dir, PROGRESS, text.as_bytes()).map_err(|e| SweepError::Refused(e.to_string()))?;
-    Ok(done)
+    Ok(progress)
 }
 
-/// Run (or resume) a sweep into `opts.dir`; returns every point result this directory owns,
-/// sorted. `on_point` is called once per point completed in this call.
+/// Run (or resume) a sweep in `opts.dir`. `on_point` is called once per point completed in
+/// this call.
 pub fn run(
     s: &Sweep,
     plan: &Plan,
     opts: &SweepOptions,
     on_start: &dyn Fn(usize, usize),
     on_point: &(dyn Fn() + Sync),
-) -> Result<Vec<PointResult>, SweepError> {
+) -> Result<SweepRun, SweepError> {
     let info = SweepInfo::new(s, plan, opts.shard);
-    let mut done = resume(&info, opts)?;
+    let Progress { points: mut done, foreign } = resume(&info, opts)?;
     let have: std::collections::HashSet<usize> = done.iter().map(|p| p.index).collect();
     let todo: Vec<usize> = (0..plan.points.len()).filter(|&i| info.owns(i) && !have.contains(&i)).collect();
     on_start(info.owned(), done.len());
@@ -362,14 +394,14 @@ pub fn run(
                     if super::stop_requested() {
                         return None;
                     }
-                    let r = run_point(s, &outputs, i, &plan.points[i]);
+                    let r = run_point(s, &outputs, i, &plan.points[i])?;
                     on_point();
                     Some(r)
                 })
                 .collect()
         });
         // Completed points are saved even when a stop interrupted the batch.
-        let text: String = results.iter().map(|p| line_for(p) + "\n").collect();
+        let text: String = results.iter().map(|p| line_for(&info, p) + "\n").collect();
         log.write_all(text.as_bytes()).map_err(io(&path))?;
         log.sync_data().map_err(io(&path))?;
         done.extend(results);
@@ -382,7 +414,7 @@ pub fn run(
         }
     }
     done.sort_by_key(|p| p.index);
-    Ok(done)
+    Ok(SweepRun { points: done, foreign_lines: foreign })
 }
 
 /// Combine shard directories into the full set of point results, refusing missing,
@@ -442,8 +474,16 @@ pub fn merge(dirs: &[PathBuf]) -> Result<(SweepInfo, Vec<PointResult>), SweepErr
     }
     let mut all = Vec::with_capacity(first.points);
     for (d, info) in &infos {
-        let points: Vec<PointResult> =
-            read_progress(&d.join(PROGRESS)).into_iter().filter(|p| info.owns(p.index)).collect();
+        let progress = read_progress(&d.join(PROGRESS), info);
+        if progress.foreign > 0 {
+            return Err(SweepError::Refused(format!(
+                "{}: {} has {} lines from another sweep or seed; a shard directory holds only its own sweep's points",
+                d.display(),
+                PROGRESS,
+                progress.foreign
+            )));
+        }
+        let points: Vec<PointResult> = progress.points.into_iter().filter(|p| info.owns(p.index)).collect();
         let mut idx: Vec<usize> = points.iter().map(|p| p.index).collect();
         idx.sort_unstable();
         idx.dedup();
@@ -521,20 +561,40 @@ mod tests {
         assert_eq!(point_seed(5, 17), point_seed(5, 17));
     }
 
+    fn info(seed: u64) -> SweepInfo {
+        let s = sweep("kind = \"grid\"", TWO_AXES);
+        let mut info = SweepInfo::new(&s, &plan(&s), None);
+        info.seed = seed;
+        info
+    }
+
     #[test]
     fn torn_progress_lines_are_dropped() {
+        let info = info(5);
         let dir = tempfile::tempdir().unwrap();
         let p = PointResult {
             index: 3,
             values: vec![0.5],
             outputs: vec![OutputStat { mean: Some(0.6), sd: Some(0.1), n: 2 }],
         };
-        let good = line_for(&p);
+        let good = line_for(&info, &p);
         let tampered = good.replace("0.6", "0.7");
         assert_ne!(tampered, good);
         let torn = &good[..good.len() / 2];
         std::fs::write(dir.path().join(PROGRESS), format!("{good}\n{tampered}\n{torn}")).unwrap();
-        assert_eq!(read_progress(&dir.path().join(PROGRESS)), vec![p]);
+        assert_eq!(read_progress(&dir.path().join(PROGRESS), &info), Progress { points: vec![p], foreign: 0 });
+    }
+
+    #[test]
+    fn progress_lines_of_another_sweep_or_seed_are_foreign() {
+        let (mine, other_seed) = (info(5), info(6));
+        let mut other_sweep = info(5);
+        other_sweep.identity = "0".repeat(64);
+        let p = PointResult { index: 0, values: vec![0.2, 0.0], outputs: vec![] };
+        let dir = tempfile::tempdir().unwrap();
+        let text = [&mine, &other_seed, &other_sweep].map(|i| line_for(i, &p) + "\n").concat();
+        std::fs::write(dir.path().join(PROGRESS), text).unwrap();
+        assert_eq!(read_progress(&dir.path().join(PROGRESS), &mine), Progress { points: vec![p], foreign: 2 });
     }
 
     #[test]
@@ -549,9 +609,10 @@ mod tests {
             })
             .collect();
         let dir = tempfile::tempdir().unwrap();
-        let text: String = points.iter().map(|p| line_for(p) + "\n").collect();
+        let info = info(3);
+        let text: String = points.iter().map(|p| line_for(&info, p) + "\n").collect();
         std::fs::write(dir.path().join(PROGRESS), text).unwrap();
-        assert_eq!(read_progress(&dir.path().join(PROGRESS)), points);
+        assert_eq!(read_progress(&dir.path().join(PROGRESS), &info).points, points);
     }
 
     #[test]

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 pub mod charts;
+pub mod commit;
 pub mod report;
 pub mod rundata;
 pub mod sweep;
@@ -76,9 +77,15 @@ pub enum OutputError {
         /// Why.
         reason: String,
     },
+    /// A stop was requested before the result was committed.
+    #[error("{path} is unchanged: stopped before the new result was put in place")]
+    Interrupted {
+        /// The output directory.
+        path: String,
+    },
     /// The directory holds something other than a coprosim result.
     #[error(
-        "{path}: the directory is not empty and holds no {MANIFEST}, so it is not a coprosim result; choose another --out or pass --force to write into it"
+        "{path}: the directory is not empty and holds no {MANIFEST}, so it is not a coprosim result; choose another --out, or pass --force to add the result beside what is there (nothing there is removed or overwritten)"
     )]
     NotOurs {
         /// The directory.
@@ -105,13 +112,34 @@ pub fn num(v: f64) -> String {
     if s == "-0" { "0".to_string() } else { s.to_string() }
 }
 
-/// Write `bytes` to `dir/name` through a temporary file and a rename.
+/// Write `bytes` to `dir/name` through a temporary file and a rename. On failure (a full
+/// disk, say) the temporary file is removed, so no empty or partial file is left behind.
 pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, OutputError> {
     let path = dir.join(name);
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes).map_err(io(&tmp))?;
-    std::fs::rename(&tmp, &path).map_err(io(&path))?;
-    Ok(path)
+    let written =
+        std::fs::write(&tmp, bytes).map_err(io(&tmp)).and_then(|()| std::fs::rename(&tmp, &path).map_err(io(&path)));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written.map(|()| path)
+}
+
+/// Add files written after the manifest (charts, the report) to a result's manifest, with
+/// their SHA-256, so the result owns them.
+pub fn add_to_manifest(dir: &Path, files: &[(String, String)]) -> Result<(), OutputError> {
+    let path = dir.join(MANIFEST);
+    let text = std::fs::read(&path).map_err(io(&path))?;
+    let mut v: serde_json::Value = serde_json::from_slice(&text)
+        .map_err(|e| OutputError::Unreadable { path: path.display().to_string(), reason: e.to_string() })?;
+    let Some(listed) = v.get_mut("files").and_then(|f| f.as_object_mut()) else {
+        return Err(OutputError::Unreadable { path: path.display().to_string(), reason: "no `files` table".into() });
+    };
+    for (name, sha) in files {
+        listed.insert(name.clone(), serde_json::Value::String(sha.clone()));
+    }
+    write_atomic(dir, MANIFEST, &serde_json::to_vec_pretty(&v).expect("manifest serialises"))?;
+    Ok(())
 }
 
 fn stats_cells(s: &Summary) -> [String; 6] {
@@ -213,6 +241,8 @@ pub fn csv_files(r: &Results) -> Vec<(&'static str, Vec<u8>)> {
 pub struct Manifest {
     /// Always "coprosim".
     pub tool: &'static str,
+    /// Always [`commit::Kind::Run`].
+    pub kind: commit::Kind,
     /// Tool version.
     pub version: &'static str,
     /// Git commit the binary was built from, where known.
@@ -239,7 +269,8 @@ pub struct Manifest {
     pub agents: u32,
     /// Wall time of simulation and aggregation.
     pub wall_time_seconds: f64,
-    /// SHA-256 of every output file, by file name.
+    /// SHA-256 of every file the run wrote, by path relative to the result directory. A
+    /// re-run replaces exactly these files (and `charts/`) and keeps everything else.
     pub files: std::collections::BTreeMap<String, String>,
     /// True once every file listed is written.
     pub complete: bool,
@@ -264,34 +295,33 @@ pub fn write_run(dir: &Path, r: &Results, mut manifest: Manifest) -> Result<Vec<
 }
 
 /// Draw every chart of a run directory from its CSV files into `DIR/charts/`, then write
-/// `DIR/report.html`. Returns the paths written.
+/// `DIR/report.html`, and list them in the manifest. Returns the paths written.
 pub fn write_charts(dir: &Path, size: charts::ChartSize) -> Result<Vec<PathBuf>, OutputError> {
     let data = rundata::RunData::read(dir)?;
-    let chart_dir = dir.join("charts");
+    let chart_dir = dir.join(commit::CHARTS);
     std::fs::create_dir_all(&chart_dir).map_err(io(&chart_dir))?;
     let mut written = Vec::new();
+    let mut listed = Vec::new();
     let mut rendered = Vec::new();
+    let mut put = |parent: &Path, name: String, bytes: &[u8], written: &mut Vec<PathBuf>| {
+        let rel = if parent == dir { name.clone() } else { format!("{}/{name}", commit::CHARTS) };
+        listed.push((rel, sha256_hex(bytes)));
+        written.push(write_atomic(parent, &name, bytes)?);
+        Ok::<(), OutputError>(())
+    };
     for fig in charts::figures(&data) {
+        // Drawing takes a while: a stop request is honoured between charts.
+        if crate::stop::requested() {
+            return Err(OutputError::Interrupted { path: dir.display().to_string() });
+        }
         let r = charts::render(&fig, size)?;
-        written.push(write_atomic(&chart_dir, &format!("{}.svg", r.name), r.svg.as_bytes())?);
-        written.push(write_atomic(&chart_dir, &format!("{}.png", r.name), &r.png)?);
+        put(&chart_dir, format!("{}.svg", r.name), r.svg.as_bytes(), &mut written)?;
+        put(&chart_dir, format!("{}.png", r.name), &r.png, &mut written)?;
         rendered.push(r);
     }
-    written.push(write_atomic(dir, "report.html", report::html(&data, &rendered).as_bytes())?);
+    put(dir, "report.html".into(), report::html(&data, &rendered).as_bytes(), &mut written)?;
+    add_to_manifest(dir, &listed)?;
     Ok(written)
-}
-
-/// Remove the charts and report of a run directory (used when a re-run skips them).
-pub fn remove_charts(dir: &Path) -> Result<(), OutputError> {
-    let charts = dir.join("charts");
-    if charts.is_dir() {
-        std::fs::remove_dir_all(&charts).map_err(io(&charts))?;
-    }
-    let report = dir.join("report.html");
-    if report.exists() {
-        std::fs::remove_file(&report).map_err(io(&report))?;
-    }
-    Ok(())
 }
 
 /// Why a comparison cannot be drawn.
@@ -344,86 +374,5 @@ mod tests {
     #[test]
     fn sha256_is_lowercase_hex() {
         assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    }
-}
-
-/// A result directory being built. Results are written into a directory beside the target
-/// and swapped in by [`Staging::commit`] only when complete, so an interrupted or failed run
-/// leaves an earlier result intact and no half-written directory under the target's name.
-/// (With `--force` on a directory that is not a coprosim result, files are written into it
-/// in place instead, each through a temporary name, so nothing of the user's is removed.)
-#[derive(Debug)]
-pub struct Staging {
-    target: PathBuf,
-    work: PathBuf,
-    swap: bool,
-    committed: bool,
-}
-
-/// Prepare to write a result into `dir`: see [`Staging`].
-pub fn stage(dir: &Path, force: bool) -> Result<Staging, OutputError> {
-    // A result is swapped in by renaming directories, which cannot be done to the directory
-    // this process stands in (`--out .`) or one containing it.
-    if let (Ok(target), Ok(cwd)) = (dir.canonicalize(), std::env::current_dir().and_then(|d| d.canonicalize()))
-        && cwd.starts_with(&target)
-    {
-        return Err(OutputError::Unusable {
-            path: dir.display().to_string(),
-            reason: "it is the current directory or contains it; choose an output directory inside it or elsewhere"
-                .into(),
-        });
-    }
-    let non_empty = dir.is_dir() && std::fs::read_dir(dir).map_err(io(dir))?.next().is_some();
-    let ours = dir.join(MANIFEST).exists();
-    if dir.exists() && !dir.is_dir() {
-        return Err(OutputError::NotOurs { path: dir.display().to_string() });
-    }
-    if non_empty && !ours {
-        if !force {
-            return Err(OutputError::NotOurs { path: dir.display().to_string() });
-        }
-        return Ok(Staging { target: dir.to_path_buf(), work: dir.to_path_buf(), swap: false, committed: false });
-    }
-    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "result".into());
-    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(io(parent))?;
-    let work = parent.join(format!(".{name}.partial-{}", std::process::id()));
-    if work.exists() {
-        std::fs::remove_dir_all(&work).map_err(io(&work))?;
-    }
-    std::fs::create_dir_all(&work).map_err(io(&work))?;
-    Ok(Staging { target: dir.to_path_buf(), work, swap: true, committed: false })
-}
-
-impl Staging {
-    /// Where to write the files now.
-    pub fn dir(&self) -> &Path {
-        &self.work
-    }
-
-    /// Put the complete result in place of the target.
-    pub fn commit(mut self) -> Result<PathBuf, OutputError> {
-        self.committed = true;
-        if self.swap {
-            if self.target.exists() {
-                let name = self.target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                let parent = self.work.parent().unwrap_or(Path::new("."));
-                let old = parent.join(format!(".{name}.old-{}", std::process::id()));
-                std::fs::rename(&self.target, &old).map_err(io(&self.target))?;
-                std::fs::rename(&self.work, &self.target).map_err(io(&self.target))?;
-                std::fs::remove_dir_all(&old).map_err(io(&old))?;
-            } else {
-                std::fs::rename(&self.work, &self.target).map_err(io(&self.target))?;
-            }
-        }
-        Ok(self.target.clone())
-    }
-}
-
-impl Drop for Staging {
-    fn drop(&mut self) {
-        if self.swap && !self.committed {
-            let _ = std::fs::remove_dir_all(&self.work);
-        }
     }
 }

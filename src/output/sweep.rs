@@ -4,8 +4,9 @@
 //! byte for byte.
 
 use super::charts::{self, ChartSize, Figure, Heatmap, IndexBars, Line, Look, Panel};
+use super::commit::{Holding, Kind, Staging, check_target};
 use super::{OutputError, num, sha256_hex, write_atomic};
-use crate::engine::sweep::{PointResult, SweepInfo};
+use crate::engine::sweep::{PROGRESS, PointResult, SWEEP_JSON, SweepInfo, line_for};
 use crate::observe::sensitivity::{Indices, sobol_indices};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -105,6 +106,8 @@ pub fn sensitivity_csv(info: &SweepInfo, all: &[Option<Vec<Indices>>]) -> Vec<u8
 pub struct SweepManifest {
     /// Always "coprosim".
     pub tool: &'static str,
+    /// Always [`super::commit::Kind::Sweep`].
+    pub kind: super::commit::Kind,
     /// Tool version.
     pub version: &'static str,
     /// Git commit where known.
@@ -115,13 +118,43 @@ pub struct SweepManifest {
     pub threads: usize,
     /// Wall time of this process.
     pub wall_time_seconds: f64,
-    /// SHA-256 of every data and chart file.
+    /// SHA-256 of every file the sweep wrote (description, progress log, data, charts).
     pub files: std::collections::BTreeMap<String, String>,
     /// True once every file is written.
     pub complete: bool,
 }
 
-/// Write the finished sweep's files into `dir`.
+/// Decide where a sweep computes its points. None: in `dir` itself, which is new, empty or
+/// holds this very sweep (finished or not). Otherwise a resumable working folder inside
+/// `dir`, whose result replaces `dir`'s earlier one only when complete; that needs `--force`
+/// when `dir` holds another sweep or anything else. Refuses, before any work, what
+/// [`super::commit::check_target`] refuses.
+pub fn working_place(dir: &Path, info: &SweepInfo, force: bool) -> Result<Option<Staging>, OutputError> {
+    let (target, holding) = check_target(dir, Kind::Sweep, force)?;
+    let same = || {
+        std::fs::read(target.join(SWEEP_JSON))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<SweepInfo>(&b).ok())
+            .is_some_and(|o| o.identity == info.identity && o.shard == info.shard)
+    };
+    match holding {
+        Holding::Absent | Holding::Empty => return Ok(None),
+        Holding::Result { kind: Kind::Sweep, .. } if same() => return Ok(None),
+        Holding::Result { kind: Kind::Sweep, .. } if !force => {
+            return Err(OutputError::Unusable {
+                path: dir.display().to_string(),
+                reason: "it holds results of a different sweep or shard; choose another --out, or pass --force to replace them (files coprosim did not write are kept)".into(),
+            });
+        }
+        _ => {}
+    }
+    let shard = info.shard.map_or(String::new(), |(k, n)| format!("-shard-{k}-of-{n}"));
+    Ok(Some(Staging::resumable(dir, Kind::Sweep, force, &format!("sweep-{}{shard}", &info.identity[..16]))?))
+}
+
+/// Write the finished sweep's files into `dir` (an empty working folder): its description
+/// (`sweep.json`), its progress log with every point in index order, and, unless it is a
+/// shard, `points.csv`, `sensitivity.csv` (Sobol designs) and charts; the manifest last.
 pub fn write_sweep(
     dir: &Path,
     info: &SweepInfo,
@@ -130,21 +163,26 @@ pub fn write_sweep(
     threads: usize,
     wall_time_seconds: f64,
 ) -> Result<Vec<PathBuf>, OutputError> {
-    let mut files: Vec<(String, Vec<u8>)> = vec![("points.csv".into(), points_csv(info, points))];
-    let sobol = info.design == "sobol";
-    let all_indices = if sobol { indices(info, points) } else { Vec::new() };
-    if sobol {
-        files.push(("sensitivity.csv".into(), sensitivity_csv(info, &all_indices)));
-    }
-    if let Some(size) = charts_size {
-        for r in sweep_charts(info, points, &all_indices, size)? {
-            files.push((format!("charts/{}.svg", r.name), r.svg.into_bytes()));
-            files.push((format!("charts/{}.png", r.name), r.png));
+    let mut files: Vec<(String, Vec<u8>)> =
+        vec![(SWEEP_JSON.into(), serde_json::to_vec_pretty(info).expect("serialises"))];
+    if info.shard.is_none() {
+        files.push(("points.csv".into(), points_csv(info, points)));
+        let sobol = info.design == "sobol";
+        let all_indices = if sobol { indices(info, points) } else { Vec::new() };
+        if sobol {
+            files.push(("sensitivity.csv".into(), sensitivity_csv(info, &all_indices)));
+        }
+        if let Some(size) = charts_size {
+            for r in sweep_charts(info, points, &all_indices, size)? {
+                files.push((format!("{}/{}.svg", super::commit::CHARTS, r.name), r.svg.into_bytes()));
+                files.push((format!("{}/{}.png", super::commit::CHARTS, r.name), r.png));
+            }
         }
     }
     let mut written = Vec::new();
     let mut manifest = SweepManifest {
         tool: "coprosim",
+        kind: super::commit::Kind::Sweep,
         version: env!("CARGO_PKG_VERSION"),
         git_commit: super::git_commit(),
         sweep: info.clone(),
@@ -153,6 +191,9 @@ pub fn write_sweep(
         files: Default::default(),
         complete: false,
     };
+    let (path, sha) = write_progress(dir, info, points)?;
+    written.push(path);
+    manifest.files.insert(PROGRESS.into(), sha);
     for (name, bytes) in &files {
         let path = dir.join(name);
         let parent = path.parent().unwrap_or(dir);
@@ -164,6 +205,24 @@ pub fn write_sweep(
     manifest.complete = true;
     written.push(write_atomic(dir, super::MANIFEST, &serde_json::to_vec_pretty(&manifest).expect("serialises"))?);
     Ok(written)
+}
+
+/// The progress log of a finished sweep: every point in index order, streamed (a large design
+/// has millions of lines). Returns its path and SHA-256.
+fn write_progress(dir: &Path, info: &SweepInfo, points: &[PointResult]) -> Result<(PathBuf, String), OutputError> {
+    use sha2::Digest;
+    use std::io::Write;
+    let path = dir.join(PROGRESS);
+    let mut hash = sha2::Sha256::new();
+    let file = std::fs::File::create(&path).map_err(super::io(&path))?;
+    let mut w = std::io::BufWriter::new(file);
+    for p in points {
+        let line = line_for(info, p) + "\n";
+        hash.update(line.as_bytes());
+        w.write_all(line.as_bytes()).map_err(super::io(&path))?;
+    }
+    w.flush().map_err(super::io(&path))?;
+    Ok((path, hash.finalize().iter().map(|b| format!("{b:02x}")).collect()))
 }
 
 /// The heatmap of output `o` of a two-axis grid sweep.
@@ -194,6 +253,9 @@ fn sweep_charts(
 ) -> Result<Vec<charts::Rendered>, OutputError> {
     let mut out = Vec::new();
     let reps = info.replications;
+    if crate::stop::requested() {
+        return Err(OutputError::Interrupted { path: info.name.clone() });
+    }
     if info.design == "grid" && info.axes.len() == 2 {
         for o in 0..info.outputs.len() {
             out.push(charts::render(&heatmap(info, points, o), size)?);

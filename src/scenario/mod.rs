@@ -4,6 +4,7 @@
 //! This module owns the scenario format. It knows nothing of the model's internals: the
 //! model reads the validated [`Scenario`] it returns.
 
+pub mod input;
 mod locate;
 pub mod params;
 mod schema;
@@ -39,7 +40,7 @@ pub struct Located {
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
     /// The file could not be read.
-    #[error("{file}: cannot read the scenario: {source}")]
+    #[error("{file}: cannot read: {source}")]
     Read {
         /// File name as given.
         file: String,
@@ -68,29 +69,17 @@ fn render_problems(file: &str, problems: &[Located]) -> String {
 }
 
 impl Scenario {
-    /// Read and validate a scenario file.
+    /// Read and validate a scenario file (a regular file of at most [`input::MAX_INPUT_BYTES`]).
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        Ok(Scenario::load_text(path)?.0)
+    }
+
+    /// Read and validate a scenario file; also returns the text as read, so callers can
+    /// record what they ran without reading the file a second time.
+    pub fn load_text(path: &Path) -> Result<(Scenario, String), ScenarioError> {
         let file = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|source| ScenarioError::Read { file: file.clone(), source })?;
-        match String::from_utf8(bytes) {
-            Ok(text) => Scenario::parse(&text, &file),
-            Err(e) => {
-                let offset = e.utf8_error().valid_up_to();
-                let text = String::from_utf8_lossy(e.as_bytes());
-                let (line, col) = locate::line_col(&text, offset);
-                Err(ScenarioError::Invalid {
-                    file,
-                    problems: vec![Located {
-                        line,
-                        col,
-                        path: String::new(),
-                        message: format!(
-                            "found a byte that is not UTF-8 (at byte {offset}), expected a UTF-8 TOML text"
-                        ),
-                    }],
-                })
-            }
-        }
+        let text = input::read_text(path, &file)?;
+        Ok((Scenario::parse(&text, &file)?, text))
     }
 
     /// Parse and validate scenario text; `file` names it in errors.

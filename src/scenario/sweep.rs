@@ -109,6 +109,11 @@ impl Axis {
         }
     }
 
+    /// How many values this axis takes in a grid, without listing them.
+    pub fn grid_len(&self) -> u64 {
+        if self.values.is_empty() { self.steps.unwrap_or(0) as u64 } else { self.values.len() as u64 }
+    }
+
     /// The range of this axis for continuous designs.
     pub fn bounds(&self) -> Option<(f64, f64)> {
         match (self.min, self.max) {
@@ -121,6 +126,9 @@ impl Axis {
         }
     }
 }
+
+/// The most points a sweep design may have: its plan is held in memory.
+pub const MAX_POINTS: u64 = 10_000_000;
 
 /// Split a key path into steps: `a.b[2].c` → a, b, 2, c.
 fn steps(path: &str) -> Vec<Result<String, usize>> {
@@ -237,8 +245,7 @@ impl Sweep {
     /// Read and validate a sweep file.
     pub fn load(path: &Path) -> Result<Sweep, ScenarioError> {
         let file = path.display().to_string();
-        let text =
-            std::fs::read_to_string(path).map_err(|source| ScenarioError::Read { file: file.clone(), source })?;
+        let text = super::input::read_text(path, &file)?;
         Sweep::parse(&text, &file, path.parent().unwrap_or(Path::new(".")))
     }
 
@@ -336,15 +343,24 @@ impl Sweep {
                 out.push(Problem::new(format!("{at}.max"), format!("found {hi}, expected at least min = {lo}")));
                 continue;
             }
-            // Every value the axis can take must make a valid scenario: the ends suffice for
-            // continuous designs because every range check is an interval.
-            let probe: Vec<(String, f64)> = if continuous {
+            // Every value the axis can take must make a valid scenario. Along one axis every
+            // rule is an interval (a range check, or a bound set by another parameter), so the
+            // valid values form an interval and the two extreme values suffice: validating a
+            // million-step grid costs two checks, not a million.
+            let probe: Vec<(String, f64)> = if explicit && !continuous {
+                let by = |better: fn(f64, f64) -> bool| {
+                    let mut k = 0;
+                    for (j, v) in axis.values.iter().enumerate() {
+                        if better(*v, axis.values[k]) {
+                            k = j;
+                        }
+                    }
+                    (format!("{at}.values[{k}]"), axis.values[k])
+                };
+                vec![by(|a, b| a < b), by(|a, b| a > b)]
+            } else {
                 let (lo, hi) = axis.bounds().expect("checked above");
                 vec![(format!("{at}.min"), lo), (format!("{at}.max"), hi)]
-            } else if explicit {
-                axis.values.iter().enumerate().map(|(k, v)| (format!("{at}.values[{k}]"), *v)).collect()
-            } else {
-                axis.grid_values().into_iter().map(|v| (format!("{at}.min"), v)).collect()
             };
             for (path, v) in probe {
                 if let Err(e) = with_value(&self.base, &axis.key, v) {
@@ -352,6 +368,14 @@ impl Sweep {
                     break;
                 }
             }
+        }
+        if let Some(n) = self.design_points()
+            && n > MAX_POINTS
+        {
+            out.push(Problem::new(
+                "design",
+                format!("the design has {n} points, expected at most {MAX_POINTS}; use fewer axis values or samples"),
+            ));
         }
         if f.outputs.is_empty() {
             out.push(Problem::new("outputs", "found none, expected at least one output to record"));
@@ -392,6 +416,17 @@ impl Sweep {
         <SweepFile as Describe>::describe("", &mut out);
         out.retain(|p| !p.key.starts_with("scenario."));
         out
+    }
+
+    /// Points of the design (None when it would overflow): the product of the grid axes'
+    /// value counts, the Latin hypercube's points, or a Sobol design's N × (axes + 2).
+    pub fn design_points(&self) -> Option<u64> {
+        let f = &self.file;
+        match f.design.kind {
+            DesignKind::Grid => f.axes.iter().try_fold(1u64, |n, a| n.checked_mul(a.grid_len())),
+            DesignKind::LatinHypercube => Some(f.design.points as u64),
+            DesignKind::Sobol => (f.design.base_samples as u64).checked_mul(f.axes.len() as u64 + 2),
+        }
     }
 
     /// Output specs in file order.

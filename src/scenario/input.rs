@@ -1,0 +1,122 @@
+//! Reading input files (scenarios, sweeps, figures) safely: only regular files, only up to a
+//! size limit, and a text that is UTF-8 or a located error saying where it is not.
+//!
+//! Why: a path such as `/dev/zero` would otherwise be read until memory ran out, and a FIFO
+//! would block forever before any signal could be honoured. Checking the file's type before
+//! opening it means a FIFO is never opened, so nothing blocks.
+
+use super::{Located, ScenarioError, locate};
+use std::io::Read;
+use std::path::Path;
+
+/// The largest input file read, in bytes. A scenario is a few kilobytes; a sweep listing a
+/// million explicit axis values is about 10 MB.
+pub const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
+
+fn refused(file: &str, reason: String) -> ScenarioError {
+    ScenarioError::Read {
+        file: file.to_string(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidInput, reason),
+    }
+}
+
+/// What kind of thing a path that is not a regular file is, for the error message.
+fn kind_of(meta: &std::fs::Metadata) -> &'static str {
+    if meta.is_dir() {
+        return "a directory";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    "not a regular file"
+}
+
+/// Read the input file at `path` as UTF-8 text; `file` names it in errors.
+pub fn read_text(path: &Path, file: &str) -> Result<String, ScenarioError> {
+    // `metadata` follows symlinks, so a link to a regular file is read like the file itself.
+    let meta = std::fs::metadata(path).map_err(|source| ScenarioError::Read { file: file.to_string(), source })?;
+    if !meta.is_file() {
+        return Err(refused(file, format!("found {}, expected a regular file", kind_of(&meta))));
+    }
+    if meta.len() > MAX_INPUT_BYTES {
+        return Err(refused(
+            file,
+            format!("found {} bytes, expected at most {MAX_INPUT_BYTES} bytes (16 MiB)", meta.len()),
+        ));
+    }
+    let handle = std::fs::File::open(path).map_err(|source| ScenarioError::Read { file: file.to_string(), source })?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    // The file may grow between the size check and the read: never read past the limit.
+    handle
+        .take(MAX_INPUT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|source| ScenarioError::Read { file: file.to_string(), source })?;
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err(refused(file, format!("found more than {MAX_INPUT_BYTES} bytes, expected at most that (16 MiB)")));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        let text = String::from_utf8_lossy(e.as_bytes());
+        let (line, col) = locate::line_col(&text, offset);
+        ScenarioError::Invalid {
+            file: file.to_string(),
+            problems: vec![Located {
+                line,
+                col,
+                path: String::new(),
+                message: format!("found a byte that is not UTF-8 (at byte {offset}), expected a UTF-8 TOML text"),
+            }],
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(e: ScenarioError) -> String {
+        e.to_string()
+    }
+
+    #[test]
+    fn directories_and_devices_are_refused_without_reading() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = message(read_text(dir.path(), "d").unwrap_err());
+        assert!(e.contains("found a directory, expected a regular file"), "{e}");
+        #[cfg(unix)]
+        {
+            let e = message(read_text(Path::new("/dev/zero"), "z").unwrap_err());
+            assert!(e.contains("found a device"), "{e}");
+        }
+    }
+
+    #[test]
+    fn oversized_files_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.toml");
+        let f = std::fs::File::create(&path).unwrap();
+        f.set_len(MAX_INPUT_BYTES + 1).unwrap();
+        let e = message(read_text(&path, "big.toml").unwrap_err());
+        assert!(e.contains("expected at most 16777216 bytes"), "{e}");
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_located() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.toml");
+        std::fs::write(&path, b"name = \"a\"\nx = \xff\n").unwrap();
+        let e = message(read_text(&path, "x.toml").unwrap_err());
+        assert!(e.starts_with("x.toml:2:5:"), "{e}");
+    }
+}
