@@ -279,8 +279,10 @@ fn fits(scenario: &Scenario, file: &str, threads: usize, replications: u32) -> R
 fn check(path: &Path) -> Result<(), Failure> {
     let (scenario, file, _) = load(Some(path))?;
     print!("{}", scenario.to_toml());
+    let threads = rayon::current_num_threads();
+    let mib = scenario.memory_estimate(threads, scenario.simulation.replications) as f64 / (1u64 << 20) as f64;
     eprintln!(
-        "{file}: valid scenario \"{}\" ({} ticks, {} replications)",
+        "{file}: valid scenario \"{}\" ({} ticks, {} replications; a run needs about {mib:.0} MiB of memory on {threads} threads)",
         scenario.name,
         scenario.ticks(),
         scenario.simulation.replications
@@ -456,13 +458,11 @@ fn run_sweep(
         None => Path::new("output").join(name),
     });
     let used_threads = threads.unwrap_or_else(rayon::current_num_threads);
-    // A chunk of four points per thread is in flight at once, each holding its replications.
-    fits(
-        &sweep.base,
-        &sweep.base_origin,
-        used_threads,
-        sweep.file.replications.saturating_mul(4 * used_threads as u32),
-    )?;
+    if let Some(available) = coprosim::scenario::available_memory() {
+        sweep
+            .check_fits(used_threads, available)
+            .map_err(|p| Failure::Input(format!("{}: {}: {}", path.display(), p.path, p.message)))?;
+    }
     let plan = sweep::plan(&sweep);
     let info = SweepInfo::new(&sweep, &plan, shard);
     // Where the points are computed: in the output directory itself when it is new or holds
@@ -532,7 +532,7 @@ fn merge(dirs: &[PathBuf], out: Option<PathBuf>, force: bool, charts: Option<Cha
     let start = Instant::now();
     let (info, points) = sweep::merge(dirs).map_err(sweep_failure)?;
     let dir = out.unwrap_or_else(|| Path::new("output").join(&info.name));
-    let staging = Staging::new(&dir, Kind::Sweep, force).map_err(output_failure)?;
+    let staging = output::sweep::stage_merged(&dir, &info, force).map_err(output_failure)?;
     output::sweep::write_sweep(
         staging.dir(),
         &info,

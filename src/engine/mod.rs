@@ -73,8 +73,8 @@ pub fn run_replication(s: &Scenario, cat: &Catalogue, seed: u64, replication: u3
 }
 
 /// Like [`run_replication`], but None as soon as a stop is requested ([`crate::stop`]). The
-/// request is checked every tick, so even a replication of millions of agents stops within
-/// one tick of it.
+/// request is checked between the stages of building the world and every tick, so even a
+/// replication of millions of agents stops within about a second of it.
 pub fn run_replication_or_stop(
     s: &Scenario,
     cat: &Catalogue,
@@ -92,7 +92,7 @@ fn simulate(
     stop: &dyn Fn() -> bool,
 ) -> Option<ReplicationRecord> {
     let mut rng = replication_rng(seed, replication);
-    let mut model = Model::new(s, &mut rng);
+    let mut model = Model::new_unless(s, &mut rng, stop)?;
     let mut recorder = Recorder::new(cat, &model);
     for _ in 0..s.ticks() {
         if stop() {

@@ -130,6 +130,13 @@ pub struct Model {
 impl Model {
     /// Initialise a world: population, network, founders, coalitions.
     pub fn new(s: &Scenario, rng: &mut ChaCha8Rng) -> Model {
+        Model::new_unless(s, rng, &|| false).expect("never abandoned")
+    }
+
+    /// [`Model::new`], abandoned (None) when `abandon` answers true between its stages. A
+    /// world of millions of agents takes seconds to build; this lets a caller give up within
+    /// about one stage. The draws do not depend on `abandon`.
+    pub fn new_unless(s: &Scenario, rng: &mut ChaCha8Rng, abandon: &dyn Fn() -> bool) -> Option<Model> {
         let shares: Vec<f64> = s.population.groups.iter().map(|g| g.share).collect();
         let sizes = agents::group_sizes(s.population.size, &shares);
         let mut start = 0u32;
@@ -141,9 +148,20 @@ impl Model {
             })
             .collect();
         let mut agents = Agents::populate(s, &sizes, rng);
+        if abandon() {
+            return None;
+        }
         let net = &s.population.network;
-        let network =
-            Network::small_world(&agents.group, &group_ranges, net.mean_degree, net.rewiring, net.homophily, rng);
+        let edges =
+            Network::small_world_edges(&agents.group, &group_ranges, net.mean_degree, net.rewiring, net.homophily, rng);
+        if abandon() {
+            return None;
+        }
+        let network = Network::from_edges(agents.len(), &edges);
+        drop(edges);
+        if abandon() {
+            return None;
+        }
         let org = OrgRates::new(s);
         let rates = AgentRates::new(s, network.max_degree());
         let mut coalitions: Vec<Coalition> = s.coalitions.iter().map(|c| Coalition::found(s, c)).collect();
@@ -185,7 +203,7 @@ impl Model {
             }
         }
         model.agents.previous.clone_from(&model.agents.membership);
-        model
+        Some(model)
     }
 
     /// Number of population groups.

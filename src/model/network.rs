@@ -25,6 +25,20 @@ impl Network {
         homophily: f64,
         rng: &mut ChaCha8Rng,
     ) -> Network {
+        let edges = Network::small_world_edges(group_of, group_ranges, mean_degree, rewiring, homophily, rng);
+        Network::from_edges(group_of.len(), &edges)
+    }
+
+    /// The ties of [`Network::small_world`] as a list of (agent, partner) pairs, before they
+    /// are gathered per agent (two stages, so a caller can give up between them).
+    pub fn small_world_edges(
+        group_of: &[u8],
+        group_ranges: &[std::ops::Range<u32>],
+        mean_degree: u32,
+        rewiring: f64,
+        homophily: f64,
+        rng: &mut ChaCha8Rng,
+    ) -> Vec<(u32, u32)> {
         let n = group_of.len() as u32;
         let half = (mean_degree / 2).min(n.saturating_sub(1) / 2);
         let mut edges: Vec<(u32, u32)> = Vec::with_capacity((n * half) as usize);
@@ -51,7 +65,7 @@ impl Network {
                 }
             }
         }
-        Network::from_edges(n as usize, &edges)
+        edges
     }
 
     /// Build from undirected edges; duplicate ties collapse into one.
@@ -79,13 +93,15 @@ impl Network {
         let mut new_offsets = Vec::with_capacity(n + 1);
         new_offsets.push(0u32);
         for i in 0..n {
+            // Sort the row in place, then compact it without duplicates (the write cursor
+            // never passes the row's start, so nothing unread is overwritten).
             let (s, e) = (offsets[i] as usize, offsets[i + 1] as usize);
-            let mut row: Vec<u32> = ties[s..e].to_vec();
-            row.sort_unstable();
-            row.dedup();
-            for t in row {
-                ties[write] = t;
-                write += 1;
+            ties[s..e].sort_unstable();
+            for k in s..e {
+                if k == s || ties[k] != ties[k - 1] {
+                    ties[write] = ties[k];
+                    write += 1;
+                }
             }
             new_offsets.push(write as u32);
         }

@@ -139,10 +139,22 @@ fn head(path: &str) -> &str {
     path.split('/').next().unwrap_or(path)
 }
 
-/// Entries of `dir` that are not the result's: the user's files, kept.
-fn foreign_entries(dir: &Path, owned: &BTreeSet<String>) -> Result<Vec<String>, OutputError> {
-    let owned_heads: BTreeSet<&str> = owned.iter().map(|p| head(p)).chain([CHARTS]).collect();
+/// Entries of `dir` that are not the result's: the user's files, kept. `charts/` is the
+/// result's only when the directory holds a coprosim result.
+fn foreign_entries(dir: &Path, owned: &BTreeSet<String>, charts_owned: bool) -> Result<Vec<String>, OutputError> {
+    let charts = charts_owned.then_some(CHARTS);
+    let owned_heads: BTreeSet<&str> = owned.iter().map(|p| head(p)).chain(charts).collect();
     Ok(top_level(dir)?.into_iter().filter(|n| !owned_heads.contains(n.as_str())).collect())
+}
+
+/// Top-level names a result of `kind` may write. Checked against a directory that is not a
+/// coprosim result before `--force` adds a result to it, so that a clash is found before the
+/// work rather than after.
+fn written_names(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::Run => &["series.csv", "retention.csv", "summary.csv", "inequality.csv", "report.html", CHARTS, MANIFEST],
+        Kind::Sweep => &[SWEEP_JSON, PROGRESS, "points.csv", "sensitivity.csv", CHARTS, MANIFEST],
+    }
 }
 
 /// Resolve an output path before any work: a symbolic link is followed (to a directory, or
@@ -279,7 +291,13 @@ pub fn check_target(dir: &Path, kind: Kind, force: bool) -> Result<(PathBuf, Hol
             });
         }
         Holding::Unmarked if !force => return Err(OutputError::NotOurs { path: shown }),
-        Holding::Unmarked => {}
+        Holding::Unmarked => {
+            let present = top_level(&target)?;
+            let clash: Vec<&str> = written_names(kind).iter().copied().filter(|n| present.contains(*n)).collect();
+            if !clash.is_empty() {
+                return Err(clash_error(shown, &clash));
+            }
+        }
     }
     Ok((target, holding))
 }
@@ -357,11 +375,11 @@ impl Staging {
             return Ok(committed(Vec::new()));
         }
         // The directory exists: take stock again, since it may have changed during the work.
-        let owned = match check_target(&self.target, self.kind, self.force)?.1 {
-            Holding::Result { owned, .. } => owned,
-            _ => BTreeSet::new(),
+        let (owned, charts_owned) = match check_target(&self.target, self.kind, self.force)?.1 {
+            Holding::Result { owned, .. } => (owned, true),
+            _ => (BTreeSet::new(), false),
         };
-        let kept = foreign_entries(&self.target, &owned)?;
+        let kept = foreign_entries(&self.target, &owned, charts_owned)?;
         let manifest = std::fs::read(self.work.join(MANIFEST)).map_err(io(&self.work.join(MANIFEST)))?;
         let (_, new) = parse_manifest(&manifest).ok_or_else(|| OutputError::Incomplete {
             path: self.work.display().to_string(),
@@ -369,14 +387,7 @@ impl Staging {
         })?;
         let clash: Vec<&str> = new.iter().map(|p| head(p)).filter(|h| kept.iter().any(|k| k == h)).collect();
         if !clash.is_empty() {
-            return Err(OutputError::Unusable {
-                path: self.shown.clone(),
-                reason: format!(
-                    "it holds {} that coprosim did not write and would have to overwrite; move {} or choose another --out",
-                    clash.join(", "),
-                    if clash.len() == 1 { "it" } else { "them" }
-                ),
-            });
+            return Err(clash_error(self.shown.clone(), &clash));
         }
         for rel in new.iter().filter(|p| *p != MANIFEST) {
             let from = self.work.join(rel);
@@ -394,7 +405,7 @@ impl Staging {
         }
         // charts/ is the tool's: nothing in it outlives the result it belongs to.
         let charts = self.target.join(CHARTS);
-        if charts.is_dir() {
+        if charts_owned && charts.is_dir() {
             for entry in std::fs::read_dir(&charts).map_err(io(&charts))? {
                 let entry = entry.map_err(io(&charts))?;
                 let rel = format!("{CHARTS}/{}", entry.file_name().to_string_lossy());
@@ -410,6 +421,17 @@ impl Staging {
         std::fs::rename(self.work.join(MANIFEST), &to).map_err(io(&to))?;
         std::fs::remove_dir_all(&self.work).map_err(io(&self.work))?;
         Ok(committed(kept))
+    }
+}
+
+fn clash_error(path: String, clash: &[&str]) -> OutputError {
+    OutputError::Unusable {
+        path,
+        reason: format!(
+            "it holds {} that coprosim did not write and would have to overwrite; move {} or choose another --out",
+            clash.join(", "),
+            if clash.len() == 1 { "it" } else { "them" }
+        ),
     }
 }
 
@@ -505,12 +527,18 @@ mod tests {
         std::fs::create_dir(&out).unwrap();
         std::fs::write(out.join("a.csv"), "the user's own").unwrap();
         assert!(matches!(Staging::new(&out, Kind::Run, false), Err(OutputError::NotOurs { .. })));
+        // A clash with a name the result writes is found after the work (here a.csv) ...
         let st = Staging::new(&out, Kind::Run, true).unwrap();
         result(st.dir(), Kind::Run, &[("a.csv", "new")]);
         let e = st.commit().unwrap_err().to_string();
         assert!(e.contains("a.csv that coprosim did not write"), "{e}");
         assert_eq!(read(&out.join("a.csv")), "the user's own");
         assert_eq!(top_level(&out).unwrap().len(), 1, "the working folder is removed");
+        // ... and with a name every run writes, before it; a user's charts/ is not the tool's.
+        std::fs::create_dir(out.join(CHARTS)).unwrap();
+        let e = Staging::new(&out, Kind::Run, true).unwrap_err().to_string();
+        assert!(e.contains("it holds charts that coprosim did not write"), "{e}");
+        assert!(out.join(CHARTS).is_dir());
     }
 
     #[test]

@@ -131,25 +131,39 @@ pub struct SweepManifest {
 /// [`super::commit::check_target`] refuses.
 pub fn working_place(dir: &Path, info: &SweepInfo, force: bool) -> Result<Option<Staging>, OutputError> {
     let (target, holding) = check_target(dir, Kind::Sweep, force)?;
-    let same = || {
-        std::fs::read(target.join(SWEEP_JSON))
-            .ok()
-            .and_then(|b| serde_json::from_slice::<SweepInfo>(&b).ok())
-            .is_some_and(|o| o.identity == info.identity && o.shard == info.shard)
-    };
     match holding {
         Holding::Absent | Holding::Empty => return Ok(None),
-        Holding::Result { kind: Kind::Sweep, .. } if same() => return Ok(None),
-        Holding::Result { kind: Kind::Sweep, .. } if !force => {
-            return Err(OutputError::Unusable {
-                path: dir.display().to_string(),
-                reason: "it holds results of a different sweep or shard; choose another --out, or pass --force to replace them (files coprosim did not write are kept)".into(),
-            });
-        }
+        Holding::Result { kind: Kind::Sweep, .. } if same_sweep(&target, info) => return Ok(None),
+        Holding::Result { kind: Kind::Sweep, .. } if !force => return Err(different_sweep(dir)),
         _ => {}
     }
     let shard = info.shard.map_or(String::new(), |(k, n)| format!("-shard-{k}-of-{n}"));
     Ok(Some(Staging::resumable(dir, Kind::Sweep, force, &format!("sweep-{}{shard}", &info.identity[..16]))?))
+}
+
+/// Whether `dir` holds (the progress or result of) the sweep and shard `info` describes.
+pub fn same_sweep(dir: &Path, info: &SweepInfo) -> bool {
+    std::fs::read(dir.join(SWEEP_JSON))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<SweepInfo>(&b).ok())
+        .is_some_and(|o| o.identity == info.identity && o.shard == info.shard)
+}
+
+fn different_sweep(dir: &Path) -> OutputError {
+    OutputError::Unusable {
+        path: dir.display().to_string(),
+        reason: "it holds results of a different sweep or shard; choose another --out, or pass --force to replace them (files coprosim did not write are kept)".into(),
+    }
+}
+
+/// Prepare to write a merged sweep into `dir`: like [`Staging::new`], and a different sweep
+/// there is replaced only with `force`.
+pub fn stage_merged(dir: &Path, info: &SweepInfo, force: bool) -> Result<Staging, OutputError> {
+    let (target, holding) = check_target(dir, Kind::Sweep, force)?;
+    if matches!(holding, Holding::Result { kind: Kind::Sweep, .. }) && !force && !same_sweep(&target, info) {
+        return Err(different_sweep(dir));
+    }
+    Staging::new(dir, Kind::Sweep, force)
 }
 
 /// Write the finished sweep's files into `dir` (an empty working folder): its description

@@ -122,6 +122,117 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
+/// What a line of TOML text declares, read without a parser (for text the parser rejected).
+#[derive(Debug, Clone, PartialEq)]
+enum LineKind {
+    /// `[a.b]` (false) or `[[a.b]]` (true), with its dotted name.
+    Header(String, bool),
+    /// `a.b = ...`, with its dotted key.
+    Key(String),
+    /// Blank, comment, or anything else.
+    Other,
+}
+
+/// Normalise a dotted key as written (`a . "b"`) to `a.b`.
+fn dotted(raw: &str) -> String {
+    raw.split('.').map(|p| p.trim().trim_matches('"').trim_matches('\'')).collect::<Vec<_>>().join(".")
+}
+
+fn line_kind(line: &str) -> LineKind {
+    let t = line.trim();
+    if let Some(inner) = t.strip_prefix("[[").and_then(|r| r.split_once("]]")).map(|(h, _)| h) {
+        return LineKind::Header(dotted(inner), true);
+    }
+    if let Some(inner) = t.strip_prefix('[').and_then(|r| r.split_once(']')).map(|(h, _)| h) {
+        return LineKind::Header(dotted(inner), false);
+    }
+    match t.split_once('=') {
+        Some((key, _)) if !key.trim().is_empty() && !t.starts_with('#') && !key.chars().any(char::is_control) => {
+            LineKind::Key(dotted(key))
+        }
+        _ => LineKind::Other,
+    }
+}
+
+/// A key path with array-of-tables indices, from a dotted name and the arrays seen so far.
+fn indexed(name: &str, arrays: &[(String, usize)]) -> String {
+    let mut out = String::new();
+    let mut prefix = String::new();
+    for part in name.split('.') {
+        if !prefix.is_empty() {
+            prefix.push('.');
+        }
+        prefix.push_str(part);
+        if !out.is_empty() {
+            out.push('.');
+        }
+        out.push_str(part);
+        if let Some((_, n)) = arrays.iter().find(|(a, _)| *a == prefix) {
+            out.push_str(&format!("[{}]", n - 1));
+        }
+    }
+    out
+}
+
+/// Where a syntax error stands, read line by line: the key path of the key or table declared
+/// on the error's line, and, when that declaration repeats an earlier one of the same table,
+/// the earlier one's line and column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyntaxContext {
+    /// Key path of the key or table on the error's line (empty if the line declares none).
+    pub path: String,
+    /// The key or table as written (dotted).
+    pub name: String,
+    /// Whether the line is a table header.
+    pub header: bool,
+    /// Line and column of an earlier declaration of the same key in the same table.
+    pub first: Option<(usize, usize)>,
+}
+
+/// The [`SyntaxContext`] of byte `offset` in `text`.
+pub fn syntax_context(text: &str, offset: usize) -> SyntaxContext {
+    let (error_line, _) = line_col(text, offset);
+    let mut arrays: Vec<(String, usize)> = Vec::new();
+    let mut table = String::new(); // current table's key path
+    let mut seen: Vec<(String, usize, usize)> = Vec::new(); // (full path, line, col) in this document
+    let mut out = SyntaxContext { path: String::new(), name: String::new(), header: false, first: None };
+    for (n, line) in text.lines().enumerate().take(error_line) {
+        let col = line.len() - line.trim_start().len() + 1;
+        let here = n + 1 == error_line;
+        let (path, name, header) = match line_kind(line) {
+            LineKind::Header(name, is_array) => {
+                if is_array {
+                    match arrays.iter_mut().find(|(a, _)| *a == name) {
+                        Some((_, count)) => *count += 1,
+                        None => arrays.push((name.clone(), 1)),
+                    }
+                    // A new element starts afresh: keys below it are its own.
+                    let fresh = indexed(&name, &arrays);
+                    seen.retain(|(p, _, _)| !p.starts_with(&format!("{fresh}.")));
+                }
+                table = indexed(&name, &arrays);
+                (table.clone(), name, !is_array)
+            }
+            LineKind::Key(key) => {
+                let path = if table.is_empty() { key.clone() } else { format!("{table}.{key}") };
+                (path, key, false)
+            }
+            LineKind::Other => continue,
+        };
+        if here {
+            out = SyntaxContext {
+                first: seen.iter().find(|(p, _, _)| *p == path).map(|(_, l, c)| (*l, *c)),
+                path,
+                name,
+                header,
+            };
+        } else if header || !seen.iter().any(|(p, _, _)| *p == path) {
+            seen.push((path, n + 1, col));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,6 +248,21 @@ mod tests {
         // A key left to its default points at the table that would hold it.
         let span = span_of(&root, "population.network.rewiring");
         assert_eq!(line_col(DOC, span.start).0, 2);
+    }
+
+    #[test]
+    fn syntax_errors_are_placed_in_their_table() {
+        let text = "name = \"x\"\n[[coalitions]]\nname = \"a\"\n[[coalitions]]\nname = \"b\"\n[coalitions.funding]\nx = 1\n  x = 2\n";
+        let offset = text.rfind("x = 2").unwrap();
+        let c = syntax_context(text, offset);
+        assert_eq!(c.path, "coalitions[1].funding.x");
+        assert_eq!(c.first, Some((7, 1)));
+        // The same key in another element of an array of tables is no repeat.
+        let c = syntax_context(text, text.rfind("name = \"b\"").unwrap());
+        assert_eq!((c.path.as_str(), c.first), ("coalitions[1].name", None));
+        let text = "[population]\nsize = 3\n[population]\n";
+        let c = syntax_context(text, text.rfind('[').unwrap() + 1);
+        assert_eq!((c.path.as_str(), c.header, c.first), ("population", true, Some((1, 1))));
     }
 
     #[test]

@@ -205,39 +205,44 @@ impl Scenario {
         52.0 / self.simulation.ticks_per_year as f64
     }
 
-    /// Estimated peak memory of a run in bytes: one world per worker thread (agents, ties, a
-    /// year of membership bitsets, network construction) plus every replication's series rows,
-    /// which are kept until the cross-replication reduction.
+    /// Estimated peak memory of a run in bytes: the process itself, one world per worker
+    /// thread (agents, ties, a year of membership bitsets, network construction) plus every
+    /// replication's series rows, which are kept until the cross-replication reduction.
+    /// Measured peaks are 0.8 times this or less (docs/PERFORMANCE.md).
     pub fn memory_estimate(&self, threads: usize, replications: u32) -> u64 {
+        PROCESS_BYTES + threads.max(1) as u64 * self.world_bytes() + replications as u64 * self.record_bytes()
+    }
+
+    /// One replication's world while it runs.
+    pub fn world_bytes(&self) -> u64 {
         let n = self.population.size as u64;
         let ties = n * self.population.network.mean_degree as u64;
         let agent = 96u64;
-        let world = n * agent + ties * 4 + n * 4 + ties * 4 + self.simulation.ticks_per_year as u64 * n / 8;
+        n * agent + ties * 4 + n * 4 + ties * 4 + self.simulation.ticks_per_year as u64 * n / 8
+    }
+
+    /// One finished replication's record (its series rows).
+    pub fn record_bytes(&self) -> u64 {
         let series = (self.population.groups.len() as u64 + 2) * (self.coalitions.len() as u64 + 2) * 3
             + 8 * self.coalitions.len() as u64
             + 8;
-        let rows = (self.ticks() as u64 + 1) * series * 4;
-        threads.max(1) as u64 * world + replications as u64 * rows
+        (self.ticks() as u64 + 1) * series * 4
     }
 
     /// Refuse a run that would not fit in `available` bytes, before allocating anything.
     pub fn check_fits(&self, threads: usize, replications: u32, available: u64) -> Result<(), Problem> {
-        let need = self.memory_estimate(threads, replications);
-        if need <= available / 10 * 8 {
-            return Ok(());
-        }
-        let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
-        Err(Problem::new(
+        refuse_beyond(
+            self.memory_estimate(threads, replications),
+            available,
             "population.size",
-            format!(
-                "a run of {} agents with {} ties each, {} ticks and {replications} replications on {threads} threads needs about {:.1} GiB of memory, more than 80% of the {:.1} GiB available; reduce population.size, population.network.mean_degree, the horizon, simulation.replications or --threads",
+            &format!(
+                "a run of {} agents with {} ties each, {} ticks and {replications} replications on {threads} threads",
                 self.population.size,
                 self.population.network.mean_degree,
-                self.ticks(),
-                gib(need),
-                gib(available)
+                self.ticks()
             ),
-        ))
+            "reduce population.size, population.network.mean_degree, the horizon, simulation.replications or --threads",
+        )
     }
 
     /// The resolved scenario as TOML, every default filled in.
@@ -287,6 +292,25 @@ pub fn locate_problems(text: &str, file: &str, problems: Vec<Problem>) -> Scenar
     ScenarioError::Invalid { file: file.to_string(), problems: located }
 }
 
+/// Memory of the process before any world is built (binary, runtime, thread stacks).
+pub const PROCESS_BYTES: u64 = 8 << 20;
+
+/// Refuse work estimated to need `need` bytes when that is more than 80% of `available`.
+pub fn refuse_beyond(need: u64, available: u64, path: &str, what: &str, remedy: &str) -> Result<(), Problem> {
+    if need <= available / 10 * 8 {
+        return Ok(());
+    }
+    let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+    Err(Problem::new(
+        path,
+        format!(
+            "{what} needs about {:.1} GiB of memory, more than 80% of the {:.1} GiB available; {remedy}",
+            gib(need),
+            gib(available)
+        ),
+    ))
+}
+
 /// Memory available to this process, from `/proc/meminfo` where there is one.
 pub fn available_memory() -> Option<u64> {
     let text = std::fs::read_to_string("/proc/meminfo").ok()?;
@@ -316,7 +340,17 @@ fn unique_names<'a>(names: impl Iterator<Item = &'a str>, path: &str, what: &str
 fn syntax_problem(text: &str, e: &toml::de::Error) -> Located {
     let offset = e.span().map_or(0, |s| s.start);
     let (line, col) = locate::line_col(text, offset);
-    Located { line, col, path: String::new(), message: format!("not valid TOML: {}", e.message().trim()) }
+    let ctx = locate::syntax_context(text, offset);
+    let raw = e.message().trim();
+    let message = if raw.starts_with("duplicate key") {
+        let what = if ctx.header { format!("the table [{}]", ctx.name) } else { format!("the key `{}`", ctx.name) };
+        let first = ctx.first.map_or(String::new(), |(l, c)| format!(" (first at line {l}, column {c})"));
+        let hint = if ctx.header { "; use [[...]] for a list of tables" } else { "" };
+        format!("not valid TOML: found {what} a second time{first}, expected each once{hint}")
+    } else {
+        format!("not valid TOML: {raw}")
+    };
+    Located { line, col, path: ctx.path, message }
 }
 
 /// Reword serde's messages for people who edit scenarios by hand, and suggest the nearest

@@ -429,6 +429,44 @@ impl Sweep {
         }
     }
 
+    /// Estimated peak memory of the sweep in bytes on `threads` threads: each thread holds one
+    /// world and one replication's record at a time (the base scenario's sizes; an axis that
+    /// grows the population grows this too), a chunk of points in flight holds its
+    /// replications' outputs, and the plan and every finished point are kept until the end.
+    pub fn memory_estimate(&self, threads: usize) -> u64 {
+        let threads = threads.max(1) as u64;
+        let base = &self.base;
+        let outputs = self.file.outputs.len().max(1) as u64;
+        let axes = self.file.axes.len() as u64;
+        let points = self.design_points().unwrap_or(u64::MAX);
+        let chunk = (threads * 4).max(8).min(points);
+        // A replication's outputs (a small vector and its copy for the statistics); a point's
+        // plan entry, its result and its row of points.csv. Fitted to measured peaks
+        // (docs/PERFORMANCE.md), allocator overhead included.
+        let per_replication = 56 + outputs * 16;
+        let per_point = (axes * 8 + 48) + (axes * 8 + outputs * 24 + 96) + (16 + axes * 12 + outputs * 60) + 8;
+        super::PROCESS_BYTES
+            + threads * (base.world_bytes() + base.record_bytes())
+            + chunk * self.file.replications as u64 * per_replication
+            + points.saturating_mul(per_point)
+    }
+
+    /// Refuse a sweep that would not fit in `available` bytes, before any work.
+    pub fn check_fits(&self, threads: usize, available: u64) -> Result<(), Problem> {
+        super::refuse_beyond(
+            self.memory_estimate(threads),
+            available,
+            "replications",
+            &format!(
+                "a sweep of {} points x {} replications of {} agents on {threads} threads",
+                self.design_points().unwrap_or(u64::MAX),
+                self.file.replications,
+                self.base.population.size
+            ),
+            "reduce the design's points, replications, the base's population.size or --threads",
+        )
+    }
+
     /// Output specs in file order.
     pub fn outputs(&self) -> Vec<OutputSpec> {
         self.file.outputs.iter().map(|o| OutputSpec::parse(o)).collect()
