@@ -298,15 +298,20 @@ fn output_failure(e: OutputError) -> Failure {
         | OutputError::NotOurs { .. }
         | OutputError::Unusable { .. }
         | OutputError::NoSuchSeries { .. } => Failure::Input(e.to_string()),
-        OutputError::Interrupted { .. } => Failure::Interrupted(e.to_string()),
+        OutputError::Interrupted { .. } => {
+            Failure::Interrupted("interrupted while drawing charts; the charts written so far are complete".into())
+        }
         OutputError::Io { .. } | OutputError::Chart { .. } => Failure::Runtime(e.to_string()),
     }
 }
 
-/// Map an error met while writing a result: a stop is a stop, anything else a runtime failure.
-fn writing_failure(e: OutputError) -> Failure {
-    match e {
-        OutputError::Interrupted { .. } => Failure::Interrupted(e.to_string()),
+/// Map an error met while writing the result for `dir`: a stop is a stop (named by the
+/// directory the user gave, not the working folder), anything else a runtime failure.
+fn writing_failure(dir: &Path) -> impl Fn(OutputError) -> Failure + '_ {
+    move |e| match e {
+        OutputError::Interrupted { .. } => {
+            Failure::Interrupted(OutputError::Interrupted { path: dir.display().to_string() }.to_string())
+        }
         other => Failure::Runtime(other.to_string()),
     }
 }
@@ -405,11 +410,11 @@ fn run(
         complete: false,
     };
     let work = staging.dir().to_path_buf();
-    output::write_run(&work, &results, manifest).map_err(writing_failure)?;
+    output::write_run(&work, &results, manifest).map_err(writing_failure(&dir))?;
     if let Some(size) = charts {
-        output::write_charts(&work, size).map_err(writing_failure)?;
+        output::write_charts(&work, size).map_err(writing_failure(&dir))?;
     }
-    report_kept(&staging.commit().map_err(writing_failure)?);
+    report_kept(&staging.commit().map_err(writing_failure(&dir))?);
     if !quiet {
         println!(
             "{}: {} replications x {} ticks x {} agents in {wall:.1} s",
@@ -507,8 +512,8 @@ fn run_sweep(
     };
     let charts = if shard.is_some() { None } else { charts };
     output::sweep::write_sweep(staging.dir(), &info, &points, charts, used_threads, start.elapsed().as_secs_f64())
-        .map_err(writing_failure)?;
-    report_kept(&staging.commit().map_err(writing_failure)?);
+        .map_err(writing_failure(&dir))?;
+    report_kept(&staging.commit().map_err(writing_failure(&dir))?);
     if quiet {
         return Ok(());
     }
@@ -541,8 +546,8 @@ fn merge(dirs: &[PathBuf], out: Option<PathBuf>, force: bool, charts: Option<Cha
         rayon::current_num_threads(),
         start.elapsed().as_secs_f64(),
     )
-    .map_err(writing_failure)?;
-    report_kept(&staging.commit().map_err(writing_failure)?);
+    .map_err(writing_failure(&dir))?;
+    report_kept(&staging.commit().map_err(writing_failure(&dir))?);
     println!("merged {} shards ({} points) into {}", dirs.len(), points.len(), dir.display());
     Ok(())
 }
@@ -592,7 +597,8 @@ fn reproduce(
         let _ = std::fs::remove_dir_all(&work);
         let produced = produced.map_err(|e| match e {
             rep::ReproduceError::Engine(engine::EngineError::Interrupted { .. })
-            | rep::ReproduceError::Sweep(SweepError::Interrupted { .. }) => {
+            | rep::ReproduceError::Sweep(SweepError::Interrupted { .. })
+            | rep::ReproduceError::Output(OutputError::Interrupted { .. }) => {
                 Failure::Interrupted(format!("interrupted during figure {}; earlier figures are complete", f.id))
             }
             other => Failure::Runtime(other.to_string()),

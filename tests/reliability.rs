@@ -240,6 +240,57 @@ fn a_signal_while_the_results_are_written_commits_nothing() {
 }
 
 #[test]
+fn a_signal_while_a_sweeps_results_are_written_commits_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "small.toml", SMALL);
+    let file = write(
+        tmp.path(),
+        "sweep.toml",
+        &SWEEP.replace(
+            "outputs = [\"annual_retention\"]",
+            "outputs = [\"annual_retention\", \"final_members\", \"gini_hours\"]",
+        ),
+    );
+    let straight = tmp.path().join("straight");
+    coprosim().arg("sweep").arg(&file).arg("--out").arg(&straight).arg("-q").assert().success();
+    let mut landed = 0;
+    for (k, sig) in ["INT", "TERM", "INT"].iter().enumerate() {
+        let out = tmp.path().join(format!("s{k}"));
+        let child = spawn(&["sweep".as_ref(), file.as_os_str(), "-q".as_ref(), "--out".as_ref(), out.as_os_str()]);
+        // points.csv in the working folder: the charts are being drawn.
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(60) {
+            let staged =
+                std::fs::read_dir(&out).into_iter().flatten().flatten().any(|e| {
+                    e.file_name().to_string_lossy().contains("partial-") && e.path().join("points.csv").exists()
+                });
+            if staged {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        signal(&child, sig);
+        let output = finish_within(child, Duration::from_secs(30), "sweep after a signal");
+        match output.status.code() {
+            Some(130) => {
+                landed += 1;
+                assert!(!out.join("points.csv").exists() && !out.join("manifest.json").exists());
+                assert!(leftovers(&out).is_empty(), "left behind: {:?}", leftovers(&out));
+                // The points are saved: the rerun computes nothing and writes the same bytes.
+                coprosim().arg("sweep").arg(&file).arg("--out").arg(&out).arg("-q").assert().success();
+            }
+            Some(0) => {}
+            other => panic!("SIG{sig}: exit {other:?}: {}", stderr_of(&output)),
+        }
+        assert_eq!(
+            snapshot(&out).into_iter().filter(|(n, _)| n != "manifest.json").collect::<Vec<_>>(),
+            snapshot(&straight).into_iter().filter(|(n, _)| n != "manifest.json").collect::<Vec<_>>()
+        );
+    }
+    assert!(landed >= 2, "only {landed} of 3 signals landed while charts were drawn");
+}
+
+#[test]
 fn a_signal_inside_a_large_replication_is_honoured_within_seconds() {
     // One replication of two million agents over 50 years takes minutes; the stop request is
     // checked between the stages of building the world and every tick.
@@ -535,6 +586,13 @@ fn the_size_guard_does_not_refuse_a_sweep_that_fits() {
     let tmp = tempfile::tempdir().unwrap();
     write(tmp.path(), "small.toml", SMALL);
     let file = write(tmp.path(), "reps.toml", &SWEEP.replace("replications = 2", "replications = 1000000"));
+    // The sweep starts (it would take hours) instead of being refused as needing 100 GiB.
+    let child =
+        spawn(&["sweep".as_ref(), file.as_os_str(), "-q".as_ref(), "--out".as_ref(), tmp.path().join("o").as_os_str()]);
+    std::thread::sleep(Duration::from_millis(1500));
+    signal(&child, "TERM");
+    let output = finish_within(child, Duration::from_secs(20), "a sweep of a million replications after SIGTERM");
+    assert_eq!(output.status.code(), Some(130), "{}", stderr_of(&output));
     let sweep = coprosim::scenario::sweep::Sweep::load(&file).unwrap();
     // One million replications of 300 agents: a few hundred MiB at most, not 100 GiB.
     assert!(sweep.memory_estimate(2) < 1 << 30, "{} bytes", sweep.memory_estimate(2));

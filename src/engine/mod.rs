@@ -91,6 +91,9 @@ fn simulate(
     replication: u32,
     stop: &dyn Fn() -> bool,
 ) -> Option<ReplicationRecord> {
+    if stop() {
+        return None;
+    }
     let mut rng = replication_rng(seed, replication);
     let mut model = Model::new_unless(s, &mut rng, stop)?;
     let mut recorder = Recorder::new(cat, &model);

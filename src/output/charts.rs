@@ -162,6 +162,10 @@ impl Drawable for Figure {
 
 /// Draw a figure (or any drawable) to SVG and PNG.
 pub fn render<T: Drawable>(fig: &T, size: ChartSize) -> Result<Rendered, OutputError> {
+    // Drawing takes a while: a stop request is honoured between charts.
+    if crate::stop::requested() {
+        return Err(OutputError::Interrupted { path: format!("chart {}", fig.name()) });
+    }
     register_fonts();
     let err = chart_error(fig.name());
     let mut svg = String::new();

@@ -348,11 +348,6 @@ impl Staging {
         &self.work
     }
 
-    /// The resolved target directory.
-    pub fn target(&self) -> &Path {
-        &self.target
-    }
-
     /// Put the complete result (its manifest written last into [`Staging::dir`]) in place of
     /// the target's earlier result. Refused, with nothing changed, once a stop was requested.
     pub fn commit(mut self) -> Result<Committed, OutputError> {

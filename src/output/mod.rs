@@ -99,7 +99,12 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
 
 /// Lowercase hex of a SHA-256 digest of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    hex(&Sha256::digest(bytes))
+}
+
+/// Lowercase hex of bytes (a digest).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Format a number for the CSV files: integers plainly, others with at most six decimals.
@@ -310,10 +315,6 @@ pub fn write_charts(dir: &Path, size: charts::ChartSize) -> Result<Vec<PathBuf>,
         Ok::<(), OutputError>(())
     };
     for fig in charts::figures(&data) {
-        // Drawing takes a while: a stop request is honoured between charts.
-        if crate::stop::requested() {
-            return Err(OutputError::Interrupted { path: dir.display().to_string() });
-        }
         let r = charts::render(&fig, size)?;
         put(&chart_dir, format!("{}.svg", r.name), r.svg.as_bytes(), &mut written)?;
         put(&chart_dir, format!("{}.png", r.name), &r.png, &mut written)?;

@@ -177,22 +177,6 @@ pub fn write_sweep(
     threads: usize,
     wall_time_seconds: f64,
 ) -> Result<Vec<PathBuf>, OutputError> {
-    let mut files: Vec<(String, Vec<u8>)> =
-        vec![(SWEEP_JSON.into(), serde_json::to_vec_pretty(info).expect("serialises"))];
-    if info.shard.is_none() {
-        files.push(("points.csv".into(), points_csv(info, points)));
-        let sobol = info.design == "sobol";
-        let all_indices = if sobol { indices(info, points) } else { Vec::new() };
-        if sobol {
-            files.push(("sensitivity.csv".into(), sensitivity_csv(info, &all_indices)));
-        }
-        if let Some(size) = charts_size {
-            for r in sweep_charts(info, points, &all_indices, size)? {
-                files.push((format!("{}/{}.svg", super::commit::CHARTS, r.name), r.svg.into_bytes()));
-                files.push((format!("{}/{}.png", super::commit::CHARTS, r.name), r.png));
-            }
-        }
-    }
     let mut written = Vec::new();
     let mut manifest = SweepManifest {
         tool: "coprosim",
@@ -208,13 +192,30 @@ pub fn write_sweep(
     let (path, sha) = write_progress(dir, info, points)?;
     written.push(path);
     manifest.files.insert(PROGRESS.into(), sha);
-    for (name, bytes) in &files {
-        let path = dir.join(name);
+    let mut put = |name: String, bytes: &[u8]| -> Result<(), OutputError> {
+        let path = dir.join(&name);
         let parent = path.parent().unwrap_or(dir);
         std::fs::create_dir_all(parent).map_err(super::io(parent))?;
-        let file_name = path.file_name().and_then(|f| f.to_str()).unwrap_or(name);
+        let file_name = path.file_name().and_then(|f| f.to_str()).unwrap_or(&name);
         written.push(write_atomic(parent, file_name, bytes)?);
-        manifest.files.insert(name.clone(), sha256_hex(bytes));
+        manifest.files.insert(name, sha256_hex(bytes));
+        Ok(())
+    };
+    put(SWEEP_JSON.into(), &serde_json::to_vec_pretty(info).expect("serialises"))?;
+    if info.shard.is_none() {
+        // The data first, then the charts (which take longest) one by one.
+        put("points.csv".into(), &points_csv(info, points))?;
+        let sobol = info.design == "sobol";
+        let all_indices = if sobol { indices(info, points) } else { Vec::new() };
+        if sobol {
+            put("sensitivity.csv".into(), &sensitivity_csv(info, &all_indices))?;
+        }
+        if let Some(size) = charts_size {
+            for r in sweep_charts(info, points, &all_indices, size)? {
+                put(format!("{}/{}.svg", super::commit::CHARTS, r.name), r.svg.as_bytes())?;
+                put(format!("{}/{}.png", super::commit::CHARTS, r.name), &r.png)?;
+            }
+        }
     }
     manifest.complete = true;
     written.push(write_atomic(dir, super::MANIFEST, &serde_json::to_vec_pretty(&manifest).expect("serialises"))?);
@@ -222,21 +223,29 @@ pub fn write_sweep(
 }
 
 /// The progress log of a finished sweep: every point in index order, streamed (a large design
-/// has millions of lines). Returns its path and SHA-256.
+/// has millions of lines) to a temporary name and renamed, so a failure leaves the log that
+/// was there. Returns its path and SHA-256.
 fn write_progress(dir: &Path, info: &SweepInfo, points: &[PointResult]) -> Result<(PathBuf, String), OutputError> {
     use sha2::Digest;
     use std::io::Write;
     let path = dir.join(PROGRESS);
+    let tmp = dir.join(format!(".{PROGRESS}.tmp-{}", std::process::id()));
     let mut hash = sha2::Sha256::new();
-    let file = std::fs::File::create(&path).map_err(super::io(&path))?;
-    let mut w = std::io::BufWriter::new(file);
-    for p in points {
-        let line = line_for(info, p) + "\n";
-        hash.update(line.as_bytes());
-        w.write_all(line.as_bytes()).map_err(super::io(&path))?;
+    let written = (|| {
+        let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        for p in points {
+            let line = line_for(info, p) + "\n";
+            hash.update(line.as_bytes());
+            w.write_all(line.as_bytes())?;
+        }
+        w.into_inner().map_err(|e| e.into_error())?.sync_data()?;
+        std::fs::rename(&tmp, &path)
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(super::io(&path)(e));
     }
-    w.flush().map_err(super::io(&path))?;
-    Ok((path, hash.finalize().iter().map(|b| format!("{b:02x}")).collect()))
+    Ok((path, super::hex(&hash.finalize())))
 }
 
 /// The heatmap of output `o` of a two-axis grid sweep.
@@ -267,9 +276,6 @@ fn sweep_charts(
 ) -> Result<Vec<charts::Rendered>, OutputError> {
     let mut out = Vec::new();
     let reps = info.replications;
-    if crate::stop::requested() {
-        return Err(OutputError::Interrupted { path: info.name.clone() });
-    }
     if info.design == "grid" && info.axes.len() == 2 {
         for o in 0..info.outputs.len() {
             out.push(charts::render(&heatmap(info, points, o), size)?);
