@@ -1,5 +1,6 @@
 //! Reliability: the tool never deletes what it did not write, a stop is a stop at every
-//! stage, inputs are bounded, and `--out` is checked before any work. Each test repeats a case
+//! stage (SIGINT and SIGTERM sent to real processes), inputs are bounded, and `--out` is
+//! checked before any work. Each test repeats a case
 //! a reliability campaign found on an earlier version (README, "Results are never
 //! half-written"). Cases that need to mount a file system run where the test may mount one
 //! (root, as in CI) and otherwise say on the terminal that they were skipped and why.
@@ -47,6 +48,36 @@ key = "coalitions[0].governance.voice"
 min = 0.1
 max = 1.0
 steps = 6
+"#;
+
+/// The scenario and sweep of the earlier signal tests (`sig.toml`).
+const SIG_SCENARIO: &str = r#"
+name = "sig"
+[simulation]
+years = 4
+[population]
+size = 600
+[[population.groups]]
+name = "all"
+share = 1.0
+[[coalitions]]
+name = "c"
+founders = 30
+"#;
+
+const SIG_SWEEP: &str = r#"
+name = "sig_sweep"
+base = "sig.toml"
+replications = 2
+seed = 3
+outputs = ["annual_retention"]
+[design]
+kind = "grid"
+[[axes]]
+key = "coalitions[0].governance.voice"
+min = 0.1
+max = 1.0
+steps = 40
 "#;
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -603,4 +634,93 @@ fn the_size_guard_does_not_refuse_a_sweep_that_fits() {
     );
     let e = coprosim::scenario::sweep::Sweep::load(&write(tmp.path(), "huge.toml", &huge)).unwrap_err().to_string();
     assert!(e.contains("the design has 100000000 points, expected at most 10000000"), "{e}");
+}
+
+#[test]
+fn interrupted_runs_leave_the_earlier_result_intact() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = tmp.path().join("sig.toml");
+    std::fs::write(&scenario, SIG_SCENARIO).unwrap();
+    let out = tmp.path().join("result");
+    Command::new(bin()).arg("run").arg(&scenario).args(["-n", "2", "-q", "--out"]).arg(&out).assert().success();
+    let before: Vec<(String, Vec<u8>)> = ["summary.csv", "series.csv", "manifest.json", "report.html"]
+        .iter()
+        .map(|n| (n.to_string(), std::fs::read(out.join(n)).unwrap()))
+        .collect();
+    for (delay_ms, sig) in [(50, "INT"), (300, "INT"), (700, "TERM")] {
+        let child = std::process::Command::new(bin())
+            .arg("run")
+            .arg(&scenario)
+            .args(["-n", "100000", "-q", "--out"])
+            .arg(&out)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        signal(&child, sig);
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(130), "SIG{sig} after {delay_ms} ms: {stderr}");
+        assert!(stderr.contains("interrupted after") && stderr.contains("unchanged"), "{stderr}");
+        for (name, bytes) in &before {
+            assert_eq!(
+                &std::fs::read(out.join(name)).unwrap(),
+                bytes,
+                "{name} changed after SIG{sig} at {delay_ms} ms"
+            );
+        }
+        assert!(leftovers(&out).is_empty(), "temporary files left: {:?}", leftovers(&out));
+    }
+}
+
+#[test]
+fn interrupted_sweeps_save_completed_points_and_resume_to_the_same_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("sig.toml"), SIG_SCENARIO).unwrap();
+    let sweep = tmp.path().join("sweep.toml");
+    std::fs::write(&sweep, SIG_SWEEP).unwrap();
+    let straight = tmp.path().join("straight");
+    Command::new(bin()).arg("sweep").arg(&sweep).arg("--out").arg(&straight).arg("-q").assert().success();
+
+    let resumed = tmp.path().join("resumed");
+    let mut interrupted = 0;
+    for (delay_ms, sig) in [(100, "INT"), (250, "INT"), (400, "TERM")] {
+        let child = std::process::Command::new(bin())
+            .arg("sweep")
+            .arg(&sweep)
+            .arg("--out")
+            .arg(&resumed)
+            .args(["-q", "--threads", "1"])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        signal(&child, sig);
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        match output.status.code() {
+            Some(130) => {
+                interrupted += 1;
+                assert!(stderr.contains("rerun the same command to resume"), "{stderr}");
+                assert!(!resumed.join("points.csv").exists(), "no final file from an interrupted sweep");
+                // Every line of the progress log is complete and verified.
+                let lines = std::fs::read_to_string(resumed.join("progress.jsonl")).unwrap().lines().count();
+                let info: coprosim::engine::sweep::SweepInfo =
+                    serde_json::from_slice(&std::fs::read(resumed.join("sweep.json")).unwrap()).unwrap();
+                let verified =
+                    coprosim::engine::sweep::read_progress(&resumed.join("progress.jsonl"), &info).points.len();
+                assert_eq!(lines, verified, "a partial line was left in the progress log");
+            }
+            Some(0) => {}
+            other => panic!("SIG{sig} after {delay_ms} ms: exit {other:?}: {stderr}"),
+        }
+        assert!(leftovers(&resumed).is_empty(), "temporary files left: {:?}", leftovers(&resumed));
+    }
+    assert!(interrupted >= 1, "no signal landed mid-sweep");
+    Command::new(bin()).arg("sweep").arg(&sweep).arg("--out").arg(&resumed).arg("-q").assert().success();
+    assert_eq!(std::fs::read(straight.join("points.csv")).unwrap(), std::fs::read(resumed.join("points.csv")).unwrap());
+    assert_eq!(
+        std::fs::read(straight.join("charts/line_annual_retention.png")).unwrap(),
+        std::fs::read(resumed.join("charts/line_annual_retention.png")).unwrap()
+    );
 }
