@@ -50,35 +50,10 @@ max = 1.0
 steps = 6
 "#;
 
-/// The scenario and sweep of the earlier signal tests (`sig.toml`).
-const SIG_SCENARIO: &str = r#"
-name = "sig"
-[simulation]
-years = 4
-[population]
-size = 600
-[[population.groups]]
-name = "all"
-share = 1.0
-[[coalitions]]
-name = "c"
-founders = 30
-"#;
-
-const SIG_SWEEP: &str = r#"
-name = "sig_sweep"
-base = "sig.toml"
-replications = 2
-seed = 3
-outputs = ["annual_retention"]
-[design]
-kind = "grid"
-[[axes]]
-key = "coalitions[0].governance.voice"
-min = 0.1
-max = 1.0
-steps = 40
-"#;
+/// A scenario a little slower than SMALL, for signals aimed at replications and points.
+fn slower() -> String {
+    SMALL.replace("years = 2", "years = 4").replace("size = 300", "size = 600")
+}
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
@@ -640,7 +615,7 @@ fn the_size_guard_does_not_refuse_a_sweep_that_fits() {
 fn interrupted_runs_leave_the_earlier_result_intact() {
     let tmp = tempfile::tempdir().unwrap();
     let scenario = tmp.path().join("sig.toml");
-    std::fs::write(&scenario, SIG_SCENARIO).unwrap();
+    std::fs::write(&scenario, slower()).unwrap();
     let out = tmp.path().join("result");
     Command::new(bin()).arg("run").arg(&scenario).args(["-n", "2", "-q", "--out"]).arg(&out).assert().success();
     let before: Vec<(String, Vec<u8>)> = ["summary.csv", "series.csv", "manifest.json", "report.html"]
@@ -676,9 +651,9 @@ fn interrupted_runs_leave_the_earlier_result_intact() {
 #[test]
 fn interrupted_sweeps_save_completed_points_and_resume_to_the_same_bytes() {
     let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(tmp.path().join("sig.toml"), SIG_SCENARIO).unwrap();
+    std::fs::write(tmp.path().join("small.toml"), slower()).unwrap();
     let sweep = tmp.path().join("sweep.toml");
-    std::fs::write(&sweep, SIG_SWEEP).unwrap();
+    std::fs::write(&sweep, SWEEP.replace("steps = 6", "steps = 40")).unwrap();
     let straight = tmp.path().join("straight");
     Command::new(bin()).arg("sweep").arg(&sweep).arg("--out").arg(&straight).arg("-q").assert().success();
 

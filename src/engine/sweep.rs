@@ -264,15 +264,15 @@ pub fn run_point(s: &Sweep, outputs: &[OutputSpec], index: usize, values: &[f64]
 /// The JSON text of a progress line: the point and the sweep it belongs to, so that a line
 /// copied from another sweep (or another seed) is never taken for one of this sweep's points.
 #[derive(Serialize, Deserialize)]
-struct ProgressLine {
-    sweep: String,
+struct ProgressLine<S, P> {
+    sweep: S,
     seed: u64,
-    point: PointResult,
+    point: P,
 }
 
 /// A progress line of `info`'s sweep: the SHA-256 of the JSON text, a space, and that exact text.
 pub fn line_for(info: &SweepInfo, p: &PointResult) -> String {
-    let line = ProgressLine { sweep: info.identity.clone(), seed: info.seed, point: p.clone() };
+    let line = ProgressLine { sweep: info.identity.as_str(), seed: info.seed, point: p };
     let body = serde_json::to_string(&line).expect("point serialises");
     format!("{} {body}", crate::output::sha256_hex(body.as_bytes()))
 }
@@ -297,7 +297,7 @@ pub fn read_progress(path: &Path, info: &SweepInfo) -> Progress {
         if crate::output::sha256_hex(body.as_bytes()) != sum {
             continue;
         }
-        match serde_json::from_str::<ProgressLine>(body) {
+        match serde_json::from_str::<ProgressLine<String, PointResult>>(body) {
             Ok(l) if l.sweep == info.identity && l.seed == info.seed => out.points.push(l.point),
             _ => out.foreign += 1,
         }
