@@ -424,7 +424,7 @@ fn run(
             scenario.population.size
         );
         for row in results.summary.iter().filter(|r| r.key.group.is_none() && r.key.coalition.is_none()) {
-            let (lo, hi) = row.stats.ci95();
+            let (lo, hi) = row.stats.ci95(coprosim::observe::summary_domain(row.key.metric, scenario.coalitions.len()));
             println!(
                 "  {:<24} {:>10.3}  (95% CI {:.3} to {:.3}; 5-95%: {:.3} to {:.3})",
                 row.key.metric, row.stats.mean, lo, hi, row.stats.p05, row.stats.p95

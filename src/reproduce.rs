@@ -292,9 +292,8 @@ fn sweep_lines(f: &FigureSpec, info: &SweepInfo, points: &[PointResult], o: usiz
                 let st = p.outputs[o];
                 if let Some(m) = st.mean {
                     line.points.push((p.values[0], m));
-                    if let Some(sd) = st.sd.filter(|_| st.n > 1) {
-                        let half = 1.96 * sd / (st.n as f64).sqrt();
-                        line.band.push((p.values[0], m - half, m + half));
+                    if let (Some(lo), Some(hi)) = output::sweep::ci(info, &st, &info.outputs[o]) {
+                        line.band.push((p.values[0], lo, hi));
                     }
                 }
             }

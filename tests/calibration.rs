@@ -3,6 +3,7 @@
 //! hours (Statistics Canada CSGVP 2010: 53%). Checked as Monte Carlo intervals, not points.
 
 use coprosim::engine::{self, RunConfig};
+use coprosim::observe::stats::Domain;
 use coprosim::scenario::Scenario;
 
 #[test]
@@ -19,14 +20,14 @@ fn baseline_meets_calibration_targets() {
             .stats
     };
     let retention = get("annual_retention");
-    let (lo, hi) = retention.ci95();
+    let (lo, hi) = retention.ci95(Domain::Share);
     assert!(
         lo > 0.60 && hi < 0.70,
         "annual retention {:.3} (95% CI {lo:.3}-{hi:.3}) should be about 0.65",
         retention.mean
     );
     let top10 = get("top10_hours_share");
-    let (lo, hi) = top10.ci95();
+    let (lo, hi) = top10.ci95(Domain::Share);
     assert!(
         lo > 0.45 && hi < 0.60,
         "top-10% hours share {:.3} (95% CI {lo:.3}-{hi:.3}) should be about 0.53",

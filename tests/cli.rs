@@ -445,3 +445,47 @@ fn a_result_can_be_rerun_from_inside_its_own_directory() {
     assert!(out.join("charts/members.svg").exists());
     assert_eq!(std::fs::read_to_string(out.join("NOTES.txt")).unwrap(), "my notes");
 }
+
+#[test]
+fn every_interval_stays_in_its_range() {
+    // Few replications of a fragile programme: wide intervals near 0 and 1, where the plain
+    // normal interval leaves [0, 1] (and member counts go negative).
+    let tmp = tempfile::tempdir().unwrap();
+    let fragile = SMALL
+        .replace("replications = 6", "replications = 3")
+        .replace("founders = 20\n[coalitions.funding.contract]", "founders = 4\n[coalitions.funding.contract]");
+    let scenario = write(tmp.path(), "fragile.toml", &fragile);
+    let out = tmp.path().join("fragile");
+    coprosim().arg("run").arg(&scenario).arg("--out").arg(&out).args(["-q", "--no-charts"]).assert().success();
+    let mut checked = 0;
+    let mut summary = csv::Reader::from_path(out.join("summary.csv")).unwrap();
+    for row in summary.records() {
+        let row = row.unwrap();
+        let (metric, lo, hi) = (&row[0], &row[5], &row[6]);
+        if lo.is_empty() {
+            continue;
+        }
+        let (lo, hi): (f64, f64) = (lo.parse().unwrap(), hi.parse().unwrap());
+        let mean: f64 = row[3].parse().unwrap();
+        assert!(lo <= mean && mean <= hi, "{metric}: {lo} {mean} {hi}");
+        match coprosim::observe::summary_domain(metric, 2) {
+            coprosim::observe::stats::Domain::Share => assert!((0.0..=1.0).contains(&lo) && hi <= 1.0, "{metric}"),
+            coprosim::observe::stats::Domain::UpTo(max) => assert!(lo >= 0.0 && hi <= max, "{metric}: {lo} {hi}"),
+            coprosim::observe::stats::Domain::NonNegative => assert!(lo >= 0.0, "{metric}: {lo}"),
+            coprosim::observe::stats::Domain::Real => panic!("{metric} has no declared range"),
+        }
+        checked += 1;
+    }
+    let mut retention = csv::Reader::from_path(out.join("retention.csv")).unwrap();
+    for row in retention.records() {
+        let row = row.unwrap();
+        if row[5].is_empty() {
+            continue;
+        }
+        let (lo, est, hi): (f64, f64, f64) =
+            (row[5].parse().unwrap(), row[4].parse().unwrap(), row[6].parse().unwrap());
+        assert!(0.0 <= lo && lo <= est && est <= hi && hi <= 1.0, "{}: {lo} {est} {hi}", &row[0]);
+        checked += 1;
+    }
+    assert!(checked > 100, "{checked} intervals checked");
+}

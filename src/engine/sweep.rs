@@ -53,6 +53,10 @@ pub struct SweepInfo {
     pub points: usize,
     /// This directory's shard (K, N), if sharded.
     pub shard: Option<(usize, usize)>,
+    /// Coalitions of the base scenario (the range of `coalitions_surviving`); 0 in sweep
+    /// descriptions written before it was recorded.
+    #[serde(default)]
+    pub coalitions: usize,
 }
 
 /// The points of a sweep.
@@ -206,6 +210,7 @@ impl SweepInfo {
             replications: s.file.replications,
             points: plan.points.len(),
             shard,
+            coalitions: s.base.coalitions.len(),
         }
     }
 

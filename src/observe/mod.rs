@@ -14,7 +14,7 @@ pub mod survival;
 use crate::model::{Model, OUTSIDE};
 use crate::scenario::Scenario;
 use rayon::prelude::*;
-use stats::{Summary, summarise};
+use stats::{Domain, Summary, summarise};
 use survival::{SpellHistogram, kaplan_meier};
 
 /// A per-tick quantity.
@@ -389,6 +389,23 @@ pub struct SummaryKey {
     pub doc: &'static str,
 }
 
+/// The values a headline metric (a `summary.csv` metric, or a sweep output) can take, which
+/// its intervals respect, in a scenario with `coalitions` coalitions.
+pub fn summary_domain(metric: &str, coalitions: usize) -> Domain {
+    match metric {
+        "annual_retention"
+        | "one_year_survival"
+        | "member_share"
+        | "population_share"
+        | "lived_experience_share"
+        | "top10_hours_share"
+        | "gini_hours" => Domain::Share,
+        "coalitions_surviving" if coalitions > 0 => Domain::UpTo(coalitions as f64),
+        "final_members" | "participants" | "coalitions_surviving" | "representation_ratio" => Domain::NonNegative,
+        _ => Domain::Real,
+    }
+}
+
 /// The headline quantities, in output order.
 pub fn summary_keys(cat: &Catalogue) -> Vec<SummaryKey> {
     let ng = cat.groups.len();
@@ -518,14 +535,14 @@ pub fn aggregate(cat: Catalogue, records: &[ReplicationRecord]) -> Results {
             let Some(band) = summarise(&mut v) else {
                 continue;
             };
-            let half = 1.96 * p.variance.sqrt();
+            let (ci_low, ci_high) = p.ci95();
             retention.push(RetentionRow {
                 curve: "km",
                 group,
                 tick: d as u32,
                 estimate: p.survival,
-                ci_low: (p.survival - half).max(0.0),
-                ci_high: (p.survival + half).min(1.0),
+                ci_low,
+                ci_high,
                 band,
                 n: p.at_risk,
             });
@@ -541,7 +558,7 @@ pub fn aggregate(cat: Catalogue, records: &[ReplicationRecord]) -> Results {
             let Some(band) = summarise(&mut v) else {
                 continue;
             };
-            let (lo, hi) = band.ci95();
+            let (lo, hi) = band.ci95(Domain::Share);
             retention.push(RetentionRow {
                 curve: "annual_retention",
                 group,

@@ -54,6 +54,21 @@ pub struct KmPoint {
     pub at_risk: u64,
 }
 
+impl KmPoint {
+    /// 95% interval of the survival on the log-log scale (Kalbfleisch and Prentice; R's
+    /// `survfit(conf.type = "log-log")`): `S^exp(±1.96 σ / |ln S|)` with `σ²` Greenwood's
+    /// sum. It always lies in [0, 1]; at `S` = 0 or 1 it is that point.
+    pub fn ci95(&self) -> (f64, f64) {
+        let s = self.survival;
+        if s <= 0.0 || s >= 1.0 {
+            return (s, s);
+        }
+        let sigma = (self.variance / (s * s)).sqrt();
+        let w = libm::exp(1.96 * sigma / libm::log(s).abs());
+        (libm::pow(s, w), libm::pow(s, 1.0 / w))
+    }
+}
+
 /// Kaplan–Meier estimate at every duration: `S(d) = prod_{j <= d} (1 - e_j / n_j)`, with
 /// Greenwood's variance `S(d)^2 sum_{j <= d} e_j / (n_j (n_j - e_j))`. Censored spells leave the
 /// risk set after their duration (the usual convention: censoring after events at ties).
@@ -105,6 +120,13 @@ mod tests {
         assert_eq!(km[5].at_risk, 3);
         // Greenwood at d=3: S^2 * (1/(6*5) + 1/(5*4)) = 4/9 * (1/30 + 1/20)
         assert!(close(km[3].variance, 4.0 / 9.0 * (1.0 / 30.0 + 1.0 / 20.0)));
+        // Log-log interval at d=3, computed independently (Python, math module):
+        // s=2/3; v=1/30+1/20; w=exp(1.96*sqrt(v)/abs(log(s))); (s**w, s**(1/w))
+        // = (0.194608..., 0.904436...). The plain Greenwood interval would reach 1.0439.
+        let (lo, hi) = km[3].ci95();
+        assert!((lo - 0.194_608).abs() < 1e-5 && (hi - 0.904_436).abs() < 1e-5, "{lo} {hi}");
+        assert_eq!(km[6].ci95(), (0.0, 0.0));
+        assert_eq!(km[1].ci95(), (1.0, 1.0));
     }
 
     #[test]

@@ -213,7 +213,7 @@ pub fn csv_files(r: &Results) -> Vec<(&'static str, Vec<u8>)> {
         ],
         r.summary.iter().map(|row| {
             let s = &row.stats;
-            let (lo, hi) = s.ci95();
+            let (lo, hi) = s.ci95(crate::observe::summary_domain(row.key.metric, cat.coalitions.len()));
             vec![
                 row.key.metric.to_string(),
                 cat.coalition_label(row.key.coalition).to_string(),

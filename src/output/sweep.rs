@@ -8,6 +8,8 @@ use super::commit::{Holding, Kind, Staging, check_target};
 use super::{OutputError, num, sha256_hex, write_atomic};
 use crate::engine::sweep::{PROGRESS, PointResult, SWEEP_JSON, SweepInfo, line_for};
 use crate::observe::sensitivity::{Indices, sobol_indices};
+use crate::observe::stats::mean_interval;
+use crate::observe::summary_domain;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -21,11 +23,14 @@ fn stem(label: &str) -> String {
         .to_string()
 }
 
-fn ci(o: &crate::engine::sweep::OutputStat) -> (Option<f64>, Option<f64>) {
+/// The 95% interval of a point's mean of output `label` (`metric` or `metric[c/g]`), within
+/// the metric's range ([`crate::observe::stats::mean_interval`]).
+pub fn ci(info: &SweepInfo, o: &crate::engine::sweep::OutputStat, label: &str) -> (Option<f64>, Option<f64>) {
+    let metric = label.split('[').next().unwrap_or(label);
     match (o.mean, o.sd) {
         (Some(m), Some(sd)) if o.n > 1 => {
-            let half = 1.96 * sd / (o.n as f64).sqrt();
-            (Some(m - half), Some(m + half))
+            let (lo, hi) = mean_interval(m, sd, o.n as usize, summary_domain(metric, info.coalitions));
+            (Some(lo), Some(hi))
         }
         _ => (None, None),
     }
@@ -50,8 +55,8 @@ pub fn points_csv(info: &SweepInfo, points: &[PointResult]) -> Vec<u8> {
     for p in points {
         let mut row = vec![p.index.to_string()];
         row.extend(p.values.iter().map(|v| num(*v)));
-        for o in &p.outputs {
-            let (lo, hi) = ci(o);
+        for (o, label) in p.outputs.iter().zip(&info.outputs) {
+            let (lo, hi) = ci(info, o, label);
             row.extend([opt(o.mean), opt(lo), opt(hi), opt(o.sd), o.n.to_string()]);
         }
         w.write_record(&row).expect("memory");
@@ -289,7 +294,7 @@ fn sweep_charts(
                 if let Some(m) = p.outputs[o].mean {
                     line.points.push((x, m));
                 }
-                if let (Some(lo), Some(hi)) = ci(&p.outputs[o]) {
+                if let (Some(lo), Some(hi)) = ci(info, &p.outputs[o], label) {
                     line.band.push((x, lo, hi));
                 }
             }
