@@ -573,17 +573,22 @@ fn out_is_checked_before_any_work() {
     }
 }
 
+/// Start a long sweep, send SIGTERM after 1.5 s, and expect exit 130 within 20 s.
+fn sweep_terminated(file: &Path, out: &Path, what: &str) -> std::process::Output {
+    let child = spawn(&["sweep".as_ref(), file.as_os_str(), "-q".as_ref(), "--out".as_ref(), out.as_os_str()]);
+    std::thread::sleep(Duration::from_millis(1500));
+    signal(&child, "TERM");
+    let output = finish_within(child, Duration::from_secs(20), &format!("{what} after SIGTERM"));
+    assert_eq!(output.status.code(), Some(130), "{what}: {}", stderr_of(&output));
+    output
+}
+
 #[test]
 fn a_million_step_grid_is_validated_at_once_and_stops_when_asked() {
     let tmp = tempfile::tempdir().unwrap();
     write(tmp.path(), "small.toml", SMALL);
     let file = write(tmp.path(), "big.toml", &SWEEP.replace("steps = 6", "steps = 1000000"));
-    let child =
-        spawn(&["sweep".as_ref(), file.as_os_str(), "-q".as_ref(), "--out".as_ref(), tmp.path().join("o").as_os_str()]);
-    std::thread::sleep(Duration::from_millis(1500));
-    signal(&child, "TERM");
-    let output = finish_within(child, Duration::from_secs(15), "a million-point sweep after SIGTERM");
-    assert_eq!(output.status.code(), Some(130), "{}", stderr_of(&output));
+    let output = sweep_terminated(&file, &tmp.path().join("o"), "a million-point sweep");
     assert!(stderr_of(&output).contains("rerun the same command to resume"), "{}", stderr_of(&output));
 }
 
@@ -593,12 +598,7 @@ fn the_size_guard_does_not_refuse_a_sweep_that_fits() {
     write(tmp.path(), "small.toml", SMALL);
     let file = write(tmp.path(), "reps.toml", &SWEEP.replace("replications = 2", "replications = 1000000"));
     // The sweep starts (it would take hours) instead of being refused as needing 100 GiB.
-    let child =
-        spawn(&["sweep".as_ref(), file.as_os_str(), "-q".as_ref(), "--out".as_ref(), tmp.path().join("o").as_os_str()]);
-    std::thread::sleep(Duration::from_millis(1500));
-    signal(&child, "TERM");
-    let output = finish_within(child, Duration::from_secs(20), "a sweep of a million replications after SIGTERM");
-    assert_eq!(output.status.code(), Some(130), "{}", stderr_of(&output));
+    sweep_terminated(&file, &tmp.path().join("o"), "a sweep of a million replications");
     let sweep = coprosim::scenario::sweep::Sweep::load(&file).unwrap();
     // One million replications of 300 agents: a few hundred MiB at most, not 100 GiB.
     assert!(sweep.memory_estimate(2) < 1 << 30, "{} bytes", sweep.memory_estimate(2));

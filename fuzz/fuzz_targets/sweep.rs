@@ -8,8 +8,7 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     if let Ok(s) = Sweep::parse(text, "fuzz.toml", std::path::Path::new("."))
-        && s.file.design.points <= 1000
-        && s.file.design.base_samples <= 1000
+        && s.design_points().is_some_and(|n| n <= 100_000)
     {
         let _ = plan(&s);
     }
