@@ -489,3 +489,30 @@ fn every_interval_stays_in_its_range() {
     }
     assert!(checked > 100, "{checked} intervals checked");
 }
+
+#[test]
+fn a_coalition_dissolved_in_most_replications_ends_its_lines_and_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(repo("scenarios/experiments/spiral_project.toml")).unwrap();
+    let slow = write(tmp.path(), "slow.toml", &text.replace("founders = 20", "founders = 15"));
+    let strong = write(tmp.path(), "strong.toml", &text.replace("founders = 20", "founders = 60"));
+    let draw = |file: &Path, name: &str| {
+        let out = tmp.path().join(name);
+        coprosim()
+            .arg("run")
+            .arg(file)
+            .arg("--out")
+            .arg(&out)
+            .args(["-q", "-n", "20", "--seed", "5"])
+            .assert()
+            .success();
+        (std::fs::read_to_string(out.join("charts/governance.svg")).unwrap(), out)
+    };
+    let (svg, out) = draw(&slow, "slow");
+    assert!(svg.contains("dissolved in more than"), "no note in the chart");
+    // The horizon is 10 years, but no governance line reaches it.
+    let series = std::fs::read_to_string(out.join("series.csv")).unwrap();
+    assert!(series.lines().any(|l| l.starts_with("520,10,project,all,fairness,")), "the series itself runs on");
+    let (svg, _) = draw(&strong, "strong");
+    assert!(!svg.contains("dissolved in more than"), "a surviving coalition's lines run to the horizon");
+}

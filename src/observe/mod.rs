@@ -307,7 +307,7 @@ impl Recorder {
                 Metric::GoalAttainment => operating(|c| c.goal),
                 Metric::Leadership => operating(|c| c.leadership),
                 Metric::Budget => operating(|c| c.budget),
-                Metric::CoalitionsActive => model.coalitions.iter().filter(|c| c.active).count() as f64,
+                Metric::CoalitionsActive => model.coalitions.iter().filter(|c| surviving(c)).count() as f64,
             };
             self.values.push(v as f32);
         }
@@ -368,7 +368,7 @@ impl Recorder {
                     "participants" => hours.len() as f64,
                     "top10_hours_share" => inequality::top_share(hours, 0.1),
                     "gini_hours" => inequality::gini(hours),
-                    "coalitions_surviving" => model.coalitions.iter().filter(|c| c.active).count() as f64,
+                    "coalitions_surviving" => model.coalitions.iter().filter(|c| surviving(c)).count() as f64,
                     other => unreachable!("summary metric {other} has no definition"),
                 }
             })
@@ -387,6 +387,12 @@ pub struct SummaryKey {
     pub group: Option<usize>,
     /// What it measures, for the docs and the report.
     pub doc: &'static str,
+}
+
+/// Whether a coalition counts as surviving: not dissolved, and with members. (A coalition
+/// with no members is still within its grace period, not surviving.)
+fn surviving(c: &crate::model::Coalition) -> bool {
+    c.active && c.members > 0
 }
 
 /// The values a headline metric (a `summary.csv` metric, or a sweep output) can take, which
@@ -440,7 +446,7 @@ pub fn summary_keys(cat: &Catalogue) -> Vec<SummaryKey> {
     push("participants", None, None, "agents who were members at any time");
     push("top10_hours_share", None, None, "share of all hours given by the top 10% of participants");
     push("gini_hours", None, None, "Gini coefficient of hours contributed by participants");
-    push("coalitions_surviving", None, None, "coalitions still operating at the horizon");
+    push("coalitions_surviving", None, None, "coalitions still operating, with members, at the horizon");
     keys
 }
 
@@ -587,4 +593,20 @@ pub fn aggregate(cat: Catalogue, records: &[ReplicationRecord]) -> Results {
         })
         .collect();
     Results { catalogue: cat, series, retention, summary, lorenz }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_coalition_without_members_is_not_surviving() {
+        let s = crate::scenario::Scenario::baseline();
+        let mut c = crate::model::Coalition::found(&s, &s.coalitions[0]);
+        c.active = true;
+        c.members = 0;
+        assert!(!super::surviving(&c));
+        c.members = 3;
+        assert!(super::surviving(&c));
+        c.active = false;
+        assert!(!super::surviving(&c));
+    }
 }

@@ -407,10 +407,14 @@ fn axis_number(v: f64) -> String {
     }
 }
 
-/// A series of a run as a median line and a 5–95% band against years.
+/// A series of a run as a median line and a 5–95% band against years. A coalition's line ends
+/// once the series is undefined (the coalition dissolved) in more than half of the replications: past
+/// that, the survivors' median would be drawn as if it were every replication's.
 pub fn band_line(data: &RunData, metric: &str, coalition: &str, group: &str, label: String, look: Look) -> Line {
+    let reps = data.manifest.replications;
     let rows = data.series_of(metric, coalition, group);
-    line_from(rows.iter().map(|r| (r.year, r.band)), label, look)
+    let majority = |r: &&&crate::output::rundata::SeriesRecord| coalition == "all" || r.n.is_none_or(|n| 2 * n >= reps);
+    line_from(rows.iter().take_while(majority).map(|r| (r.year, r.band)), label, look)
 }
 
 fn line_from(rows: impl Iterator<Item = (f64, Band)>, label: String, look: Look) -> Line {
@@ -607,15 +611,26 @@ pub fn figures(data: &RunData) -> Vec<Figure> {
         y_range: unit_range.then_some((0.0, 1.0)),
     })
     .collect();
+    // Say where a coalition's lines end, and why, rather than let a shorter axis speak.
+    let mut governance_notes = vec![band_note.clone()];
+    for c in &coalitions {
+        let reps = data.manifest.replications;
+        if let Some(end) = data.series_of("fairness", c, "all").iter().find(|r| r.n.is_some_and(|n| 2 * n < reps)) {
+            governance_notes.push(format!(
+                "{c}: dissolved in more than half of the replications by year {:.1}; its lines end there.",
+                end.year
+            ));
+        }
+    }
     let governance = Figure {
         name: "governance".into(),
         title: format!("Organisation of each coalition: {scenario}"),
         caption: format!(
-            "Professionalisation, perceived fairness, mission alignment, goal attainment, leadership engagement and budget per coalition, over the replications in which the coalition still operates. {band_note}"
+            "Professionalisation, perceived fairness, mission alignment, goal attainment, leadership engagement and budget per coalition, over the replications in which the coalition still operates; a coalition's line ends once it has dissolved in more than half of the replications. {band_note}"
         ),
         panels: governance_panels,
         columns: 3,
-        notes: vec![band_note.clone()],
+        notes: governance_notes,
     };
 
     // Inequality: Lorenz curve of hours.

@@ -56,6 +56,8 @@ pub struct SeriesRecord {
     /// Statistics across replications.
     #[serde(flatten)]
     pub band: Band,
+    /// Replications in which the series is defined (a coalition's, while it operates).
+    pub n: Option<u32>,
 }
 
 /// A row of `retention.csv`.
