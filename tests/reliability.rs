@@ -455,7 +455,10 @@ fn an_interrupted_sweep_replacing_another_leaves_the_old_one_whole_and_resumes()
     let output = finish_within(child, Duration::from_secs(30), "sweep after SIGINT");
     assert_eq!(output.status.code(), Some(130), "{}", stderr_of(&output));
     assert!(stderr_of(&output).contains("still holds its earlier result"), "{}", stderr_of(&output));
-    assert_eq!(snapshot(&out).into_iter().filter(|(n, _)| !n.starts_with(".coprosim-")).collect::<Vec<_>>(), before);
+    let visible = |files: Vec<(String, Vec<u8>)>| {
+        files.into_iter().filter(|(n, _)| !n.starts_with(".coprosim-")).collect::<Vec<_>>()
+    };
+    assert_eq!(visible(snapshot(&out)), visible(before));
     // The rerun resumes and finishes; the result equals b run straight into a new folder.
     let out2 = coprosim().arg("sweep").arg(&b).arg("--out").arg(&out).args(["--force"]).output().unwrap();
     assert_eq!(out2.status.code(), Some(0), "{}", stderr_of(&out2));
@@ -464,7 +467,14 @@ fn an_interrupted_sweep_replacing_another_leaves_the_old_one_whole_and_resumes()
     for f in ["points.csv", "progress.jsonl", "sweep.json", "charts/line_annual_retention.png"] {
         assert_eq!(std::fs::read(out.join(f)).unwrap(), std::fs::read(straight.join(f)).unwrap(), "{f}");
     }
-    assert!(std::fs::read_dir(&out).unwrap().flatten().all(|e| !e.file_name().to_string_lossy().starts_with('.')));
+    // The working folder is gone; only the commit lock stays hidden there.
+    let hidden: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert_eq!(hidden, vec![".coprosim-lock".to_string()]);
 }
 
 #[test]
@@ -698,4 +708,81 @@ fn interrupted_sweeps_save_completed_points_and_resume_to_the_same_bytes() {
         std::fs::read(straight.join("charts/line_annual_retention.png")).unwrap(),
         std::fs::read(resumed.join("charts/line_annual_retention.png")).unwrap()
     );
+}
+
+#[test]
+fn concurrent_runs_into_one_directory_never_leave_a_mixture() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = write(tmp.path(), "small.toml", SMALL);
+    let out = tmp.path().join("shared");
+    coprosim().arg("run").arg(&scenario).arg("--out").arg(&out).args(["-q", "--no-charts"]).assert().success();
+    for round in 0..2 {
+        let children: Vec<Child> = (0..4)
+            .map(|k| {
+                let seed = format!("{}", 10 * round + k);
+                spawn(&[
+                    "run".as_ref(),
+                    scenario.as_os_str(),
+                    "-q".as_ref(),
+                    "--seed".as_ref(),
+                    seed.as_ref(),
+                    "--out".as_ref(),
+                    out.as_os_str(),
+                ])
+            })
+            .collect();
+        for child in children {
+            let output = finish_within(child, Duration::from_secs(60), "concurrent run");
+            assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+        }
+        // Whichever run committed last, every file is the one its manifest names.
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+        for (name, sha) in manifest["files"].as_object().unwrap() {
+            let bytes = std::fs::read(out.join(name)).unwrap();
+            assert_eq!(coprosim::output::sha256_hex(&bytes), sha.as_str().unwrap(), "round {round}: {name}");
+        }
+        assert!(leftovers(&out).is_empty(), "left behind: {:?}", leftovers(&out));
+    }
+}
+
+#[test]
+fn a_commit_waits_for_another_process_committing_into_the_same_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = write(tmp.path(), "small.toml", SMALL);
+    let out = tmp.path().join("shared");
+    coprosim().arg("run").arg(&scenario).arg("--out").arg(&out).args(["-q", "--no-charts"]).assert().success();
+    let before = std::fs::read(out.join("summary.csv")).unwrap();
+    // Hold the directory's commit lock as another coprosim process would.
+    let lock =
+        std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(out.join(".coprosim-lock")).unwrap();
+    lock.lock().unwrap();
+    let mut child = spawn(&[
+        "run".as_ref(),
+        scenario.as_os_str(),
+        "-q".as_ref(),
+        "--no-charts".as_ref(),
+        "--seed".as_ref(),
+        "99".as_ref(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    // Its result is complete in its working folder, yet it waits and commits nothing.
+    let start = Instant::now();
+    let ready = || {
+        std::fs::read_dir(&out)
+            .unwrap()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().contains("partial-") && e.path().join("manifest.json").exists())
+    };
+    while !ready() && start.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(child.try_wait().unwrap().is_none(), "the run finished while the lock was held");
+    assert_eq!(std::fs::read(out.join("summary.csv")).unwrap(), before);
+    drop(lock);
+    let output = finish_within(child, Duration::from_secs(30), "run after the lock was released");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_ne!(std::fs::read(out.join("summary.csv")).unwrap(), before, "the new result is in place");
 }

@@ -5,13 +5,15 @@
 //! - A result directory is marked by a `manifest.json` with `"tool": "coprosim"` and a `kind`
 //!   (`run` or `sweep`). The manifest lists every file the tool wrote there. The tool owns
 //!   those files, the manifest, its `charts/` subfolder and its own hidden working folders
-//!   (`.coprosim-*`). Everything else in the directory is the user's and is never removed or
+//!   and commit lock (`.coprosim-*`). Everything else in the directory is the user's and is never removed or
 //!   overwritten, with or without `--force`.
 //! - A new result is built in a working folder: beside the target when the target does not
 //!   exist yet (then one rename puts it in place), inside the target when it does (then each
 //!   file is renamed into place, the old result's files that the new one does not have are
 //!   removed, and the manifest comes last, so a reader that trusts the manifest never sees a
 //!   mixture). Renames inside one directory tree work on a mount point too.
+//! - Commits into one directory from several processes take turns (an advisory lock on the
+//!   hidden file `.coprosim-lock` there), so concurrent runs never leave a mixture.
 //! - Nothing is committed once a stop has been requested: the check and the commit happen
 //!   under one lock that the signal handler also takes, so a signal lands either before the
 //!   commit (nothing changes) or after it (the result is complete).
@@ -369,6 +371,12 @@ impl Staging {
         if !self.target.exists() && std::fs::rename(&self.work, &self.target).is_ok() {
             return Ok(committed(Vec::new()));
         }
+        // Another process may be committing into the same directory: one commit at a time
+        // (an advisory lock on a hidden file of the tool's, released when `lock` is dropped).
+        let lock_path = self.target.join(format!("{WORK_PREFIX}lock"));
+        let lock = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path);
+        let lock = lock.map_err(io(&lock_path))?;
+        lock.lock().map_err(io(&lock_path))?;
         // The directory exists: take stock again, since it may have changed during the work.
         let (owned, charts_owned) = match check_target(&self.target, self.kind, self.force)?.1 {
             Holding::Result { owned, .. } => (owned, true),
