@@ -376,7 +376,12 @@ impl Staging {
         let lock_path = self.target.join(format!("{WORK_PREFIX}lock"));
         let lock = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path);
         let lock = lock.map_err(io(&lock_path))?;
-        lock.lock().map_err(io(&lock_path))?;
+        // A file system without locks (some network mounts) commits unguarded, as before.
+        if let Err(e) = lock.lock()
+            && e.kind() != std::io::ErrorKind::Unsupported
+        {
+            return Err(io(&lock_path)(e));
+        }
         // The directory exists: take stock again, since it may have changed during the work.
         let (owned, charts_owned) = match check_target(&self.target, self.kind, self.force)?.1 {
             Holding::Result { owned, .. } => (owned, true),
