@@ -157,11 +157,8 @@ impl Model {
         if abandon() {
             return None;
         }
-        let network = Network::from_edges(agents.len(), &edges);
+        let network = Network::from_edges_unless(agents.len(), &edges, abandon)?;
         drop(edges);
-        if abandon() {
-            return None;
-        }
         let org = OrgRates::new(s);
         let rates = AgentRates::new(s, network.max_degree());
         let mut coalitions: Vec<Coalition> = s.coalitions.iter().map(|c| Coalition::found(s, c)).collect();

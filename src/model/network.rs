@@ -70,10 +70,24 @@ impl Network {
 
     /// Build from undirected edges; duplicate ties collapse into one.
     pub fn from_edges(n: usize, edges: &[(u32, u32)]) -> Network {
+        Network::from_edges_unless(n, edges, &|| false).expect("never abandoned")
+    }
+
+    /// [`Network::from_edges`], abandoned (None) when `abandon` answers true. It is asked
+    /// every four million ties while they are gathered and every million agents while they
+    /// are sorted, so a caller can give up on a world of millions of agents at once.
+    pub fn from_edges_unless(n: usize, edges: &[(u32, u32)], abandon: &dyn Fn() -> bool) -> Option<Network> {
+        // Edges are visited in chunks so that `abandon` is asked every few million.
+        const CHUNK: usize = 1 << 22;
         let mut degree = vec![0u32; n];
-        for &(a, b) in edges {
-            degree[a as usize] += 1;
-            degree[b as usize] += 1;
+        for chunk in edges.chunks(CHUNK) {
+            if abandon() {
+                return None;
+            }
+            for &(a, b) in chunk {
+                degree[a as usize] += 1;
+                degree[b as usize] += 1;
+            }
         }
         let mut offsets = Vec::with_capacity(n + 1);
         offsets.push(0u32);
@@ -82,17 +96,25 @@ impl Network {
         }
         let mut fill = offsets.clone();
         let mut ties = vec![0u32; *offsets.last().unwrap() as usize];
-        for &(a, b) in edges {
-            ties[fill[a as usize] as usize] = b;
-            fill[a as usize] += 1;
-            ties[fill[b as usize] as usize] = a;
-            fill[b as usize] += 1;
+        for chunk in edges.chunks(CHUNK) {
+            if abandon() {
+                return None;
+            }
+            for &(a, b) in chunk {
+                ties[fill[a as usize] as usize] = b;
+                fill[a as usize] += 1;
+                ties[fill[b as usize] as usize] = a;
+                fill[b as usize] += 1;
+            }
         }
         // Sort and deduplicate each row, compacting in place.
         let mut write = 0usize;
         let mut new_offsets = Vec::with_capacity(n + 1);
         new_offsets.push(0u32);
         for i in 0..n {
+            if i % (1 << 20) == 0 && i > 0 && abandon() {
+                return None;
+            }
             // Sort the row in place, then compact it without duplicates (the write cursor
             // never passes the row's start, so nothing unread is overwritten).
             let (s, e) = (offsets[i] as usize, offsets[i + 1] as usize);
@@ -106,7 +128,7 @@ impl Network {
             new_offsets.push(write as u32);
         }
         ties.truncate(write);
-        Network { offsets: new_offsets, ties }
+        Some(Network { offsets: new_offsets, ties })
     }
 
     /// The agents tied to `i`.
