@@ -511,9 +511,18 @@ fn run_sweep(
         None => Staging::new(&dir, Kind::Sweep, force).map_err(output_failure)?,
     };
     let charts = if shard.is_some() { None } else { charts };
+    // Stopped while the final files were written: every point is saved, only they are missing.
+    let unfinished = |e: OutputError| match e {
+        OutputError::Interrupted { .. } => Failure::Interrupted(format!(
+            "interrupted while writing the results: all {} points are complete and saved, and {} holds no new result files; rerun the same command to resume",
+            points.len(),
+            dir.display()
+        )),
+        other => writing_failure(&dir)(other),
+    };
     output::sweep::write_sweep(staging.dir(), &info, &points, charts, used_threads, start.elapsed().as_secs_f64())
-        .map_err(writing_failure(&dir))?;
-    report_kept(&staging.commit().map_err(writing_failure(&dir))?);
+        .map_err(unfinished)?;
+    report_kept(&staging.commit().map_err(unfinished)?);
     if quiet {
         return Ok(());
     }
