@@ -633,14 +633,15 @@ fn interrupted_runs_leave_the_earlier_result_intact() {
         .map(|n| (n.to_string(), std::fs::read(out.join(n)).unwrap()))
         .collect();
     for (delay_ms, sig) in [(50, "INT"), (300, "INT"), (700, "TERM")] {
-        let child = std::process::Command::new(bin())
-            .arg("run")
-            .arg(&scenario)
-            .args(["-n", "100000", "-q", "--out"])
-            .arg(&out)
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
+        let child = spawn(&[
+            "run".as_ref(),
+            scenario.as_os_str(),
+            "-n".as_ref(),
+            "100000".as_ref(),
+            "-q".as_ref(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ]);
         std::thread::sleep(Duration::from_millis(delay_ms));
         signal(&child, sig);
         let output = child.wait_with_output().unwrap();
@@ -670,15 +671,15 @@ fn interrupted_sweeps_save_completed_points_and_resume_to_the_same_bytes() {
     let resumed = tmp.path().join("resumed");
     let mut interrupted = 0;
     for (delay_ms, sig) in [(100, "INT"), (250, "INT"), (400, "TERM")] {
-        let child = std::process::Command::new(bin())
-            .arg("sweep")
-            .arg(&sweep)
-            .arg("--out")
-            .arg(&resumed)
-            .args(["-q", "--threads", "1"])
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
+        let child = spawn(&[
+            "sweep".as_ref(),
+            sweep.as_os_str(),
+            "--out".as_ref(),
+            resumed.as_os_str(),
+            "-q".as_ref(),
+            "--threads".as_ref(),
+            "1".as_ref(),
+        ]);
         std::thread::sleep(Duration::from_millis(delay_ms));
         signal(&child, sig);
         let output = child.wait_with_output().unwrap();

@@ -19,6 +19,7 @@
 //!   commit (nothing changes) or after it (the result is complete).
 
 use super::{MANIFEST, OutputError, io};
+use crate::engine::sweep::{PROGRESS, SWEEP_JSON};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -47,10 +48,6 @@ impl Kind {
 pub const CHARTS: &str = "charts";
 /// Prefix of the tool's hidden working folders.
 const WORK_PREFIX: &str = ".coprosim-";
-/// Marks an unfinished sweep (no manifest yet): its description.
-const SWEEP_JSON: &str = "sweep.json";
-/// An unfinished sweep's progress log.
-const PROGRESS: &str = "progress.jsonl";
 
 /// What an output directory holds now.
 #[derive(Debug, Clone, PartialEq)]
