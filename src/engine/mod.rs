@@ -96,6 +96,13 @@ fn simulate(
     }
     let mut rng = replication_rng(seed, replication);
     let mut model = Model::new_unless(s, &mut rng, stop)?;
+    for _ in 0..s.burn_in_ticks() {
+        if stop() {
+            return None;
+        }
+        model.step(&mut rng);
+    }
+    model.start_recording();
     let mut recorder = Recorder::new(cat, &model);
     for _ in 0..s.ticks() {
         if stop() {

@@ -22,6 +22,8 @@ pub struct Agents {
     pub w_purposive: Vec<f64>,
     /// Has lived experience of the problem.
     pub lived: Vec<bool>,
+    /// Holds the credentials credentialed roles require.
+    pub credentialed: Vec<bool>,
     /// Payoff below which the agent grows dissatisfied.
     pub aspiration: Vec<f64>,
     /// Hours per week given while a member.
@@ -70,6 +72,7 @@ impl Agents {
             w_solidary: Vec::with_capacity(n),
             w_purposive: Vec::with_capacity(n),
             lived: Vec::with_capacity(n),
+            credentialed: Vec::new(),
             aspiration: Vec::with_capacity(n),
             hours_per_week: Vec::with_capacity(n),
             membership: vec![OUTSIDE; n],
@@ -102,6 +105,13 @@ impl Agents {
             }
         }
         a
+    }
+
+    /// Draw who holds credentials, from each group's share, on `rng`: a stream of its own, so
+    /// the first version's draws are unchanged by it.
+    pub fn draw_credentials(&mut self, s: &Scenario, rng: &mut ChaCha8Rng) {
+        let shares: Vec<f64> = s.population.groups.iter().map(|g| g.credentials).collect();
+        self.credentialed = self.group.iter().map(|&g| rng.random::<f64>() < shares[g as usize]).collect();
     }
 }
 

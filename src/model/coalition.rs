@@ -2,7 +2,7 @@
 //! professionalisation, fairness, mission drift, leadership delegation, goal attainment and
 //! dissolution.
 
-use super::decision::Offer;
+use super::decision::{Offer, Roles};
 use super::funding::{Funding, Inflow};
 use crate::scenario;
 use rand_chacha::ChaCha8Rng;
@@ -56,6 +56,16 @@ pub struct OrgRates {
     pub fairness_weight: f64,
     /// How much P weakens solidary payoff.
     pub solidary_formalisation: f64,
+    /// Weight of the first version's lived-experience role payoff.
+    pub lived_role_weight: f64,
+    /// Whether coalitions have a limited number of roles.
+    pub role_capacity: bool,
+    /// Roles leaders coordinate without staff.
+    pub self_organised_roles: f64,
+    /// Output hours per week one role carries.
+    pub role_hours: f64,
+    /// Whether the performance regime turns a share P of roles into credentialed roles.
+    pub credentialed_roles: bool,
 }
 
 /// Per-tick factor for exponential approach with a rate per year.
@@ -99,6 +109,11 @@ impl OrgRates {
             stipend_reference_tick: b.stipend_reference / tpy,
             fairness_weight: b.fairness_weight,
             solidary_formalisation: b.solidary_formalisation,
+            lived_role_weight: b.lived_experience_role_payoff,
+            role_capacity: o.role_capacity,
+            self_organised_roles: o.self_organised_roles,
+            role_hours: o.role_hours,
+            credentialed_roles: o.credentialed_roles,
         }
     }
 }
@@ -146,6 +161,20 @@ pub fn weekly_output(
     let volunteers_out = volunteer_hours * (1.0 + r.mentoring_gain * mentored) * (0.5 + 0.5 * delivery_openness);
     let pace = r.decision_floor + (1.0 - r.decision_floor) * leadership;
     (volunteers_out + staff * r.staff_hours_per_week) * pace
+}
+
+/// The roles a coalition can offer: as many as its leaders and paid staff can supervise
+/// (`L * self_organised_roles + volunteers_per_staff * staff`), and no more than its goal
+/// needs (`goal_hours / role_hours`). Under evidence-based mandates a share P of them require
+/// credentials. Unlimited without role capacity.
+pub fn roles(leadership: f64, staff: f64, goal_hours: f64, p: f64, r: &OrgRates) -> Roles {
+    if !r.role_capacity {
+        return Roles { total: f64::INFINITY, credentialed: 0.0 };
+    }
+    let supervised = leadership * r.self_organised_roles + r.volunteers_per_staff * staff;
+    let total = supervised.min(goal_hours / r.role_hours).floor().max(0.0);
+    let credentialed = if r.credentialed_roles { (p * total).round() } else { 0.0 };
+    Roles { total, credentialed }
 }
 
 /// A coalition: its fixed settings and its state at the end of the last tick.
@@ -196,6 +225,10 @@ pub struct Coalition {
     pub volunteer_hours: f64,
     /// Members with lived experience at the end of the last tick.
     pub lived_members: u32,
+    /// Members holding credentials at the end of the last tick.
+    pub credentialed_members: u32,
+    /// The roles it offers, from last tick's staff, leadership and professionalisation.
+    pub roles: Roles,
 }
 
 impl Coalition {
@@ -232,7 +265,15 @@ impl Coalition {
             members: 0,
             volunteer_hours: 0.0,
             lived_members: 0,
+            credentialed_members: 0,
+            roles: Roles { total: f64::INFINITY, credentialed: 0.0 },
         }
+    }
+
+    /// Volunteer hours that find work: all of them within capacity, the roles' share beyond.
+    fn working_hours(&self) -> f64 {
+        let share = if self.members == 0 { 1.0 } else { (self.roles.total / self.members as f64).min(1.0) };
+        self.volunteer_hours * share
     }
 
     /// Set the founding state from the founders: fairness at its target, goal attainment from
@@ -243,8 +284,9 @@ impl Coalition {
         self.inflow = self.funding.inflow(0, self.members, 0.0);
         self.inflow_average = self.inflow.total();
         self.fairness = fairness_target(self.voice, self.planning_openness, 0.0, 0.0, self.outreach, r);
+        self.roles = roles(self.leadership, self.staff, self.goal_hours, 0.0, r);
         let output =
-            weekly_output(self.volunteer_hours, self.members, self.staff, self.delivery_openness, self.leadership, r);
+            weekly_output(self.working_hours(), self.members, self.staff, self.delivery_openness, self.leadership, r);
         self.goal = (output / self.goal_hours).min(1.0);
     }
 
@@ -256,9 +298,12 @@ impl Coalition {
     /// What membership offers this tick.
     pub fn offer(&self, r: &OrgRates) -> Offer {
         let p = self.professionalisation;
+        let (role_share_credentialed, role_share_open) = self.roles.shares(self.members, self.credentialed_members);
         Offer {
             stipend: (self.stipend_tick * self.pay_ratio / r.stipend_reference_tick).min(1.0),
-            lived_roles: (1.0 - p) * self.delivery_openness,
+            lived_roles: r.lived_role_weight * (1.0 - p) * self.delivery_openness,
+            role_share_credentialed,
+            role_share_open,
             solidary_scale: 1.0 - r.solidary_formalisation * p,
             goal: self.goal,
             mission: self.mission,
@@ -298,13 +343,14 @@ impl Coalition {
             r,
         );
         let output =
-            weekly_output(self.volunteer_hours, self.members, staff, self.delivery_openness, self.leadership, r);
+            weekly_output(self.working_hours(), self.members, staff, self.delivery_openness, self.leadership, r);
         let attainment = (output / self.goal_hours).min(1.0);
         self.professionalisation = professionalisation_step(self.professionalisation, public_share, r);
         self.fairness += r.fairness_lag * (fair - self.fairness);
         self.mission += r.mission_drift * (mission_target(public_share, r) - self.mission);
         self.leadership = leadership_step(self.leadership, self.goal, self.delegation_tick, r);
         self.goal += r.goal_memory * (attainment - self.goal);
+        self.roles = roles(self.leadership, staff, self.goal_hours, self.professionalisation, r);
 
         // 4. Coalition life: too small or out of money for the grace period, after start-up.
         let troubled = self.members < self.min_members || out_of_money;

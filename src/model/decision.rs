@@ -19,8 +19,13 @@ pub struct Weights {
 pub struct Offer {
     /// Material payoff from the stipend actually paid, in [0,1].
     pub stipend: f64,
-    /// Share of roles still open to people with lived experience: `(1 - P) * delivery openness`.
+    /// First version's material payoff for people with lived experience of roles still open
+    /// to them: `weight * (1 - P) * delivery openness` (weight 0 in the second version).
     pub lived_roles: f64,
+    /// Share of a full role a credentialed member has (1 without role capacity).
+    pub role_share_credentialed: f64,
+    /// Share of a full role any other member has: members beyond the open roles find less to do.
+    pub role_share_open: f64,
     /// Factor on the solidary payoff: formalisation weakens fellowship, `1 - s_F * P`.
     pub solidary_scale: f64,
     /// Goal attainment G.
@@ -57,11 +62,60 @@ pub fn purposive(offer: &Offer, mission_at_join: f64, drift_sensitivity: f64) ->
     offer.goal * (1.0 - drift_sensitivity * drift).max(0.0)
 }
 
-/// The payoff `U = w·(material, solidary, purposive) + fairness term - time cost`.
+/// The payoff `U = w·(role·material, solidary, role·purposive) + fairness term - time cost`,
+/// where `role` is the share of a full role the member has. A role carries the tangible
+/// benefits and the contribution to the cause; fellowship does not need one, and an idle
+/// member still gives up the time.
 #[inline]
-pub fn payoff(w: &Weights, material: f64, solidary: f64, purposive: f64, offer: &Offer, time_cost: f64) -> f64 {
-    w.material * material + w.solidary * solidary + w.purposive * purposive + offer.fairness_term
+pub fn payoff(
+    w: &Weights,
+    material: f64,
+    solidary: f64,
+    purposive: f64,
+    role: f64,
+    offer: &Offer,
+    time_cost: f64,
+) -> f64 {
+    w.material * (material * role) + w.solidary * solidary + w.purposive * (purposive * role) + offer.fairness_term
         - time_cost * offer.time_cost_factor
+}
+
+/// How many roles a coalition has of each kind, and how many members of each kind.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Roles {
+    /// All roles (infinite without role capacity).
+    pub total: f64,
+    /// Roles that require credentials.
+    pub credentialed: f64,
+}
+
+impl Roles {
+    /// Roles open to anyone.
+    pub fn open(&self) -> f64 {
+        self.total - self.credentialed
+    }
+
+    /// Shares of a full role for (credentialed, other) members, when `members` of whom
+    /// `credentialed_members` hold credentials compete for the roles: credentialed members
+    /// fill the credentialed roles first, and everyone left shares the open ones.
+    pub fn shares(&self, members: u32, credentialed_members: u32) -> (f64, f64) {
+        let nc = credentialed_members as f64;
+        let filled = nc.min(self.credentialed);
+        let rest = members as f64 - filled;
+        let open = if rest > 0.0 { (self.open() / rest).min(1.0) } else { 1.0 };
+        let cred = if nc > 0.0 { (filled + (nc - filled) * open) / nc } else { 1.0 };
+        (cred, open)
+    }
+
+    /// Vacancies left after `stayers` members (of whom `credentialed_stayers` hold credentials)
+    /// keep their places: (credentialed-only, open to anyone).
+    pub fn vacancies(&self, stayers: u32, credentialed_stayers: u32) -> (u32, u32) {
+        let nc = credentialed_stayers as f64;
+        let others = (stayers - credentialed_stayers) as f64;
+        let credentialed = (self.credentialed - nc).max(0.0);
+        let open = (self.open() - others - (nc - self.credentialed).max(0.0)).max(0.0);
+        (credentialed.min(u32::MAX as f64) as u32, open.min(u32::MAX as f64) as u32)
+    }
 }
 
 /// Logistic function.
@@ -118,6 +172,8 @@ mod tests {
         Offer {
             stipend: 0.0,
             lived_roles: 0.6,
+            role_share_credentialed: 1.0,
+            role_share_open: 1.0,
             solidary_scale: 1.0,
             goal: 0.8,
             mission: 1.0,
@@ -156,6 +212,31 @@ mod tests {
         assert!(h.exit_probability(0.3, 0.3, 0) > h.exit_probability(0.3, 0.3, 10));
         assert_eq!(h.exit_probability(0.3, 0.3, 2), h.exit_probability(0.3, 0.3, 2));
         assert!(h.exit_probability(-100.0, 0.0, 0) <= 1.0);
+    }
+
+    #[test]
+    fn credentialed_members_take_the_credentialed_roles_and_share_the_rest() {
+        let roles = Roles { total: 10.0, credentialed: 4.0 };
+        // 6 credentialed and 6 others: 4 credentialed roles filled, 2 + 6 share 6 open roles.
+        let (cred, open) = roles.shares(12, 6);
+        assert!((open - 0.75).abs() < 1e-12);
+        assert!((cred - (4.0 + 2.0 * 0.75) / 6.0).abs() < 1e-12);
+        // Within capacity everyone has a full role.
+        assert_eq!(Roles { total: 10.0, credentialed: 0.0 }.shares(8, 3), (1.0, 1.0));
+        assert_eq!(Roles { total: f64::INFINITY, credentialed: 0.0 }.shares(800, 3), (1.0, 1.0));
+        // More credentialed roles leave less for people without credentials.
+        assert!(Roles { total: 10.0, credentialed: 8.0 }.shares(12, 2).1 < open);
+    }
+
+    #[test]
+    fn vacancies_count_each_kind_of_role() {
+        let roles = Roles { total: 10.0, credentialed: 4.0 };
+        assert_eq!(roles.vacancies(5, 1), (3, 2));
+        // Credentialed members beyond the credentialed roles occupy open ones.
+        assert_eq!(roles.vacancies(7, 6), (0, 3));
+        assert_eq!(roles.vacancies(12, 6), (0, 0));
+        let unlimited = Roles { total: f64::INFINITY, credentialed: 0.0 };
+        assert_eq!(unlimited.vacancies(5, 1).1, u32::MAX);
     }
 
     #[test]

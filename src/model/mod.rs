@@ -30,6 +30,7 @@ struct AgentRates {
     drift_sensitivity: f64,
     rejoin_delay: u32,
     weeks_per_tick: f64,
+    expectation_noise: f64,
 }
 
 /// Per-tick probability from a per-week one.
@@ -63,6 +64,7 @@ impl AgentRates {
             drift_sensitivity: b.drift_sensitivity,
             rejoin_delay: (b.rejoin_delay_weeks / wpt).round() as u32,
             weeks_per_tick: wpt,
+            expectation_noise: b.expectation_noise,
         }
     }
 }
@@ -125,6 +127,31 @@ pub struct Model {
     org: OrgRates,
     offers: Vec<Offer>,
     outreach_cumulative: Vec<f64>,
+    recording_from: u32,
+    /// Draws of the second version's mechanisms (credentials, expectation errors, admission
+    /// order): a stream of its own, so switching them on leaves every other draw unchanged
+    /// and compares arms with common random numbers.
+    side: ChaCha8Rng,
+    applications: Vec<Application>,
+}
+
+/// An outsider who wants to join a coalition with limited roles, waiting for this tick's
+/// admissions.
+#[derive(Debug, Clone, Copy)]
+struct Application {
+    agent: u32,
+    coalition: u16,
+    /// Random priority: vacancies go to the lowest keys.
+    key: f64,
+    expected: f64,
+}
+
+/// The side stream of a replication: the same seed, a stream number no replication uses.
+fn side_stream(rng: &ChaCha8Rng) -> ChaCha8Rng {
+    use rand::SeedableRng;
+    let mut side = ChaCha8Rng::from_seed(rng.get_seed());
+    side.set_stream(rng.get_stream() ^ (1 << 63));
+    side
 }
 
 impl Model {
@@ -147,7 +174,9 @@ impl Model {
                 start - k..start
             })
             .collect();
+        let mut side = side_stream(rng);
         let mut agents = Agents::populate(s, &sizes, rng);
+        agents.draw_credentials(s, &mut side);
         if abandon() {
             return None;
         }
@@ -184,6 +213,9 @@ impl Model {
             org,
             offers: Vec::new(),
             outreach_cumulative: Vec::new(),
+            recording_from: 0,
+            side,
+            applications: Vec::new(),
         };
         model.aggregate_into(&mut coalitions);
         for c in &mut coalitions {
@@ -201,6 +233,18 @@ impl Model {
         }
         model.agents.previous.clone_from(&model.agents.membership);
         Some(model)
+    }
+
+    /// Forget the hours given so far, so that participation and its inequality describe the
+    /// recorded period only (after a burn-in).
+    pub fn start_recording(&mut self) {
+        self.agents.hours_total.iter_mut().for_each(|h| *h = 0.0);
+        self.recording_from = self.tick;
+    }
+
+    /// Tick at which recording started.
+    pub fn recording_from(&self) -> u32 {
+        self.recording_from
     }
 
     /// Number of population groups.
@@ -245,9 +289,16 @@ impl Model {
             decision::material(offer, a.lived[i]),
             decision::solidary(offer, self.ties_in(i, m), degree),
             decision::purposive(offer, mission_at_join, self.rates.drift_sensitivity),
+            self.role_share(i, offer),
             offer,
             self.groups[a.group[i] as usize].time_cost,
         )
+    }
+
+    /// The share of a full role agent `i` has (or would have) in a coalition offering `offer`.
+    #[inline]
+    fn role_share(&self, i: usize, offer: &Offer) -> f64 {
+        if self.agents.credentialed[i] { offer.role_share_credentialed } else { offer.role_share_open }
     }
 
     /// Advance one tick. Every decision reads the state at the end of the previous tick:
@@ -278,6 +329,8 @@ impl Model {
             }
         }
 
+        self.admit(t);
+
         // 1, 2 and 4. Coalitions: funding, organisation, dissolution, from last tick's aggregates.
         let mut coalitions = std::mem::take(&mut self.coalitions);
         for c in coalitions.iter_mut().filter(|c| c.active) {
@@ -305,7 +358,8 @@ impl Model {
             a.available_from[i] = t + self.rates.rejoin_delay;
             OUTSIDE
         } else {
-            a.hours_total[i] += a.hours_per_week[i] * self.rates.weeks_per_tick;
+            let role = if a.credentialed[i] { offer.role_share_credentialed } else { offer.role_share_open };
+            a.hours_total[i] += a.hours_per_week[i] * role * self.rates.weeks_per_tick;
             m
         }
     }
@@ -337,7 +391,13 @@ impl Model {
             return OUTSIDE;
         }
         let offer = self.offers[m as usize];
-        let expected = self.payoff(i, m, &offer, offer.mission);
+        let mut expected = self.payoff(i, m, &offer, offer.mission);
+        if self.rates.expectation_noise > 0.0 {
+            // Outsiders see a programme from outside: they join on an uncertain expectation
+            // and learn the real payoff as members.
+            let e: f64 = rand_distr::Distribution::sample(&rand_distr::StandardNormal, &mut self.side);
+            expected += self.rates.expectation_noise * e;
+        }
         let a = &self.agents;
         let trust = self.groups[a.group[i] as usize].trust;
         let p = decision::join_probability(
@@ -349,15 +409,75 @@ impl Model {
             self.rates.join_sensitivity,
         );
         if rng.random::<f64>() < p {
-            let a = &mut self.agents;
-            a.spell_start[i] = t;
-            a.satisfaction[i] = expected;
-            a.mission_at_join[i] = offer.mission;
-            a.hours_total[i] += a.hours_per_week[i] * self.rates.weeks_per_tick;
+            if coalition.roles.total.is_finite() {
+                // Limited roles: wait for this tick's admissions.
+                let key = self.side.random::<f64>();
+                self.applications.push(Application { agent: i as u32, coalition: m, key, expected });
+                return OUTSIDE;
+            }
+            self.start_spell(i, m, t, expected);
             m
         } else {
             OUTSIDE
         }
+    }
+
+    fn start_spell(&mut self, i: usize, m: u16, t: u32, expected: f64) {
+        let offer = self.offers[m as usize];
+        let role = self.role_share(i, &offer);
+        let a = &mut self.agents;
+        a.spell_start[i] = t;
+        a.satisfaction[i] = expected;
+        a.mission_at_join[i] = offer.mission;
+        a.hours_total[i] += a.hours_per_week[i] * role * self.rates.weeks_per_tick;
+    }
+
+    /// Coalitions with limited roles admit applicants into the roles their staying members
+    /// left vacant: credentialed applicants fill credentialed vacancies first, then every
+    /// remaining applicant competes for the open ones, in random order. The order is drawn,
+    /// not the visiting order, so the result does not depend on it.
+    fn admit(&mut self, t: u32) {
+        if self.applications.is_empty() {
+            return;
+        }
+        let mut applications = std::mem::take(&mut self.applications);
+        applications.sort_by(|a, b| a.coalition.cmp(&b.coalition).then(a.key.total_cmp(&b.key)).then(a.agent.cmp(&b.agent)));
+        let nc = self.coalitions.len();
+        let (mut stayers, mut credentialed_stayers) = (vec![0u32; nc], vec![0u32; nc]);
+        for i in 0..self.agents.len() {
+            let m = self.agents.membership[i];
+            if m != OUTSIDE {
+                stayers[m as usize] += 1;
+                credentialed_stayers[m as usize] += u32::from(self.agents.credentialed[i]);
+            }
+        }
+        for group in applications.chunk_by(|a, b| a.coalition == b.coalition) {
+            let m = group[0].coalition;
+            let c = m as usize;
+            let (mut credentialed, mut open) = self.coalitions[c].roles.vacancies(stayers[c], credentialed_stayers[c]);
+            let mut admitted = vec![false; group.len()];
+            for (k, app) in group.iter().enumerate() {
+                if credentialed > 0 && self.agents.credentialed[app.agent as usize] {
+                    credentialed -= 1;
+                    admitted[k] = true;
+                }
+            }
+            for (k, _) in group.iter().enumerate() {
+                if open > 0 && !admitted[k] {
+                    open -= 1;
+                    admitted[k] = true;
+                }
+            }
+            for (app, _) in group.iter().zip(&admitted).filter(|(_, a)| **a) {
+                let i = app.agent as usize;
+                self.agents.membership[i] = m;
+                self.start_spell(i, m, t, app.expected);
+                let k = self.tally.at(c, self.agents.group[i] as usize);
+                self.tally.joins[k] += 1;
+            }
+        }
+        applications.clear();
+        self.applications = applications;
     }
 
     /// Count members, their hours and lived experience per coalition at the end of the tick.
@@ -366,6 +486,7 @@ impl Model {
             c.members = 0;
             c.volunteer_hours = 0.0;
             c.lived_members = 0;
+            c.credentialed_members = 0;
         }
         for k in self.tally.members.iter_mut() {
             *k = 0;
@@ -378,6 +499,7 @@ impl Model {
                 c.members += 1;
                 c.volunteer_hours += a.hours_per_week[i];
                 c.lived_members += u32::from(a.lived[i]);
+                c.credentialed_members += u32::from(a.credentialed[i]);
                 let k = self.tally.at(m as usize, a.group[i] as usize);
                 self.tally.members[k] += 1;
             }

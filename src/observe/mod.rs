@@ -91,8 +91,11 @@ pub struct Catalogue {
     pub groups: Vec<String>,
     /// Each group's share of the population (after rounding to whole agents).
     pub population_shares: Vec<f64>,
-    /// Ticks simulated.
+    /// Ticks recorded (after the burn-in).
     pub ticks: u32,
+    /// Tick from founding at which recording starts (the burn-in); row `t` of every series
+    /// is tick `first_tick + t`.
+    pub first_tick: u32,
     /// Ticks per year.
     pub ticks_per_year: u32,
     /// Weeks per tick.
@@ -143,6 +146,7 @@ impl Catalogue {
             groups: s.population.groups.iter().map(|g| g.name.clone()).collect(),
             population_shares: sizes.iter().map(|&k| k as f64 / s.population.size as f64).collect(),
             ticks: s.ticks(),
+            first_tick: s.burn_in_ticks(),
             ticks_per_year: s.simulation.ticks_per_year,
             weeks_per_tick: s.weeks_per_tick(),
         }
@@ -177,6 +181,11 @@ pub struct Recorder {
     spells: Vec<SpellHistogram>,
     ring: RetentionRing,
     groups: usize,
+    origin: u32,
+    /// Agents who were members at some tick of the current recorded year.
+    seen_this_year: Vec<u64>,
+    /// Share of all agents who took part, per completed recorded year.
+    yearly_participation: Vec<f64>,
 }
 
 /// What one replication leaves behind.
@@ -213,6 +222,9 @@ impl Recorder {
                 base_total: vec![0; groups + 1],
             },
             groups,
+            origin: model.tick,
+            seen_this_year: Vec::new(),
+            yearly_participation: Vec::new(),
         };
         let snapshot = &mut r.ring.snapshots[0];
         for (i, &m) in model.agents.membership.iter().enumerate() {
@@ -220,6 +232,7 @@ impl Recorder {
                 snapshot[i / 64] |= 1 << (i % 64);
             }
         }
+        r.seen_this_year = r.ring.snapshots[0].clone();
         r.record_row(cat, model, false);
         r
     }
@@ -227,7 +240,7 @@ impl Recorder {
     /// Observe the tick the model just simulated: spells that ended, retention against the
     /// same tick a year ago, and the series row.
     pub fn observe(&mut self, cat: &Catalogue, model: &Model) {
-        let t = model.tick as usize;
+        let t = (model.tick - self.origin) as usize;
         let a = &model.agents;
         let year = self.ring.snapshots.len();
         let slot = t % year;
@@ -239,7 +252,8 @@ impl Recorder {
         for i in 0..a.len() {
             let (prev, cur) = (a.previous[i], a.membership[i]);
             let g = a.group[i] as usize + 1;
-            if prev != OUTSIDE && cur != prev {
+            // Spells begun in the burn-in are left out: their start was not observed.
+            if prev != OUTSIDE && cur != prev && a.spell_start[i] >= self.origin {
                 let duration = model.tick - a.spell_start[i];
                 self.spells[0].add(duration, true);
                 self.spells[g].add(duration, true);
@@ -253,7 +267,17 @@ impl Recorder {
                 ring.retained_now[0] += kept;
                 ring.retained_now[g] += kept;
             }
-            if cur != OUTSIDE { *word |= bit } else { *word &= !bit }
+            if cur != OUTSIDE {
+                *word |= bit;
+                self.seen_this_year[i / 64] |= bit;
+            } else {
+                *word &= !bit
+            }
+        }
+        if t % year == 0 {
+            let took_part: u64 = self.seen_this_year.iter().map(|w| w.count_ones() as u64).sum();
+            self.yearly_participation.push(took_part as f64 / a.len() as f64);
+            self.seen_this_year.clone_from(&ring.snapshots[slot]);
         }
         if compare {
             for k in 0..=self.groups {
@@ -319,7 +343,7 @@ impl Recorder {
     pub fn finish(mut self, cat: &Catalogue, model: &Model) -> ReplicationRecord {
         let a = &model.agents;
         for i in 0..a.len() {
-            if a.membership[i] != OUTSIDE {
+            if a.membership[i] != OUTSIDE && a.spell_start[i] >= self.origin {
                 let duration = model.tick - a.spell_start[i];
                 self.spells[0].add(duration, false);
                 self.spells[a.group[i] as usize + 1].add(duration, false);
@@ -367,13 +391,58 @@ impl Recorder {
                     }
                     "participants" => hours.len() as f64,
                     "top10_hours_share" => inequality::top_share(hours, 0.1),
+                    "top25_hours_share" => inequality::top_share(hours, 0.25),
                     "gini_hours" => inequality::gini(hours),
                     "coalitions_surviving" => model.coalitions.iter().filter(|c| surviving(c)).count() as f64,
+                    "members_trend" => self.members_trend(cat),
+                    "annual_participation" => {
+                        let years = &self.yearly_participation;
+                        if years.is_empty() { f64::NAN } else { years.iter().sum::<f64>() / years.len() as f64 }
+                    }
                     other => unreachable!("summary metric {other} has no definition"),
                 }
             })
             .collect()
     }
+}
+
+/// Years at the end of the recorded period over which [`Recorder::members_trend`] is fitted.
+pub const TREND_YEARS: u32 = 5;
+
+impl Recorder {
+    /// The steady-state diagnostic: the least-squares slope of total members against time
+    /// over the last [`TREND_YEARS`] recorded years (all of them if fewer), per year, as a
+    /// share of the mean membership over that window. Near 0 when the recorded period is
+    /// stationary; 0.05 means membership still grows by 5% of its level a year.
+    fn members_trend(&self, cat: &Catalogue) -> f64 {
+        let column = cat
+            .series
+            .iter()
+            .position(|k| k.metric == Metric::Members && k.coalition.is_none() && k.group.is_none())
+            .expect("the catalogue records total members");
+        let rows = self.values.len() / self.width;
+        let window = ((TREND_YEARS * cat.ticks_per_year) as usize + 1).min(rows);
+        let ys: Vec<f64> = (rows - window..rows).map(|t| self.values[t * self.width + column] as f64).collect();
+        trend_share_per_year(&ys, cat.ticks_per_year as f64)
+    }
+}
+
+/// Least-squares slope of `ys` (one value per tick) per year, as a share of their mean; NaN
+/// with fewer than two points or a mean of zero.
+pub fn trend_share_per_year(ys: &[f64], ticks_per_year: f64) -> f64 {
+    let n = ys.len() as f64;
+    if ys.len() < 2 {
+        return f64::NAN;
+    }
+    let mean_x = (n - 1.0) / 2.0;
+    let mean_y = ys.iter().sum::<f64>() / n;
+    let (mut sxy, mut sxx) = (0.0, 0.0);
+    for (x, y) in ys.iter().enumerate() {
+        let dx = x as f64 - mean_x;
+        sxy += dx * (y - mean_y);
+        sxx += dx * dx;
+    }
+    if mean_y <= 0.0 { f64::NAN } else { sxy / sxx * ticks_per_year / mean_y }
 }
 
 /// A headline quantity of `summary.csv`.
@@ -405,6 +474,8 @@ pub fn summary_domain(metric: &str, coalitions: usize) -> Domain {
         | "population_share"
         | "lived_experience_share"
         | "top10_hours_share"
+        | "top25_hours_share"
+        | "annual_participation"
         | "gini_hours" => Domain::Share,
         "coalitions_surviving" if coalitions > 0 => Domain::UpTo(coalitions as f64),
         "final_members" | "participants" | "coalitions_surviving" | "representation_ratio" => Domain::NonNegative,
@@ -444,9 +515,22 @@ pub fn summary_keys(cat: &Catalogue) -> Vec<SummaryKey> {
     }
     push("lived_experience_share", None, None, "share of members with lived experience at the horizon");
     push("participants", None, None, "agents who were members at any time");
+    push(
+        "annual_participation",
+        None,
+        None,
+        "share of all residents who were members at some time in a year, averaged over the recorded years",
+    );
     push("top10_hours_share", None, None, "share of all hours given by the top 10% of participants");
+    push("top25_hours_share", None, None, "share of all hours given by the top 25% of participants");
     push("gini_hours", None, None, "Gini coefficient of hours contributed by participants");
     push("coalitions_surviving", None, None, "coalitions still operating, with members, at the horizon");
+    push(
+        "members_trend",
+        None,
+        None,
+        "steady-state check: slope of total members over the last 5 recorded years, per year, as a share of their mean (near 0 = stationary)",
+    );
     keys
 }
 
@@ -518,7 +602,7 @@ pub fn aggregate(cat: Catalogue, records: &[ReplicationRecord]) -> Results {
             let cat = &cat;
             (0..width).filter_map(move |s| {
                 let mut v: Vec<f64> = records.iter().map(|r| r.series[t * width + s] as f64).collect();
-                summarise(&mut v).map(|stats| SeriesRow { tick: t as u32, key: cat.series[s], stats })
+                summarise(&mut v).map(|stats| SeriesRow { tick: cat.first_tick + t as u32, key: cat.series[s], stats })
             })
         })
         .collect();
@@ -568,7 +652,7 @@ pub fn aggregate(cat: Catalogue, records: &[ReplicationRecord]) -> Results {
             retention.push(RetentionRow {
                 curve: "annual_retention",
                 group,
-                tick: t as u32,
+                tick: cat.first_tick + t as u32,
                 estimate: band.mean,
                 ci_low: lo,
                 ci_high: hi,
@@ -597,6 +681,17 @@ pub fn aggregate(cat: Catalogue, records: &[ReplicationRecord]) -> Results {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn trend_is_relative_growth_per_year() {
+        let flat = vec![100.0; 53];
+        assert_eq!(super::trend_share_per_year(&flat, 52.0), 0.0);
+        // From 95 to 105 over one year around a mean of 100: +10% a year.
+        let rising: Vec<f64> = (0..=52).map(|t| 95.0 + 10.0 * t as f64 / 52.0).collect();
+        assert!((super::trend_share_per_year(&rising, 52.0) - 0.1).abs() < 1e-12);
+        assert!(super::trend_share_per_year(&[0.0, 0.0], 52.0).is_nan());
+        assert!(super::trend_share_per_year(&[1.0], 52.0).is_nan());
+    }
+
     #[test]
     fn a_coalition_without_members_is_not_surviving() {
         let s = crate::scenario::Scenario::baseline();

@@ -149,6 +149,12 @@ impl Scenario {
                 format!("found {}, expected fewer ties than agents ({size})", self.population.network.mean_degree),
             ));
         }
+        if self.organisation.credentialed_roles && !self.organisation.role_capacity {
+            out.push(Problem::new(
+                "organisation.credentialed_roles",
+                "found true with organisation.role_capacity = false, expected role_capacity = true: credentialed roles are a share of a limited number of roles",
+            ));
+        }
         let horizon = self.horizon_years();
         for (i, s) in self.policy.shocks.iter().enumerate() {
             let path = format!("policy.shocks[{i}]");
@@ -190,14 +196,25 @@ impl Scenario {
         self.coalitions.iter().map(|c| format!("\"{}\"", c.name)).collect::<Vec<_>>().join(", ")
     }
 
-    /// Number of ticks simulated.
+    /// Number of ticks recorded, after the burn-in.
     pub fn ticks(&self) -> u32 {
         self.simulation.ticks.unwrap_or(self.simulation.years.saturating_mul(self.simulation.ticks_per_year))
     }
 
-    /// Horizon in years.
+    /// Ticks simulated from founding before recording starts.
+    pub fn burn_in_ticks(&self) -> u32 {
+        self.simulation.burn_in_years.saturating_mul(self.simulation.ticks_per_year)
+    }
+
+    /// Ticks simulated in all: burn-in plus the recorded horizon.
+    pub fn total_ticks(&self) -> u32 {
+        self.burn_in_ticks().saturating_add(self.ticks())
+    }
+
+    /// Years from founding to the end of the run (burn-in included): the clock every year in
+    /// a scenario is read on.
     pub fn horizon_years(&self) -> f64 {
-        self.ticks() as f64 / self.simulation.ticks_per_year as f64
+        self.total_ticks() as f64 / self.simulation.ticks_per_year as f64
     }
 
     /// Length of one tick in weeks.

@@ -28,11 +28,13 @@ section! {
 section! {
     /// Horizon, replications and seed.
     pub struct Simulation {
-        /// Length of the horizon in years (ignored when `ticks` is set).
+        /// Length of the recorded horizon in years, after the burn-in (ignored when `ticks` is set).
         years: u32 = 10, unit "years", range(1, 1000);
+        /// Years the programmes run from founding before recording starts, so results describe mature programmes; every year in a scenario counts from founding.
+        burn_in_years: u32 = 0, unit "years", range(0, 1000);
         /// Ticks per year: 52 makes a tick one week.
         ticks_per_year: u32 = 52, unit "ticks per year", range(1, 365);
-        /// Length of the horizon in ticks; overrides `years` when set.
+        /// Length of the recorded horizon in ticks, after the burn-in; overrides `years` when set.
         ticks: Option<u32> = None, unit "ticks", range(1, 1_000_000);
         /// Monte Carlo replications.
         replications: u32 = 100, range(1, 1_000_000);
@@ -84,6 +86,8 @@ section! {
         hours_per_week: f64 = 2.0, unit "hours per week", above(0, 168);
         /// Relative likelihood that a coalition's founding members come from this group.
         founder_weight: f64 = 1.0, unit "relative weight", range(0, 1e6);
+        /// Share of the group holding the credentials (degrees, certificates) that credentialed roles require.
+        credentials: f64 = 0.2, unit "share", range(0, 1);
     }
 }
 
@@ -136,6 +140,10 @@ section! {
         solidary_formalisation: f64 = 0.5, unit "share", range(0, 1);
         /// Weeks after exiting before an agent can be recruited again.
         rejoin_delay_weeks: f64 = 52.0, unit "weeks", range(0, 5200);
+        /// Weight of the first version's material payoff of roles open to people with lived experience, `1 - P` (0 removes it).
+        lived_experience_role_payoff: f64 = 1.0, unit "factor", range(0, 10);
+        /// Standard deviation of an outsider's error in the payoff it expects from a coalition; members learn the real payoff.
+        expectation_noise: f64 = 0.0, unit "payoff", range(0, 10);
     }
 }
 
@@ -178,6 +186,14 @@ section! {
         startup_weeks: f64 = 26.0, unit "weeks", range(0, 5200);
         /// Consecutive weeks below minimum size or out of money before dissolution.
         dissolution_grace_weeks: f64 = 13.0, unit "weeks", range(0, 5200);
+        /// Coalitions have a limited number of volunteer roles: they admit members only into vacant roles, and members beyond the roles find less to do.
+        role_capacity: bool = false;
+        /// Roles the volunteer leaders can coordinate without paid staff, at full leadership engagement.
+        self_organised_roles: f64 = 20.0, unit "roles", range(0, 1e9);
+        /// Weekly output one role carries: a goal of `goal_hours` needs `goal_hours / role_hours` roles.
+        role_hours: f64 = 2.5, unit "output hours per week", above(0, 168);
+        /// Under the performance regime a share P of the roles require credentials, and only credentialed agents can fill them.
+        credentialed_roles: bool = false;
     }
 }
 
