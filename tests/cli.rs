@@ -473,7 +473,9 @@ fn every_interval_stays_in_its_range() {
             coprosim::observe::stats::Domain::UpTo(max) => assert!(lo >= 0.0 && hi <= max, "{metric}: {lo} {hi}"),
             coprosim::observe::stats::Domain::NonNegative => assert!(lo >= 0.0, "{metric}: {lo}"),
             // A trend can take any sign and size: it is the one unbounded headline.
-            coprosim::observe::stats::Domain::Real => assert_eq!(metric, "members_trend", "{metric} has no declared range"),
+            coprosim::observe::stats::Domain::Real => {
+                assert_eq!(metric, "members_trend", "{metric} has no declared range")
+            }
         }
         checked += 1;
     }

@@ -441,7 +441,8 @@ impl Model {
             return;
         }
         let mut applications = std::mem::take(&mut self.applications);
-        applications.sort_by(|a, b| a.coalition.cmp(&b.coalition).then(a.key.total_cmp(&b.key)).then(a.agent.cmp(&b.agent)));
+        applications
+            .sort_by(|a, b| a.coalition.cmp(&b.coalition).then(a.key.total_cmp(&b.key)).then(a.agent.cmp(&b.agent)));
         let nc = self.coalitions.len();
         let (mut stayers, mut credentialed_stayers) = (vec![0u32; nc], vec![0u32; nc]);
         for i in 0..self.agents.len() {
