@@ -140,3 +140,15 @@ fn claim_6_mission_drift_drives_out_purposive_members() {
         &per_replication(&drift, "annual_retention", "all", "purposive"),
     );
 }
+
+#[test]
+fn claim_6_goal_failure_drives_out_purposive_members() {
+    // The goal-failure arm: the same programme, its target raised beyond reach in year 5.
+    let aligned = scenario("scenarios/experiments/purposive_aligned.toml");
+    let raised = scenario("scenarios/experiments/purposive_goal_raised.toml");
+    assert_lower(
+        "annual retention of purposive members",
+        &per_replication(&aligned, "annual_retention", "all", "purposive"),
+        &per_replication(&raised, "annual_retention", "all", "purposive"),
+    );
+}

@@ -270,6 +270,24 @@ impl Coalition {
         }
     }
 
+    /// Take a changed scenario's settings (a policy change), keeping the coalition's state.
+    pub fn retune(&mut self, s: &scenario::Scenario, c: &scenario::Coalition) {
+        let new = Coalition::found(s, c);
+        self.staff = new.staff;
+        self.staff_cost_tick = new.staff_cost_tick;
+        self.stipend_tick = new.stipend_tick;
+        self.goal_hours = new.goal_hours;
+        self.min_members = new.min_members;
+        self.planning_openness = new.planning_openness;
+        self.delivery_openness = new.delivery_openness;
+        self.voice = new.voice;
+        self.outreach = new.outreach;
+        self.outreach_cost_tick = new.outreach_cost_tick;
+        self.outreach_support = new.outreach_support;
+        self.delegation_tick = new.delegation_tick;
+        self.funding.retune(s, c);
+    }
+
     /// Volunteer hours that find work: all of them within capacity, the roles' share beyond.
     fn working_hours(&self) -> f64 {
         let share = if self.members == 0 { 1.0 } else { (self.roles.total / self.members as f64).min(1.0) };

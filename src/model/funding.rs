@@ -178,6 +178,22 @@ impl Funding {
         }
     }
 
+    /// Take new amounts and renewal terms from a changed scenario (a policy change), keeping
+    /// the awards' schedules and states and the cuts already scheduled or under way.
+    pub fn retune(&mut self, s: &scenario::Scenario, coalition: &scenario::Coalition) {
+        let new = Funding::new(s, coalition);
+        self.donation_per_member_tick = new.donation_per_member_tick;
+        self.earned_per_tick = new.earned_per_tick;
+        for (old, new) in self.grants.iter_mut().zip(&new.grants) {
+            old.per_tick = new.per_tick;
+            old.renewal = new.renewal;
+        }
+        if let (Some(old), Some(new)) = (&mut self.contract, &new.contract) {
+            old.per_tick = new.per_tick;
+            old.renewal = new.renewal;
+        }
+    }
+
     /// Start, renew or end awards, and draw this tick's random shock. Renewal of the contract
     /// reads last tick's goal attainment.
     pub fn advance(&mut self, t: u32, goal: f64, rng: &mut ChaCha8Rng) {

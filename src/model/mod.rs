@@ -76,6 +76,10 @@ struct GroupTraits {
     trust: f64,
 }
 
+fn group_traits(s: &Scenario) -> Vec<GroupTraits> {
+    s.population.groups.iter().map(|g| GroupTraits { time_cost: g.time_cost, trust: g.trust_in_government }).collect()
+}
+
 /// Joins, exits and members by coalition and group for the tick just simulated.
 #[derive(Debug, Clone, Default)]
 pub struct Tally {
@@ -133,6 +137,8 @@ pub struct Model {
     /// and compares arms with common random numbers.
     side: ChaCha8Rng,
     applications: Vec<Application>,
+    /// Policy changes still to come: (first tick, scenario in force from then).
+    timeline: std::collections::VecDeque<(u32, Scenario)>,
 }
 
 /// An outsider who wants to join a coalition with limited roles, waiting for this tick's
@@ -195,12 +201,7 @@ impl Model {
         for (c, spec) in s.coalitions.iter().enumerate() {
             recruit_founders(&mut agents, &network, &group_ranges, &founder_weights, c as u16, spec.founders, rng);
         }
-        let groups = s
-            .population
-            .groups
-            .iter()
-            .map(|g| GroupTraits { time_cost: g.time_cost, trust: g.trust_in_government })
-            .collect();
+        let groups = group_traits(s);
         let mut model = Model {
             tally: Tally::new(coalitions.len(), s.population.groups.len()),
             agents,
@@ -216,6 +217,7 @@ impl Model {
             recording_from: 0,
             side,
             applications: Vec::new(),
+            timeline: s.timeline().unwrap_or_default().into(),
         };
         model.aggregate_into(&mut coalitions);
         for c in &mut coalitions {
@@ -295,6 +297,17 @@ impl Model {
         )
     }
 
+    /// Policy change: take the rates and settings of `s`, keeping every agent's and
+    /// coalition's state.
+    fn retune(&mut self, s: &Scenario) {
+        self.rates = AgentRates::new(s, self.network.max_degree());
+        self.org = OrgRates::new(s);
+        self.groups = group_traits(s);
+        for (c, spec) in self.coalitions.iter_mut().zip(&s.coalitions) {
+            c.retune(s, spec);
+        }
+    }
+
     /// The share of a full role agent `i` has (or would have) in a coalition offering `offer`.
     #[inline]
     fn role_share(&self, i: usize, offer: &Offer) -> f64 {
@@ -307,6 +320,10 @@ impl Model {
     pub fn step(&mut self, rng: &mut ChaCha8Rng) {
         self.tick += 1;
         let t = self.tick;
+        while self.timeline.front().is_some_and(|(from, _)| *from <= t) {
+            let (_, changed) = self.timeline.pop_front().expect("checked");
+            self.retune(&changed);
+        }
         std::mem::swap(&mut self.agents.previous, &mut self.agents.membership);
         self.tally.clear();
         self.prepare_offers();
@@ -593,6 +610,33 @@ mod tests {
         assert_eq!(m.coalitions[0].members, 40);
         assert_eq!(members_after(&s, 9), members_after(&s, 9));
         assert_ne!(members_after(&s, 9), members_after(&s, 10));
+    }
+
+    #[test]
+    fn a_policy_change_takes_effect_in_its_year_and_not_before() {
+        let base = scenario("goal_hours = 60", "");
+        let mut changed = base.clone();
+        changed.policy.changes.push(crate::scenario::Change {
+            year: 1.0,
+            key: "coalitions.c.goal_hours".into(),
+            value: crate::scenario::Setting::Number(600.0),
+        });
+        let goals = |s: &Scenario| {
+            let mut rng = ChaCha8Rng::seed_from_u64(4);
+            let mut m = Model::new(s, &mut rng);
+            (0..104)
+                .map(|_| {
+                    m.step(&mut rng);
+                    m.coalitions[0].goal
+                })
+                .collect::<Vec<f64>>()
+        };
+        let (before, after) = (goals(&base), goals(&changed));
+        // Same seed, same world: identical until tick 52 (index 51), where the raised target
+        // starts to be missed.
+        assert_eq!(before[..51], after[..51]);
+        assert!(after[51] < before[51]);
+        assert!(after[103] < before[103] / 2.0, "goal {} vs {}", after[103], before[103]);
     }
 
     #[test]

@@ -156,6 +156,9 @@ impl Scenario {
             ));
         }
         let horizon = self.horizon_years();
+        if let Err(problems) = self.timeline() {
+            out.extend(problems);
+        }
         for (i, s) in self.policy.shocks.iter().enumerate() {
             let path = format!("policy.shocks[{i}]");
             if !s.coalition.is_empty() && !self.coalitions.iter().any(|c| c.name == s.coalition) {
@@ -190,6 +193,66 @@ impl Scenario {
                 ));
             }
         }
+    }
+
+    /// The scenario in force after each policy change, in the order they take effect: (first
+    /// tick of the new value, scenario). Changes in the same year apply in file order. Every
+    /// change is checked against the scenario it changes: its key must name a parameter that
+    /// can change during a run, its value must fit, and it must fall within the horizon.
+    pub fn timeline(&self) -> Result<Vec<(u32, Scenario)>, Vec<Problem>> {
+        let changes = &self.policy.changes;
+        if changes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut order: Vec<usize> = (0..changes.len()).collect();
+        order.sort_by(|&a, &b| changes[a].year.total_cmp(&changes[b].year).then(a.cmp(&b)));
+        let mut current = self.clone();
+        current.policy.changes.clear();
+        let horizon = self.horizon_years();
+        let tpy = self.simulation.ticks_per_year as f64;
+        let (mut out, mut problems) = (Vec::new(), Vec::new());
+        for i in order {
+            let change = &changes[i];
+            let at = format!("policy.changes[{i}]");
+            if change.key.trim().is_empty() {
+                problems.push(Problem::new(format!("{at}.key"), "missing required key `key`, expected the key path of a parameter"));
+                continue;
+            }
+            if matches!(change.value, Setting::Number(x) if x.is_nan()) {
+                problems.push(Problem::new(format!("{at}.value"), "missing required key `value`, expected the parameter's new value"));
+                continue;
+            }
+            if change.year > horizon {
+                problems.push(Problem::new(
+                    format!("{at}.year"),
+                    format!("found {}, expected a year within the horizon of {horizon} years (burn-in included)", change.year),
+                ));
+                continue;
+            }
+            match sweep::generic_key(&current, &change.key) {
+                Err(e) => {
+                    problems.push(Problem::new(format!("{at}.key"), e));
+                    continue;
+                }
+                Ok(generic) => {
+                    if let Some(why) = fixed_for_the_run(&generic) {
+                        problems.push(Problem::new(
+                            format!("{at}.key"),
+                            format!("found `{}`, expected a parameter that can change during a run: {why}", change.key),
+                        ));
+                        continue;
+                    }
+                }
+            }
+            match sweep::with_setting(&current, &change.key, &change.value.to_toml()) {
+                Ok(next) => {
+                    current = next;
+                    out.push(((change.year * tpy).round() as u32, current.clone()));
+                }
+                Err(e) => problems.push(Problem::new(format!("{at}.value"), e)),
+            }
+        }
+        if problems.is_empty() { Ok(out) } else { Err(problems) }
     }
 
     fn coalition_names(&self) -> String {
@@ -307,6 +370,44 @@ pub fn locate_problems(text: &str, file: &str, problems: Vec<Problem>) -> Scenar
         .collect();
     located.sort_by_key(|l| (l.line, l.col));
     ScenarioError::Invalid { file: file.to_string(), problems: located }
+}
+
+/// Why the parameter with generic key path `key` (`coalitions[].goal_hours`) cannot change
+/// during a run, or None when it can. What was drawn or built at initialisation (the
+/// population, its ties, its members' traits, the founders), the clock, and the schedules
+/// that are themselves timed stay as they were.
+pub fn fixed_for_the_run(key: &str) -> Option<&'static str> {
+    const FIXED: &[(&str, &str)] = &[
+        ("name", "it names the scenario"),
+        ("description", "it describes the scenario"),
+        ("simulation", "the horizon, replications and seed are fixed"),
+        ("population.size", "the population is drawn at the start"),
+        ("population.network", "the ties are built at the start"),
+        ("population.groups[].name", "groups are named once"),
+        ("population.groups[].share", "the population is drawn at the start"),
+        ("population.groups[].incentives", "incentive weights are drawn at the start"),
+        ("population.groups[].lived_experience", "lived experience is drawn at the start"),
+        ("population.groups[].hours_per_week", "weekly hours are drawn at the start"),
+        ("population.groups[].credentials", "credentials are drawn at the start"),
+        ("population.groups[].founder_weight", "founders are recruited at the start"),
+        ("behaviour.aspiration_mean", "aspirations are drawn at the start"),
+        ("behaviour.aspiration_sd", "aspirations are drawn at the start"),
+        ("behaviour.hours_dispersion", "weekly hours are drawn at the start"),
+        ("coalitions[].name", "coalitions are named once"),
+        ("coalitions[].founders", "founders are recruited at the start"),
+        ("coalitions[].initial_budget", "it is the budget at founding"),
+        ("coalitions[].funding.grants[].start_year", "award schedules are set at the start"),
+        ("coalitions[].funding.grants[].term_years", "award schedules are set at the start"),
+        ("coalitions[].funding.contract.start_year", "award schedules are set at the start"),
+        ("coalitions[].funding.contract.term_years", "award schedules are set at the start"),
+        ("policy.shocks", "shocks are themselves scheduled; add a shock instead"),
+        ("policy.random_shocks", "random shocks are scheduled at the start"),
+        ("policy.changes", "a change cannot change the changes"),
+    ];
+    FIXED
+        .iter()
+        .find(|(prefix, _)| key == *prefix || key.starts_with(&format!("{prefix}.")) || key.starts_with(&format!("{prefix}[")))
+        .map(|(_, why)| *why)
 }
 
 /// Memory of the process before any world is built (binary, runtime, thread stacks).

@@ -206,8 +206,51 @@ section! {
         shocks: Vec<Shock> = Vec::new();
         /// Stochastic temporary shocks.
         random_shocks: RandomShocks = RandomShocks::default();
+        /// Changes to parameters during the run, e.g. a goal raised or outreach started in a given year.
+        changes: Vec<Change> = Vec::new();
     }
 }
+
+section! {
+    /// A change to one scenario parameter during the run.
+    pub struct Change {
+        /// Year (from founding) at which the new value takes effect.
+        year: f64 = 0.0, unit "years", range(0, 1000);
+        /// Required. Key path of the parameter, as sweeps use them; coalitions and groups can be named, e.g. `coalitions.food_bank.goal_hours`.
+        key: String = String::new();
+        /// Required. The new value: a number, a string (e.g. a mode) or a boolean.
+        value: Setting = Setting::Number(f64::NAN);
+    }
+}
+
+/// A parameter value set by a [`Change`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum Setting {
+    /// A number.
+    Number(f64),
+    /// A boolean.
+    Flag(bool),
+    /// A string, such as a coproduction role.
+    Text(String),
+}
+
+impl Setting {
+    /// The value as TOML.
+    pub fn to_toml(&self) -> toml::Value {
+        match self {
+            Setting::Number(x) => toml::Value::Float(*x),
+            Setting::Flag(b) => toml::Value::Boolean(*b),
+            Setting::Text(t) => toml::Value::String(t.clone()),
+        }
+    }
+}
+
+impl super::params::Describe for Setting {
+    const TYPE_NAME: &'static str = "number, string or boolean";
+}
+
+impl super::params::Check for Setting {}
 
 choice! {
     /// A funding stream a shock can hit.

@@ -146,13 +146,15 @@ fn steps(path: &str) -> Vec<Result<String, usize>> {
     out
 }
 
-/// The numeric slot at `path` in a scenario, or why there is none.
-pub fn slot(s: &Scenario, path: &str) -> Result<Slot, String> {
-    let value = toml::Value::try_from(s).map_err(|e| e.to_string())?;
-    let mut here = &value;
+/// Walk `path` through a scenario rendered as TOML: tables by key, arrays by index, and
+/// arrays of named tables (coalitions, groups) by name as well, e.g.
+/// `coalitions.food_bank.goal_hours`. Returns the index path of the value, or why none.
+fn walk(value: &toml::Value, path: &str) -> Result<Vec<Result<String, usize>>, String> {
+    let mut here = value;
     let mut walked = String::new();
+    let mut resolved = Vec::new();
     for step in steps(path) {
-        here = match (step, here) {
+        let (next, step) = match (step, here) {
             (Ok(k), toml::Value::Table(t)) => {
                 let next = t.get(&k).ok_or_else(|| {
                     let keys: Vec<&str> = t.keys().map(String::as_str).collect();
@@ -161,20 +163,65 @@ pub fn slot(s: &Scenario, path: &str) -> Result<Slot, String> {
                     format!("no key `{k}` at {at} of the base scenario{hint}; expected one of {}", keys.join(", "))
                 })?;
                 walked = super::params::join(&walked, &k);
-                next
+                (next, Ok(k))
             }
             (Err(i), toml::Value::Array(a)) => {
                 let next = a.get(i).ok_or_else(|| {
                     format!("`{walked}` has {} entries in the base scenario, so index {i} does not exist", a.len())
                 })?;
                 walked.push_str(&format!("[{i}]"));
-                next
+                (next, Err(i))
             }
-            (Ok(k), _) => return Err(format!("`{walked}` is not a table, so it has no key `{k}`")),
+            (Ok(k), toml::Value::Array(a)) => {
+                let names: Vec<&str> = a.iter().filter_map(|e| e.get("name").and_then(|n| n.as_str())).collect();
+                let i = names.iter().position(|n| *n == k).ok_or_else(|| {
+                    let hint = super::nearest(&k, &names).map(|n| format!(" (did you mean `{n}`?)")).unwrap_or_default();
+                    format!("`{walked}` has no entry named `{k}`{hint}; expected an index or one of {}", names.join(", "))
+                })?;
+                walked.push_str(&format!("[{i}]"));
+                (&a[i], Err(i))
+            }
             (Err(i), _) => return Err(format!("`{walked}` is not an array, so it has no entry [{i}]")),
+            (Ok(k), _) => return Err(format!("`{walked}` is not a table, so it has no key `{k}`")),
         };
+        here = next;
+        resolved.push(step);
     }
-    match here {
+    Ok(resolved)
+}
+
+fn get<'a>(value: &'a toml::Value, steps: &[Result<String, usize>]) -> &'a toml::Value {
+    steps.iter().fold(value, |here, step| match step {
+        Ok(k) => &here[k.as_str()],
+        Err(i) => &here[*i],
+    })
+}
+
+fn get_mut<'a>(value: &'a mut toml::Value, steps: &[Result<String, usize>]) -> &'a mut toml::Value {
+    steps.iter().fold(value, |here, step| match step {
+        Ok(k) => &mut here[k.as_str()],
+        Err(i) => &mut here[*i],
+    })
+}
+
+/// The key path with every array entry written `[]`, as `coprosim params` lists it:
+/// `coalitions.food_bank.goal_hours` → `coalitions[].goal_hours`.
+pub fn generic_key(s: &Scenario, path: &str) -> Result<String, String> {
+    let value = toml::Value::try_from(s).map_err(|e| e.to_string())?;
+    let mut out = String::new();
+    for step in walk(&value, path)? {
+        match step {
+            Ok(k) => out = super::params::join(&out, &k),
+            Err(_) => out.push_str("[]"),
+        }
+    }
+    Ok(out)
+}
+
+/// The numeric slot at `path` in a scenario, or why there is none.
+pub fn slot(s: &Scenario, path: &str) -> Result<Slot, String> {
+    let value = toml::Value::try_from(s).map_err(|e| e.to_string())?;
+    match get(&value, &walk(&value, path)?) {
         toml::Value::Float(_) => Ok(Slot::Float),
         toml::Value::Integer(_) => Ok(Slot::Integer),
         other => Err(format!("`{path}` is a {}, expected a numeric parameter", other.type_str())),
@@ -183,29 +230,42 @@ pub fn slot(s: &Scenario, path: &str) -> Result<Slot, String> {
 
 /// A copy of `s` with the numeric parameter at `path` set to `v`, validated.
 pub fn with_value(s: &Scenario, path: &str, v: f64) -> Result<Scenario, String> {
-    let kind = slot(s, path)?;
+    slot(s, path)?;
+    with_setting(s, path, &toml::Value::Float(v))
+}
+
+/// A copy of `s` with the parameter at `path` (number, string or boolean) set to `v`,
+/// validated. Integer parameters take the nearest whole number.
+pub fn with_setting(s: &Scenario, path: &str, v: &toml::Value) -> Result<Scenario, String> {
     let mut value = toml::Value::try_from(s).map_err(|e| e.to_string())?;
-    let mut here = &mut value;
-    for step in steps(path) {
-        here = match (step, here) {
-            (Ok(k), toml::Value::Table(t)) => t.get_mut(&k).expect("slot() walked this path"),
-            (Err(i), toml::Value::Array(a)) => &mut a[i],
-            _ => unreachable!("slot() walked this path"),
-        };
-    }
-    *here = match kind {
-        Slot::Float => toml::Value::Float(v),
-        Slot::Integer => {
-            let r = v.round();
+    let steps = walk(&value, path)?;
+    let here = get_mut(&mut value, &steps);
+    let shown = match v {
+        toml::Value::String(t) => format!("\"{t}\""),
+        other => other.to_string(),
+    };
+    *here = match (&*here, v) {
+        (toml::Value::Integer(_), toml::Value::Float(x)) => {
+            let r = x.round();
             if !(0.0..=i64::MAX as f64).contains(&r) {
-                return Err(format!("found {v} for `{path}`, expected a non-negative whole number"));
+                return Err(format!("found {x} for `{path}`, expected a non-negative whole number"));
             }
             toml::Value::Integer(r as i64)
         }
+        (toml::Value::Float(_), toml::Value::Integer(i)) => toml::Value::Float(*i as f64),
+        (old, new) if std::mem::discriminant(old) == std::mem::discriminant(new) => new.clone(),
+        (old, _) => {
+            let expected = match old {
+                toml::Value::Float(_) | toml::Value::Integer(_) => "number",
+                toml::Value::Boolean(_) => "boolean (true or false)",
+                other => other.type_str(),
+            };
+            return Err(format!("found {shown} for `{path}`, expected a {expected}"));
+        }
     };
-    let out: Scenario = value.try_into().map_err(|e: toml::de::Error| e.message().to_string())?;
+    let out: Scenario = value.try_into().map_err(|e: toml::de::Error| format!("setting `{path}` to {shown}: {}", e.message()))?;
     if let Some(p) = out.problems().into_iter().next() {
-        return Err(format!("setting `{path}` to {v}: {}: {}", p.path, p.message));
+        return Err(format!("setting `{path}` to {shown}: {}: {}", p.path, p.message));
     }
     Ok(out)
 }
