@@ -66,6 +66,10 @@ pub struct OrgRates {
     pub role_hours: f64,
     /// Whether the performance regime turns a share P of roles into credentialed roles.
     pub credentialed_roles: bool,
+    /// Weekly reach of full-intensity outreach, per tick.
+    pub outreach_reach: f64,
+    /// Diminishing returns of outreach effort.
+    pub outreach_saturation: f64,
 }
 
 /// Per-tick factor for exponential approach with a rate per year.
@@ -114,6 +118,8 @@ impl OrgRates {
             self_organised_roles: o.self_organised_roles,
             role_hours: o.role_hours,
             credentialed_roles: o.credentialed_roles,
+            outreach_reach: 1.0 - (1.0 - o.outreach_reach).powf(wpt),
+            outreach_saturation: o.outreach_saturation,
         }
     }
 }
@@ -177,6 +183,27 @@ pub fn roles(leadership: f64, staff: f64, goal_hours: f64, p: f64, r: &OrgRates)
     Roles { total, credentialed }
 }
 
+/// Reach per unit of full-intensity reach from effort `e`: in proportion (`k` = 0), or with
+/// diminishing returns, `(1 - exp(-k e)) / (1 - exp(-k))`, equal at `e` = 1.
+pub fn outreach_response(e: f64, k: f64) -> f64 {
+    if k == 0.0 { e } else { -libm::expm1(-k * e) / -libm::expm1(-k) }
+}
+
+fn outreach_groups(s: &scenario::Scenario, c: &scenario::Coalition) -> Vec<bool> {
+    let target = &c.governance.outreach_target;
+    s.population.groups.iter().map(|g| target.is_empty() || target.contains(&g.name)).collect()
+}
+
+fn outreach_focus(s: &scenario::Scenario, c: &scenario::Coalition) -> f64 {
+    if c.governance.outreach_target.is_empty() {
+        return 1.0;
+    }
+    let groups = &s.population.groups;
+    let total: f64 = groups.iter().map(|g| g.share).sum();
+    let aimed: f64 = groups.iter().zip(outreach_groups(s, c)).filter(|(_, on)| *on).map(|(g, _)| g.share).sum();
+    if aimed > 0.0 { total / aimed } else { 1.0 }
+}
+
 /// A coalition: its fixed settings and its state at the end of the last tick.
 #[derive(Debug, Clone)]
 pub struct Coalition {
@@ -193,6 +220,11 @@ pub struct Coalition {
     outreach: f64,
     outreach_cost_tick: f64,
     outreach_support: f64,
+    /// Whether the outreach reaches each group (aimed at some, or all).
+    outreach_groups: Vec<bool>,
+    /// How much more often aimed outreach reaches each targeted outsider: population over
+    /// targeted population.
+    outreach_focus: f64,
     delegation_tick: f64,
     funding: Funding,
 
@@ -248,6 +280,8 @@ impl Coalition {
             outreach: c.governance.outreach,
             outreach_cost_tick: c.governance.outreach_cost / tpy,
             outreach_support: c.governance.outreach_support,
+            outreach_groups: outreach_groups(s, c),
+            outreach_focus: outreach_focus(s, c),
             delegation_tick: c.governance.delegation_rate / tpy,
             funding: Funding::new(s, c),
             active: true,
@@ -284,6 +318,8 @@ impl Coalition {
         self.outreach = new.outreach;
         self.outreach_cost_tick = new.outreach_cost_tick;
         self.outreach_support = new.outreach_support;
+        self.outreach_groups = new.outreach_groups;
+        self.outreach_focus = new.outreach_focus;
         self.delegation_tick = new.delegation_tick;
         self.funding.retune(s, c);
     }
@@ -311,6 +347,16 @@ impl Coalition {
     /// Outreach actually paid for last tick.
     pub fn outreach_effort(&self) -> f64 {
         self.outreach * self.pay_ratio
+    }
+
+    /// Per-tick probability that this coalition's outreach reaches an outsider of `group`:
+    /// the paid effort, concentrated on the targeted groups, with diminishing returns.
+    pub fn outreach_reach(&self, group: usize, r: &OrgRates) -> f64 {
+        if !self.outreach_groups[group] {
+            return 0.0;
+        }
+        (r.outreach_reach * outreach_response(self.outreach_effort() * self.outreach_focus, r.outreach_saturation))
+            .min(1.0)
     }
 
     /// What membership offers this tick.
@@ -430,6 +476,27 @@ mod tests {
         }
         assert!(l < 0.01);
         assert!(weekly_output(100.0, 50, 1.0, 0.6, l, &r) < weekly_output(100.0, 50, 1.0, 0.6, 1.0, &r));
+    }
+
+    #[test]
+    fn outreach_has_diminishing_returns_when_saturating() {
+        assert_eq!(outreach_response(0.5, 0.0), 0.5);
+        let k = 3.0;
+        assert!((outreach_response(1.0, k) - 1.0).abs() < 1e-12);
+        assert!(outreach_response(0.5, k) > 0.5, "the first half of the effort reaches more than half");
+        assert!(outreach_response(2.0, k) < 2.0 * outreach_response(1.0, k));
+    }
+
+    #[test]
+    fn aimed_outreach_reaches_only_its_groups_and_reaches_them_more() {
+        let mut s = Scenario::baseline();
+        let r = rates();
+        let spread = Coalition::found(&s, &s.coalitions[0]);
+        s.coalitions[0].governance.outreach_target = vec!["disadvantaged".into()];
+        let aimed = Coalition::found(&s, &s.coalitions[0]);
+        assert_eq!(aimed.outreach_reach(0, &r), 0.0);
+        let ratio = aimed.outreach_reach(1, &r) / spread.outreach_reach(1, &r);
+        assert!((ratio - 1.0 / 0.4).abs() < 1e-9, "the same effort on 40% of residents: {ratio}");
     }
 
     #[test]

@@ -24,7 +24,6 @@ struct AgentRates {
     satisfaction_memory: f64,
     hazard: Hazard,
     word_of_mouth: Vec<f64>,
-    outreach_reach: f64,
     join_max: f64,
     join_sensitivity: f64,
     drift_sensitivity: f64,
@@ -58,7 +57,6 @@ impl AgentRates {
                 newcomer,
             },
             word_of_mouth: (0..=max_degree).map(|k| 1.0 - (1.0 - wom).powi(k as i32)).collect(),
-            outreach_reach: per_tick_from_weekly(s.organisation.outreach_reach, wpt),
             join_max: b.join_max,
             join_sensitivity: b.join_sensitivity,
             drift_sensitivity: b.drift_sensitivity,
@@ -130,7 +128,8 @@ pub struct Model {
     rates: AgentRates,
     org: OrgRates,
     offers: Vec<Offer>,
-    outreach_cumulative: Vec<f64>,
+    /// Per group: cumulative outreach reach over coalitions, for picking who reached an outsider.
+    outreach_cumulative: Vec<Vec<f64>>,
     recording_from: u32,
     /// Draws of the second version's mechanisms (credentials, expectation errors, admission
     /// order): a stream of its own, so switching them on leaves every other draw unchanged
@@ -261,15 +260,19 @@ impl Model {
 
     fn prepare_offers(&mut self) {
         self.offers = self.coalitions.iter().map(|c| c.offer(&self.org)).collect();
-        let mut acc = 0.0;
-        self.outreach_cumulative = self
-            .coalitions
-            .iter()
-            .map(|c| {
-                if c.active {
-                    acc += self.rates.outreach_reach * c.outreach_effort();
-                }
-                acc
+        let org = &self.org;
+        self.outreach_cumulative = (0..self.groups.len())
+            .map(|g| {
+                let mut acc = 0.0;
+                self.coalitions
+                    .iter()
+                    .map(|c| {
+                        if c.active {
+                            acc += c.outreach_reach(g, org);
+                        }
+                        acc
+                    })
+                    .collect()
             })
             .collect();
     }
@@ -398,9 +401,10 @@ impl Model {
             let pick = ((u / p_wom) * member_ties as f64) as usize;
             ties.iter().map(|&j| prev[j as usize]).filter(|&m| m != OUTSIDE).nth(pick.min(member_ties - 1))
         } else {
-            let reach = self.outreach_cumulative.last().copied().unwrap_or(0.0);
+            let cumulative = &self.outreach_cumulative[self.agents.group[i] as usize];
+            let reach = cumulative.last().copied().unwrap_or(0.0);
             let v = (u - p_wom) / (1.0 - p_wom);
-            if v < reach { self.outreach_cumulative.iter().position(|&c| v < c).map(|c| c as u16) } else { None }
+            if v < reach { cumulative.iter().position(|&c| v < c).map(|c| c as u16) } else { None }
         };
         let Some(m) = exposed_to else { return OUTSIDE };
         let coalition = &self.coalitions[m as usize];

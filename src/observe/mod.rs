@@ -274,7 +274,7 @@ impl Recorder {
                 *word &= !bit
             }
         }
-        if t % year == 0 {
+        if t.is_multiple_of(year) {
             let took_part: u64 = self.seen_this_year.iter().map(|w| w.count_ones() as u64).sum();
             self.yearly_participation.push(took_part as f64 / a.len() as f64);
             self.seen_this_year.clone_from(&ring.snapshots[slot]);

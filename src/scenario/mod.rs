@@ -175,6 +175,15 @@ impl Scenario {
             }
         }
         for (c, coalition) in self.coalitions.iter().enumerate() {
+            for (k, name) in coalition.governance.outreach_target.iter().enumerate() {
+                if !groups.iter().any(|g| &g.name == name) {
+                    let names: Vec<String> = groups.iter().map(|g| format!("\"{}\"", g.name)).collect();
+                    out.push(Problem::new(
+                        format!("coalitions[{c}].governance.outreach_target[{k}]"),
+                        format!("found \"{name}\", expected the name of a population group ({})", names.join(", ")),
+                    ));
+                }
+            }
             let funding = format!("coalitions[{c}].funding");
             for (g, grant) in coalition.funding.grants.iter().enumerate() {
                 if grant.start_year > horizon {
@@ -215,17 +224,26 @@ impl Scenario {
             let change = &changes[i];
             let at = format!("policy.changes[{i}]");
             if change.key.trim().is_empty() {
-                problems.push(Problem::new(format!("{at}.key"), "missing required key `key`, expected the key path of a parameter"));
+                problems.push(Problem::new(
+                    format!("{at}.key"),
+                    "missing required key `key`, expected the key path of a parameter",
+                ));
                 continue;
             }
             if matches!(change.value, Setting::Number(x) if x.is_nan()) {
-                problems.push(Problem::new(format!("{at}.value"), "missing required key `value`, expected the parameter's new value"));
+                problems.push(Problem::new(
+                    format!("{at}.value"),
+                    "missing required key `value`, expected the parameter's new value",
+                ));
                 continue;
             }
             if change.year > horizon {
                 problems.push(Problem::new(
                     format!("{at}.year"),
-                    format!("found {}, expected a year within the horizon of {horizon} years (burn-in included)", change.year),
+                    format!(
+                        "found {}, expected a year within the horizon of {horizon} years (burn-in included)",
+                        change.year
+                    ),
                 ));
                 continue;
             }
@@ -406,7 +424,9 @@ pub fn fixed_for_the_run(key: &str) -> Option<&'static str> {
     ];
     FIXED
         .iter()
-        .find(|(prefix, _)| key == *prefix || key.starts_with(&format!("{prefix}.")) || key.starts_with(&format!("{prefix}[")))
+        .find(|(prefix, _)| {
+            key == *prefix || key.starts_with(&format!("{prefix}.")) || key.starts_with(&format!("{prefix}["))
+        })
         .map(|(_, why)| *why)
 }
 

@@ -182,6 +182,8 @@ section! {
         goal_memory_weeks: f64 = 8.0, unit "weeks", range(1, 5200);
         /// Weekly probability that full-intensity outreach reaches a given outsider.
         outreach_reach: f64 = 0.004, unit "probability per week", range(0, 1);
+        /// Diminishing returns of outreach effort: reach grows as `(1 - exp(-k e)) / (1 - exp(-k))` of effort e (0: in proportion).
+        outreach_saturation: f64 = 0.0, unit "k", range(0, 100);
         /// Weeks from founding during which a coalition cannot dissolve.
         startup_weeks: f64 = 26.0, unit "weeks", range(0, 5200);
         /// Consecutive weeks below minimum size or out of money before dissolution.
@@ -370,6 +372,8 @@ section! {
         outreach_cost: f64 = 5000.0, unit "currency per year", range(0, 1e12);
         /// Share of members' time cost that full outreach offsets (childcare, transport).
         outreach_support: f64 = 0.5, unit "share", range(0, 1);
+        /// Groups the outreach is aimed at (empty: everyone); the same effort then reaches each of them more often.
+        outreach_target: Vec<String> = Vec::new();
         /// Rate at which founding leaders delegate to representatives without authority.
         delegation_rate: f64 = 0.0, unit "per year", range(0, 52);
         /// Leadership engagement at founding.

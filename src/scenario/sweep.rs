@@ -175,8 +175,12 @@ fn walk(value: &toml::Value, path: &str) -> Result<Vec<Result<String, usize>>, S
             (Ok(k), toml::Value::Array(a)) => {
                 let names: Vec<&str> = a.iter().filter_map(|e| e.get("name").and_then(|n| n.as_str())).collect();
                 let i = names.iter().position(|n| *n == k).ok_or_else(|| {
-                    let hint = super::nearest(&k, &names).map(|n| format!(" (did you mean `{n}`?)")).unwrap_or_default();
-                    format!("`{walked}` has no entry named `{k}`{hint}; expected an index or one of {}", names.join(", "))
+                    let hint =
+                        super::nearest(&k, &names).map(|n| format!(" (did you mean `{n}`?)")).unwrap_or_default();
+                    format!(
+                        "`{walked}` has no entry named `{k}`{hint}; expected an index or one of {}",
+                        names.join(", ")
+                    )
                 })?;
                 walked.push_str(&format!("[{i}]"));
                 (&a[i], Err(i))
@@ -263,7 +267,8 @@ pub fn with_setting(s: &Scenario, path: &str, v: &toml::Value) -> Result<Scenari
             return Err(format!("found {shown} for `{path}`, expected a {expected}"));
         }
     };
-    let out: Scenario = value.try_into().map_err(|e: toml::de::Error| format!("setting `{path}` to {shown}: {}", e.message()))?;
+    let out: Scenario =
+        value.try_into().map_err(|e: toml::de::Error| format!("setting `{path}` to {shown}: {}", e.message()))?;
     if let Some(p) = out.problems().into_iter().next() {
         return Err(format!("setting `{path}` to {shown}: {}: {}", p.path, p.message));
     }
