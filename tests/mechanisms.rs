@@ -173,3 +173,74 @@ fn outreach_aimed_at_the_disadvantaged_raises_their_representation() {
     eprintln!("aimed − spread outreach: representation ratio of the disadvantaged {m:.4} (95% CI {lo:.4} to {hi:.4})");
     assert!(lo > 0.0, "aimed outreach should raise it: {m:.4} ({lo:.4} to {hi:.4})");
 }
+
+/// Pooled exit hazard per tick over tenures `from..to` (in ticks): events over spell-ticks at risk.
+fn hazard(h: &coprosim::observe::survival::SpellHistogram, from: usize, to: usize) -> f64 {
+    let mut at_risk = h.spells() - (0..from).map(|d| h.events[d] + h.censored[d]).sum::<u64>();
+    let (mut events, mut exposure) = (0u64, 0u64);
+    for d in from..to.min(h.events.len()) {
+        exposure += at_risk;
+        events += h.events[d];
+        at_risk -= h.events[d] + h.censored[d];
+    }
+    events as f64 / exposure as f64
+}
+
+/// Weekly exit hazard in a spell's first quarter and in its second year, pooled.
+fn early_and_late_hazard(s: &Scenario) -> (f64, f64) {
+    let cat = Catalogue::new(s);
+    let records: Vec<_> = (0..REPLICATIONS).into_par_iter().map(|r| run_replication(s, &cat, SEED, r)).collect();
+    let mut pooled = coprosim::observe::survival::SpellHistogram::new(cat.ticks as usize);
+    for r in &records {
+        pooled.merge(&r.spells[0]);
+    }
+    (hazard(&pooled, 1, 14), hazard(&pooled, 53, 105))
+}
+
+/// The baseline with the first version's newcomer multiplier switched off.
+fn baseline_without_newcomer_multiplier() -> Scenario {
+    let mut s = Scenario::baseline();
+    s.simulation.years = 6;
+    s.behaviour.newcomer_exit_multiplier = 1.0;
+    s
+}
+
+/// Agents alike in incentive weights and aspiration.
+fn homogeneous(mut s: Scenario) -> Scenario {
+    s.behaviour.aspiration_sd = 0.0;
+    for g in &mut s.population.groups {
+        g.incentives = coprosim::scenario::Incentives { material: 1e4, solidary: 2e4, purposive: 2e4 };
+    }
+    s
+}
+
+#[test]
+fn newcomers_leave_fastest_without_a_newcomer_multiplier_and_sorting_explains_most_of_it() {
+    // Newcomers whose motives fit the programme poorly find out and leave first; those who
+    // stay are the ones it suits. Knock-out: agents alike in motives and aspiration.
+    let (early, late) = early_and_late_hazard(&baseline_without_newcomer_multiplier());
+    let (early_alike, late_alike) = early_and_late_hazard(&homogeneous(baseline_without_newcomer_multiplier()));
+    let (ratio, ratio_alike) = (early / late, early_alike / late_alike);
+    eprintln!("weekly exit hazard, weeks 1-13 over weeks 53-104: {ratio:.2}; agents alike: {ratio_alike:.2}");
+    assert!(ratio > 1.3, "newcomers should leave fastest: {ratio:.2}");
+    assert!(
+        ratio_alike - 1.0 < (ratio - 1.0) / 2.0,
+        "sorting should explain most of it: {ratio_alike:.2} vs {ratio:.2}"
+    );
+}
+
+#[test]
+fn newcomers_who_expected_too_much_leave_early_and_the_knock_out_removes_it() {
+    // Joiners are selected for hopeful expectations; those disappointed leave in their first
+    // months. Knock-out: no expectation error. Agents alike, so sorting does not mask it.
+    let alike = homogeneous(baseline_without_newcomer_multiplier());
+    let mut hopeful = alike.clone();
+    hopeful.behaviour.expectation_noise = 0.2;
+    let (early, late) = early_and_late_hazard(&hopeful);
+    let (early0, late0) = early_and_late_hazard(&alike);
+    eprintln!(
+        "early hazard with expectation noise 0.2: {early:.4} (late {late:.4}); without: {early0:.4} (late {late0:.4})"
+    );
+    assert!(early > early0 * 1.08, "expectation errors should raise the early hazard: {early:.4} vs {early0:.4}");
+    assert!((late - late0).abs() < (early - early0) / 2.0, "but hardly the late one: {late:.4} vs {late0:.4}");
+}

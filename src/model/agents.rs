@@ -40,6 +40,8 @@ pub struct Agents {
     pub mission_at_join: Vec<f64>,
     /// Cumulative hours contributed.
     pub hours_total: Vec<f64>,
+    /// The payoff the agent expected when it joined its current (or last) coalition.
+    pub expected_at_join: Vec<f64>,
     /// First tick at which the agent may be recruited again after exiting.
     pub available_from: Vec<u32>,
 }
@@ -81,6 +83,7 @@ impl Agents {
             satisfaction: vec![0.0; n],
             mission_at_join: vec![1.0; n],
             hours_total: vec![0.0; n],
+            expected_at_join: vec![0.0; n],
             available_from: vec![0; n],
         };
         let b = &s.behaviour;

@@ -30,6 +30,9 @@ struct AgentRates {
     rejoin_delay: u32,
     weeks_per_tick: f64,
     expectation_noise: f64,
+    /// Weight of a newcomer's unmet expectation by tenure in ticks; empty when newcomers
+    /// know what to expect (no expectation noise).
+    disappointment: Vec<f64>,
 }
 
 /// Per-tick probability from a per-week one.
@@ -63,6 +66,13 @@ impl AgentRates {
             rejoin_delay: (b.rejoin_delay_weeks / wpt).round() as u32,
             weeks_per_tick: wpt,
             expectation_noise: b.expectation_noise,
+            disappointment: if b.expectation_noise > 0.0 {
+                let ticks = b.disappointment_weeks / wpt;
+                let len = ((ticks * 12.0).ceil() as usize).min(s.total_ticks() as usize + 1);
+                (0..len).map(|t| libm::exp(-(t as f64) / ticks)).collect()
+            } else {
+                Vec::new()
+            },
         }
     }
 }
@@ -230,6 +240,7 @@ impl Model {
             if m != OUTSIDE {
                 let u = model.payoff(i, m, &model.offers[m as usize], model.agents.mission_at_join[i]);
                 model.agents.satisfaction[i] = u;
+                model.agents.expected_at_join[i] = u;
             }
         }
         model.agents.previous.clone_from(&model.agents.membership);
@@ -373,7 +384,12 @@ impl Model {
         let a = &mut self.agents;
         a.satisfaction[i] += self.rates.satisfaction_memory * (u - a.satisfaction[i]);
         let tenure = t - 1 - a.spell_start[i];
-        let p = self.rates.hazard.exit_probability(a.satisfaction[i], a.aspiration[i], tenure);
+        // A newcomer who expected more than it finds is disappointed: the shortfall counts
+        // against its satisfaction until it has learnt what the programme is.
+        let shortfall = (a.expected_at_join[i] - a.satisfaction[i]).max(0.0);
+        let felt =
+            a.satisfaction[i] - shortfall * self.rates.disappointment.get(tenure as usize).copied().unwrap_or(0.0);
+        let p = self.rates.hazard.exit_probability(felt, a.aspiration[i], tenure);
         if rng.random::<f64>() < p {
             a.available_from[i] = t + self.rates.rejoin_delay;
             OUTSIDE
@@ -449,6 +465,7 @@ impl Model {
         let a = &mut self.agents;
         a.spell_start[i] = t;
         a.satisfaction[i] = expected;
+        a.expected_at_join[i] = expected;
         a.mission_at_join[i] = offer.mission;
         a.hours_total[i] += a.hours_per_week[i] * role * self.rates.weeks_per_tick;
     }

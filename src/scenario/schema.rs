@@ -144,6 +144,8 @@ section! {
         lived_experience_role_payoff: f64 = 1.0, unit "factor", range(0, 10);
         /// Standard deviation of an outsider's error in the payoff it expects from a coalition; members learn the real payoff.
         expectation_noise: f64 = 0.0, unit "payoff", range(0, 10);
+        /// Weeks over which a newcomer still measures what it finds against what it expected (e-folding time); a shortfall counts as dissatisfaction.
+        disappointment_weeks: f64 = 26.0, unit "weeks", above(0, 5200);
     }
 }
 
