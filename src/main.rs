@@ -281,8 +281,12 @@ fn check(path: &Path) -> Result<(), Failure> {
     print!("{}", scenario.to_toml());
     let threads = rayon::current_num_threads();
     let mib = scenario.memory_estimate(threads, scenario.simulation.replications) as f64 / (1u64 << 20) as f64;
+    let burn_in = match scenario.burn_in_ticks() {
+        0 => String::new(),
+        b => format!(" after a burn-in of {b}"),
+    };
     eprintln!(
-        "{file}: valid scenario \"{}\" ({} ticks, {} replications; a run needs about {mib:.0} MiB of memory on {threads} threads)",
+        "{file}: valid scenario \"{}\" ({} ticks recorded{burn_in}, {} replications; a run needs about {mib:.0} MiB of memory on {threads} threads)",
         scenario.name,
         scenario.ticks(),
         scenario.simulation.replications
