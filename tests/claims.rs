@@ -152,3 +152,159 @@ fn claim_6_goal_failure_drives_out_purposive_members() {
         &per_replication(&raised, "annual_retention", "all", "purposive"),
     );
 }
+
+// Knock-outs: disable the mechanism said to produce each claim, and the effect disappears.
+// "Disappears" means the paired difference's 95% interval includes zero, or the difference
+// is less than a quarter of the effect with the mechanism on (same seed, same replications).
+
+fn assert_vanishes(what: &str, effect: f64, control: &[f64], treated: &[f64]) {
+    let (m, lo, hi) = paired(control, treated);
+    eprintln!("knock-out, {what}: difference {m:.4} (95% CI {lo:.4} to {hi:.4}), against {effect:.4} with it");
+    assert!(
+        (lo <= 0.0 && 0.0 <= hi) || m.abs() < effect.abs() / 4.0,
+        "knock-out, {what}: the effect should vanish; {m:.4} ({lo:.4} to {hi:.4}) against {effect:.4}"
+    );
+}
+
+fn effect(control: &[f64], treated: &[f64]) -> f64 {
+    paired(control, treated).0
+}
+
+/// Set one parameter in both arms.
+fn both(a: &Scenario, b: &Scenario, key: &str, v: f64) -> (Scenario, Scenario) {
+    (with_value(a, key, v).unwrap(), with_value(b, key, v).unwrap())
+}
+
+#[test]
+fn knock_out_1_austerity_needs_a_programme_that_depends_on_the_money() {
+    // Reserves that cover every cost: the cut removes nothing the clubhouse spends.
+    let base = scenario("scenarios/experiments/austerity_base.toml");
+    let cut = scenario("scenarios/experiments/austerity_cut.toml");
+    let m = effect(
+        &per_replication(&base, "final_members", "all", "all"),
+        &per_replication(&cut, "final_members", "all", "all"),
+    );
+    let (rich_base, rich_cut) = both(&base, &cut, "coalitions[0].initial_budget", 1e9);
+    assert_vanishes(
+        "austerity with reserves that cover every cost, final members",
+        m,
+        &per_replication(&rich_base, "final_members", "all", "all"),
+        &per_replication(&rich_cut, "final_members", "all", "all"),
+    );
+}
+
+#[test]
+fn knock_out_2_displacement_needs_credentialed_roles() {
+    let light = scenario("scenarios/experiments/professionalisation_light.toml");
+    let heavy = scenario("scenarios/experiments/professionalisation_heavy.toml");
+    let metric = "lived_experience_share";
+    let m = effect(&per_replication(&light, metric, "all", "all"), &per_replication(&heavy, metric, "all", "all"));
+    let (mut open_light, mut open_heavy) = (light.clone(), heavy.clone());
+    open_light.organisation.credentialed_roles = false;
+    open_heavy.organisation.credentialed_roles = false;
+    assert_vanishes(
+        "regime without credentialed roles, lived-experience share",
+        m,
+        &per_replication(&open_light, metric, "all", "all"),
+        &per_replication(&open_heavy, metric, "all", "all"),
+    );
+}
+
+#[test]
+fn knock_out_3_fair_governance_retains_through_perceived_fairness() {
+    // Members who give fairness no weight: voice rules change nothing they value.
+    let base = scenario("scenarios/experiments/fairness_clubhouse.toml");
+    let unfair = with_value(&base, "coalitions[0].governance.voice", 0.4).unwrap();
+    let fair = with_value(&base, "coalitions[0].governance.voice", 1.0).unwrap();
+    let m = effect(
+        &per_replication(&unfair, "annual_retention", "all", "all"),
+        &per_replication(&fair, "annual_retention", "all", "all"),
+    );
+    let (unfair0, fair0) = both(&unfair, &fair, "behaviour.fairness_weight", 0.0);
+    assert_vanishes(
+        "voice with no weight on fairness, annual retention",
+        m,
+        &per_replication(&unfair0, "annual_retention", "all", "all"),
+        &per_replication(&fair0, "annual_retention", "all", "all"),
+    );
+}
+
+#[test]
+fn knock_out_4_outreach_corrects_by_reaching_outsiders() {
+    // Outreach that reaches nobody: only its fairness gain and time-cost support remain.
+    let none = scenario("scenarios/experiments/outreach_none.toml");
+    let full = scenario("scenarios/experiments/outreach_full.toml");
+    let metric = "representation_ratio";
+    let m = effect(
+        &per_replication(&none, metric, "all", "disadvantaged"),
+        &per_replication(&full, metric, "all", "disadvantaged"),
+    );
+    let (none0, full0) = both(&none, &full, "organisation.outreach_reach", 0.0);
+    assert_vanishes(
+        "outreach that reaches nobody, representation of the disadvantaged",
+        m,
+        &per_replication(&none0, metric, "all", "disadvantaged"),
+        &per_replication(&full0, metric, "all", "disadvantaged"),
+    );
+}
+
+#[test]
+fn knock_out_5_slow_starts_tip_through_the_goal() {
+    // A goal any founding team meets (and the same 40 roles): the output-goal-payoff
+    // feedback is gone, and a small start no longer tips the project into collapse.
+    let base = scenario("scenarios/experiments/spiral_project.toml");
+    let founders = |s: &Scenario, n: f64| with_value(s, "coalitions[0].founders", n).unwrap();
+    let m = effect(
+        &per_replication(&founders(&base, 40.0), "coalitions_surviving", "all", "all"),
+        &per_replication(&founders(&base, 10.0), "coalitions_surviving", "all", "all"),
+    );
+    let easy =
+        with_value(&with_value(&base, "coalitions[0].goal_hours", 20.0).unwrap(), "organisation.role_hours", 0.5)
+            .unwrap();
+    assert_vanishes(
+        "a goal any founding team meets, survival 10 founders vs 40",
+        m,
+        &per_replication(&founders(&easy, 40.0), "coalitions_surviving", "all", "all"),
+        &per_replication(&founders(&easy, 10.0), "coalitions_surviving", "all", "all"),
+    );
+}
+
+#[test]
+fn knock_out_6_mission_drift_drives_out_purposive_members_through_drift() {
+    // Members who do not mind drift: the funder's priorities no longer cost purposive payoff.
+    let aligned = scenario("scenarios/experiments/purposive_aligned.toml");
+    let drift = scenario("scenarios/experiments/purposive_drift.toml");
+    let m = effect(
+        &per_replication(&aligned, "annual_retention", "all", "purposive"),
+        &per_replication(&drift, "annual_retention", "all", "purposive"),
+    );
+    let (aligned0, drift0) = both(&aligned, &drift, "behaviour.drift_sensitivity", 0.0);
+    assert_vanishes(
+        "drift that costs nothing, annual retention of purposive members",
+        m,
+        &per_replication(&aligned0, "annual_retention", "all", "purposive"),
+        &per_replication(&drift0, "annual_retention", "all", "purposive"),
+    );
+}
+
+#[test]
+fn knock_out_4_skew_comes_mostly_from_recruitment_through_friends() {
+    // A fully mixed network (every tie rewired, none by group): friends no longer recruit
+    // their own kind. What gap remains comes from resources (time cost, trust, credentials).
+    let none = scenario("scenarios/experiments/outreach_none.toml");
+    let gap = |s: &Scenario| {
+        let r = per_replication(s, "representation_ratio", "all", "disadvantaged");
+        1.0 - r.iter().sum::<f64>() / r.len() as f64
+    };
+    let mixed = with_value(
+        &with_value(&none, "population.network.rewiring", 1.0).unwrap(),
+        "population.network.homophily",
+        0.0,
+    )
+    .unwrap();
+    let (homophilous, random) = (gap(&none), gap(&mixed));
+    eprintln!(
+        "knock-out, under-representation of the disadvantaged: {homophilous:.3} through friends, {random:.3} on a mixed network"
+    );
+    assert!(random < homophilous / 2.0, "the skew should mostly go: {random:.3} against {homophilous:.3}");
+}

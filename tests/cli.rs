@@ -497,7 +497,7 @@ fn every_interval_stays_in_its_range() {
 fn a_coalition_dissolved_in_most_replications_ends_its_lines_and_says_so() {
     let tmp = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(repo("scenarios/experiments/spiral_project.toml")).unwrap();
-    let slow = write(tmp.path(), "slow.toml", &text.replace("founders = 20", "founders = 15"));
+    let slow = write(tmp.path(), "slow.toml", &text.replace("founders = 20", "founders = 5"));
     let strong = write(tmp.path(), "strong.toml", &text.replace("founders = 20", "founders = 60"));
     let draw = |file: &Path, name: &str| {
         let out = tmp.path().join(name);

@@ -335,13 +335,15 @@ impl Coalition {
     /// money sets off no conflict.
     pub fn settle_founding(&mut self, rng: &mut ChaCha8Rng, r: &OrgRates) {
         self.funding.advance(0, 0.0, rng);
-        self.inflow = self.funding.inflow(0, self.members, 0.0);
-        self.inflow_average = self.inflow.total();
         self.fairness = fairness_target(self.voice, self.planning_openness, 0.0, 0.0, self.outreach, r);
         self.roles = roles(self.leadership, self.staff, self.goal_hours, 0.0, r);
         let output =
             weekly_output(self.working_hours(), self.members, self.staff, self.delivery_openness, self.leadership, r);
         self.goal = (output / self.goal_hours).min(1.0);
+        // The founding inflow counts the earned income the founders' output brings, so that
+        // a shop's trading from its first week sets off no allocation conflict.
+        self.inflow = self.funding.inflow(0, self.members, self.goal);
+        self.inflow_average = self.inflow.total();
     }
 
     /// Outreach actually paid for last tick.

@@ -234,7 +234,9 @@ impl Model {
         }
         model.coalitions = coalitions;
         model.prepare_offers();
-        // Founders start as satisfied as their coalition's first offer makes them.
+        // Founders start as satisfied as their coalition's first offer makes them, fellow
+        // founders among their ties included.
+        model.agents.previous.clone_from(&model.agents.membership);
         for i in 0..model.agents.len() {
             let m = model.agents.membership[i];
             if m != OUTSIDE {

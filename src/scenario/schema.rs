@@ -109,17 +109,17 @@ section! {
         /// Weeks over which satisfaction is smoothed (exponential memory).
         satisfaction_memory_weeks: f64 = 8.0, unit "weeks", range(1, 5200);
         /// Mean aspiration level: the payoff below which members grow dissatisfied.
-        aspiration_mean: f64 = 0.25, unit "payoff", range(-10, 10);
+        aspiration_mean: f64 = 0.0, unit "payoff", range(-10, 10);
         /// Standard deviation of aspiration across agents.
         aspiration_sd: f64 = 0.1, unit "payoff", range(0, 10);
         /// Exit probability per year from life events, whatever the satisfaction.
-        base_exit: f64 = 0.22, unit "probability per year", range(0, 1);
+        base_exit: f64 = 0.28, unit "probability per year", range(0, 1);
         /// Extra exit probability per week of a fully dissatisfied member.
         dissatisfied_exit: f64 = 0.05, unit "probability per week", range(0, 1);
         /// Slope of the logistic exit response to the aspiration gap.
         exit_sensitivity: f64 = 10.0, unit "per payoff unit", range(0, 1000);
         /// Multiplier on the exit hazard at the start of a spell (newcomers leave fastest).
-        newcomer_exit_multiplier: f64 = 2.0, unit "factor", range(1, 100);
+        newcomer_exit_multiplier: f64 = 1.0, unit "factor", range(1, 100);
         /// Weeks over which the newcomer multiplier decays (e-folding time).
         newcomer_weeks: f64 = 13.0, unit "weeks", above(0, 5200);
         /// Weekly probability that one member tie tells an outsider about its coalition.
@@ -141,9 +141,9 @@ section! {
         /// Weeks after exiting before an agent can be recruited again.
         rejoin_delay_weeks: f64 = 52.0, unit "weeks", range(0, 5200);
         /// Weight of the first version's material payoff of roles open to people with lived experience, `1 - P` (0 removes it).
-        lived_experience_role_payoff: f64 = 1.0, unit "factor", range(0, 10);
+        lived_experience_role_payoff: f64 = 0.0, unit "factor", range(0, 10);
         /// Standard deviation of an outsider's error in the payoff it expects from a coalition; members learn the real payoff.
-        expectation_noise: f64 = 0.0, unit "payoff", range(0, 10);
+        expectation_noise: f64 = 0.2, unit "payoff", range(0, 10);
         /// Weeks over which a newcomer still measures what it finds against what it expected (e-folding time); a shortfall counts as dissatisfaction.
         disappointment_weeks: f64 = 26.0, unit "weeks", above(0, 5200);
     }
@@ -191,13 +191,13 @@ section! {
         /// Consecutive weeks below minimum size or out of money before dissolution.
         dissolution_grace_weeks: f64 = 13.0, unit "weeks", range(0, 5200);
         /// Coalitions have a limited number of volunteer roles: they admit members only into vacant roles, and members beyond the roles find less to do.
-        role_capacity: bool = false;
+        role_capacity: bool = true;
         /// Roles the volunteer leaders can coordinate without paid staff, at full leadership engagement.
         self_organised_roles: f64 = 20.0, unit "roles", range(0, 1e9);
         /// Weekly output one role carries: a goal of `goal_hours` needs `goal_hours / role_hours` roles.
         role_hours: f64 = 2.5, unit "output hours per week", above(0, 168);
         /// Under the performance regime a share P of the roles require credentials, and only credentialed agents can fill them.
-        credentialed_roles: bool = false;
+        credentialed_roles: bool = true;
     }
 }
 
