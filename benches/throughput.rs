@@ -10,9 +10,25 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::time::Duration;
 
+/// The baseline under the first version's settings (docs/ODD.md, "Model versions"), without
+/// a burn-in: the reference the second version's throughput is compared with, in one run.
+fn first_version() -> Scenario {
+    let mut s = Scenario::baseline();
+    s.simulation.burn_in_years = 0;
+    s.organisation.role_capacity = false;
+    s.organisation.credentialed_roles = false;
+    s.behaviour.expectation_noise = 0.0;
+    s.behaviour.newcomer_exit_multiplier = 2.0;
+    s.behaviour.lived_experience_role_payoff = 1.0;
+    s.behaviour.aspiration_mean = 0.25;
+    s.behaviour.base_exit = 0.22;
+    s
+}
+
 fn baseline(c: &mut Criterion) {
     let s = Scenario::baseline();
-    let agent_ticks = s.population.size as u64 * s.ticks() as u64;
+    // Every simulated tick counts, the burn-in's included.
+    let agent_ticks = s.population.size as u64 * s.total_ticks() as u64;
     let cat = Catalogue::new(&s);
 
     let mut group = c.benchmark_group("baseline");
@@ -32,6 +48,16 @@ fn baseline(c: &mut Criterion) {
     group.bench_function("16_replications_all_threads", |b| {
         let cfg = RunConfig { replications, seed: s.simulation.seed, threads: 0 };
         b.iter(|| black_box(engine::run(&s, cfg, &|| {}).unwrap()))
+    });
+    let v1 = first_version();
+    let v1_cat = Catalogue::new(&v1);
+    group.throughput(Throughput::Elements(v1.population.size as u64 * v1.total_ticks() as u64));
+    group.bench_function("first_version_one_replication_one_thread", |b| {
+        let mut r = 0u32;
+        b.iter(|| {
+            r = r.wrapping_add(1);
+            black_box(engine::run_replication(&v1, &v1_cat, v1.simulation.seed, r))
+        })
     });
     group.finish();
 }
