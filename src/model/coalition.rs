@@ -220,6 +220,7 @@ pub struct Coalition {
     outreach: f64,
     outreach_cost_tick: f64,
     outreach_support: f64,
+    outreach_staff: f64,
     /// Whether the outreach reaches each group (aimed at some, or all).
     outreach_groups: Vec<bool>,
     /// How much more often aimed outreach reaches each targeted outsider: population over
@@ -280,6 +281,7 @@ impl Coalition {
             outreach: c.governance.outreach,
             outreach_cost_tick: c.governance.outreach_cost / tpy,
             outreach_support: c.governance.outreach_support,
+            outreach_staff: c.governance.outreach_staff,
             outreach_groups: outreach_groups(s, c),
             outreach_focus: outreach_focus(s, c),
             delegation_tick: c.governance.delegation_rate / tpy,
@@ -318,6 +320,7 @@ impl Coalition {
         self.outreach = new.outreach;
         self.outreach_cost_tick = new.outreach_cost_tick;
         self.outreach_support = new.outreach_support;
+        self.outreach_staff = new.outreach_staff;
         self.outreach_groups = new.outreach_groups;
         self.outreach_focus = new.outreach_focus;
         self.delegation_tick = new.delegation_tick;
@@ -346,9 +349,15 @@ impl Coalition {
         self.inflow_average = self.inflow.total();
     }
 
-    /// Outreach actually paid for last tick.
+    /// Outreach actually done last tick: what the budget paid for, and no more than the paid
+    /// staff had time for.
     pub fn outreach_effort(&self) -> f64 {
-        self.outreach * self.pay_ratio
+        let paid = self.outreach * self.pay_ratio;
+        if self.outreach_staff > 0.0 && paid > 0.0 {
+            paid * (self.staff * self.pay_ratio / (paid * self.outreach_staff)).min(1.0)
+        } else {
+            paid
+        }
     }
 
     /// Per-tick probability that this coalition's outreach reaches an outsider of `group`:
@@ -478,6 +487,19 @@ mod tests {
         }
         assert!(l < 0.01);
         assert!(weekly_output(100.0, 50, 1.0, 0.6, l, &r) < weekly_output(100.0, 50, 1.0, 0.6, 1.0, &r));
+    }
+
+    #[test]
+    fn outreach_needs_staff_time_when_it_takes_some() {
+        let s = Scenario::baseline();
+        let mut c = Coalition::found(&s, &s.coalitions[0]);
+        c.outreach = 1.0;
+        c.staff = 0.5;
+        assert_eq!(c.outreach_effort(), 1.0, "money alone limits it by default");
+        c.outreach_staff = 2.0;
+        assert!((c.outreach_effort() - 0.25).abs() < 1e-12, "half an FTE does a quarter of outreach needing two");
+        c.staff = 5.0;
+        assert_eq!(c.outreach_effort(), 1.0);
     }
 
     #[test]

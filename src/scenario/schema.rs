@@ -374,6 +374,8 @@ section! {
         outreach_cost: f64 = 5000.0, unit "currency per year", range(0, 1e12);
         /// Share of members' time cost that full outreach offsets (childcare, transport).
         outreach_support: f64 = 0.5, unit "share", range(0, 1);
+        /// Paid staff time (FTE) full-intensity outreach takes; with less staff, less outreach is done (0: money alone limits it).
+        outreach_staff: f64 = 0.0, unit "FTE", range(0, 1e6);
         /// Groups the outreach is aimed at (empty: everyone); the same effort then reaches each of them more often.
         outreach_target: Vec<String> = Vec::new();
         /// Rate at which founding leaders delegate to representatives without authority.
