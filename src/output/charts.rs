@@ -716,7 +716,7 @@ pub fn comparison(runs: &[RunData], metric: &str, coalition: &str, group: &str) 
             "{metric} for coalition {coalition} and group {group} in each run: median line, 5–95% of replications shaded."
         ),
         panels: vec![Panel {
-            title: names.join(" vs "),
+            title: compare_title(&names),
             x_label: "time (years)".into(),
             y_label: axis_label(metric),
             lines,
@@ -727,8 +727,25 @@ pub fn comparison(runs: &[RunData], metric: &str, coalition: &str, group: &str) 
     }
 }
 
+/// The panel title of a comparison: the runs' names, while they fit on one line of the
+/// narrowest chart; otherwise how many runs there are (the legend names them).
+fn compare_title(names: &[String]) -> String {
+    const FITS: usize = 70;
+    let joined = names.join(" vs ");
+    if joined.chars().count() <= FITS { joined } else { format!("{} runs compared (named in the legend)", names.len()) }
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_long_comparison_names_its_runs_in_the_legend_not_the_title() {
+        let two = vec!["austerity_base".to_string(), "austerity_cut".to_string()];
+        assert_eq!(super::compare_title(&two), "austerity_base vs austerity_cut");
+        let six: Vec<String> = (0..6).map(|i| format!("a_rather_long_preset_name_{i}")).collect();
+        assert_eq!(super::compare_title(&six), "6 runs compared (named in the legend)");
+    }
+
     use super::*;
 
     fn figure() -> Figure {
