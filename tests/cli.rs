@@ -213,7 +213,7 @@ fn every_shipped_scenario_passes_check() {
             }
         }
     }
-    assert!(checked >= 15, "expected the baseline, 10 experiments and 4 presets, checked {checked}");
+    assert!(checked >= 18, "expected the baseline, 11 experiments and 6 presets, checked {checked}");
 }
 
 #[test]
