@@ -6,11 +6,8 @@
 //! difference excludes zero in the claimed direction. Nothing here knows the scenarios'
 //! outcomes: if a claim stopped emerging from the mechanisms, its test would fail.
 
-use coprosim::engine::run_replication;
-use coprosim::observe::{Catalogue, summary_keys};
 use coprosim::scenario::Scenario;
 use coprosim::scenario::sweep::with_value;
-use rayon::prelude::*;
 use std::path::Path;
 
 const REPLICATIONS: u32 = 30;
@@ -20,27 +17,12 @@ fn scenario(path: &str) -> Scenario {
     Scenario::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap()
 }
 
-/// One headline figure per replication.
-fn per_replication(s: &Scenario, metric: &str, coalition: &str, group: &str) -> Vec<f64> {
-    let cat = Catalogue::new(s);
-    let i = summary_keys(&cat)
-        .iter()
-        .position(|k| {
-            k.metric == metric && cat.coalition_label(k.coalition) == coalition && cat.group_label(k.group) == group
-        })
-        .unwrap_or_else(|| panic!("no summary metric {metric}/{coalition}/{group}"));
-    (0..REPLICATIONS).into_par_iter().map(|r| run_replication(s, &cat, SEED, r).summary[i]).collect()
-}
+mod common;
+use common::paired;
 
-/// Mean paired difference `treated − control` and its 95% interval (normal approximation).
-fn paired(control: &[f64], treated: &[f64]) -> (f64, f64, f64) {
-    let d: Vec<f64> = control.iter().zip(treated).map(|(a, b)| b - a).filter(|x| x.is_finite()).collect();
-    let n = d.len() as f64;
-    assert!(n >= 10.0, "too few defined pairs: {n}");
-    let mean = d.iter().sum::<f64>() / n;
-    let sd = (d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
-    let half = 1.96 * sd / n.sqrt();
-    (mean, mean - half, mean + half)
+/// One headline figure per replication, at this file's seed and replications.
+fn per_replication(s: &Scenario, metric: &str, coalition: &str, group: &str) -> Vec<f64> {
+    common::per_replication(s, metric, coalition, group, SEED, REPLICATIONS)
 }
 
 fn assert_lower(what: &str, control: &[f64], treated: &[f64]) {

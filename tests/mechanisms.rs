@@ -8,7 +8,7 @@
 
 use coprosim::engine::run_replication;
 use coprosim::model::Model;
-use coprosim::observe::{Catalogue, summary_keys};
+use coprosim::observe::Catalogue;
 use coprosim::scenario::Scenario;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -69,25 +69,12 @@ fn parse(text: &str) -> Scenario {
     Scenario::parse(text, "test").unwrap()
 }
 
-/// One headline figure per replication.
-fn per_replication(s: &Scenario, metric: &str) -> Vec<f64> {
-    let cat = Catalogue::new(s);
-    let i = summary_keys(&cat)
-        .iter()
-        .position(|k| k.metric == metric && k.coalition.is_none() && k.group.is_none())
-        .unwrap_or_else(|| panic!("no summary metric {metric}"));
-    (0..REPLICATIONS).into_par_iter().map(|r| run_replication(s, &cat, SEED, r).summary[i]).collect()
-}
+mod common;
+use common::paired;
 
-/// Mean paired difference `treated − control` and its 95% interval.
-fn paired(control: &[f64], treated: &[f64]) -> (f64, f64, f64) {
-    let d: Vec<f64> = control.iter().zip(treated).map(|(a, b)| b - a).filter(|x| x.is_finite()).collect();
-    let n = d.len() as f64;
-    assert!(n >= 10.0, "too few defined pairs: {n}");
-    let mean = d.iter().sum::<f64>() / n;
-    let sd = (d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
-    let half = 1.96 * sd / n.sqrt();
-    (mean, mean - half, mean + half)
+/// One headline figure per replication, for all coalitions and groups.
+fn per_replication(s: &Scenario, metric: &str) -> Vec<f64> {
+    common::per_replication(s, metric, "all", "all", SEED, REPLICATIONS)
 }
 
 fn with(text: &str, from: &str, to: &str) -> Scenario {
@@ -162,15 +149,7 @@ fn outreach_aimed_at_the_disadvantaged_raises_their_representation() {
     for c in &mut aimed.coalitions {
         c.governance.outreach_target = vec!["disadvantaged".into()];
     }
-    let ratio = |s: &Scenario| {
-        let cat = Catalogue::new(s);
-        let i = summary_keys(&cat)
-            .iter()
-            .position(|k| k.metric == "representation_ratio" && cat.group_label(k.group) == "disadvantaged")
-            .unwrap();
-        (0..REPLICATIONS).into_par_iter().map(|r| run_replication(s, &cat, SEED, r).summary[i]).collect::<Vec<f64>>()
-    };
-    let (m, lo, hi) = paired(&ratio(&spread), &ratio(&aimed));
+    let (m, lo, hi) = paired(&disadvantaged_representation(&spread), &disadvantaged_representation(&aimed));
     eprintln!("aimed − spread outreach: representation ratio of the disadvantaged {m:.4} (95% CI {lo:.4} to {hi:.4})");
     assert!(lo > 0.0, "aimed outreach should raise it: {m:.4} ({lo:.4} to {hi:.4})");
 }
@@ -255,12 +234,7 @@ fn newcomers_who_expected_too_much_leave_early_and_the_knock_out_removes_it() {
 /// Representation ratio (member share over population share) of the disadvantaged group, per
 /// replication.
 fn disadvantaged_representation(s: &Scenario) -> Vec<f64> {
-    let cat = Catalogue::new(s);
-    let i = summary_keys(&cat)
-        .iter()
-        .position(|k| k.metric == "representation_ratio" && cat.group_label(k.group) == "disadvantaged")
-        .unwrap();
-    (0..REPLICATIONS).into_par_iter().map(|r| run_replication(s, &cat, SEED, r).summary[i]).collect()
+    common::per_replication(s, "representation_ratio", "all", "disadvantaged", SEED, REPLICATIONS)
 }
 
 /// Mean and 95% interval of a sample.

@@ -3,10 +3,7 @@
 //! gives a case's size the preset sets its roles from it, so these tests check that the
 //! roles stay filled, by whom, and that the programme lasts; composition is never an input.
 
-use coprosim::engine::run_replication;
-use coprosim::observe::{Catalogue, summary_keys};
 use coprosim::scenario::Scenario;
-use rayon::prelude::*;
 use std::path::Path;
 
 const REPLICATIONS: u32 = 12;
@@ -16,15 +13,14 @@ fn preset(name: &str) -> Scenario {
     Scenario::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("scenarios/presets/{name}.toml"))).unwrap()
 }
 
-/// Mean over replications of a summary metric.
+mod common;
+
+/// Mean over replications (where defined) of a summary metric for all coalitions.
 fn mean(s: &Scenario, metric: &str, group: &str) -> f64 {
-    let cat = Catalogue::new(s);
-    let i = summary_keys(&cat)
-        .iter()
-        .position(|k| k.metric == metric && k.coalition.is_none() && cat.group_label(k.group) == group)
-        .unwrap_or_else(|| panic!("no summary metric {metric}/{group}"));
-    let v: Vec<f64> = (0..REPLICATIONS).into_par_iter().map(|r| run_replication(s, &cat, SEED, r).summary[i]).collect();
-    let v: Vec<f64> = v.into_iter().filter(|x| x.is_finite()).collect();
+    let v: Vec<f64> = common::per_replication(s, metric, "all", group, SEED, REPLICATIONS)
+        .into_iter()
+        .filter(|x| x.is_finite())
+        .collect();
     v.iter().sum::<f64>() / v.len() as f64
 }
 

@@ -1,0 +1,40 @@
+//! Helpers shared by the Monte Carlo test files (`claims.rs`, `mechanisms.rs`, `presets.rs`).
+// Each test file is its own crate and uses a subset of these.
+#![allow(dead_code)]
+
+use coprosim::engine::run_replication;
+use coprosim::observe::{Catalogue, summary_keys};
+use coprosim::scenario::Scenario;
+use rayon::prelude::*;
+
+/// One headline figure (a `summary.csv` metric for a coalition and a group, "all" for
+/// totals) per replication, replications `0..replications` of `seed`.
+pub fn per_replication(
+    s: &Scenario,
+    metric: &str,
+    coalition: &str,
+    group: &str,
+    seed: u64,
+    replications: u32,
+) -> Vec<f64> {
+    let cat = Catalogue::new(s);
+    let i = summary_keys(&cat)
+        .iter()
+        .position(|k| {
+            k.metric == metric && cat.coalition_label(k.coalition) == coalition && cat.group_label(k.group) == group
+        })
+        .unwrap_or_else(|| panic!("no summary metric {metric}/{coalition}/{group}"));
+    (0..replications).into_par_iter().map(|r| run_replication(s, &cat, seed, r).summary[i]).collect()
+}
+
+/// Mean paired difference `treated − control` and its 95% interval (normal approximation),
+/// over the pairs where both are defined.
+pub fn paired(control: &[f64], treated: &[f64]) -> (f64, f64, f64) {
+    let d: Vec<f64> = control.iter().zip(treated).map(|(a, b)| b - a).filter(|x| x.is_finite()).collect();
+    let n = d.len() as f64;
+    assert!(n >= 10.0, "too few defined pairs: {n}");
+    let mean = d.iter().sum::<f64>() / n;
+    let sd = (d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    let half = 1.96 * sd / n.sqrt();
+    (mean, mean - half, mean + half)
+}
