@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 pub mod engine;
+pub mod inference;
 pub mod model;
 pub mod observe;
 pub mod output;
