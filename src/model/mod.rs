@@ -140,7 +140,6 @@ pub struct Model {
     offers: Vec<Offer>,
     /// Per group: cumulative outreach reach over coalitions, for picking who reached an outsider.
     outreach_cumulative: Vec<Vec<f64>>,
-    recording_from: u32,
     /// Draws of the second version's mechanisms (credentials, expectation errors, admission
     /// order): a stream of its own, so switching them on leaves every other draw unchanged
     /// and compares arms with common random numbers.
@@ -223,7 +222,6 @@ impl Model {
             org,
             offers: Vec::new(),
             outreach_cumulative: Vec::new(),
-            recording_from: 0,
             side,
             applications: Vec::new(),
             timeline: s.timeline().unwrap_or_default().into(),
@@ -253,12 +251,6 @@ impl Model {
     /// recorded period only (after a burn-in).
     pub fn start_recording(&mut self) {
         self.agents.hours_total.iter_mut().for_each(|h| *h = 0.0);
-        self.recording_from = self.tick;
-    }
-
-    /// Tick at which recording started.
-    pub fn recording_from(&self) -> u32 {
-        self.recording_from
     }
 
     /// Number of population groups.
