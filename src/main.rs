@@ -5,6 +5,8 @@
 use clap::{Parser, Subcommand};
 use coprosim::engine::sweep::{self, SweepError, SweepInfo, SweepOptions};
 use coprosim::engine::{self, RunConfig};
+use coprosim::inference::calibrate;
+use coprosim::inference::targets::{Targets, apply};
 use coprosim::output::charts::ChartSize;
 use coprosim::output::commit::{Kind, Staging};
 use coprosim::output::{self, Manifest, OutputError};
@@ -48,6 +50,32 @@ enum Command {
         #[arg(long)]
         force: bool,
         /// No progress bar and no summary on standard output.
+        #[arg(long, short = 'q')]
+        quiet: bool,
+        /// Skip the charts and report.html.
+        #[arg(long)]
+        no_charts: bool,
+        /// A calibration directory (written by `coprosim calibrate`): each replication draws its
+        /// estimated parameters from that posterior, so intervals include parameter uncertainty.
+        #[arg(long, value_name = "DIR")]
+        posterior: Option<PathBuf>,
+        #[command(flatten)]
+        size: SizeArgs,
+    },
+    /// Fit parameters to observed statistics by ABC-SMC (a targets file); rerun to resume.
+    Calibrate {
+        /// Targets file (TOML).
+        targets: PathBuf,
+        /// Output directory (default: output/<calibration name>/).
+        #[arg(long, short = 'o')]
+        out: Option<PathBuf>,
+        /// Worker threads (default: one per core). Results do not depend on it.
+        #[arg(long, short = 'j')]
+        threads: Option<usize>,
+        /// Replace a different calibration's result in the output directory.
+        #[arg(long)]
+        force: bool,
+        /// No progress bar and no summary.
         #[arg(long, short = 'q')]
         quiet: bool,
         /// Skip the charts and report.html.
@@ -157,8 +185,11 @@ enum Command {
         #[arg(long)]
         markdown: bool,
         /// Describe sweep files instead of scenario files.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "targets")]
         sweep: bool,
+        /// Describe targets files (calibration) instead of scenario files.
+        #[arg(long)]
+        targets: bool,
     },
 }
 
@@ -214,9 +245,13 @@ fn main() -> ExitCode {
         eprintln!("\nstopping: saving what is complete (press Ctrl-C again to quit at once)");
     });
     let result = match cli.command {
-        Command::Run { scenario, replications, seed, threads, out, force, quiet, no_charts, size } => {
+        Command::Run { scenario, replications, seed, threads, out, force, quiet, no_charts, posterior, size } => {
             let charts = (!no_charts).then(|| size.size());
-            run(scenario.as_deref(), replications, seed, threads, out, force, quiet, charts)
+            let opts = RunOptions { replications, seed, threads, out, force, quiet, charts, posterior };
+            run(scenario.as_deref(), opts)
+        }
+        Command::Calibrate { targets, out, threads, force, quiet, no_charts, size } => {
+            calibrate(&targets, out, threads, force, quiet, (!no_charts).then(|| size.size()))
         }
         Command::Plot { dir, size } => plot(&dir, size.size()),
         Command::Compare { dirs, metric, coalition, group, out, size } => {
@@ -233,9 +268,15 @@ fn main() -> ExitCode {
         Command::Merge { dirs, out, force, no_charts, size } => {
             merge(&dirs, out, force, (!no_charts).then(|| size.size()))
         }
-        Command::Params { markdown, sweep } => {
-            let specs = if sweep { Sweep::parameter_specs() } else { Scenario::parameter_specs() };
-            print!("{}", if markdown { params_markdown(&specs, sweep) } else { params_table(&specs) });
+        Command::Params { markdown, sweep, targets } => {
+            let (specs, kind) = if sweep {
+                (Sweep::parameter_specs(), FileKind::Sweep)
+            } else if targets {
+                (Targets::parameter_specs(), FileKind::Targets)
+            } else {
+                (Scenario::parameter_specs(), FileKind::Scenario)
+            };
+            print!("{}", if markdown { params_markdown(&specs, kind) } else { params_table(&specs) });
             Ok(())
         }
     };
@@ -348,9 +389,8 @@ fn compare(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)] // one parameter per command-line flag
-fn run(
-    path: Option<&Path>,
+/// The flags of `coprosim run`.
+struct RunOptions {
     replications: Option<u32>,
     seed: Option<u64>,
     threads: Option<usize>,
@@ -358,7 +398,11 @@ fn run(
     force: bool,
     quiet: bool,
     charts: Option<ChartSize>,
-) -> Result<(), Failure> {
+    posterior: Option<PathBuf>,
+}
+
+fn run(path: Option<&Path>, opts: RunOptions) -> Result<(), Failure> {
+    let RunOptions { replications, seed, threads, out, force, quiet, charts, posterior } = opts;
     let (mut scenario, file, scenario_sha256) = load(path)?;
     if let Some(r) = replications {
         if r == 0 {
@@ -375,6 +419,7 @@ fn run(
     let used_threads = threads.unwrap_or_else(rayon::current_num_threads);
     fits(&scenario, &file, used_threads, scenario.simulation.replications)?;
     let dir = out.unwrap_or_else(|| Path::new("output").join(&scenario.name));
+    let posterior = posterior.map(|p| posterior_for(&p, &scenario)).transpose()?;
     let staging = Staging::new(&dir, Kind::Run, force).map_err(output_failure)?;
 
     let mut cfg = RunConfig::from_scenario(&scenario);
@@ -387,7 +432,13 @@ fn run(
     );
     bar.set_message(scenario.name.clone());
     let start = Instant::now();
-    let results = engine::run(&scenario, cfg, &|| bar.inc(1)).map_err(|e| match e {
+    let vary = |r: u32| {
+        posterior.as_ref().map(|p| {
+            let particle = calibrate::posterior_draw(&p.weights, cfg.seed, r);
+            apply(&scenario, &p.keys, &p.particles[particle]).expect("every particle was checked against the scenario")
+        })
+    };
+    let results = engine::run_varied(&scenario, cfg, &vary, &|| bar.inc(1)).map_err(|e| match e {
         engine::EngineError::Interrupted { .. } => Failure::Interrupted(format!("{e}; {} is unchanged", dir.display())),
         other => Failure::Runtime(other.to_string()),
     })?;
@@ -412,9 +463,20 @@ fn run(
         wall_time_seconds: (wall * 1000.0).round() / 1000.0,
         files: Default::default(),
         complete: false,
+        posterior: posterior.as_ref().map(|p| output::PosteriorSource {
+            dir: p.dir.display().to_string(),
+            calibration: p.name.clone(),
+            posterior_sha256: p.sha256.clone(),
+            parameters: p.keys.clone(),
+        }),
     };
     let work = staging.dir().to_path_buf();
     output::write_run(&work, &results, manifest).map_err(writing_failure(&dir))?;
+    if let Some(p) = &posterior {
+        let draws: Vec<usize> =
+            (0..cfg.replications).map(|r| calibrate::posterior_draw(&p.weights, cfg.seed, r)).collect();
+        output::write_posterior_draws(&work, p, &draws).map_err(writing_failure(&dir))?;
+    }
     if let Some(size) = charts {
         output::write_charts(&work, size).map_err(writing_failure(&dir))?;
     }
@@ -436,6 +498,160 @@ fn run(
         }
         println!("wrote {}", dir.display());
     }
+    Ok(())
+}
+
+/// Read a calibration's posterior for a run of `scenario`, checking that every particle
+/// makes a valid scenario of it.
+fn posterior_for(dir: &Path, scenario: &Scenario) -> Result<output::calibration::Posterior, Failure> {
+    let p = output::calibration::read_posterior(dir).map_err(output_failure)?;
+    let flag = format!("--posterior {}", dir.display());
+    for key in &p.keys {
+        let generic = coprosim::scenario::sweep::generic_key(scenario, key)
+            .map_err(|e| Failure::Input(format!("{flag}: parameter `{key}`: {e}")))?;
+        if let Some(why) = coprosim::inference::targets::not_estimable(&generic) {
+            return Err(Failure::Input(format!("{flag}: parameter `{key}` cannot vary between replications: {why}")));
+        }
+    }
+    for (i, theta) in p.particles.iter().enumerate() {
+        if let Err(e) = apply(scenario, &p.keys, theta) {
+            return Err(Failure::Input(format!(
+                "{flag}: particle {i} of the posterior makes no valid scenario of \"{}\": {e}",
+                scenario.name
+            )));
+        }
+    }
+    Ok(p)
+}
+
+fn calibrate(
+    path: &Path,
+    out: Option<PathBuf>,
+    threads: Option<usize>,
+    force: bool,
+    quiet: bool,
+    charts: Option<ChartSize>,
+) -> Result<(), Failure> {
+    use coprosim::inference::abc::{Event, Stop};
+    use output::calibration::{self as cal, CalibrationInfo};
+    let targets = Targets::load(path)?;
+    if threads == Some(0) {
+        return Err(Failure::Input("--threads: found 0, expected at least 1".into()));
+    }
+    let used_threads = threads.unwrap_or_else(rayon::current_num_threads);
+    fits(&targets.base, &path.display().to_string(), used_threads, used_threads as u32)?;
+    let name = &targets.file.name;
+    let dir = out.unwrap_or_else(|| Path::new("output").join(name));
+    let info = CalibrationInfo::new(&targets);
+    let (staging, done) = cal::working_place(&dir, &info, force).map_err(output_failure)?;
+    let work = staging.dir().to_path_buf();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build()
+        .map_err(|e| Failure::Runtime(format!("cannot start worker threads: {e}")))?;
+    let particles = targets.file.abc.particles as u64;
+    let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(particles) };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} particles, {elapsed}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    if !done.is_empty() && !quiet {
+        bar.println(format!("resuming: {} generations already complete and verified", done.len()));
+    }
+    let start = Instant::now();
+    let mut saved: Result<(), OutputError> = Ok(());
+    let mut next = done.len();
+    let mut report = |event: Event| match event {
+        Event::Batch { generation, simulations, accepted } => {
+            bar.set_message(format!("{name}: generation {generation}, {simulations} simulations"));
+            bar.set_position(accepted as u64);
+        }
+        Event::Generation(g) => {
+            let n = next;
+            next += 1;
+            if saved.is_ok() {
+                saved = cal::append_generation(&work, &info, n, g);
+            }
+            if !quiet {
+                let tol = if g.tolerance.is_finite() { format!("{:.3}", g.tolerance) } else { "none (prior)".into() };
+                bar.println(format!(
+                    "generation {n}: tolerance {tol}, acceptance {:.3}, effective sample size {:.0}, {} simulations",
+                    g.acceptance, g.ess, g.simulations
+                ));
+            }
+            bar.set_position(0);
+        }
+    };
+    let (generations, stop) =
+        pool.install(|| calibrate::calibrate(&targets, done, &engine::stop_requested, &mut report));
+    saved.map_err(writing_failure(&dir))?;
+    bar.finish_and_clear();
+    let kept = |what: &str| {
+        format!(
+            "interrupted {what}: {} generations are complete and saved in {}; rerun the same command to resume",
+            generations.len(),
+            work.display()
+        )
+    };
+    if stop == Stop::Interrupted {
+        return Err(Failure::Interrupted(kept("during the sampling")));
+    }
+    let Some(last) = generations.last() else {
+        return Err(Failure::Runtime(format!(
+            "no simulation of {name} gave every fitted statistic a value within the budget; check that the statistics are defined in the base scenario (a coalition that dissolves has no retention)"
+        )));
+    };
+    let pbar =
+        if quiet || targets.file.abc.predictive == 0 { ProgressBar::hidden() } else { ProgressBar::new_spinner() };
+    pbar.set_message(format!("{name}: {} posterior predictive simulations", targets.file.abc.predictive));
+    pbar.enable_steady_tick(std::time::Duration::from_millis(200));
+    let predictive = pool
+        .install(|| calibrate::predictive(&targets, last, &engine::stop_requested))
+        .ok_or_else(|| Failure::Interrupted(kept("during the posterior predictive simulations")))?;
+    pbar.finish_and_clear();
+    let finished = cal::Finished {
+        info: &info,
+        generations: &generations,
+        stop,
+        predictive: &predictive,
+        targets_file: path.display().to_string(),
+        threads: used_threads,
+        wall_time_seconds: start.elapsed().as_secs_f64(),
+    };
+    let unfinished = |e: OutputError| match e {
+        OutputError::Interrupted { .. } => Failure::Interrupted(kept("while writing the results")),
+        other => writing_failure(&dir)(other),
+    };
+    cal::write_calibration(&work, &finished, charts).map_err(unfinished)?;
+    report_kept(&staging.commit().map_err(unfinished)?);
+    if quiet {
+        return Ok(());
+    }
+    let simulations: u64 = generations.iter().map(|g| g.simulations).sum();
+    println!(
+        "{name}: {} generations, {simulations} simulations in {:.1} s; stopped because {}",
+        generations.len(),
+        start.elapsed().as_secs_f64(),
+        cal::stop_words(stop)
+    );
+    for (d, key) in targets.keys().iter().enumerate() {
+        let m = calibrate::posterior_marginal(last, d);
+        println!("  {key:<44} median {:>10.4}  (90% credible interval {:.4} to {:.4})", m.median, m.q05, m.q95);
+    }
+    for (s, st) in targets.statistics.iter().enumerate() {
+        let (m, _) = cal::predictive_marginal(&predictive, s);
+        println!(
+            "  {:<44} observed {:>9.4}  predictive median {:.4} (5-95% {:.4} to {:.4}){}",
+            st.label,
+            st.value,
+            m.median,
+            m.q05,
+            m.q95,
+            if st.held_out { ", held out" } else { "" }
+        );
+    }
+    println!("wrote {}", dir.display());
     Ok(())
 }
 
@@ -661,19 +877,23 @@ fn params_table(specs: &[ParamSpec]) -> String {
         .collect()
 }
 
-fn params_markdown(specs: &[ParamSpec], sweep: bool) -> String {
-    let (title, source, extra) = if sweep {
-        (
-            "Sweep file parameters",
-            "src/scenario/sweep.rs",
-            " An inline `[scenario]` table takes the keys of a scenario file (docs/PARAMETERS.md).",
-        )
-    } else {
-        ("Scenario parameters", "src/scenario/schema.rs", "")
+/// Which input file format `params` describes.
+#[derive(Clone, Copy, PartialEq)]
+enum FileKind {
+    Scenario,
+    Sweep,
+    Targets,
+}
+
+fn params_markdown(specs: &[ParamSpec], kind: FileKind) -> String {
+    let inline = " An inline `[scenario]` table takes the keys of a scenario file (docs/PARAMETERS.md).";
+    let (title, source, extra, flag) = match kind {
+        FileKind::Sweep => ("Sweep file parameters", "src/scenario/sweep.rs", inline, " --sweep"),
+        FileKind::Targets => ("Targets file parameters", "src/inference/targets.rs", inline, " --targets"),
+        FileKind::Scenario => ("Scenario parameters", "src/scenario/schema.rs", "", ""),
     };
     let mut s = format!(
-        "# {title}\n\nGenerated by `coprosim params --markdown{}` from the one definition of each parameter in `{source}`; a test keeps this file in step with the code. `[]` marks a table that may repeat (`[[...]]` in TOML). Ranges are inclusive unless the lower bound is written `(`.{extra}\n\n| key | type | default | unit | range | meaning |\n|---|---|---|---|---|---|\n",
-        if sweep { " --sweep" } else { "" }
+        "# {title}\n\nGenerated by `coprosim params --markdown{flag}` from the one definition of each parameter in `{source}`; a test keeps this file in step with the code. `[]` marks a table that may repeat (`[[...]]` in TOML). Ranges are inclusive unless the lower bound is written `(`.{extra}\n\n| key | type | default | unit | range | meaning |\n|---|---|---|---|---|---|\n"
     );
     for p in specs {
         s.push_str(&format!(

@@ -47,6 +47,7 @@ fn each_bad_input_gets_its_expected_located_error() {
         // The size guard acts when a run is about to allocate, so that case goes through `run`.
         let command = match case.kind.as_str() {
             "sweep" => vec!["sweep"],
+            "targets" => vec!["calibrate", "-q"],
             _ if case.expect == "memory" => vec!["run", "-q", "--no-charts"],
             _ => vec!["check"],
         };

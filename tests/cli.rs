@@ -221,6 +221,7 @@ fn parameter_references_are_in_step_with_the_code() {
     for (args, file) in [
         (vec!["params", "--markdown"], "docs/PARAMETERS.md"),
         (vec!["params", "--markdown", "--sweep"], "docs/SWEEP_PARAMETERS.md"),
+        (vec!["params", "--markdown", "--targets"], "docs/TARGETS_PARAMETERS.md"),
     ] {
         let generated = coprosim().args(&args).assert().success().get_output().stdout.clone();
         let committed = std::fs::read_to_string(repo(file)).unwrap_or_default();

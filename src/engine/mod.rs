@@ -117,6 +117,18 @@ fn simulate(
 /// Run every replication and reduce them; `on_replication_done` is called once per finished
 /// replication (from worker threads) for progress reporting.
 pub fn run(s: &Scenario, cfg: RunConfig, on_replication_done: &(dyn Fn() + Sync)) -> Result<Results, EngineError> {
+    run_varied(s, cfg, &|_| None, on_replication_done)
+}
+
+/// Like [`run`], but replication `r` simulates `vary(r)` when that is Some (a scenario with
+/// the same coalitions, groups, population and clock as `s`, e.g. parameters drawn from a
+/// posterior), and `s` otherwise.
+pub fn run_varied(
+    s: &Scenario,
+    cfg: RunConfig,
+    vary: &(dyn Fn(u32) -> Option<Scenario> + Sync),
+    on_replication_done: &(dyn Fn() + Sync),
+) -> Result<Results, EngineError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.threads)
         .build()
@@ -129,7 +141,8 @@ pub fn run(s: &Scenario, cfg: RunConfig, on_replication_done: &(dyn Fn() + Sync)
                 if stop_requested() {
                     return None;
                 }
-                let rec = run_replication_or_stop(s, &cat, cfg.seed, r)?;
+                let varied = vary(r);
+                let rec = run_replication_or_stop(varied.as_ref().unwrap_or(s), &cat, cfg.seed, r)?;
                 on_replication_done();
                 Some(rec)
             })

@@ -97,6 +97,8 @@ pub enum Stop {
     Tolerance,
     /// The simulation budget is spent.
     Budget,
+    /// A stop was requested; the generation under way was dropped.
+    Interrupted,
 }
 
 /// The Euclidean distance between simulated and observed statistics, each scaled by its
@@ -132,17 +134,78 @@ fn quantile(xs: &[f64], q: f64) -> f64 {
     v[lo] + (h - lo as f64) * (v[hi] - v[lo])
 }
 
-/// Run ABC-SMC. `simulate(θ, rng)` returns the statistics for parameters `θ`; it must draw
-/// only from `rng`. Returns every generation and why it stopped.
+/// What the sampler reports while it works.
+pub enum Event<'a> {
+    /// A batch of attempts of generation `generation` was evaluated: `simulations` run and
+    /// `accepted` kept in that generation so far.
+    Batch {
+        /// Generation under way.
+        generation: usize,
+        /// Simulations run in it so far.
+        simulations: u64,
+        /// Particles kept in it so far.
+        accepted: usize,
+    },
+    /// A generation is complete (saved by the caller, so that a rerun resumes after it).
+    Generation(&'a Generation),
+}
+
+/// Why the sampler stops after `generations`, or None when it should go on. Evaluated before
+/// every new generation, so a sampler resumed from saved generations stops where an
+/// uninterrupted one would have.
+pub fn stopping(generations: &[Generation], cfg: &Config) -> Option<Stop> {
+    let last = generations.last()?;
+    let spent: u64 = generations.iter().map(|g| g.simulations).sum();
+    if generations.len() > 1 && last.acceptance < cfg.min_acceptance {
+        Some(Stop::Acceptance)
+    } else if last.tolerance <= cfg.min_tolerance {
+        Some(Stop::Tolerance)
+    } else if spent >= cfg.budget {
+        Some(Stop::Budget)
+    } else if generations.len() >= cfg.max_generations {
+        Some(Stop::Generations)
+    } else {
+        None
+    }
+}
+
+/// Run ABC-SMC from scratch. `simulate(θ, rng)` returns the statistics for parameters `θ`,
+/// or None when `θ` makes no valid model (treated as outside the prior's support); it must
+/// draw only from `rng`. Returns every generation and why it stopped.
 pub fn run<F>(priors: &[Prior], observed: &[f64], scale: &[f64], cfg: &Config, simulate: F) -> (Vec<Generation>, Stop)
 where
-    F: Fn(&[f64], &mut ChaCha8Rng) -> Vec<f64> + Sync,
+    F: Fn(&[f64], &mut ChaCha8Rng) -> Option<Vec<f64>> + Sync,
+{
+    resume(priors, observed, scale, cfg, Vec::new(), simulate, &|| false, &mut |_| {})
+}
+
+/// Run ABC-SMC after the generations already `done` (saved by an earlier, interrupted run of
+/// the same problem): the result is the same as an uninterrupted run's. `stop` is checked
+/// after every batch; when it returns true the generation under way is dropped and the
+/// sampler returns [`Stop::Interrupted`] with the complete generations. `report` hears of
+/// every batch and every complete generation.
+#[allow(clippy::too_many_arguments)] // the problem, where to start, and three hooks
+pub fn resume<F>(
+    priors: &[Prior],
+    observed: &[f64],
+    scale: &[f64],
+    cfg: &Config,
+    done: Vec<Generation>,
+    simulate: F,
+    stop: &(dyn Fn() -> bool + Sync),
+    report: &mut dyn FnMut(Event),
+) -> (Vec<Generation>, Stop)
+where
+    F: Fn(&[f64], &mut ChaCha8Rng) -> Option<Vec<f64>> + Sync,
 {
     assert_eq!(observed.len(), scale.len(), "one scale per statistic");
     let dims = priors.len();
-    let mut generations: Vec<Generation> = Vec::new();
-    let mut spent = 0u64;
+    let mut generations = done;
     loop {
+        if let Some(why) = stopping(&generations, cfg) {
+            return (generations, why);
+        }
+        let spent: u64 = generations.iter().map(|g| g.simulations).sum();
         let g = generations.len();
         let last = generations.last();
         let tolerance = last.map_or(f64::INFINITY, |l| {
@@ -154,7 +217,8 @@ where
             Some(l) => (0..dims)
                 .map(|d| {
                     let mean: f64 = l.particles.iter().map(|p| p.weight * p.theta[d]).sum();
-                    let var: f64 = l.particles.iter().map(|p| p.weight * (p.theta[d] - mean).powi(2)).sum();
+                    let var: f64 =
+                        l.particles.iter().map(|p| p.weight * (p.theta[d] - mean) * (p.theta[d] - mean)).sum();
                     (2.0 * var).sqrt()
                 })
                 .collect(),
@@ -200,13 +264,19 @@ where
             let batch: Vec<Option<Particle>> = (attempt..attempt + cfg.batch as u64)
                 .into_par_iter()
                 .map(|k| {
+                    if stop() {
+                        return None;
+                    }
                     let mut rng = attempt_rng(cfg.seed, g, k);
                     let theta = propose(&mut rng)?;
-                    let statistics = simulate(&theta, &mut rng);
+                    let statistics = simulate(&theta, &mut rng)?;
                     let distance = distance(&statistics, observed, scale);
                     Some(Particle { theta, weight: 1.0, distance, statistics })
                 })
                 .collect();
+            if stop() {
+                return (generations, Stop::Interrupted);
+            }
             attempt += cfg.batch as u64;
             for candidate in batch.into_iter().flatten() {
                 if accepted.len() == cfg.particles {
@@ -217,12 +287,12 @@ where
                     accepted.push(candidate);
                 }
             }
+            report(Event::Batch { generation: g, simulations, accepted: accepted.len() });
             // Out of budget, or proposals keep falling outside the prior's support.
             if spent + simulations >= cfg.budget || attempt >= cfg.budget.saturating_mul(100).max(cfg.batch as u64) {
                 break;
             }
         }
-        spent += simulations;
         if accepted.is_empty() {
             return (generations, Stop::Budget);
         }
@@ -240,11 +310,14 @@ where
                                 .iter()
                                 .zip(&q.theta)
                                 .zip(&sigma)
-                                .map(
-                                    |((&x, &m), &s)| {
-                                        if s > 0.0 { libm::exp(-0.5 * ((x - m) / s).powi(2)) / s } else { 1.0 }
-                                    },
-                                )
+                                .map(|((&x, &m), &s)| {
+                                    if s > 0.0 {
+                                        let z = (x - m) / s;
+                                        libm::exp(-0.5 * z * z) / s
+                                    } else {
+                                        1.0
+                                    }
+                                })
                                 .product::<f64>()
                     })
                     .sum();
@@ -258,20 +331,7 @@ where
         let ess = 1.0 / accepted.iter().map(|p| p.weight * p.weight).sum::<f64>();
         let acceptance = if simulations > 0 { accepted.len() as f64 / simulations as f64 } else { 0.0 };
         generations.push(Generation { tolerance, particles: accepted, acceptance, ess, simulations });
-
-        let reached = generations.len();
-        if g > 0 && acceptance < cfg.min_acceptance {
-            return (generations, Stop::Acceptance);
-        }
-        if tolerance <= cfg.min_tolerance {
-            return (generations, Stop::Tolerance);
-        }
-        if spent >= cfg.budget {
-            return (generations, Stop::Budget);
-        }
-        if reached >= cfg.max_generations {
-            return (generations, Stop::Generations);
-        }
+        report(Event::Generation(generations.last().expect("just pushed")));
     }
 }
 
@@ -279,7 +339,7 @@ where
 pub fn moments(generation: &Generation, d: usize) -> (f64, f64) {
     let particles = &generation.particles;
     let mean: f64 = particles.iter().map(|p| p.weight * p.theta[d]).sum();
-    let var: f64 = particles.iter().map(|p| p.weight * (p.theta[d] - mean).powi(2)).sum();
+    let var: f64 = particles.iter().map(|p| p.weight * (p.theta[d] - mean) * (p.theta[d] - mean)).sum();
     (mean, var.sqrt())
 }
 
@@ -297,7 +357,7 @@ mod tests {
         pool.install(|| {
             run(&[Prior::Normal { mean: 0.0, sd: 1.0 }], &[1.0], &[1.0 / f64::sqrt(n)], &cfg, |theta, rng| {
                 let z: f64 = StandardNormal.sample(rng);
-                vec![theta[0] + z / f64::sqrt(n)]
+                Some(vec![theta[0] + z / f64::sqrt(n)])
             })
         })
     }
@@ -322,12 +382,57 @@ mod tests {
     }
 
     #[test]
+    fn resuming_after_saved_generations_gives_the_uninterrupted_result() {
+        let (full, stop) = toy(2);
+        let cfg = Config { particles: 1000, max_generations: 8, budget: 400_000, seed: 7, ..Config::default() };
+        let n = 20.0;
+        let mut seen = 0;
+        let (resumed, again) = resume(
+            &[Prior::Normal { mean: 0.0, sd: 1.0 }],
+            &[1.0],
+            &[1.0 / f64::sqrt(n)],
+            &cfg,
+            full[..3].to_vec(),
+            |theta, rng| {
+                let z: f64 = StandardNormal.sample(rng);
+                Some(vec![theta[0] + z / f64::sqrt(n)])
+            },
+            &|| false,
+            &mut |e| {
+                if let Event::Generation(_) = e {
+                    seen += 1;
+                }
+            },
+        );
+        assert_eq!((resumed, again), (full.clone(), stop));
+        assert_eq!(seen, full.len() - 3, "only the missing generations are computed");
+    }
+
+    #[test]
+    fn a_stop_request_drops_the_generation_under_way() {
+        let cfg = Config { particles: 50, max_generations: 5, batch: 16, ..Config::default() };
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        let (gens, stop) = resume(
+            &[Prior::Uniform { lo: 0.0, hi: 1.0 }],
+            &[0.5],
+            &[0.1],
+            &cfg,
+            Vec::new(),
+            |theta, _| Some(vec![theta[0]]),
+            &|| calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed) > 200,
+            &mut |_| {},
+        );
+        assert_eq!(stop, Stop::Interrupted);
+        assert!(gens.iter().all(|g| g.particles.len() == 50), "only complete generations are returned");
+    }
+
+    #[test]
     fn an_unreachable_target_stops_at_the_budget() {
         // Every simulation lands 100 scales away: generation 0 accepts all, and the first
         // tolerance is met sometimes; a budget of 2,000 simulations must end it either way.
         let cfg = Config { particles: 100, budget: 2_000, batch: 64, ..Config::default() };
         let (gens, stop) =
-            run(&[Prior::Uniform { lo: 0.0, hi: 1.0 }], &[100.0], &[1.0], &cfg, |theta, _| vec![theta[0]]);
+            run(&[Prior::Uniform { lo: 0.0, hi: 1.0 }], &[100.0], &[1.0], &cfg, |theta, _| Some(vec![theta[0]]));
         assert!(matches!(stop, Stop::Budget | Stop::Acceptance), "{stop:?}");
         let simulations: u64 = gens.iter().map(|g| g.simulations).sum();
         assert!(simulations <= 2_000 + 64, "{simulations}");

@@ -5,4 +5,6 @@
 //! files or terminals.
 
 pub mod abc;
+pub mod calibrate;
 pub mod prior;
+pub mod targets;

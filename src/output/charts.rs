@@ -1075,3 +1075,112 @@ pub fn short_key(key: &str) -> String {
     let parts: Vec<&str> = key.split('.').collect();
     parts[parts.len().saturating_sub(2)..].join(".")
 }
+
+/// A grid of pairwise scatter plots of weighted points (a posterior's particles): the panel in
+/// row `i`, column `j` (`j > i`) plots parameter `j` against parameter `i`.
+#[derive(Debug, Clone)]
+pub struct Scatter {
+    /// File stem.
+    pub name: String,
+    /// Title.
+    pub title: String,
+    /// Caption.
+    pub caption: String,
+    /// Parameter key paths.
+    pub labels: Vec<String>,
+    /// Points, one value per parameter.
+    pub points: Vec<Vec<f64>>,
+    /// Weights (dot darkness).
+    pub weights: Vec<f64>,
+}
+
+impl Drawable for Scatter {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn caption(&self) -> &str {
+        &self.caption
+    }
+    fn draw_on<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, size: ChartSize) -> Result<(), String> {
+        let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+        let (unit, main, legend) = layout(root, &self.title, size, 0.2)?;
+        let font = |pt: f64| text_style((pt * unit).max(8.0));
+        let k = self.labels.len();
+        let cells = main.split_evenly((k - 1, k - 1));
+        let range = |d: usize| {
+            let (lo, hi) = self
+                .points
+                .iter()
+                .map(|p| p[d])
+                .filter(|v| v.is_finite())
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+            if lo.is_finite() && hi > lo {
+                let pad = (hi - lo) * 0.04;
+                (lo - pad, hi + pad)
+            } else if lo.is_finite() {
+                (lo - 0.5, lo + 0.5)
+            } else {
+                (0.0, 1.0)
+            }
+        };
+        let top = self.weights.iter().copied().fold(0.0f64, f64::max).max(1e-300);
+        let radius = (3.0 * unit).round().max(1.0) as i32;
+        for i in 0..k - 1 {
+            for j in 1..k {
+                if j <= i {
+                    continue;
+                }
+                let area = &cells[i * (k - 1) + (j - 1)];
+                let (x0, x1) = range(j);
+                let (y0, y1) = range(i);
+                let mut chart = ChartBuilder::on(area)
+                    .margin((10.0 * unit) as u32)
+                    .x_label_area_size((48.0 * unit) as u32)
+                    .y_label_area_size((70.0 * unit) as u32)
+                    .build_cartesian_2d(x0..x1, y0..y1)
+                    .map_err(e)?;
+                chart
+                    .configure_mesh()
+                    .x_desc(short_key(&self.labels[j]))
+                    .y_desc(short_key(&self.labels[i]))
+                    .label_style(font(14.0))
+                    .axis_desc_style(font(16.0))
+                    .x_labels(5)
+                    .y_labels(5)
+                    .x_label_formatter(&|v| axis_number(*v))
+                    .y_label_formatter(&|v| axis_number(*v))
+                    .light_line_style(RGBColor(246, 246, 246))
+                    .bold_line_style(RGBColor(222, 222, 222))
+                    .draw()
+                    .map_err(e)?;
+                let colour = PALETTE[0];
+                chart
+                    .draw_series(
+                        self.points
+                            .iter()
+                            .zip(&self.weights)
+                            .filter(|(p, _)| p[i].is_finite() && p[j].is_finite())
+                            .map(|(p, w)| {
+                                Circle::new((p[j], p[i]), radius, colour.mix(0.15 + 0.85 * (w / top)).filled())
+                            }),
+                    )
+                    .map_err(e)?;
+            }
+        }
+        let x = (10.0 * unit) as i32;
+        let step = (30.0 * unit) as i32;
+        let mut y = (70.0 * unit) as i32;
+        let chars = legend_chars(legend.dim_in_pixel().0 as i32, x, unit);
+        for text in [format!("{} particles; darker dots carry more weight.", self.points.len())]
+            .into_iter()
+            .chain(self.labels.iter().filter(|l| short_key(l) != **l).map(|l| format!("{}: {l}", short_key(l))))
+        {
+            for line in wrap(&text, chars) {
+                legend.draw(&Text::new(line, (x, y), font(15.0))).map_err(e)?;
+                y += step * 3 / 4;
+            }
+            y += step / 4;
+        }
+        Ok(())
+    }
+}

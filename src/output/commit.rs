@@ -32,6 +32,8 @@ pub enum Kind {
     Run,
     /// `coprosim sweep` or `merge`.
     Sweep,
+    /// `coprosim calibrate`.
+    Calibration,
 }
 
 impl Kind {
@@ -40,6 +42,7 @@ impl Kind {
         match self {
             Kind::Run => "run",
             Kind::Sweep => "sweep",
+            Kind::Calibration => "calibration",
         }
     }
 }
@@ -86,6 +89,7 @@ pub fn parse_manifest(bytes: &[u8]) -> Option<(Kind, BTreeSet<String>)> {
         let extra: &[&str] = match kind {
             Kind::Run => &["report.html"],
             Kind::Sweep => &[SWEEP_JSON, PROGRESS],
+            Kind::Calibration => &[],
         };
         owned.extend(extra.iter().map(|s| s.to_string()));
     }
@@ -151,8 +155,28 @@ fn foreign_entries(dir: &Path, owned: &BTreeSet<String>, charts_owned: bool) -> 
 /// work rather than after.
 fn written_names(kind: Kind) -> &'static [&'static str] {
     match kind {
-        Kind::Run => &["series.csv", "retention.csv", "summary.csv", "inequality.csv", "report.html", CHARTS, MANIFEST],
+        Kind::Run => &[
+            "series.csv",
+            "retention.csv",
+            "summary.csv",
+            "inequality.csv",
+            "posterior_draws.csv",
+            "report.html",
+            CHARTS,
+            MANIFEST,
+        ],
         Kind::Sweep => &[SWEEP_JSON, PROGRESS, "points.csv", "sensitivity.csv", CHARTS, MANIFEST],
+        Kind::Calibration => &[
+            "calibration.json",
+            "generations.jsonl",
+            "posterior.csv",
+            "generations.csv",
+            "summary.csv",
+            "predictive.csv",
+            "report.html",
+            CHARTS,
+            MANIFEST,
+        ],
     }
 }
 

@@ -9,6 +9,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
+pub mod calibration;
 pub mod charts;
 pub mod commit;
 pub mod report;
@@ -93,7 +94,7 @@ pub enum OutputError {
     },
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
+pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
     move |source| OutputError::Io { path: path.display().to_string(), source }
 }
 
@@ -279,6 +280,43 @@ pub struct Manifest {
     pub files: std::collections::BTreeMap<String, String>,
     /// True once every file listed is written.
     pub complete: bool,
+    /// The calibration whose posterior the replications drew their parameters from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub posterior: Option<PosteriorSource>,
+}
+
+/// Where a posterior predictive run's parameters came from.
+#[derive(Debug, Clone, Serialize)]
+pub struct PosteriorSource {
+    /// The calibration directory as given.
+    pub dir: String,
+    /// The calibration's name.
+    pub calibration: String,
+    /// SHA-256 of its `posterior.csv`.
+    pub posterior_sha256: String,
+    /// The parameters drawn.
+    pub parameters: Vec<String>,
+}
+
+/// Write `posterior_draws.csv` (which particle each replication drew, and its values) into a
+/// run directory whose manifest is written, and list it there.
+pub fn write_posterior_draws(dir: &Path, p: &calibration::Posterior, draws: &[usize]) -> Result<PathBuf, OutputError> {
+    let mut header = vec!["replication".to_string(), "particle".to_string()];
+    header.extend(p.keys.iter().cloned());
+    let rows = draws.iter().enumerate().map(|(r, &i)| {
+        let mut row = vec![r.to_string(), i.to_string()];
+        row.extend(p.particles[i].iter().map(|v| format!("{v}")));
+        row
+    });
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(&header).expect("writing to memory");
+    for row in rows {
+        w.write_record(&row).expect("writing to memory");
+    }
+    let bytes = w.into_inner().expect("flushing to memory");
+    let path = write_atomic(dir, "posterior_draws.csv", &bytes)?;
+    add_to_manifest(dir, &[("posterior_draws.csv".to_string(), sha256_hex(&bytes))])?;
+    Ok(path)
 }
 
 /// The git commit recorded at build time, if the build happened in a git checkout.

@@ -222,6 +222,20 @@ pub fn generic_key(s: &Scenario, path: &str) -> Result<String, String> {
     Ok(out)
 }
 
+/// The key path with every array entry written by index, so that two spellings of one
+/// parameter compare equal: `coalitions.food_bank.goal_hours` → `coalitions[1].goal_hours`.
+pub fn canonical_key(s: &Scenario, path: &str) -> Result<String, String> {
+    let value = toml::Value::try_from(s).map_err(|e| e.to_string())?;
+    let mut out = String::new();
+    for step in walk(&value, path)? {
+        match step {
+            Ok(k) => out = super::params::join(&out, &k),
+            Err(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    Ok(out)
+}
+
 /// The numeric slot at `path` in a scenario, or why there is none.
 pub fn slot(s: &Scenario, path: &str) -> Result<Slot, String> {
     let value = toml::Value::try_from(s).map_err(|e| e.to_string())?;
@@ -306,6 +320,47 @@ impl OutputSpec {
     }
 }
 
+/// Why the base scenario of a sweep or targets file could not be had.
+#[derive(Debug)]
+pub enum BaseError {
+    /// Problems in the file that names the base, at their key paths there.
+    Problems(Vec<Problem>),
+    /// The base scenario file itself is unreadable or invalid.
+    File(ScenarioError),
+}
+
+/// The base scenario of a file that has a `base` key (a scenario file relative to `dir`, or
+/// "baseline") or an inline `[scenario]` table, and where it came from.
+pub fn resolve_base(inline: Option<&Scenario>, base: &str, dir: &Path) -> Result<(Scenario, String), BaseError> {
+    match (inline, base) {
+        (Some(_), b) if !b.is_empty() => Err(BaseError::Problems(vec![Problem::new(
+            "base",
+            "found both `base` and an inline [scenario], expected one of them",
+        )])),
+        (Some(s), _) => {
+            let problems: Vec<Problem> = s
+                .problems()
+                .into_iter()
+                .map(|p| Problem::new(super::params::join("scenario", &p.path), p.message))
+                .collect();
+            if problems.is_empty() {
+                Ok((s.clone(), "(inline)".to_string()))
+            } else {
+                Err(BaseError::Problems(problems))
+            }
+        }
+        (None, "") => Err(BaseError::Problems(vec![Problem::new(
+            "base",
+            "missing required key `base`, expected a scenario file path, \"baseline\", or an inline [scenario] table",
+        )])),
+        (None, "baseline") => Ok((Scenario::baseline(), "(embedded baseline)".to_string())),
+        (None, b) => {
+            let path: PathBuf = dir.join(b);
+            Scenario::load(&path).map(|s| (s, path.display().to_string())).map_err(BaseError::File)
+        }
+    }
+}
+
 impl Sweep {
     /// Read and validate a sweep file.
     pub fn load(path: &Path) -> Result<Sweep, ScenarioError> {
@@ -324,35 +379,10 @@ impl Sweep {
             }
         })?;
         let locate_all = |problems: Vec<Problem>| super::locate_problems(text, file, problems);
-        let (base, origin) = match (&sweep.scenario, sweep.base.as_str()) {
-            (Some(_), b) if !b.is_empty() => {
-                return Err(locate_all(vec![Problem::new(
-                    "base",
-                    "found both `base` and an inline [scenario], expected one of them",
-                )]));
-            }
-            (Some(s), _) => {
-                let problems: Vec<Problem> = s
-                    .problems()
-                    .into_iter()
-                    .map(|p| Problem::new(super::params::join("scenario", &p.path), p.message))
-                    .collect();
-                if !problems.is_empty() {
-                    return Err(locate_all(problems));
-                }
-                (s.clone(), "(inline)".to_string())
-            }
-            (None, "") => {
-                return Err(locate_all(vec![Problem::new(
-                    "base",
-                    "missing required key `base`, expected a scenario file path, \"baseline\", or an inline [scenario] table",
-                )]));
-            }
-            (None, "baseline") => (Scenario::baseline(), "(embedded baseline)".to_string()),
-            (None, b) => {
-                let path: PathBuf = dir.join(b);
-                (Scenario::load(&path)?, path.display().to_string())
-            }
+        let (base, origin) = match resolve_base(sweep.scenario.as_ref(), &sweep.base, dir) {
+            Ok(found) => found,
+            Err(BaseError::Problems(problems)) => return Err(locate_all(problems)),
+            Err(BaseError::File(e)) => return Err(e),
         };
         let sweep = Sweep { file: sweep, base, base_origin: origin };
         let problems = sweep.problems();

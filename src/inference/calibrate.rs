@@ -1,0 +1,253 @@
+//! A calibration of the model: a targets file's observed statistics and priors, handed to
+//! the ABC-SMC sampler with coprosim as the simulator; then the posterior's summaries, its
+//! predictive simulations, and draws for posterior predictive experiments.
+//!
+//! One simulation of parameters θ is the base scenario with θ applied, run for
+//! `replications` replications on streams seeded from the attempt's own stream; its
+//! statistics are the means over those replications of each observed statistic (the
+//! replications in which it is defined). Nothing here touches files or terminals.
+
+use super::abc::{self, Config, Event, Generation, Stop};
+use super::targets::{Reading, Statistic, Targets};
+use crate::engine::run_replication_or_stop;
+use crate::observe::survival::kaplan_meier;
+use crate::observe::{Catalogue, ReplicationRecord};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+/// The value of an observed statistic in one replication's record (NaN when undefined).
+pub fn read(stat: &Statistic, rec: &ReplicationRecord, cat: &Catalogue) -> f64 {
+    match stat.reading {
+        Reading::Summary(i) => rec.summary[i],
+        Reading::Series { column, row } => rec.series[row * cat.series.len() + column] as f64,
+        Reading::Survival { spells, ticks } => {
+            kaplan_meier(&rec.spells[spells]).get(ticks).map_or(f64::NAN, |p| p.survival)
+        }
+    }
+}
+
+/// The mean of the finite values (NaN when there are none).
+fn mean_defined(values: impl Iterator<Item = f64>) -> f64 {
+    let (mut sum, mut n) = (0.0, 0usize);
+    for v in values.filter(|v| v.is_finite()) {
+        sum += v;
+        n += 1;
+    }
+    if n == 0 { f64::NAN } else { sum / n as f64 }
+}
+
+/// Simulate the statistics `which` (indices into the targets' statistics) for parameters
+/// `theta`: None when they make no valid scenario. The replications' streams are seeded from
+/// one draw of `rng`. A stop request cuts the simulation short with NaN statistics (the
+/// sampler drops the batch).
+pub fn simulate(
+    targets: &Targets,
+    cat: &Catalogue,
+    theta: &[f64],
+    rng: &mut ChaCha8Rng,
+    which: &[usize],
+) -> Option<Vec<f64>> {
+    let scenario = targets.scenario(theta).ok()?;
+    let seed: u64 = rng.random();
+    let mut records = Vec::with_capacity(targets.file.replications as usize);
+    for r in 0..targets.file.replications {
+        match run_replication_or_stop(&scenario, cat, seed, r) {
+            Some(rec) => records.push(rec),
+            None => return Some(vec![f64::NAN; which.len()]),
+        }
+    }
+    Some(
+        which.iter().map(|&i| mean_defined(records.iter().map(|rec| read(&targets.statistics[i], rec, cat)))).collect(),
+    )
+}
+
+/// The sampler's configuration for a targets file.
+pub fn config(targets: &Targets) -> Config {
+    let a = &targets.file.abc;
+    Config {
+        particles: a.particles as usize,
+        max_generations: a.generations as usize,
+        min_acceptance: a.min_acceptance,
+        min_tolerance: a.tolerance,
+        budget: a.budget,
+        quantile: a.quantile,
+        batch: 64,
+        seed: targets.file.seed,
+    }
+}
+
+/// Run (or resume after the generations `done`) the calibration of `targets` on the current
+/// rayon pool. The distance is the Euclidean norm of the fitted statistics' differences from
+/// their observed values, each divided by its observed standard deviation.
+pub fn calibrate(
+    targets: &Targets,
+    done: Vec<Generation>,
+    stop: &(dyn Fn() -> bool + Sync),
+    report: &mut dyn FnMut(Event),
+) -> (Vec<Generation>, Stop) {
+    let cat = Catalogue::new(&targets.base);
+    let fitted = targets.fitted();
+    let observed: Vec<f64> = fitted.iter().map(|&i| targets.statistics[i].value).collect();
+    let scale: Vec<f64> = fitted.iter().map(|&i| targets.statistics[i].sd).collect();
+    abc::resume(
+        &targets.priors,
+        &observed,
+        &scale,
+        &config(targets),
+        done,
+        |theta, rng| simulate(targets, &cat, theta, rng, &fitted),
+        stop,
+        report,
+    )
+}
+
+/// The index of a particle drawn by weight with one uniform `u` in [0, 1).
+pub fn pick(weights: &[f64], u: f64) -> usize {
+    let total: f64 = weights.iter().sum();
+    let mut acc = 0.0;
+    for (i, w) in weights.iter().enumerate() {
+        acc += w;
+        if u * total < acc {
+            return i;
+        }
+    }
+    weights.len().saturating_sub(1)
+}
+
+/// One posterior predictive simulation: the particle it drew and every statistic (fitted and
+/// held out).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Predictive {
+    /// Index of the particle in the last generation.
+    pub particle: usize,
+    /// Statistics in the targets' order.
+    pub statistics: Vec<f64>,
+}
+
+/// The posterior predictive simulations: `targets.file.abc.predictive` particles drawn by
+/// weight from the last generation, each simulated afresh on its own stream (stream numbers
+/// above every attempt's), with every statistic. None when a stop was requested.
+pub fn predictive(targets: &Targets, last: &Generation, stop: &(dyn Fn() -> bool + Sync)) -> Option<Vec<Predictive>> {
+    let cat = Catalogue::new(&targets.base);
+    let all: Vec<usize> = (0..targets.statistics.len()).collect();
+    let weights: Vec<f64> = last.particles.iter().map(|p| p.weight).collect();
+    let out: Vec<Option<Predictive>> = (0..targets.file.abc.predictive as u64)
+        .into_par_iter()
+        .map(|k| {
+            if stop() {
+                return None;
+            }
+            let mut rng = ChaCha8Rng::seed_from_u64(targets.file.seed);
+            rng.set_stream((1 << 62) | k);
+            let particle = pick(&weights, rng.random::<f64>());
+            let statistics = simulate(targets, &cat, &last.particles[particle].theta, &mut rng, &all)?;
+            Some(Predictive { particle, statistics })
+        })
+        .collect();
+    if stop() {
+        return None;
+    }
+    // A particle of the posterior always made a valid scenario when it was accepted.
+    out.into_iter().collect()
+}
+
+/// The smallest value whose cumulative weight reaches `q` of the total (the inverse of the
+/// weighted empirical distribution function).
+pub fn weighted_quantile(values: &[f64], weights: &[f64], q: f64) -> f64 {
+    let mut order: Vec<usize> = (0..values.len()).filter(|&i| values[i].is_finite()).collect();
+    if order.is_empty() {
+        return f64::NAN;
+    }
+    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
+    let total: f64 = order.iter().map(|&i| weights[i]).sum();
+    let mut acc = 0.0;
+    for &i in &order {
+        acc += weights[i];
+        if acc >= q * total {
+            return values[i];
+        }
+    }
+    values[*order.last().expect("not empty")]
+}
+
+/// A weighted sample's summary: mean, sd, median and the central 90% interval.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Marginal {
+    /// Weighted mean.
+    pub mean: f64,
+    /// Weighted standard deviation.
+    pub sd: f64,
+    /// Weighted median.
+    pub median: f64,
+    /// 5% weighted quantile.
+    pub q05: f64,
+    /// 95% weighted quantile.
+    pub q95: f64,
+}
+
+/// Summarise `values` with `weights` (finite values only).
+pub fn marginal(values: &[f64], weights: &[f64]) -> Marginal {
+    let (mut sw, mut swx) = (0.0, 0.0);
+    for (v, w) in values.iter().zip(weights).filter(|(v, _)| v.is_finite()) {
+        sw += w;
+        swx += w * v;
+    }
+    let mean = if sw > 0.0 { swx / sw } else { f64::NAN };
+    let var: f64 = values
+        .iter()
+        .zip(weights)
+        .filter(|(v, _)| v.is_finite())
+        .map(|(v, w)| w * (v - mean) * (v - mean))
+        .sum::<f64>()
+        / sw;
+    Marginal {
+        mean,
+        sd: var.sqrt(),
+        median: weighted_quantile(values, weights, 0.5),
+        q05: weighted_quantile(values, weights, 0.05),
+        q95: weighted_quantile(values, weights, 0.95),
+    }
+}
+
+/// The posterior marginal of parameter `d` in a generation.
+pub fn posterior_marginal(g: &Generation, d: usize) -> Marginal {
+    let values: Vec<f64> = g.particles.iter().map(|p| p.theta[d]).collect();
+    let weights: Vec<f64> = g.particles.iter().map(|p| p.weight).collect();
+    marginal(&values, &weights)
+}
+
+/// The particle replication `replication` of a posterior predictive run draws: by weight, from
+/// a stream of its own keyed by the run's seed, apart from the model's streams.
+pub fn posterior_draw(weights: &[f64], seed: u64, replication: u32) -> usize {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x706f_7374_6572_696f);
+    rng.set_stream(replication as u64);
+    pick(weights, rng.random::<f64>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weighted_quantiles_invert_the_weighted_distribution() {
+        let v = [3.0, 1.0, 2.0, f64::NAN];
+        let w = [0.5, 0.25, 0.25, 1.0];
+        assert_eq!(weighted_quantile(&v, &w, 0.2), 1.0);
+        assert_eq!(weighted_quantile(&v, &w, 0.5), 2.0);
+        assert_eq!(weighted_quantile(&v, &w, 0.51), 3.0);
+        let m = marginal(&v, &w);
+        assert!((m.mean - 2.25).abs() < 1e-12);
+    }
+
+    #[test]
+    fn picks_follow_the_weights() {
+        let w = [0.0, 3.0, 1.0];
+        let n = 4000;
+        let picks: Vec<usize> = (0..n).map(|r| posterior_draw(&w, 5, r)).collect();
+        assert!(!picks.contains(&0));
+        let ones = picks.iter().filter(|&&i| i == 1).count() as f64 / n as f64;
+        assert!((ones - 0.75).abs() < 0.03, "{ones}");
+        assert_eq!(pick(&w, 0.999_999), 2);
+    }
+}

@@ -1,0 +1,956 @@
+//! Calibration results: the description (`calibration.json`), the checksummed log of complete
+//! generations (`generations.jsonl`, what a rerun resumes from), the data files
+//! (`posterior.csv`, `generations.csv`, `summary.csv`, `predictive.csv`), charts drawn from
+//! those files, `report.html` and the manifest.
+//!
+//! Parameter values and weights in `posterior.csv` are printed in full (the shortest text
+//! that reads back to the same number), so a posterior predictive run reads exactly the
+//! particles the sampler kept.
+
+use super::charts::{ChartSize, Figure, Line, Look, Panel, Rendered, Scatter, render};
+use super::commit::{Holding, Kind, Staging, check_target};
+use super::{MANIFEST, OutputError, io, num, sha256_hex, write_atomic};
+use crate::inference::abc::{Generation, Particle, Stop};
+use crate::inference::calibrate::{Marginal, Predictive, marginal, posterior_marginal};
+use crate::inference::targets::{Targets, describe_prior};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The description of a calibration.
+pub const CALIBRATION_JSON: &str = "calibration.json";
+/// Complete generations, one checksummed JSON line each.
+pub const GENERATIONS_LOG: &str = "generations.jsonl";
+
+/// What the outputs need to know about a calibration, stored in `calibration.json`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CalibrationInfo {
+    /// SHA-256 of the resolved targets file and base scenario.
+    pub identity: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Where the base scenario came from.
+    pub base: String,
+    /// Name of the base scenario.
+    pub base_name: String,
+    /// Parameter key paths.
+    pub parameters: Vec<String>,
+    /// Their priors, described.
+    pub priors: Vec<String>,
+    /// Prior support per parameter, for charts: (low, high), infinite when unbounded.
+    pub supports: Vec<(f64, f64)>,
+    /// Observed statistics.
+    pub statistics: Vec<ObservedInfo>,
+    /// Particles per generation.
+    pub particles: u32,
+    /// Replications averaged per simulation.
+    pub replications: u32,
+    /// Master seed.
+    pub seed: u64,
+}
+
+/// One observed statistic, as recorded.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ObservedInfo {
+    /// Label.
+    pub label: String,
+    /// Observed value.
+    pub value: f64,
+    /// Its standard deviation.
+    pub sd: f64,
+    /// Held out of the fit.
+    pub held_out: bool,
+    /// Where it comes from.
+    pub source: String,
+}
+
+impl CalibrationInfo {
+    /// Describe a targets file.
+    pub fn new(t: &Targets) -> CalibrationInfo {
+        use crate::inference::prior::Prior;
+        CalibrationInfo {
+            identity: t.identity(),
+            name: t.file.name.clone(),
+            description: t.file.description.clone(),
+            base: t.base_origin.clone(),
+            base_name: t.base.name.clone(),
+            parameters: t.keys(),
+            priors: t.priors.iter().map(describe_prior).collect(),
+            supports: t
+                .priors
+                .iter()
+                .map(|p| match *p {
+                    Prior::Uniform { lo, hi }
+                    | Prior::LogUniform { lo, hi }
+                    | Prior::TruncatedNormal { lo, hi, .. } => (lo, hi),
+                    Prior::Beta { .. } => (0.0, 1.0),
+                    Prior::Normal { .. } => (f64::NEG_INFINITY, f64::INFINITY),
+                })
+                .map(|(lo, hi): (f64, f64)| {
+                    (if lo.is_finite() { lo } else { -1e300 }, if hi.is_finite() { hi } else { 1e300 })
+                })
+                .collect(),
+            statistics: t
+                .statistics
+                .iter()
+                .map(|s| ObservedInfo {
+                    label: s.label.clone(),
+                    value: s.value,
+                    sd: s.sd,
+                    held_out: s.held_out,
+                    source: s.source.clone(),
+                })
+                .collect(),
+            particles: t.file.abc.particles,
+            replications: t.file.replications,
+            seed: t.file.seed,
+        }
+    }
+}
+
+/// A generation as saved: non-finite numbers (the first tolerance, an undefined statistic)
+/// are written as null.
+#[derive(Serialize, Deserialize)]
+struct SavedGeneration {
+    tolerance: Option<f64>,
+    acceptance: f64,
+    ess: f64,
+    simulations: u64,
+    particles: Vec<SavedParticle>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SavedParticle {
+    theta: Vec<f64>,
+    weight: f64,
+    distance: Option<f64>,
+    statistics: Vec<Option<f64>>,
+}
+
+fn finite(v: f64) -> Option<f64> {
+    v.is_finite().then_some(v)
+}
+
+impl SavedGeneration {
+    fn from(g: &Generation) -> SavedGeneration {
+        SavedGeneration {
+            tolerance: finite(g.tolerance),
+            acceptance: g.acceptance,
+            ess: g.ess,
+            simulations: g.simulations,
+            particles: g
+                .particles
+                .iter()
+                .map(|p| SavedParticle {
+                    theta: p.theta.clone(),
+                    weight: p.weight,
+                    distance: finite(p.distance),
+                    statistics: p.statistics.iter().map(|&s| finite(s)).collect(),
+                })
+                .collect(),
+        }
+    }
+
+    fn into_generation(self) -> Generation {
+        Generation {
+            tolerance: self.tolerance.unwrap_or(f64::INFINITY),
+            acceptance: self.acceptance,
+            ess: self.ess,
+            simulations: self.simulations,
+            particles: self
+                .particles
+                .into_iter()
+                .map(|p| Particle {
+                    theta: p.theta,
+                    weight: p.weight,
+                    distance: p.distance.unwrap_or(f64::INFINITY),
+                    statistics: p.statistics.into_iter().map(|s| s.unwrap_or(f64::NAN)).collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct LogLine<S, G> {
+    calibration: S,
+    generation: usize,
+    data: G,
+}
+
+/// A line of the generations log: the SHA-256 of its JSON text, a space, and that text.
+pub fn line_for(info: &CalibrationInfo, index: usize, g: &Generation) -> String {
+    let line = LogLine { calibration: info.identity.as_str(), generation: index, data: SavedGeneration::from(g) };
+    let body = serde_json::to_string(&line).expect("a generation serialises");
+    format!("{} {body}", sha256_hex(body.as_bytes()))
+}
+
+/// The complete generations of `info`'s calibration saved in a log: verified lines of this
+/// calibration, generation 0 onwards without a gap. Anything after the first torn, edited or
+/// foreign line is dropped (and recomputed).
+pub fn read_generations(path: &Path, info: &CalibrationInfo) -> Vec<Generation> {
+    let mut out = Vec::new();
+    let Ok(text) = std::fs::read_to_string(path) else { return out };
+    for (sum, body) in text.lines().filter_map(|l| l.split_once(' ')) {
+        if sha256_hex(body.as_bytes()) != sum {
+            break;
+        }
+        match serde_json::from_str::<LogLine<String, SavedGeneration>>(body) {
+            Ok(l) if l.calibration == info.identity && l.generation == out.len() => out.push(l.data.into_generation()),
+            _ => break,
+        }
+    }
+    out
+}
+
+/// Where a calibration computes: a resumable working folder inside `dir` (kept when
+/// interrupted, found again by a rerun of the same targets). When `dir` already holds this
+/// calibration's finished result, its generations seed the working folder, so a rerun
+/// recomputes nothing the log holds. Returns the staging and the generations already done.
+pub fn working_place(
+    dir: &Path,
+    info: &CalibrationInfo,
+    force: bool,
+) -> Result<(Staging, Vec<Generation>), OutputError> {
+    let (target, holding) = check_target(dir, Kind::Calibration, force)?;
+    let ours = matches!(holding, Holding::Result { kind: Kind::Calibration, .. }) && same_calibration(&target, info);
+    if matches!(holding, Holding::Result { kind: Kind::Calibration, .. }) && !ours && !force {
+        return Err(OutputError::Unusable {
+            path: dir.display().to_string(),
+            reason: "it holds the result of a different calibration; choose another --out, or pass --force to replace it (files coprosim did not write are kept)".into(),
+        });
+    }
+    let staging = Staging::resumable(dir, Kind::Calibration, force, &format!("calibration-{}", &info.identity[..16]))?;
+    let work = staging.dir().to_path_buf();
+    std::fs::create_dir_all(&work).map_err(io(&work))?;
+    let mut done = read_generations(&work.join(GENERATIONS_LOG), info);
+    if ours {
+        let finished = read_generations(&target.join(GENERATIONS_LOG), info);
+        if finished.len() > done.len() {
+            done = finished;
+        }
+    }
+    // Rewrite the log with only the verified generations, so appends never follow a torn line.
+    let text: String = done.iter().enumerate().map(|(i, g)| line_for(info, i, g) + "\n").collect();
+    write_atomic(&work, GENERATIONS_LOG, text.as_bytes())?;
+    write_atomic(&work, CALIBRATION_JSON, &serde_json::to_vec_pretty(info).expect("serialises"))?;
+    Ok((staging, done))
+}
+
+/// Whether `dir` holds a result of the calibration `info` describes.
+fn same_calibration(dir: &Path, info: &CalibrationInfo) -> bool {
+    std::fs::read(dir.join(CALIBRATION_JSON))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<CalibrationInfo>(&b).ok())
+        .is_some_and(|o| o.identity == info.identity)
+}
+
+/// Append a complete generation to the working folder's log (synced to disk).
+pub fn append_generation(dir: &Path, info: &CalibrationInfo, index: usize, g: &Generation) -> Result<(), OutputError> {
+    use std::io::Write;
+    let path = dir.join(GENERATIONS_LOG);
+    let mut log = std::fs::OpenOptions::new().append(true).create(true).open(&path).map_err(io(&path))?;
+    log.write_all((line_for(info, index, g) + "\n").as_bytes()).map_err(io(&path))?;
+    log.sync_data().map_err(io(&path))
+}
+
+/// Print a number in full: the shortest text that reads back to the same value.
+fn full(v: f64) -> String {
+    if v.is_finite() { format!("{v}") } else { String::new() }
+}
+
+fn csv_bytes(header: &[String], rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(header).expect("writing to memory");
+    for row in rows {
+        w.write_record(&row).expect("writing to memory");
+    }
+    w.into_inner().expect("flushing to memory")
+}
+
+/// `posterior.csv`: every particle of every generation, with its weight and distance.
+pub fn posterior_csv(info: &CalibrationInfo, gens: &[Generation]) -> Vec<u8> {
+    let mut header: Vec<String> = ["generation", "particle", "weight", "distance"].map(String::from).to_vec();
+    header.extend(info.parameters.iter().cloned());
+    let rows = gens.iter().enumerate().flat_map(|(g, generation)| {
+        generation.particles.iter().enumerate().map(move |(i, p)| {
+            let mut row = vec![g.to_string(), i.to_string(), full(p.weight), full(p.distance)];
+            row.extend(p.theta.iter().map(|&x| full(x)));
+            row
+        })
+    });
+    csv_bytes(&header, rows)
+}
+
+/// `generations.csv`: the schedule of tolerances and what each generation cost.
+pub fn generations_csv(gens: &[Generation]) -> Vec<u8> {
+    let header = ["generation", "tolerance", "acceptance_rate", "ess", "simulations", "cumulative_simulations"]
+        .map(String::from);
+    let mut total = 0u64;
+    let rows = gens.iter().enumerate().map(|(g, generation)| {
+        total += generation.simulations;
+        vec![
+            g.to_string(),
+            num(generation.tolerance),
+            num(generation.acceptance),
+            num(generation.ess),
+            generation.simulations.to_string(),
+            total.to_string(),
+        ]
+    });
+    csv_bytes(&header, rows.collect::<Vec<_>>().into_iter())
+}
+
+/// `predictive.csv`: one row per posterior predictive simulation, its particle and every
+/// statistic.
+pub fn predictive_csv(info: &CalibrationInfo, pred: &[Predictive]) -> Vec<u8> {
+    let mut header: Vec<String> = ["draw", "particle"].map(String::from).to_vec();
+    header.extend(info.statistics.iter().map(|s| s.label.clone()));
+    let rows = pred.iter().enumerate().map(|(k, p)| {
+        let mut row = vec![k.to_string(), p.particle.to_string()];
+        row.extend(p.statistics.iter().map(|&x| num(x)));
+        row
+    });
+    csv_bytes(&header, rows)
+}
+
+/// The posterior predictive summary of statistic `s`: unweighted (draws were made by weight).
+pub fn predictive_marginal(pred: &[Predictive], s: usize) -> (Marginal, usize) {
+    let values: Vec<f64> = pred.iter().map(|p| p.statistics[s]).collect();
+    let n = values.iter().filter(|v| v.is_finite()).count();
+    (marginal(&values, &vec![1.0; values.len()]), n)
+}
+
+/// `summary.csv`: per parameter its prior and posterior (mean, sd, median, 90% credible
+/// interval); per statistic its observed value and the posterior predictive distribution.
+pub fn summary_csv(info: &CalibrationInfo, last: &Generation, pred: &[Predictive]) -> Vec<u8> {
+    let header = [
+        "kind",
+        "name",
+        "prior_or_source",
+        "observed",
+        "observed_sd",
+        "held_out",
+        "mean",
+        "sd",
+        "median",
+        "q05",
+        "q95",
+        "n",
+    ]
+    .map(String::from);
+    let mut rows = Vec::new();
+    for (d, key) in info.parameters.iter().enumerate() {
+        let m = posterior_marginal(last, d);
+        rows.push(vec![
+            "parameter".into(),
+            key.clone(),
+            info.priors[d].clone(),
+            String::new(),
+            String::new(),
+            String::new(),
+            num(m.mean),
+            num(m.sd),
+            num(m.median),
+            num(m.q05),
+            num(m.q95),
+            last.particles.len().to_string(),
+        ]);
+    }
+    for (s, o) in info.statistics.iter().enumerate() {
+        let (m, n) = predictive_marginal(pred, s);
+        rows.push(vec![
+            "statistic".into(),
+            o.label.clone(),
+            o.source.clone(),
+            num(o.value),
+            num(o.sd),
+            o.held_out.to_string(),
+            num(m.mean),
+            num(m.sd),
+            num(m.median),
+            num(m.q05),
+            num(m.q95),
+            n.to_string(),
+        ]);
+    }
+    csv_bytes(&header, rows.into_iter())
+}
+
+/// What `manifest.json` records about a calibration.
+#[derive(Debug, Clone, Serialize)]
+pub struct CalibrationManifest {
+    /// Always "coprosim".
+    pub tool: &'static str,
+    /// Always [`Kind::Calibration`].
+    pub kind: Kind,
+    /// Tool version.
+    pub version: &'static str,
+    /// Git commit where known.
+    pub git_commit: Option<&'static str>,
+    /// The calibration's description.
+    pub calibration: CalibrationInfo,
+    /// Targets file as given.
+    pub targets_file: String,
+    /// Why the sampler stopped.
+    pub stopped_by: String,
+    /// Generations.
+    pub generations: usize,
+    /// Simulations run by the sampler (the predictive simulations not included).
+    pub simulations: u64,
+    /// Worker threads of the last process (results do not depend on it).
+    pub threads: usize,
+    /// Wall time of the last process.
+    pub wall_time_seconds: f64,
+    /// SHA-256 of every file written.
+    pub files: BTreeMap<String, String>,
+    /// True once every file is written.
+    pub complete: bool,
+}
+
+/// Words for why the sampler stopped.
+pub fn stop_words(stop: Stop) -> &'static str {
+    match stop {
+        Stop::Generations => "the most generations were reached",
+        Stop::Acceptance => "the acceptance rate fell below the minimum",
+        Stop::Tolerance => "the tolerance reached its target",
+        Stop::Budget => "the simulation budget was spent",
+        Stop::Interrupted => "interrupted",
+    }
+}
+
+/// Everything a finished calibration writes.
+pub struct Finished<'a> {
+    /// Its description.
+    pub info: &'a CalibrationInfo,
+    /// Every generation.
+    pub generations: &'a [Generation],
+    /// Why it stopped.
+    pub stop: Stop,
+    /// The posterior predictive simulations.
+    pub predictive: &'a [Predictive],
+    /// Targets file as given.
+    pub targets_file: String,
+    /// Worker threads.
+    pub threads: usize,
+    /// Wall time of this process.
+    pub wall_time_seconds: f64,
+}
+
+/// Write a finished calibration's files into `dir` (its working folder, which holds the
+/// log): data, then charts and the report when `size` is given, the manifest last.
+pub fn write_calibration(dir: &Path, f: &Finished, size: Option<ChartSize>) -> Result<Vec<PathBuf>, OutputError> {
+    let last = f.generations.last().expect("a finished calibration has a generation");
+    let mut manifest = CalibrationManifest {
+        tool: "coprosim",
+        kind: Kind::Calibration,
+        version: env!("CARGO_PKG_VERSION"),
+        git_commit: super::git_commit(),
+        calibration: f.info.clone(),
+        targets_file: f.targets_file.clone(),
+        stopped_by: stop_words(f.stop).into(),
+        generations: f.generations.len(),
+        simulations: f.generations.iter().map(|g| g.simulations).sum(),
+        threads: f.threads,
+        wall_time_seconds: (f.wall_time_seconds * 1000.0).round() / 1000.0,
+        files: BTreeMap::new(),
+        complete: false,
+    };
+    let mut written = Vec::new();
+    let mut put = |name: String, bytes: &[u8]| -> Result<(), OutputError> {
+        let path = dir.join(&name);
+        let parent = path.parent().unwrap_or(dir).to_path_buf();
+        std::fs::create_dir_all(&parent).map_err(io(&parent))?;
+        let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or(&name).to_string();
+        written.push(write_atomic(&parent, &file_name, bytes)?);
+        manifest.files.insert(name, sha256_hex(bytes));
+        Ok(())
+    };
+    let log: String = f.generations.iter().enumerate().map(|(i, g)| line_for(f.info, i, g) + "\n").collect();
+    put(GENERATIONS_LOG.into(), log.as_bytes())?;
+    put(CALIBRATION_JSON.into(), &serde_json::to_vec_pretty(f.info).expect("serialises"))?;
+    put("posterior.csv".into(), &posterior_csv(f.info, f.generations))?;
+    put("generations.csv".into(), &generations_csv(f.generations))?;
+    put("summary.csv".into(), &summary_csv(f.info, last, f.predictive))?;
+    put("predictive.csv".into(), &predictive_csv(f.info, f.predictive))?;
+    if let Some(size) = size {
+        let data = CalibrationData::read(dir)?;
+        let mut rendered = Vec::new();
+        for fig in data.figures() {
+            let r = render(&fig, size)?;
+            put(format!("{}/{}.svg", super::commit::CHARTS, r.name), r.svg.as_bytes())?;
+            put(format!("{}/{}.png", super::commit::CHARTS, r.name), &r.png)?;
+            rendered.push(r);
+        }
+        if let Some(pairs) = data.pairs() {
+            let r = render(&pairs, size)?;
+            put(format!("{}/{}.svg", super::commit::CHARTS, r.name), r.svg.as_bytes())?;
+            put(format!("{}/{}.png", super::commit::CHARTS, r.name), &r.png)?;
+            rendered.push(r);
+        }
+        put("report.html".into(), report_html(&data, &manifest.stopped_by, &rendered).as_bytes())?;
+    }
+    manifest.complete = true;
+    written.push(write_atomic(dir, MANIFEST, &serde_json::to_vec_pretty(&manifest).expect("serialises"))?);
+    Ok(written)
+}
+
+/// A calibration read back from its files, for charts and the report.
+#[derive(Debug, Clone)]
+pub struct CalibrationData {
+    /// The description.
+    pub info: CalibrationInfo,
+    /// Rows of `posterior.csv`: generation, weight, distance, parameters.
+    pub posterior: Vec<(usize, f64, f64, Vec<f64>)>,
+    /// Rows of `generations.csv`: tolerance, acceptance, ess, simulations.
+    pub generations: Vec<(f64, f64, f64, u64)>,
+    /// Rows of `predictive.csv`: the statistics.
+    pub predictive: Vec<Vec<f64>>,
+}
+
+fn unreadable(path: &Path, reason: impl std::fmt::Display) -> OutputError {
+    OutputError::Unreadable { path: path.display().to_string(), reason: reason.to_string() }
+}
+
+fn read_rows(path: &Path) -> Result<Vec<Vec<String>>, OutputError> {
+    let mut r = csv::Reader::from_path(path).map_err(|e| unreadable(path, e))?;
+    r.records().map(|rec| rec.map(|r| r.iter().map(String::from).collect()).map_err(|e| unreadable(path, e))).collect()
+}
+
+fn cell(path: &Path, row: &[String], i: usize) -> Result<f64, OutputError> {
+    match row.get(i).map(String::as_str) {
+        Some("") => Ok(f64::NAN),
+        Some(t) => t.parse().map_err(|e| unreadable(path, format!("{t:?}: {e}"))),
+        None => Err(unreadable(path, "a row is too short")),
+    }
+}
+
+impl CalibrationData {
+    /// Read a calibration's files from `dir`.
+    pub fn read(dir: &Path) -> Result<CalibrationData, OutputError> {
+        let json = dir.join(CALIBRATION_JSON);
+        let info: CalibrationInfo =
+            serde_json::from_slice(&std::fs::read(&json).map_err(io(&json))?).map_err(|e| unreadable(&json, e))?;
+        let k = info.parameters.len();
+        let path = dir.join("posterior.csv");
+        let mut posterior = Vec::new();
+        for row in read_rows(&path)? {
+            let theta = (0..k).map(|d| cell(&path, &row, 4 + d)).collect::<Result<Vec<_>, _>>()?;
+            posterior.push((cell(&path, &row, 0)? as usize, cell(&path, &row, 2)?, cell(&path, &row, 3)?, theta));
+        }
+        let path = dir.join("generations.csv");
+        let mut generations = Vec::new();
+        for row in read_rows(&path)? {
+            generations.push((
+                cell(&path, &row, 1)?,
+                cell(&path, &row, 2)?,
+                cell(&path, &row, 3)?,
+                cell(&path, &row, 4)? as u64,
+            ));
+        }
+        let path = dir.join("predictive.csv");
+        let mut predictive = Vec::new();
+        for row in read_rows(&path)? {
+            predictive
+                .push((0..info.statistics.len()).map(|s| cell(&path, &row, 2 + s)).collect::<Result<Vec<_>, _>>()?);
+        }
+        Ok(CalibrationData { info, posterior, generations, predictive })
+    }
+
+    /// The last generation's particles: (weight, parameters).
+    pub fn last(&self) -> Vec<(f64, &[f64])> {
+        let g = self.posterior.iter().map(|p| p.0).max().unwrap_or(0);
+        self.posterior.iter().filter(|p| p.0 == g).map(|p| (p.1, p.3.as_slice())).collect()
+    }
+
+    /// The marginal posteriors over their priors, and the posterior predictive of each
+    /// statistic against its observation.
+    pub fn figures(&self) -> Vec<Figure> {
+        let info = &self.info;
+        let last = self.last();
+        let gens = self.generations.len();
+        let mut panels = Vec::new();
+        for (d, key) in info.parameters.iter().enumerate() {
+            let values: Vec<f64> = last.iter().map(|p| p.1[d]).collect();
+            let weights: Vec<f64> = last.iter().map(|p| p.0).collect();
+            let first: Vec<f64> = self.posterior.iter().filter(|p| p.0 == 0).map(|p| p.3[d]).collect();
+            let (lo, hi) = info.supports[d];
+            let span = |xs: &[f64]| {
+                xs.iter()
+                    .filter(|x| x.is_finite())
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)))
+            };
+            // The prior's range where it is bounded, otherwise that of its draws.
+            let (p0, p1) = span(&first);
+            let (x0, x1) = (if lo > -1e299 { lo } else { p0 }, if hi < 1e299 { hi } else { p1 });
+            let m = marginal(&values, &weights);
+            let mut lines = vec![
+                Line {
+                    label: "posterior (last generation)".into(),
+                    look: Look::nth(0),
+                    points: histogram(&values, &weights, x0, x1, 24),
+                    band: Vec::new(),
+                    thin: false,
+                },
+                Line {
+                    label: "prior (generation 0)".into(),
+                    look: Look::nth(1),
+                    points: histogram(&first, &vec![1.0; first.len()], x0, x1, 24),
+                    band: Vec::new(),
+                    thin: true,
+                },
+            ];
+            let top = lines.iter().flat_map(|l| l.points.iter().map(|p| p.1)).fold(0.0f64, f64::max);
+            lines.push(Line {
+                label: "90% credible interval".into(),
+                look: Look::nth(2),
+                points: Vec::new(),
+                band: vec![(m.q05, 0.0, top * 1.05), (m.q95, 0.0, top * 1.05)],
+                thin: true,
+            });
+            panels.push(Panel {
+                title: super::charts::short_key(key),
+                x_label: key.clone(),
+                y_label: "density".into(),
+                lines,
+                y_range: None,
+            });
+        }
+        let mut notes = vec![format!(
+            "{gens} generations of {} particles; {} replication(s) per simulation; seed {}.",
+            info.particles, info.replications, info.seed
+        )];
+        for (key, prior) in info.parameters.iter().zip(&info.priors) {
+            notes.push(format!("{}: prior {prior}", super::charts::short_key(key)));
+        }
+        let columns = (info.parameters.len() as f64).sqrt().ceil() as usize;
+        let marginals = Figure {
+            name: "posterior_marginals".into(),
+            title: format!("{}: marginal posteriors over their priors", info.name),
+            caption: "Each parameter's posterior (weighted histogram of the last generation's particles) over its prior (generation 0, drawn from the prior), with the 90% credible interval shaded. A posterior as wide as its prior means the statistics do not inform that parameter.".into(),
+            panels,
+            columns: columns.max(1),
+            notes,
+        };
+
+        let mut panels = Vec::new();
+        for (s, o) in info.statistics.iter().enumerate() {
+            let values: Vec<f64> = self.predictive.iter().map(|row| row[s]).filter(|v| v.is_finite()).collect();
+            let (lo, hi) = (o.value - 1.645 * o.sd, o.value + 1.645 * o.sd);
+            let (v0, v1) = values.iter().fold((lo, hi), |(a, b), &x| (a.min(x), b.max(x)));
+            let pad = (v1 - v0).max(1e-9) * 0.05;
+            let hist = histogram(&values, &vec![1.0; values.len()], v0 - pad, v1 + pad, 24);
+            let top = hist.iter().map(|p| p.1).fold(0.0f64, f64::max).max(1e-12) * 1.05;
+            panels.push(Panel {
+                title: if o.held_out { format!("{} (held out)", o.label) } else { o.label.clone() },
+                x_label: o.label.clone(),
+                y_label: "density".into(),
+                lines: vec![
+                    Line {
+                        label: "posterior predictive".into(),
+                        look: Look::nth(0),
+                        points: hist,
+                        band: Vec::new(),
+                        thin: false,
+                    },
+                    Line {
+                        label: "observed value".into(),
+                        look: Look::nth(3),
+                        points: vec![(o.value, 0.0), (o.value, top)],
+                        band: Vec::new(),
+                        thin: false,
+                    },
+                    Line {
+                        label: "observed ±1.645 sd (90%)".into(),
+                        look: Look::nth(2),
+                        points: Vec::new(),
+                        band: vec![(lo, 0.0, top), (hi, 0.0, top)],
+                        thin: true,
+                    },
+                ],
+                y_range: Some((0.0, top)),
+            });
+        }
+        let columns = (info.statistics.len() as f64).sqrt().ceil() as usize;
+        let predictive = Figure {
+            name: "posterior_predictive".into(),
+            title: format!("{}: posterior predictive against each observation", info.name),
+            caption: format!(
+                "Each statistic simulated {} times with parameters drawn from the posterior (fresh random streams), against its observed value and the 90% interval of its stated uncertainty. Held-out statistics were not fitted: they check the fit.",
+                self.predictive.len()
+            ),
+            panels,
+            columns: columns.max(1),
+            notes: info
+                .statistics
+                .iter()
+                .filter(|o| !o.source.is_empty())
+                .map(|o| format!("{}: {}", o.label, o.source))
+                .collect(),
+        };
+
+        let schedule = Figure {
+            name: "generations".into(),
+            title: format!("{}: tolerance and acceptance by generation", info.name),
+            caption: "The tolerance each generation met (scaled distance) and the share of its simulations accepted. A falling acceptance rate with a tolerance that no longer shrinks is the sign to stop.".into(),
+            panels: vec![
+                Panel {
+                    title: "tolerance".into(),
+                    x_label: "generation".into(),
+                    y_label: "tolerance (scaled distance)".into(),
+                    lines: vec![Line {
+                        label: "tolerance".into(),
+                        look: Look::nth(0),
+                        points: self.generations.iter().enumerate().filter(|(_, g)| g.0.is_finite()).map(|(i, g)| (i as f64, g.0)).collect(),
+                        band: Vec::new(),
+                        thin: false,
+                    }],
+                    y_range: None,
+                },
+                Panel {
+                    title: "acceptance rate".into(),
+                    x_label: "generation".into(),
+                    y_label: "accepted / simulated".into(),
+                    lines: vec![Line {
+                        label: "acceptance rate".into(),
+                        look: Look::nth(1),
+                        points: self.generations.iter().enumerate().map(|(i, g)| (i as f64, g.1)).collect(),
+                        band: Vec::new(),
+                        thin: false,
+                    }],
+                    y_range: Some((0.0, 1.0)),
+                },
+            ],
+            columns: 2,
+            notes: Vec::new(),
+        };
+        vec![marginals, predictive, schedule]
+    }
+
+    /// Pairwise scatter of the last generation's particles (two parameters or more).
+    pub fn pairs(&self) -> Option<Scatter> {
+        let k = self.info.parameters.len();
+        if k < 2 {
+            return None;
+        }
+        let last = self.last();
+        Some(Scatter {
+            name: "posterior_pairs".into(),
+            title: format!("{}: posterior pairs", self.info.name),
+            caption: "Every pair of parameters in the last generation, one dot per particle (darker: more weight). A ridge or a curve means the statistics inform a combination of the two, not each.".into(),
+            labels: self.info.parameters.clone(),
+            points: last.iter().map(|p| p.1.to_vec()).collect(),
+            weights: last.iter().map(|p| p.0).collect(),
+        })
+    }
+}
+
+/// A step outline of the weighted density of `values` in `bins` equal bins on [x0, x1].
+fn histogram(values: &[f64], weights: &[f64], x0: f64, x1: f64, bins: usize) -> Vec<(f64, f64)> {
+    let width = (x1 - x0) / bins as f64;
+    if width.is_nan() || width <= 0.0 {
+        return Vec::new();
+    }
+    let mut mass = vec![0.0; bins];
+    let mut total = 0.0;
+    for (&v, &w) in values.iter().zip(weights) {
+        if v.is_finite() && v >= x0 && v <= x1 {
+            let b = (((v - x0) / width) as usize).min(bins - 1);
+            mass[b] += w;
+            total += w;
+        }
+    }
+    let mut out = vec![(x0, 0.0)];
+    for (b, m) in mass.iter().enumerate() {
+        let h = if total > 0.0 { m / total / width } else { 0.0 };
+        out.push((x0 + b as f64 * width, h));
+        out.push((x0 + (b + 1) as f64 * width, h));
+    }
+    out.push((x1, 0.0));
+    out
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn fixed(v: f64) -> String {
+    if !v.is_finite() {
+        "n/a".into()
+    } else if v.abs() >= 100.0 {
+        format!("{v:.0}")
+    } else if v.abs() >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+/// The calibration's `report.html`: what was fitted, the posterior, the fit, the schedule and
+/// the charts; self-contained like a run's report.
+pub fn report_html(data: &CalibrationData, stopped_by: &str, charts: &[Rendered]) -> String {
+    let info = &data.info;
+    let last = data.last();
+    let weights: Vec<f64> = last.iter().map(|p| p.0).collect();
+    let mut params = String::new();
+    for (d, key) in info.parameters.iter().enumerate() {
+        let values: Vec<f64> = last.iter().map(|p| p.1[d]).collect();
+        let m = marginal(&values, &weights);
+        params.push_str(&format!(
+            "<tr><td><code>{}</code></td><td>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{} – {}</td></tr>\n",
+            esc(key),
+            esc(&info.priors[d]),
+            fixed(m.mean),
+            fixed(m.median),
+            fixed(m.q05),
+            fixed(m.q95)
+        ));
+    }
+    let mut stats = String::new();
+    for (s, o) in info.statistics.iter().enumerate() {
+        let values: Vec<f64> = data.predictive.iter().map(|r| r[s]).collect();
+        let m = marginal(&values, &vec![1.0; values.len()]);
+        stats.push_str(&format!(
+            "<tr><td>{}{}</td><td class=n>{} ± {}</td><td class=n>{}</td><td class=n>{} – {}</td><td>{}</td></tr>\n",
+            esc(&o.label),
+            if o.held_out { " <em>(held out)</em>" } else { "" },
+            fixed(o.value),
+            fixed(o.sd),
+            fixed(m.median),
+            fixed(m.q05),
+            fixed(m.q95),
+            esc(&o.source)
+        ));
+    }
+    let mut gens = String::new();
+    let mut total = 0;
+    for (g, row) in data.generations.iter().enumerate() {
+        total += row.3;
+        gens.push_str(&format!(
+            "<tr><td class=n>{g}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{:.0}</td><td class=n>{}</td><td class=n>{total}</td></tr>\n",
+            if row.0.is_finite() { fixed(row.0) } else { "∞".into() },
+            fixed(row.1),
+            row.2,
+            row.3
+        ));
+    }
+    let mut figures = String::new();
+    for c in charts {
+        figures.push_str(&format!(
+            "<figure id=\"{name}\"><img src=\"data:image/png;base64,{png}\" alt=\"{alt}\" width=\"1600\"><figcaption>{caption} Files: <code>charts/{name}.svg</code>, <code>charts/{name}.png</code>.</figcaption></figure>\n",
+            name = esc(&c.name),
+            png = super::report::base64(&c.png),
+            alt = esc(&c.caption),
+            caption = esc(&c.caption),
+        ));
+    }
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>coprosim calibration: {name}</title>
+<style>
+body {{ font-family: "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.45; }}
+h1 {{ font-size: 1.7em; margin-bottom: 0.2em; }}
+.meta {{ color: #555; font-size: 0.9em; }}
+table {{ border-collapse: collapse; font-size: 0.85em; width: 100%; margin: 1em 0 2em; }}
+th, td {{ border-bottom: 1px solid #ddd; padding: 0.3em 0.5em; text-align: left; vertical-align: top; }}
+th {{ background: #f3f3f3; }}
+td.n {{ text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }}
+figure {{ margin: 2em 0; }}
+figure img {{ width: 100%; height: auto; border: 1px solid #eee; }}
+figcaption {{ font-size: 0.9em; color: #333; margin-top: 0.4em; }}
+</style>
+</head>
+<body>
+<h1>Calibration: {name}</h1>
+<p>{description}</p>
+<p class="meta">Base scenario <code>{base_name}</code> ({base}). ABC-SMC (Beaumont et al. 2009) with {particles} particles per generation, {reps} replication(s) per simulation, seed {seed}; stopped because {stopped_by}. Credible intervals are the 5% and 95% weighted quantiles of the last generation; the posterior predictive uses {npred} fresh simulations from parameters drawn from the posterior.</p>
+<h2>Posterior</h2>
+<table id="posterior">
+<thead><tr><th>parameter</th><th>prior</th><th>mean</th><th>median</th><th>90% credible interval</th></tr></thead>
+<tbody>
+{params}</tbody>
+</table>
+<h2>Fit: observed against posterior predictive</h2>
+<table id="fit">
+<thead><tr><th>statistic</th><th>observed ± sd</th><th>predictive median</th><th>predictive 5–95%</th><th>source</th></tr></thead>
+<tbody>
+{stats}</tbody>
+</table>
+<h2>Generations</h2>
+<table id="generations">
+<thead><tr><th>generation</th><th>tolerance</th><th>acceptance rate</th><th>effective sample size</th><th>simulations</th><th>cumulative</th></tr></thead>
+<tbody>
+{gens}</tbody>
+</table>
+<h2>Charts</h2>
+{figures}<p class="meta">Data: <code>posterior.csv</code>, <code>generations.csv</code>, <code>summary.csv</code>, <code>predictive.csv</code>; checksums in <code>manifest.json</code>. Use the posterior in an experiment with <code>coprosim run SCENARIO --posterior DIR</code>.</p>
+</body>
+</html>
+"#,
+        name = esc(&info.name),
+        description = esc(&info.description),
+        base_name = esc(&info.base_name),
+        base = esc(&info.base),
+        particles = info.particles,
+        reps = info.replications,
+        seed = info.seed,
+        stopped_by = esc(stopped_by),
+        npred = data.predictive.len(),
+    )
+}
+
+/// A posterior read for a posterior predictive run: the parameter keys and the last
+/// generation's particles, exactly as the sampler kept them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Posterior {
+    /// The calibration directory.
+    pub dir: PathBuf,
+    /// SHA-256 of its `posterior.csv`.
+    pub sha256: String,
+    /// Calibration name.
+    pub name: String,
+    /// Parameter key paths.
+    pub keys: Vec<String>,
+    /// Particle weights.
+    pub weights: Vec<f64>,
+    /// Particle values.
+    pub particles: Vec<Vec<f64>>,
+}
+
+/// Read the posterior of a finished calibration directory, refusing one whose manifest is
+/// missing or incomplete, or whose `posterior.csv` differs from what the manifest recorded.
+pub fn read_posterior(dir: &Path) -> Result<Posterior, OutputError> {
+    let shown = dir.display().to_string();
+    let incomplete = |reason: String| OutputError::Incomplete { path: shown.clone(), reason };
+    let manifest = std::fs::read(dir.join(MANIFEST))
+        .map_err(|_| incomplete(format!("no {MANIFEST}; is it a `coprosim calibrate` output directory?")))?;
+    let v: serde_json::Value = serde_json::from_slice(&manifest).map_err(|e| incomplete(format!("{MANIFEST}: {e}")))?;
+    if v.get("kind").and_then(|k| k.as_str()) != Some("calibration") {
+        return Err(incomplete("it is not the result of `coprosim calibrate`".into()));
+    }
+    if v.get("complete").and_then(|c| c.as_bool()) != Some(true) {
+        return Err(incomplete("the calibration did not finish".into()));
+    }
+    let path = dir.join("posterior.csv");
+    let bytes = std::fs::read(&path).map_err(io(&path))?;
+    let sha = sha256_hex(&bytes);
+    if v.pointer("/files/posterior.csv").and_then(|s| s.as_str()) != Some(sha.as_str()) {
+        return Err(incomplete("posterior.csv differs from the checksum its manifest recorded".into()));
+    }
+    let data = CalibrationData::read(dir)?;
+    let last = data.last();
+    Ok(Posterior {
+        dir: dir.to_path_buf(),
+        sha256: sha,
+        name: data.info.name.clone(),
+        keys: data.info.parameters.clone(),
+        weights: last.iter().map(|p| p.0).collect(),
+        particles: last.iter().map(|p| p.1.to_vec()).collect(),
+    })
+}
