@@ -62,5 +62,41 @@ fn baseline(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, baseline);
+/// Calibration simulations per second: a batch of 64 simulations of the 4-parameter baseline
+/// calibration (`scenarios/calibration/baseline.toml`, parameters drawn from its priors), on
+/// every core, as the sampler runs them. A calibration of `n` simulations takes about
+/// `n / rate` seconds plus its posterior predictive simulations.
+fn calibration(c: &mut Criterion) {
+    use coprosim::inference::calibrate;
+    use coprosim::inference::targets::Targets;
+    use rand::SeedableRng;
+    use rayon::prelude::*;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/calibration/baseline.toml");
+    let t = Targets::load(&path).expect("the shipped targets file is valid");
+    let cat = Catalogue::new(&t.base);
+    let fitted = t.fitted();
+    let batch = 64u64;
+    let mut group = c.benchmark_group("calibration");
+    group.sample_size(10).measurement_time(Duration::from_secs(60));
+    group.throughput(Throughput::Elements(batch));
+    group.bench_function("baseline_64_simulations_all_threads", |b| {
+        let mut round = 0u64;
+        b.iter(|| {
+            round += 1;
+            let out: Vec<Option<Vec<f64>>> = (0..batch)
+                .into_par_iter()
+                .map(|k| {
+                    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(round);
+                    rng.set_stream(k);
+                    let theta: Vec<f64> = t.priors.iter().map(|p| p.sample(&mut rng)).collect();
+                    calibrate::simulate(&t, &cat, &theta, &mut rng, &fitted)
+                })
+                .collect();
+            black_box(out)
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, baseline, calibration);
 criterion_main!(benches);

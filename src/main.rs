@@ -84,9 +84,9 @@ enum Command {
         #[command(flatten)]
         size: SizeArgs,
     },
-    /// Redraw every chart and report.html of a run directory from its CSV files alone.
+    /// Redraw every chart and report.html of a run or calibration directory from its files alone.
     Plot {
-        /// Run directory (written by `coprosim run`).
+        /// Run directory (written by `coprosim run`) or calibration directory (`coprosim calibrate`).
         dir: PathBuf,
         #[command(flatten)]
         size: SizeArgs,
@@ -174,9 +174,9 @@ enum Command {
         #[command(flatten)]
         size: SizeArgs,
     },
-    /// Validate a scenario and print it with every default filled in.
+    /// Validate a scenario (printing it with every default filled in), a sweep or a targets file.
     Check {
-        /// Scenario file (TOML).
+        /// Scenario, sweep or targets file (TOML).
         scenario: PathBuf,
     },
     /// List every scenario parameter with its type, default, unit, range and meaning.
@@ -317,7 +317,53 @@ fn fits(scenario: &Scenario, file: &str, threads: usize, replications: u32) -> R
         .map_err(|p| Failure::Input(format!("{file}: {}: {}", p.path, p.message)))
 }
 
+/// The kind of input file a text is, from its top-level keys (a scenario when unsure, so
+/// that a scenario's own errors are the ones reported).
+fn input_kind(path: &Path) -> FileKind {
+    // Through the safe reader: a FIFO or a device is refused, never opened.
+    let Ok(text) = coprosim::scenario::input::read_text(path, &path.display().to_string()) else {
+        return FileKind::Scenario;
+    };
+    let Ok(table) = text.parse::<toml::Table>() else { return FileKind::Scenario };
+    if table.contains_key("observed") || table.contains_key("parameters") || table.contains_key("abc") {
+        FileKind::Targets
+    } else if table.contains_key("axes") || table.contains_key("design") || table.contains_key("outputs") {
+        FileKind::Sweep
+    } else {
+        FileKind::Scenario
+    }
+}
+
 fn check(path: &Path) -> Result<(), Failure> {
+    let file = path.display().to_string();
+    match input_kind(path) {
+        FileKind::Targets => {
+            let t = Targets::load(path)?;
+            eprintln!(
+                "{file}: valid targets file \"{}\": {} statistics ({} fitted) and {} parameters of \"{}\" ({}); at most {} simulations",
+                t.file.name,
+                t.statistics.len(),
+                t.fitted().len(),
+                t.priors.len(),
+                t.base.name,
+                t.base_origin,
+                t.file.abc.budget
+            );
+            return Ok(());
+        }
+        FileKind::Sweep => {
+            let s = Sweep::load(path)?;
+            eprintln!(
+                "{file}: valid sweep \"{}\": {} points x {} replications of \"{}\"",
+                s.file.name,
+                s.design_points().unwrap_or(u64::MAX),
+                s.file.replications,
+                s.base.name
+            );
+            return Ok(());
+        }
+        FileKind::Scenario => {}
+    }
     let (scenario, file, _) = load(Some(path))?;
     print!("{}", scenario.to_toml());
     let threads = rayon::current_num_threads();
@@ -369,7 +415,10 @@ fn report_kept(done: &output::commit::Committed) {
 }
 
 fn plot(dir: &Path, size: ChartSize) -> Result<(), Failure> {
-    let written = output::write_charts(dir, size).map_err(output_failure)?;
+    let calibration =
+        matches!(output::commit::inspect(dir), Ok(output::commit::Holding::Result { kind: Kind::Calibration, .. }));
+    let written = if calibration { output::calibration::redraw(dir, size) } else { output::write_charts(dir, size) }
+        .map_err(output_failure)?;
     println!("wrote {} files in {}", written.len(), dir.display());
     Ok(())
 }
@@ -562,14 +611,17 @@ fn calibrate(
     let start = Instant::now();
     let mut saved: Result<(), OutputError> = Ok(());
     let mut next = done.len();
+    let mut unfinished_simulations = 0u64;
     let mut report = |event: Event| match event {
         Event::Batch { generation, simulations, accepted } => {
+            unfinished_simulations = simulations;
             bar.set_message(format!("{name}: generation {generation}, {simulations} simulations"));
             bar.set_position(accepted as u64);
         }
         Event::Generation(g) => {
             let n = next;
             next += 1;
+            unfinished_simulations = 0;
             if saved.is_ok() {
                 saved = cal::append_generation(&work, &info, n, g);
             }
@@ -615,6 +667,7 @@ fn calibrate(
         generations: &generations,
         stop,
         predictive: &predictive,
+        discarded: unfinished_simulations,
         targets_file: path.display().to_string(),
         threads: used_threads,
         wall_time_seconds: start.elapsed().as_secs_f64(),
@@ -635,6 +688,12 @@ fn calibrate(
         start.elapsed().as_secs_f64(),
         cal::stop_words(stop)
     );
+    if unfinished_simulations > 0 {
+        println!(
+            "  (a generation the budget cut short was dropped after {unfinished_simulations} simulations: the posterior is generation {})",
+            generations.len() - 1
+        );
+    }
     for (d, key) in targets.keys().iter().enumerate() {
         let m = calibrate::posterior_marginal(last, d);
         println!("  {key:<44} median {:>10.4}  (90% credible interval {:.4} to {:.4})", m.median, m.q05, m.q95);

@@ -217,6 +217,30 @@ fn every_shipped_scenario_passes_check() {
 }
 
 #[test]
+fn every_shipped_sweep_and_targets_file_passes_check() {
+    let mut kinds = std::collections::BTreeMap::new();
+    for dir in ["scenarios/sweeps", "scenarios/calibration", "scenarios/calibration/bovaird"] {
+        for entry in std::fs::read_dir(repo(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                let out = coprosim().arg("check").arg(&path).assert().success();
+                let said = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+                let kind = if said.contains("valid targets file") {
+                    "targets"
+                } else if said.contains("valid sweep") {
+                    "sweep"
+                } else {
+                    "other"
+                };
+                *kinds.entry(kind).or_insert(0) += 1;
+            }
+        }
+    }
+    assert_eq!(kinds.get("other"), None, "{kinds:?}");
+    assert!(kinds["targets"] >= 8 && kinds["sweep"] >= 5, "{kinds:?}");
+}
+
+#[test]
 fn parameter_references_are_in_step_with_the_code() {
     for (args, file) in [
         (vec!["params", "--markdown"], "docs/PARAMETERS.md"),

@@ -27,7 +27,7 @@ f.addEventListener('load', () => {
     const d = f.contentDocument;
     const imgs = Array.from(d.images);
     out = { images: imgs.length, loaded: imgs.filter(i => i.complete && i.naturalWidth > 0).length,
-            rows: d.querySelectorAll('table#headline tbody tr').length, title: d.title };
+            rows: d.querySelectorAll('TABLE_SELECTOR tbody tr').length, title: d.title };
   } catch (e) { out = { error: String(e) }; }
   const pre = document.createElement('pre'); pre.id = 'result'; pre.textContent = JSON.stringify(out);
   document.body.appendChild(pre);
@@ -79,7 +79,7 @@ fn report_opens_in_a_real_browser_with_every_chart_loaded() {
         .assert()
         .success();
     let harness = dir.join("browser-check.html");
-    std::fs::write(&harness, HARNESS).unwrap();
+    std::fs::write(&harness, HARNESS.replace("TABLE_SELECTOR", "table#headline")).unwrap();
     let result = open_in_chromium(&browser, &harness);
     assert_eq!(result["error"], serde_json::Value::Null, "{result}");
     assert_eq!(result["images"], 5, "{result}");
@@ -87,3 +87,73 @@ fn report_opens_in_a_real_browser_with_every_chart_loaded() {
     assert!(result["rows"].as_u64().unwrap() > 10, "headline table present: {result}");
     assert_eq!(result["title"], "coprosim report: baseline");
 }
+
+#[test]
+fn calibration_report_opens_in_a_real_browser_with_every_chart_loaded() {
+    let Some(browser) = chromium() else {
+        if std::env::var_os("CI").is_some() {
+            panic!("chromium is not installed: .ci/run must install Debian's chromium package");
+        }
+        eprintln!("SKIPPED calibration_report_opens_in_a_real_browser_with_every_chart_loaded: no chromium on PATH");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let targets = tmp.path().join("targets.toml");
+    std::fs::write(&targets, format!("name = \"browser_check\"\n{SMALL_TARGETS}")).unwrap();
+    let dir = tmp.path().join("calibration");
+    Command::cargo_bin("coprosim")
+        .unwrap()
+        .arg("calibrate")
+        .arg(&targets)
+        .args(["-q", "--out"])
+        .arg(&dir)
+        .assert()
+        .success();
+    let harness = dir.join("browser-check.html");
+    std::fs::write(&harness, HARNESS.replace("TABLE_SELECTOR", "table#posterior")).unwrap();
+    let result = open_in_chromium(&browser, &harness);
+    assert_eq!(result["error"], serde_json::Value::Null, "{result}");
+    assert_eq!(result["images"], 4, "{result}");
+    assert_eq!(result["loaded"], 4, "every chart image decodes: {result}");
+    assert_eq!(result["rows"], 2, "one posterior row per parameter: {result}");
+    assert_eq!(result["title"], "coprosim calibration: browser_check");
+}
+
+/// A calibration of two parameters of a small town that takes about a second.
+const SMALL_TARGETS: &str = r#"seed = 3
+[abc]
+particles = 30
+generations = 3
+predictive = 10
+[scenario]
+name = "tiny_town"
+[scenario.simulation]
+years = 4
+ticks_per_year = 12
+replications = 1
+[scenario.population]
+size = 300
+[[scenario.population.groups]]
+name = "residents"
+share = 1.0
+incentives = { material = 1.0, solidary = 2.5, purposive = 2.0 }
+[[scenario.coalitions]]
+name = "club"
+founders = 15
+goal_hours = 60
+[scenario.coalitions.funding]
+earned_income = 5000
+[[observed]]
+metric = "annual_retention"
+value = 0.7
+sd = 0.05
+[[parameters]]
+key = "behaviour.base_exit"
+low = 0.05
+high = 0.8
+[[parameters]]
+key = "behaviour.join_max"
+prior = "log_uniform"
+low = 0.02
+high = 0.5
+"#;

@@ -32,8 +32,8 @@ pub struct Config {
     pub min_acceptance: f64,
     /// Stop once the tolerance is at or below this.
     pub min_tolerance: f64,
-    /// Stop once this many simulations have run; the generation under way stops with the
-    /// particles it has.
+    /// Stop once this many simulations have run; a generation the budget cuts short is
+    /// dropped, so the result is the last complete generation.
     pub budget: u64,
     /// Quantile of the last generation's distances that sets the next tolerance.
     pub quantile: f64,
@@ -293,7 +293,11 @@ where
                 break;
             }
         }
-        if accepted.is_empty() {
+        if accepted.len() < cfg.particles {
+            // The budget ran out (or the prior's support keeps rejecting proposals) before the
+            // generation was complete: a partial generation is a poor sample of its target
+            // (few particles, a tiny effective sample size), so the posterior stays the last
+            // complete generation.
             return (generations, Stop::Budget);
         }
 

@@ -14,6 +14,7 @@ use crate::observe::survival::kaplan_meier;
 use crate::observe::{Catalogue, ReplicationRecord};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 
 /// The value of an observed statistic in one replication's record (NaN when undefined).
@@ -80,6 +81,13 @@ pub fn config(targets: &Targets) -> Config {
 /// Run (or resume after the generations `done`) the calibration of `targets` on the current
 /// rayon pool. The distance is the Euclidean norm of the fitted statistics' differences from
 /// their observed values, each divided by its observed standard deviation.
+///
+/// Noisy ABC (Wilkinson 2013; Fearnhead and Prangle 2012): each simulated statistic gets a
+/// normal error with the observed value's standard deviation, drawn from the attempt's stream,
+/// before it is compared. As the tolerance shrinks, the sample approaches the posterior under
+/// the assumption that each value was observed with that error, so the stated uncertainty is
+/// part of the answer (without it, a shrinking tolerance would treat every observed value as
+/// exact and the sd would only weigh statistics against each other).
 pub fn calibrate(
     targets: &Targets,
     done: Vec<Generation>,
@@ -96,7 +104,14 @@ pub fn calibrate(
         &scale,
         &config(targets),
         done,
-        |theta, rng| simulate(targets, &cat, theta, rng, &fitted),
+        |theta, rng| {
+            let mut x = simulate(targets, &cat, theta, rng, &fitted)?;
+            for (v, s) in x.iter_mut().zip(&scale) {
+                let z: f64 = StandardNormal.sample(rng);
+                *v += s * z;
+            }
+            Some(x)
+        },
         stop,
         report,
     )
@@ -127,7 +142,8 @@ pub struct Predictive {
 
 /// The posterior predictive simulations: `targets.file.abc.predictive` particles drawn by
 /// weight from the last generation, each simulated afresh on its own stream (stream numbers
-/// above every attempt's), with every statistic. None when a stop was requested.
+/// above every attempt's), with every statistic as the model produces it (no observation
+/// error added). None when a stop was requested.
 pub fn predictive(targets: &Targets, last: &Generation, stop: &(dyn Fn() -> bool + Sync)) -> Option<Vec<Predictive>> {
     let cat = Catalogue::new(&targets.base);
     let all: Vec<usize> = (0..targets.statistics.len()).collect();

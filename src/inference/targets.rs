@@ -131,6 +131,11 @@ section! {
     }
 }
 
+/// The version of the inference method: part of every calibration's identity. Change it
+/// whenever a change to the sampler, the simulator or the distance changes what a calibration
+/// computes.
+pub const METHOD: &str = "ABC-SMC (Beaumont 2009), noisy ABC, quantile tolerance, method 2";
+
 /// Where an observed statistic is read in one replication's record.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Reading {
@@ -648,6 +653,15 @@ impl Targets {
             }
         }
 
+        if parsed.abc.budget < parsed.abc.particles as u64 {
+            problems.push(Problem::new(
+                "abc.budget",
+                format!(
+                    "found {}, expected at least abc.particles = {} (generation 0 alone simulates that many)",
+                    parsed.abc.budget, parsed.abc.particles
+                ),
+            ));
+        }
         let mut priors = Vec::new();
         if parsed.parameters.is_empty() {
             problems.push(Problem::new(
@@ -727,10 +741,12 @@ impl Targets {
         apply(&self.base, &self.keys(), theta)
     }
 
-    /// The calibration's identity: SHA-256 of the resolved file and base scenario. A rerun
-    /// resumes only generations of the same identity.
+    /// The calibration's identity: SHA-256 of the method, the resolved file and the base
+    /// scenario. A rerun resumes only generations of the same identity, so generations computed
+    /// by another version of the method are never mixed with this one's.
     pub fn identity(&self) -> String {
-        let mut text = toml::to_string(&self.file).unwrap_or_default();
+        let mut text = format!("# method: {METHOD}\n");
+        text.push_str(&toml::to_string(&self.file).unwrap_or_default());
         text.push_str("\n# base\n");
         text.push_str(&self.base.to_toml());
         crate::output::sha256_hex(text.as_bytes())

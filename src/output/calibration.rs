@@ -398,8 +398,10 @@ pub struct CalibrationManifest {
     pub stopped_by: String,
     /// Generations.
     pub generations: usize,
-    /// Simulations run by the sampler (the predictive simulations not included).
+    /// Simulations of the generations kept (the predictive simulations not included).
     pub simulations: u64,
+    /// Simulations of a generation the budget cut short, dropped.
+    pub simulations_discarded: u64,
     /// Worker threads of the last process (results do not depend on it).
     pub threads: usize,
     /// Wall time of the last process.
@@ -431,6 +433,8 @@ pub struct Finished<'a> {
     pub stop: Stop,
     /// The posterior predictive simulations.
     pub predictive: &'a [Predictive],
+    /// Simulations of a generation the budget cut short, dropped (in this process).
+    pub discarded: u64,
     /// Targets file as given.
     pub targets_file: String,
     /// Worker threads.
@@ -453,6 +457,7 @@ pub fn write_calibration(dir: &Path, f: &Finished, size: Option<ChartSize>) -> R
         stopped_by: stop_words(f.stop).into(),
         generations: f.generations.len(),
         simulations: f.generations.iter().map(|g| g.simulations).sum(),
+        simulations_discarded: f.discarded,
         threads: f.threads,
         wall_time_seconds: (f.wall_time_seconds * 1000.0).round() / 1000.0,
         files: BTreeMap::new(),
@@ -494,6 +499,36 @@ pub fn write_calibration(dir: &Path, f: &Finished, size: Option<ChartSize>) -> R
     }
     manifest.complete = true;
     written.push(write_atomic(dir, MANIFEST, &serde_json::to_vec_pretty(&manifest).expect("serialises"))?);
+    Ok(written)
+}
+
+/// Redraw a finished calibration's charts and `report.html` from its files (`coprosim plot`),
+/// and list them in its manifest. Returns the paths written.
+pub fn redraw(dir: &Path, size: ChartSize) -> Result<Vec<PathBuf>, OutputError> {
+    let manifest = dir.join(MANIFEST);
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&manifest).map_err(io(&manifest))?)
+        .map_err(|e| unreadable(&manifest, e))?;
+    let stopped_by = v.get("stopped_by").and_then(|s| s.as_str()).unwrap_or("it finished").to_string();
+    let data = CalibrationData::read(dir)?;
+    let charts = dir.join(super::commit::CHARTS);
+    std::fs::create_dir_all(&charts).map_err(io(&charts))?;
+    let mut written = Vec::new();
+    let mut listed = Vec::new();
+    let mut rendered = Vec::new();
+    let pairs = data.pairs().map(|p| render(&p, size)).transpose()?;
+    for r in data.figures().iter().map(|f| render(f, size)).chain(pairs.map(Ok)) {
+        let r = r?;
+        for (ext, bytes) in [("svg", r.svg.as_bytes()), ("png", r.png.as_slice())] {
+            let name = format!("{}.{ext}", r.name);
+            written.push(write_atomic(&charts, &name, bytes)?);
+            listed.push((format!("{}/{name}", super::commit::CHARTS), sha256_hex(bytes)));
+        }
+        rendered.push(r);
+    }
+    let html = report_html(&data, &stopped_by, &rendered);
+    written.push(write_atomic(dir, "report.html", html.as_bytes())?);
+    listed.push(("report.html".into(), sha256_hex(html.as_bytes())));
+    super::add_to_manifest(dir, &listed)?;
     Ok(written)
 }
 
