@@ -9,7 +9,7 @@
 //! before anything runs.
 
 use super::prior::Prior;
-use crate::observe::{Catalogue, Metric, summary_keys};
+use crate::observe::{Catalogue, summary_keys};
 use crate::scenario::params::{Describe, Problem, choice, join, section};
 use crate::scenario::sweep::{BaseError, canonical_key, generic_key, resolve_base, slot, with_value};
 use crate::scenario::{Scenario, ScenarioError};
@@ -495,29 +495,6 @@ fn reading(o: &Observation, s: &Scenario, cat: &Catalogue) -> Result<Reading, St
 
 fn quoted(names: &[String]) -> String {
     names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ")
-}
-
-/// The metric names of `series.csv`, for docs and errors.
-pub fn series_names() -> Vec<&'static str> {
-    use Metric::*;
-    [
-        Members,
-        Joins,
-        Exits,
-        MemberShare,
-        LivedExperienceShare,
-        Professionalisation,
-        Fairness,
-        MissionAlignment,
-        GoalAttainment,
-        Leadership,
-        Budget,
-        AnnualRetention,
-        CoalitionsActive,
-    ]
-    .iter()
-    .map(|m| m.name())
-    .collect()
 }
 
 impl Targets {

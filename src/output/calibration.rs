@@ -9,6 +9,7 @@
 
 use super::charts::{ChartSize, Figure, Line, Look, Panel, Rendered, Scatter, render};
 use super::commit::{Holding, Kind, Staging, check_target};
+use super::report::esc;
 use super::{MANIFEST, OutputError, io, num, sha256_hex, write_atomic};
 use crate::inference::abc::{Generation, Particle, Stop};
 use crate::inference::calibrate::{Marginal, Predictive, marginal, posterior_marginal};
@@ -807,10 +808,6 @@ fn histogram(values: &[f64], weights: &[f64], x0: f64, x1: f64, bins: usize) -> 
     out
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
 fn fixed(v: f64) -> String {
     if !v.is_finite() {
         "n/a".into()
@@ -888,19 +885,7 @@ pub fn report_html(data: &CalibrationData, stopped_by: &str, charts: &[Rendered]
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>coprosim calibration: {name}</title>
-<style>
-body {{ font-family: "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.45; }}
-h1 {{ font-size: 1.7em; margin-bottom: 0.2em; }}
-.meta {{ color: #555; font-size: 0.9em; }}
-table {{ border-collapse: collapse; font-size: 0.85em; width: 100%; margin: 1em 0 2em; }}
-th, td {{ border-bottom: 1px solid #ddd; padding: 0.3em 0.5em; text-align: left; vertical-align: top; }}
-th {{ background: #f3f3f3; }}
-td.n {{ text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }}
-figure {{ margin: 2em 0; }}
-figure img {{ width: 100%; height: auto; border: 1px solid #eee; }}
-figcaption {{ font-size: 0.9em; color: #333; margin-top: 0.4em; }}
-</style>
-</head>
+{style}</head>
 <body>
 <h1>Calibration: {name}</h1>
 <p>{description}</p>
@@ -937,6 +922,7 @@ figcaption {{ font-size: 0.9em; color: #333; margin-top: 0.4em; }}
         seed = info.seed,
         stopped_by = esc(stopped_by),
         npred = data.predictive.len(),
+        style = super::report::STYLE,
     )
 }
 

@@ -4,8 +4,23 @@
 use super::charts::Rendered;
 use super::rundata::RunData;
 
+/// The reports' shared styles (inline, so a report is one self-contained file).
+pub(crate) const STYLE: &str = r#"<style>
+body { font-family: "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.45; }
+h1 { font-size: 1.7em; margin-bottom: 0.2em; }
+.meta { color: #555; font-size: 0.9em; }
+table { border-collapse: collapse; font-size: 0.85em; width: 100%; margin: 1em 0 2em; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.3em 0.5em; text-align: left; vertical-align: top; }
+th { background: #f3f3f3; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+figure { margin: 2em 0; }
+figure img { width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { font-size: 0.9em; color: #333; margin-top: 0.4em; }
+</style>
+"#;
+
 /// Escape text for HTML.
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
@@ -74,19 +89,7 @@ pub fn html(data: &RunData, charts: &[Rendered]) -> String {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>coprosim report: {name}</title>
-<style>
-body {{ font-family: "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.45; }}
-h1 {{ font-size: 1.7em; margin-bottom: 0.2em; }}
-.meta {{ color: #555; font-size: 0.9em; }}
-table {{ border-collapse: collapse; font-size: 0.85em; width: 100%; margin: 1em 0 2em; }}
-th, td {{ border-bottom: 1px solid #ddd; padding: 0.3em 0.5em; text-align: left; vertical-align: top; }}
-th {{ background: #f3f3f3; }}
-td.n {{ text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }}
-figure {{ margin: 2em 0; }}
-figure img {{ width: 100%; height: auto; border: 1px solid #eee; }}
-figcaption {{ font-size: 0.9em; color: #333; margin-top: 0.4em; }}
-</style>
-</head>
+{style}</head>
 <body>
 <h1>{name}</h1>
 <p>{description}</p>
@@ -109,6 +112,7 @@ figcaption {{ font-size: 0.9em; color: #333; margin-top: 0.4em; }}
         ticks = m.ticks,
         agents = m.agents,
         version = esc(&m.version),
+        style = STYLE,
     )
 }
 
