@@ -246,6 +246,9 @@ fn parameter_references_are_in_step_with_the_code() {
         (vec!["params", "--markdown"], "docs/PARAMETERS.md"),
         (vec!["params", "--markdown", "--sweep"], "docs/SWEEP_PARAMETERS.md"),
         (vec!["params", "--markdown", "--targets"], "docs/TARGETS_PARAMETERS.md"),
+        (vec!["params", "--json-schema"], "schemas/scenario.schema.json"),
+        (vec!["params", "--json-schema", "--sweep"], "schemas/sweep.schema.json"),
+        (vec!["params", "--json-schema", "--targets"], "schemas/targets.schema.json"),
     ] {
         let generated = coprosim().args(&args).assert().success().get_output().stdout.clone();
         let committed = std::fs::read_to_string(repo(file)).unwrap_or_default();
@@ -255,6 +258,123 @@ fn parameter_references_are_in_step_with_the_code() {
             args.join(" ")
         );
     }
+}
+
+/// The errors of `value` against a JSON Schema, for the subset of draft 4 the generated
+/// schemas use (type, enum, minimum with its exclusiveMinimum flag, maximum, properties,
+/// additionalProperties, required, items, $ref to definitions).
+fn schema_errors(
+    root: &serde_json::Value,
+    schema: &serde_json::Value,
+    value: &serde_json::Value,
+    at: &str,
+) -> Vec<String> {
+    use serde_json::Value;
+    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+        let name = r.trim_start_matches("#/definitions/");
+        return schema_errors(root, &root["definitions"][name], value, at);
+    }
+    let mut out = Vec::new();
+    let kind = |v: &Value| match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    if let Some(t) = schema.get("type") {
+        let allowed: Vec<&str> = match t {
+            Value::String(s) => vec![s.as_str()],
+            Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+            _ => vec![],
+        };
+        let k = kind(value);
+        if !allowed.iter().any(|a| *a == k || (*a == "number" && k == "integer")) {
+            out.push(format!("{at}: {k}, expected {allowed:?}"));
+        }
+    }
+    if let Some(e) = schema.get("enum").and_then(Value::as_array)
+        && !e.contains(value)
+    {
+        out.push(format!("{at}: {value} not in {e:?}"));
+    }
+    if let Some(x) = value.as_f64() {
+        let exclusive = schema.get("exclusiveMinimum") == Some(&Value::Bool(true));
+        if schema.get("minimum").and_then(Value::as_f64).is_some_and(|m| x < m || (exclusive && x == m)) {
+            out.push(format!("{at}: {x} below the minimum"));
+        }
+        if schema.get("maximum").and_then(Value::as_f64).is_some_and(|m| x > m) {
+            out.push(format!("{at}: {x} above the maximum"));
+        }
+    }
+    if let Value::Object(map) = value {
+        let props = schema.get("properties").and_then(Value::as_object);
+        for (k, v) in map {
+            match props.and_then(|p| p.get(k)) {
+                Some(sub) => out.extend(schema_errors(root, sub, v, &format!("{at}.{k}"))),
+                None if schema.get("additionalProperties") == Some(&Value::Bool(false)) => {
+                    out.push(format!("{at}: unknown key {k}"))
+                }
+                None => {}
+            }
+        }
+        for r in schema.get("required").and_then(Value::as_array).into_iter().flatten() {
+            if !map.contains_key(r.as_str().unwrap_or_default()) {
+                out.push(format!("{at}: missing {r}"));
+            }
+        }
+    }
+    if let (Value::Array(items), Some(sub)) = (value, schema.get("items")) {
+        for (i, v) in items.iter().enumerate() {
+            out.extend(schema_errors(root, sub, v, &format!("{at}[{i}]")));
+        }
+    }
+    out
+}
+
+#[test]
+fn shipped_files_conform_to_the_shipped_json_schemas_and_bad_ones_do_not() {
+    let load = |name: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(repo(&format!("schemas/{name}.schema.json"))).unwrap()).unwrap()
+    };
+    let as_json = |path: &Path| -> serde_json::Value {
+        let table: toml::Table = toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        serde_json::to_value(table).unwrap()
+    };
+    let mut checked = 0;
+    for (dir, name) in [
+        ("scenarios", "scenario"),
+        ("scenarios/experiments", "scenario"),
+        ("scenarios/presets", "scenario"),
+        ("scenarios/sweeps", "sweep"),
+        ("scenarios/calibration", "targets"),
+        ("scenarios/calibration/bovaird", "targets"),
+    ] {
+        let schema = load(name);
+        for entry in std::fs::read_dir(repo(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                let errors = schema_errors(&schema, &schema, &as_json(&path), "");
+                assert!(errors.is_empty(), "{}: {errors:?}", path.display());
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 31, "{checked}");
+    // The schema catches what an editor should flag: an unknown key, a wrong type, a share
+    // above 1, a value not among the choices.
+    let schema = load("scenario");
+    let bad: serde_json::Value = serde_json::to_value(
+        toml::from_str::<toml::Table>(
+            "name = \"x\"\n[simulation]\nyears = \"ten\"\n[population]\nsise = 3\n[[coalitions]]\nname = \"c\"\ngovernance = { voice = 1.5 }\nmode = { planning = \"mixed\" }\n",
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let errors = schema_errors(&schema, &schema, &bad, "");
+    assert_eq!(errors.len(), 4, "{errors:?}");
 }
 
 const CHARTS: [&str; 5] = ["retention", "members", "composition", "governance", "inequality"];

@@ -5,6 +5,7 @@
 //! model reads the validated [`Scenario`] it returns.
 
 pub mod input;
+pub mod json_schema;
 mod locate;
 pub mod params;
 mod schema;
