@@ -5,6 +5,7 @@
 //! rate).
 
 use assert_cmd::Command;
+use common::TINY_TOWN;
 use coprosim::inference::calibrate::{self, posterior_marginal};
 use coprosim::inference::targets::Targets;
 use coprosim::observe::Catalogue;
@@ -15,37 +16,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+
 fn coprosim() -> Command {
     Command::cargo_bin("coprosim").unwrap()
 }
-
-/// A small self-funded club in a town of 300, monthly ticks: a simulation takes about a
-/// millisecond.
-const TOWN: &str = r#"
-[scenario]
-name = "tiny_town"
-[scenario.simulation]
-years = 4
-ticks_per_year = 12
-replications = 1
-seed = 1
-[scenario.population]
-size = 300
-[[scenario.population.groups]]
-name = "residents"
-share = 1.0
-incentives = { material = 1.0, solidary = 2.5, purposive = 2.0 }
-time_cost = 0.05
-[[scenario.coalitions]]
-name = "club"
-founders = 15
-goal_hours = 60
-mode = { planning = "community", delivery = "community" }
-governance = { voice = 1.0 }
-[scenario.coalitions.funding]
-donation_per_member = 10
-earned_income = 5000
-"#;
 
 const FIT: &str = r#"
 [[observed]]
@@ -87,7 +62,7 @@ high = 0.5
 "#;
 
 fn targets_text(abc: &str) -> String {
-    format!("name = \"tiny\"\nseed = 3\n[abc]\n{abc}\n{TOWN}\n{FIT}")
+    format!("name = \"tiny\"\nseed = 3\n[abc]\n{abc}\n{TINY_TOWN}\n{FIT}")
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -253,7 +228,7 @@ fn a_posterior_run_draws_each_replication_from_the_posterior() {
     let file = write(tmp.path(), "tiny.toml", &targets_text("particles = 30\ngenerations = 3\npredictive = 0"));
     let cal = tmp.path().join("cal");
     coprosim().arg("calibrate").arg(&file).arg("-o").arg(&cal).args(["-q", "--no-charts"]).assert().success();
-    let mut scenario = TOWN.replace("[scenario.", "[").replace("[[scenario.", "[[").replace("[scenario]\n", "");
+    let mut scenario = TINY_TOWN.replace("[scenario.", "[").replace("[[scenario.", "[[").replace("[scenario]\n", "");
     scenario = scenario.replace("replications = 1", "replications = 12");
     let scenario = write(tmp.path(), "town.toml", &scenario);
     let run = |out: &str, threads: &str| {

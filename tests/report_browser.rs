@@ -3,6 +3,9 @@
 //! test fails under CI and is skipped (loudly) elsewhere.
 
 use assert_cmd::Command;
+use common::TINY_TOWN;
+
+mod common;
 use std::path::{Path, PathBuf};
 
 fn chromium() -> Option<PathBuf> {
@@ -99,7 +102,7 @@ fn calibration_report_opens_in_a_real_browser_with_every_chart_loaded() {
     };
     let tmp = tempfile::tempdir().unwrap();
     let targets = tmp.path().join("targets.toml");
-    std::fs::write(&targets, format!("name = \"browser_check\"\n{SMALL_TARGETS}")).unwrap();
+    std::fs::write(&targets, format!("name = \"browser_check\"\n{SMALL_SETTINGS}{TINY_TOWN}{SMALL_FIT}")).unwrap();
     let dir = tmp.path().join("calibration");
     Command::cargo_bin("coprosim")
         .unwrap()
@@ -119,30 +122,17 @@ fn calibration_report_opens_in_a_real_browser_with_every_chart_loaded() {
     assert_eq!(result["title"], "coprosim calibration: browser_check");
 }
 
-/// A calibration of two parameters of a small town that takes about a second.
-const SMALL_TARGETS: &str = r#"seed = 3
+/// The sampler's settings, statistic and parameters of a calibration of the small town that
+/// takes about a second.
+const SMALL_SETTINGS: &str = r#"seed = 3
 [abc]
 particles = 30
 generations = 3
 predictive = 10
-[scenario]
-name = "tiny_town"
-[scenario.simulation]
-years = 4
-ticks_per_year = 12
-replications = 1
-[scenario.population]
-size = 300
-[[scenario.population.groups]]
-name = "residents"
-share = 1.0
-incentives = { material = 1.0, solidary = 2.5, purposive = 2.0 }
-[[scenario.coalitions]]
-name = "club"
-founders = 15
-goal_hours = 60
-[scenario.coalitions.funding]
-earned_income = 5000
+"#;
+
+/// Its statistic and parameters (after the inline scenario, since they are arrays of tables).
+const SMALL_FIT: &str = r#"
 [[observed]]
 metric = "annual_retention"
 value = 0.7

@@ -1,4 +1,5 @@
-//! Helpers shared by the Monte Carlo test files (`claims.rs`, `mechanisms.rs`, `presets.rs`).
+//! Helpers shared by the test files (the Monte Carlo ones, `claims.rs`, `mechanisms.rs` and
+//! `presets.rs`, and the calibration ones, `calibrate.rs` and `report_browser.rs`).
 // Each test file is its own crate and uses a subset of these.
 #![allow(dead_code)]
 
@@ -38,3 +39,31 @@ pub fn paired(control: &[f64], treated: &[f64]) -> (f64, f64, f64) {
     let half = 1.96 * sd / n.sqrt();
     (mean, mean - half, mean + half)
 }
+
+/// A small self-funded club in a town of 300, monthly ticks, as the inline `[scenario]` of a
+/// targets file: a simulation takes about a millisecond.
+pub const TINY_TOWN: &str = r#"
+[scenario]
+name = "tiny_town"
+[scenario.simulation]
+years = 4
+ticks_per_year = 12
+replications = 1
+seed = 1
+[scenario.population]
+size = 300
+[[scenario.population.groups]]
+name = "residents"
+share = 1.0
+incentives = { material = 1.0, solidary = 2.5, purposive = 2.0 }
+time_cost = 0.05
+[[scenario.coalitions]]
+name = "club"
+founders = 15
+goal_hours = 60
+mode = { planning = "community", delivery = "community" }
+governance = { voice = 1.0 }
+[scenario.coalitions.funding]
+donation_per_member = 10
+earned_income = 5000
+"#;
