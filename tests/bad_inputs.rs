@@ -84,3 +84,77 @@ fn each_bad_input_gets_its_expected_located_error() {
         assert!(!tmp.path().join("o").exists(), "{}: nothing may be written", case.file);
     }
 }
+
+/// The located error lines `coprosim check` prints for `text`, written to a file `name`.
+fn check_lines(name: &str, text: &str) -> Vec<String> {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join(name);
+    std::fs::write(&file, text).unwrap();
+    let out = Command::cargo_bin("coprosim").unwrap().arg("check").arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let prefix = format!("error: {}:", file.display());
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    stderr
+        .lines()
+        .map(|l| {
+            assert!(l.starts_with(&prefix), "{l}");
+            l[prefix.len()..].to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn five_mistakes_in_a_scenario_give_five_located_lines_in_one_run() {
+    let text = std::fs::read_to_string(corpus().join("five_mistakes.toml")).unwrap();
+    let lines = check_lines("five.toml", &text);
+    let wanted = [
+        ("1:1: coalitions: ", "missing required table [[coalitions]]"),
+        ("7:9: simulation.years: ", "expected a whole number"),
+        ("14:1: population.groups[0].share: ", "expected a number in (0, 1]"),
+        ("17:1: behaviour.join_maxx: ", "did you mean `join_max`?"),
+        ("21:1: policy.shocks[0].coalition: ", "expected the name of a coalition"),
+    ];
+    assert_eq!(lines.len(), wanted.len(), "{lines:#?}");
+    for (line, (start, says)) in lines.iter().zip(wanted) {
+        assert!(line.starts_with(start) && line.contains(says), "{line}: wanted {start}…{says}");
+    }
+}
+
+#[test]
+fn every_unknown_key_and_wrong_type_is_reported_not_only_the_first() {
+    // Three misspelt keys in one table (serde meets them in its own order) and two wrong
+    // types in different tables.
+    let text = "name = \"m\"\n[simulation]\nyears = 2\nseed = \"x\"\n[population]\nsize = 100\n\
+                groups = [{ name = \"a\", share = 1.0 }]\n[behaviour]\nzeta = 1\nalpha = 2\nmu = 3\n\
+                [[coalitions]]\nname = \"c\"\nfounders = \"ten\"\n";
+    let lines = check_lines("m.toml", text);
+    let paths: Vec<&str> = lines.iter().map(|l| l.splitn(4, ": ").nth(0).unwrap()).collect();
+    assert_eq!(lines.len(), 5, "{lines:#?}");
+    for (line, path) in lines.iter().zip([
+        "4:8: simulation.seed",
+        "9:1: behaviour.zeta",
+        "10:1: behaviour.alpha",
+        "11:1: behaviour.mu",
+        "14:12: coalitions[0].founders",
+    ]) {
+        assert!(line.starts_with(path), "{line} should start with {path} ({paths:?})");
+    }
+}
+
+#[test]
+fn sweep_and_targets_files_also_get_every_problem_at_once() {
+    let sweep = "name = \"s\"\nbase = \"baseline\"\noutputs = [\"happiness\"]\nreplicatons = 3\n\
+                 [[axes]]\nkey = \"policy.performance_regime\"\nvalues = [0.5, 2.0]\n";
+    let lines = check_lines("s.toml", sweep);
+    assert!(lines.len() >= 3, "{lines:#?}");
+    assert!(lines.iter().any(|l| l.contains("replicatons")), "{lines:#?}");
+    assert!(lines.iter().any(|l| l.contains("happiness")), "{lines:#?}");
+    assert!(lines.iter().any(|l| l.contains("axes[0]")), "{lines:#?}");
+    let targets = "name = \"t\"\nbase = \"baseline\"\nparticels = 3\n[[observed]]\nmetric = \"retention\"\n\
+                   value = \"high\"\nsd = 0.02\n[[parameters]]\nkey = \"behaviour.base_exit\"\nprior = \"uniform\"\n";
+    let lines = check_lines("t.toml", targets);
+    assert!(lines.len() >= 3, "{lines:#?}");
+    assert!(lines.iter().any(|l| l.contains("particels")), "{lines:#?}");
+    assert!(lines.iter().any(|l| l.contains("observed[0].value")), "{lines:#?}");
+    assert!(lines.iter().any(|l| l.contains("parameters[0]")), "{lines:#?}");
+}

@@ -375,6 +375,27 @@ fn shipped_files_conform_to_the_shipped_json_schemas_and_bad_ones_do_not() {
     .unwrap();
     let errors = schema_errors(&schema, &schema, &bad, "");
     assert_eq!(errors.len(), 4, "{errors:?}");
+    // And it rejects every type error, unknown key, unknown choice and out-of-range value of
+    // the bad-input corpus that is valid TOML.
+    let corpus = repo("tests/bad_inputs");
+    let mut rejected = 0;
+    for line in std::fs::read_to_string(corpus.join("expected.tsv")).unwrap().lines().filter(|l| !l.starts_with('#')) {
+        let f: Vec<&str> = line.split('\t').collect();
+        let shape_error = ["expected a whole number", "expected a number", "invalid type", "expected a sequence"]
+            .iter()
+            .chain(&["did you mean", "unknown variant", "expected a number in"])
+            .any(|m| f[3].contains(m));
+        if f[1] != "scenario" || !shape_error {
+            continue;
+        }
+        let Ok(table) = toml::from_str::<toml::Table>(&std::fs::read_to_string(corpus.join(f[0])).unwrap()) else {
+            continue;
+        };
+        let errors = schema_errors(&schema, &schema, &serde_json::to_value(table).unwrap(), "");
+        assert!(!errors.is_empty(), "{}: the schema accepts it", f[0]);
+        rejected += 1;
+    }
+    assert!(rejected >= 15, "{rejected}");
 }
 
 const CHARTS: [&str; 5] = ["retention", "members", "composition", "governance", "inequality"];

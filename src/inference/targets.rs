@@ -11,7 +11,7 @@
 use super::prior::Prior;
 use crate::observe::{Catalogue, summary_keys};
 use crate::scenario::params::{Describe, Problem, choice, join, section};
-use crate::scenario::sweep::{BaseError, canonical_key, generic_key, resolve_base, slot, with_value};
+use crate::scenario::sweep::{canonical_key, generic_key, slot, with_value};
 use crate::scenario::{Scenario, ScenarioError};
 use std::path::Path;
 
@@ -507,20 +507,21 @@ impl Targets {
 
     /// Parse and validate targets text; `dir` resolves a relative `base`.
     pub fn parse(text: &str, file: &str, dir: &Path) -> Result<Targets, ScenarioError> {
-        let parsed: TargetsFile = crate::scenario::parse_document(text, file, |t: &TargetsFile| {
-            if t.name.trim().is_empty() {
-                vec![Problem::new("name", "missing required key `name`, expected a short calibration name")]
-            } else {
-                Vec::new()
-            }
-        })?;
-        let locate_all = |problems: Vec<Problem>| crate::scenario::locate_problems(text, file, problems);
-        let (base, base_origin) = match resolve_base(parsed.scenario.as_ref(), &parsed.base, dir) {
-            Ok(found) => found,
-            Err(BaseError::Problems(problems)) => return Err(locate_all(problems)),
-            Err(BaseError::File(e)) => return Err(e),
-        };
+        crate::scenario::sweep::parse_on_base(
+            text,
+            file,
+            dir,
+            |t: &TargetsFile| (t.scenario.as_ref(), t.base.as_str()),
+            |parsed, base, base_origin| Targets::build(parsed.clone(), base, base_origin),
+        )
+    }
+
+    /// Check a parsed targets file against its base scenario.
+    fn build(parsed: TargetsFile, base: Scenario, base_origin: String) -> Result<Targets, Vec<Problem>> {
         let mut problems = Vec::new();
+        if parsed.name.trim().is_empty() {
+            problems.push(Problem::new("name", "missing required key `name`, expected a short calibration name"));
+        }
         let cat = Catalogue::new(&base);
         let mut statistics = Vec::new();
         if parsed.observed.is_empty() {
@@ -690,7 +691,7 @@ impl Targets {
             }
         }
         if !problems.is_empty() {
-            return Err(locate_all(problems));
+            return Err(problems);
         }
         Ok(Targets { file: parsed, base, base_origin, statistics, priors })
     }

@@ -73,6 +73,41 @@ pub fn span_of(root: &Spanned<DeTable<'_>>, path: &str) -> std::ops::Range<usize
     span
 }
 
+/// Remove the key at `path` from the document, so that parsing can go on past a problem
+/// already reported there. An element of an array goes with its whole array: removing one
+/// element would shift the index of every later one. Returns the key path removed, or None
+/// when nothing at `path` could be removed.
+pub fn remove_at(root: &mut Spanned<DeTable<'_>>, path: &str) -> Option<String> {
+    let mut steps = parse_path(path);
+    while matches!(steps.last(), Some(Step::Index(_))) {
+        steps.pop();
+    }
+    let Some(Step::Key(last)) = steps.pop() else { return None };
+    let mut table: &mut DeTable<'_> = root.get_mut();
+    let mut i = 0;
+    while i < steps.len() {
+        let Step::Key(k) = &steps[i] else { return None };
+        let mut value = table.iter_mut().find(|(key, _)| key.get_ref() == k).map(|(_, v)| v.get_mut())?;
+        // Arrays of tables: follow the indices that come after the key.
+        while let Some(Step::Index(n)) = steps.get(i + 1) {
+            value = match value {
+                DeValue::Array(items) => items.get_mut(*n)?.get_mut(),
+                _ => return None,
+            };
+            i += 1;
+        }
+        table = match value {
+            DeValue::Table(t) => t,
+            _ => return None,
+        };
+        i += 1;
+    }
+    let key = table.keys().find(|key| key.get_ref() == &last)?.clone();
+    table.remove(&key)?;
+    steps.push(Step::Key(last));
+    Some(render(&steps))
+}
+
 /// The key path of the element whose key or value span most tightly contains byte `offset`.
 /// Table and array spans cover only their headers, so every branch is searched.
 pub fn path_at(root: &Spanned<DeTable<'_>>, offset: usize) -> String {

@@ -120,7 +120,10 @@ impl Scenario {
             ));
         } else {
             let total: f64 = groups.iter().map(|g| g.share).sum();
-            if total.is_finite() && (total - 1.0).abs() > SHARE_TOLERANCE {
+            // A share outside (0, 1] is reported at the share itself; the sum would only
+            // restate it.
+            let shares_valid = groups.iter().all(|g| g.share > 0.0 && g.share <= 1.0);
+            if shares_valid && total.is_finite() && (total - 1.0).abs() > SHARE_TOLERANCE {
                 out.push(Problem::new(
                     "population.groups",
                     format!("group shares sum to {total}, expected 1 (within {SHARE_TOLERANCE})"),
@@ -275,6 +278,9 @@ impl Scenario {
     }
 
     fn coalition_names(&self) -> String {
+        if self.coalitions.is_empty() {
+            return "the scenario has none".to_string();
+        }
         self.coalitions.iter().map(|c| format!("\"{}\"", c.name)).collect::<Vec<_>>().join(", ")
     }
 
@@ -359,21 +365,62 @@ impl Scenario {
 
 /// Parse any input document with the scenario files' error conventions: serde errors and the
 /// problems `validate` returns are located by key path and line:column in `text`.
+///
+/// Every problem is reported at once. Serde stops at the first unknown key or wrong type, so
+/// each one it finds is recorded and its key removed from the document, and parsing starts
+/// again; what remains is then validated as usual. A validation problem at or under a removed
+/// key is dropped: it would only restate the problem already reported there (a wrongly typed
+/// `groups` is not also "missing").
 pub fn parse_document<T>(text: &str, file: &str, validate: impl FnOnce(&T) -> Vec<Problem>) -> Result<T, ScenarioError>
 where
     T: for<'de> serde::Deserialize<'de> + Check,
 {
+    // Each pass removes one key, so a document cannot need more passes than it has keys; the
+    // cap only bounds the work on a pathological file.
+    const MAX_PASSES: usize = 200;
     let invalid = |problems| ScenarioError::Invalid { file: file.to_string(), problems };
-    let root = DeTable::parse(text).map_err(|e| invalid(vec![syntax_problem(text, &e)]))?;
-    let value: T = serde::Deserialize::deserialize(toml::de::Deserializer::from(root.clone())).map_err(|e| {
-        let offset = e.span().map_or(0, |s| s.start);
-        let (line, col) = locate::line_col(text, offset);
-        invalid(vec![Located { line, col, path: locate::path_at(&root, offset), message: friendly(e.message()) }])
-    })?;
+    let mut root = DeTable::parse(text).map_err(|e| invalid(vec![syntax_problem(text, &e)]))?;
+    let mut located = Vec::new();
+    let mut removed: Vec<String> = Vec::new();
+    let value = loop {
+        match T::deserialize(toml::de::Deserializer::from(root.clone())) {
+            Ok(value) => break Some(value),
+            Err(e) => {
+                let offset = e.span().map_or(0, |s| s.start);
+                let (line, col) = locate::line_col(text, offset);
+                let path = locate::path_at(&root, offset);
+                located.push(Located { line, col, path: path.clone(), message: friendly(e.message()) });
+                match locate::remove_at(&mut root, &path) {
+                    Some(gone) if located.len() < MAX_PASSES => removed.push(gone),
+                    _ => break None,
+                }
+            }
+        }
+    };
     let mut problems = Vec::new();
-    value.check("", &mut problems);
-    problems.extend(validate(&value));
-    if problems.is_empty() { Ok(value) } else { Err(locate_problems(text, file, problems)) }
+    if let Some(value) = &value {
+        value.check("", &mut problems);
+        problems.extend(validate(value));
+    }
+    let covered = |path: &str| {
+        removed.iter().any(|r| {
+            path == r
+                || path.strip_prefix(r.as_str()).is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+        })
+    };
+    problems.retain(|p| !covered(&p.path));
+    match value {
+        Some(value) if located.is_empty() && problems.is_empty() => Ok(value),
+        _ => {
+            let ScenarioError::Invalid { mut problems, .. } = locate_problems(text, file, problems) else {
+                unreachable!("locate_problems returns Invalid")
+            };
+            problems.extend(located);
+            problems.sort_by_key(|l| (l.line, l.col));
+            problems.dedup();
+            Err(invalid(problems))
+        }
+    }
 }
 
 /// Place problems found after parsing at their keys in `text`, in document order.
@@ -578,6 +625,17 @@ mod tests {
         let p = problems.iter().find(|p| p.path == "population.groups[0].share").unwrap();
         assert_eq!((p.line, p.col), (4, 1));
         assert!(p.message.contains("(0, 1]"), "{}", p.message);
+    }
+
+    #[test]
+    fn a_wrongly_typed_key_is_reported_once_and_parsing_goes_on_past_it() {
+        // `share` is a string, and the key after it is misspelt: both are reported, and the
+        // share is not also said to make the shares sum to 0.
+        let text = MINIMAL.replace("share = 1.0", "share = \"half\"\nfounder_wieght = 2");
+        let problems = err_lines(&text);
+        let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(paths, ["population.groups[0].share", "population.groups[0].founder_wieght"], "{problems:?}");
+        assert!(problems[1].message.contains("did you mean `founder_weight`?"), "{}", problems[1].message);
     }
 
     #[test]

@@ -361,6 +361,43 @@ pub fn resolve_base(inline: Option<&Scenario>, base: &str, dir: &Path) -> Result
     }
 }
 
+/// Parse a document that names a base scenario (a sweep or targets file) and check it against
+/// that base in the same pass, so that the problems of the file's own shape (unknown keys,
+/// wrong types) and those found against its base (an axis naming no parameter) come in one
+/// report. `build` makes the result from the parsed file and its base, or says what is wrong.
+pub fn parse_on_base<F, T>(
+    text: &str,
+    file: &str,
+    dir: &Path,
+    base_of: impl FnOnce(&F) -> (Option<&Scenario>, &str),
+    build: impl FnOnce(&F, Scenario, String) -> Result<T, Vec<Problem>>,
+) -> Result<T, ScenarioError>
+where
+    F: for<'de> serde::Deserialize<'de> + super::params::Check,
+{
+    let mut built: Option<Result<T, ScenarioError>> = None;
+    super::parse_document(text, file, |f: &F| {
+        let (inline, base) = base_of(f);
+        match resolve_base(inline, base, dir) {
+            Ok((scenario, origin)) => match build(f, scenario, origin) {
+                Ok(t) => {
+                    built = Some(Ok(t));
+                    Vec::new()
+                }
+                Err(problems) => problems,
+            },
+            Err(BaseError::Problems(problems)) => problems,
+            Err(BaseError::File(e)) => {
+                built = Some(Err(e));
+                Vec::new()
+            }
+        }
+    })?;
+    built.unwrap_or_else(|| {
+        Err(super::locate_problems(text, file, vec![Problem::new("", "found a problem that could not be located")]))
+    })
+}
+
 impl Sweep {
     /// Read and validate a sweep file.
     pub fn load(path: &Path) -> Result<Sweep, ScenarioError> {
@@ -371,25 +408,21 @@ impl Sweep {
 
     /// Parse and validate sweep text; `dir` resolves a relative `base`.
     pub fn parse(text: &str, file: &str, dir: &Path) -> Result<Sweep, ScenarioError> {
-        let sweep: SweepFile = super::parse_document(text, file, |s: &SweepFile| {
-            if s.name.trim().is_empty() {
-                vec![Problem::new("name", "missing required key `name`, expected a short sweep name")]
-            } else {
-                Vec::new()
-            }
-        })?;
-        let locate_all = |problems: Vec<Problem>| super::locate_problems(text, file, problems);
-        let (base, origin) = match resolve_base(sweep.scenario.as_ref(), &sweep.base, dir) {
-            Ok(found) => found,
-            Err(BaseError::Problems(problems)) => return Err(locate_all(problems)),
-            Err(BaseError::File(e)) => return Err(e),
-        };
-        let sweep = Sweep { file: sweep, base, base_origin: origin };
-        let problems = sweep.problems();
-        if !problems.is_empty() {
-            return Err(locate_all(problems));
-        }
-        Ok(sweep)
+        parse_on_base(
+            text,
+            file,
+            dir,
+            |f: &SweepFile| (f.scenario.as_ref(), f.base.as_str()),
+            |f, base, origin| {
+                let mut problems = Vec::new();
+                if f.name.trim().is_empty() {
+                    problems.push(Problem::new("name", "missing required key `name`, expected a short sweep name"));
+                }
+                let sweep = Sweep { file: f.clone(), base, base_origin: origin };
+                problems.extend(sweep.problems());
+                if problems.is_empty() { Ok(sweep) } else { Err(problems) }
+            },
+        )
     }
 
     /// Problems with the axes and outputs against the base scenario.
