@@ -9,6 +9,7 @@ use coprosim::inference::calibrate;
 use coprosim::inference::targets::{Targets, apply};
 use coprosim::output::charts::ChartSize;
 use coprosim::output::commit::{Kind, Staging};
+use coprosim::output::sweep::Timing;
 use coprosim::output::{self, Manifest, OutputError};
 use coprosim::scenario::sweep::Sweep;
 use coprosim::scenario::{BASELINE, ParamSpec, Scenario, ScenarioError};
@@ -20,12 +21,41 @@ use std::time::Instant;
 #[derive(Parser)]
 #[command(
     name = "coprosim",
-    version,
+    version = env!("COPROSIM_VERSION"),
     about = "Simulate participation and retention in community co-production programmes"
 )]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// No progress bars and nothing on standard output but what was asked for; errors and
+    /// warnings still go to standard error. Accepted by every command.
+    #[arg(long, short = 'q', global = true)]
+    quiet: bool,
+}
+
+/// Set once from `--quiet`, read by the commands' messages.
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn quiet() -> bool {
+    QUIET.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Print a line to standard error unless `--quiet`: a message about the work, not its result.
+macro_rules! tell {
+    ($($arg:tt)*) => {
+        if !quiet() {
+            eprintln!($($arg)*);
+        }
+    };
+}
+
+/// Print a line to standard output unless `--quiet`.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        if !quiet() {
+            println!($($arg)*);
+        }
+    };
 }
 
 #[derive(Subcommand)]
@@ -46,12 +76,8 @@ enum Command {
         /// Output directory (default: output/<scenario name>/).
         #[arg(long, short = 'o')]
         out: Option<PathBuf>,
-        /// Write into a non-empty directory that holds no earlier coprosim result.
-        #[arg(long)]
-        force: bool,
-        /// No progress bar and no summary on standard output.
-        #[arg(long, short = 'q')]
-        quiet: bool,
+        #[command(flatten)]
+        force: ForceArg,
         /// Skip the charts and report.html.
         #[arg(long)]
         no_charts: bool,
@@ -72,12 +98,8 @@ enum Command {
         /// Worker threads (default: one per core). Results do not depend on it.
         #[arg(long, short = 'j')]
         threads: Option<usize>,
-        /// Replace a different calibration's result in the output directory.
-        #[arg(long)]
-        force: bool,
-        /// No progress bar and no summary.
-        #[arg(long, short = 'q')]
-        quiet: bool,
+        #[command(flatten)]
+        force: ForceArg,
         /// Skip the charts and report.html.
         #[arg(long)]
         no_charts: bool,
@@ -121,15 +143,17 @@ enum Command {
         /// Worker threads (default: one per core). Results do not depend on it.
         #[arg(long, short = 'j')]
         threads: Option<usize>,
+        /// Replications per point (overrides the sweep file's `replications`).
+        #[arg(long, short = 'n')]
+        replications: Option<u32>,
+        /// Master seed (overrides the sweep file's `seed`).
+        #[arg(long)]
+        seed: Option<u64>,
         /// Run only shard K of N (points whose index is K-1 modulo N), for a cluster.
         #[arg(long, value_name = "K/N")]
         shard: Option<String>,
-        /// Discard results of a different sweep in the output directory.
-        #[arg(long)]
-        force: bool,
-        /// No progress bar and no summary.
-        #[arg(long, short = 'q')]
-        quiet: bool,
+        #[command(flatten)]
+        force: ForceArg,
         /// Skip the charts.
         #[arg(long)]
         no_charts: bool,
@@ -144,9 +168,8 @@ enum Command {
         /// Output directory (default: output/<sweep name>/).
         #[arg(long, short = 'o')]
         out: Option<PathBuf>,
-        /// Write into a non-empty directory that holds no earlier coprosim result.
-        #[arg(long)]
-        force: bool,
+        #[command(flatten)]
+        force: ForceArg,
         /// Skip the charts.
         #[arg(long)]
         no_charts: bool,
@@ -168,9 +191,6 @@ enum Command {
         /// Compare each figure's data with the recorded checksums; exit 1 naming any mismatch.
         #[arg(long)]
         check: bool,
-        /// No progress bar.
-        #[arg(long, short = 'q')]
-        quiet: bool,
         #[command(flatten)]
         size: SizeArgs,
     },
@@ -194,6 +214,17 @@ enum Command {
         #[arg(long)]
         targets: bool,
     },
+}
+
+/// `--force`, with one meaning for every command that writes a result.
+#[derive(clap::Args, Clone, Copy)]
+struct ForceArg {
+    /// Write the result even where coprosim would otherwise refuse: over a result of another
+    /// kind or of a different sweep or calibration (whose finished or resumable work is then
+    /// replaced), or into a directory holding files coprosim did not write. Files coprosim did
+    /// not write are kept, with or without --force.
+    #[arg(long = "force")]
+    on: bool,
 }
 
 /// Chart size flags.
@@ -247,29 +278,32 @@ fn main() -> ExitCode {
         engine::request_stop();
         eprintln!("\nstopping: saving what is complete (press Ctrl-C again to quit at once)");
     });
+    QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
+    let quiet = cli.quiet;
     let result = match cli.command {
-        Command::Run { scenario, replications, seed, threads, out, force, quiet, no_charts, posterior, size } => {
+        Command::Run { scenario, replications, seed, threads, out, force, no_charts, posterior, size } => {
             let charts = (!no_charts).then(|| size.size());
-            let opts = RunOptions { replications, seed, threads, out, force, quiet, charts, posterior };
+            let opts = RunOptions { replications, seed, threads, out, force: force.on, quiet, charts, posterior };
             run(scenario.as_deref(), opts)
         }
-        Command::Calibrate { targets, out, threads, force, quiet, no_charts, size } => {
-            calibrate(&targets, out, threads, force, quiet, (!no_charts).then(|| size.size()))
+        Command::Calibrate { targets, out, threads, force, no_charts, size } => {
+            calibrate(&targets, out, threads, force.on, quiet, (!no_charts).then(|| size.size()))
         }
         Command::Plot { dir, size } => plot(&dir, size.size()),
         Command::Compare { dirs, metric, coalition, group, out, size } => {
             compare(&dirs, &metric, &coalition, &group, &out, size.size())
         }
         Command::Check { scenario } => check(&scenario),
-        Command::Reproduce { figures, only, out, check, quiet, size } => {
+        Command::Reproduce { figures, only, out, check, size } => {
             reproduce(&figures, &only, out, check, quiet, size.size())
         }
-        Command::Sweep { sweep, out, threads, shard, force, quiet, no_charts, size } => {
+        Command::Sweep { sweep, out, threads, replications, seed, shard, force, no_charts, size } => {
             let charts = (!no_charts).then(|| size.size());
-            run_sweep(&sweep, out, threads, shard.as_deref(), force, quiet, charts)
+            let opts = SweepFlags { out, threads, replications, seed, shard, force: force.on, quiet, charts };
+            run_sweep(&sweep, opts)
         }
         Command::Merge { dirs, out, force, no_charts, size } => {
-            merge(&dirs, out, force, (!no_charts).then(|| size.size()))
+            merge(&dirs, out, force.on, (!no_charts).then(|| size.size()))
         }
         Command::Params { markdown, json_schema, sweep, targets } => {
             let (specs, kind) = if sweep {
@@ -316,6 +350,21 @@ fn load(path: Option<&Path>) -> Result<(Scenario, String, String), Failure> {
     }
 }
 
+/// The default output directory of a result named `name`: `output/<name>/`, with every
+/// character that could leave that folder or make a nested one (`/`, `\\`, a leading `.`,
+/// control characters) replaced by `_`, so a name is always one directory inside `output/`.
+fn default_out(name: &str) -> PathBuf {
+    let mut safe: String =
+        name.chars().map(|c| if c == '/' || c == '\\' || c.is_control() || c == ':' { '_' } else { c }).collect();
+    if safe.starts_with('.') {
+        safe.replace_range(..1, "_");
+    }
+    if safe.trim().is_empty() {
+        safe = "unnamed".into();
+    }
+    Path::new("output").join(safe)
+}
+
 /// The size guard: refuse, with the key to change, a run that would not fit in memory.
 fn fits(scenario: &Scenario, file: &str, threads: usize, replications: u32) -> Result<(), Failure> {
     let Some(available) = coprosim::scenario::available_memory() else { return Ok(()) };
@@ -346,7 +395,7 @@ fn check(path: &Path) -> Result<(), Failure> {
     match input_kind(path) {
         FileKind::Targets => {
             let t = Targets::load(path)?;
-            eprintln!(
+            tell!(
                 "{file}: valid targets file \"{}\": {} statistics ({} fitted) and {} parameters of \"{}\" ({}); at most {} simulations",
                 t.file.name,
                 t.statistics.len(),
@@ -360,7 +409,7 @@ fn check(path: &Path) -> Result<(), Failure> {
         }
         FileKind::Sweep => {
             let s = Sweep::load(path)?;
-            eprintln!(
+            tell!(
                 "{file}: valid sweep \"{}\": {} points x {} replications of \"{}\"",
                 s.file.name,
                 s.design_points().unwrap_or(u64::MAX),
@@ -372,14 +421,16 @@ fn check(path: &Path) -> Result<(), Failure> {
         FileKind::Scenario => {}
     }
     let (scenario, file, _) = load(Some(path))?;
-    print!("{}", scenario.to_toml());
+    if !quiet() {
+        print!("{}", scenario.to_toml());
+    }
     let threads = rayon::current_num_threads();
     let mib = scenario.memory_estimate(threads, scenario.simulation.replications) as f64 / (1u64 << 20) as f64;
     let burn_in = match scenario.burn_in_ticks() {
         0 => String::new(),
         b => format!(" after a burn-in of {b}"),
     };
-    eprintln!(
+    tell!(
         "{file}: valid scenario \"{}\" ({} ticks recorded{burn_in}, {} replications; a run needs about {mib:.0} MiB of memory on {threads} threads)",
         scenario.name,
         scenario.ticks(),
@@ -426,7 +477,7 @@ fn plot(dir: &Path, size: ChartSize) -> Result<(), Failure> {
         matches!(output::commit::inspect(dir), Ok(output::commit::Holding::Result { kind: Kind::Calibration, .. }));
     let written = if calibration { output::calibration::redraw(dir, size) } else { output::write_charts(dir, size) }
         .map_err(output_failure)?;
-    println!("wrote {} files in {}", written.len(), dir.display());
+    say!("wrote {} files in {}", written.len(), dir.display());
     Ok(())
 }
 
@@ -440,7 +491,7 @@ fn compare(
 ) -> Result<(), Failure> {
     let written = output::write_comparison(dirs, metric, coalition, group, out, size).map_err(output_failure)?;
     for p in written {
-        println!("wrote {}", p.display());
+        say!("wrote {}", p.display());
     }
     Ok(())
 }
@@ -474,7 +525,7 @@ fn run(path: Option<&Path>, opts: RunOptions) -> Result<(), Failure> {
     }
     let used_threads = threads.unwrap_or_else(rayon::current_num_threads);
     fits(&scenario, &file, used_threads, scenario.simulation.replications)?;
-    let dir = out.unwrap_or_else(|| Path::new("output").join(&scenario.name));
+    let dir = out.unwrap_or_else(|| default_out(&scenario.name));
     let posterior = posterior.map(|p| posterior_for(&p, &scenario)).transpose()?;
     let staging = Staging::new(&dir, Kind::Run, force).map_err(output_failure)?;
 
@@ -597,7 +648,7 @@ fn calibrate(
     let used_threads = threads.unwrap_or_else(rayon::current_num_threads);
     fits(&targets.base, &path.display().to_string(), used_threads, used_threads as u32)?;
     let name = &targets.file.name;
-    let dir = out.unwrap_or_else(|| Path::new("output").join(name));
+    let dir = out.unwrap_or_else(|| default_out(name));
     let info = CalibrationInfo::new(&targets);
     let (staging, done) = cal::working_place(&dir, &info, force).map_err(output_failure)?;
     let work = staging.dir().to_path_buf();
@@ -729,24 +780,41 @@ fn sweep_failure(e: SweepError) -> Failure {
     }
 }
 
-fn run_sweep(
-    path: &Path,
+/// The flags of `coprosim sweep`.
+struct SweepFlags {
     out: Option<PathBuf>,
     threads: Option<usize>,
-    shard: Option<&str>,
+    replications: Option<u32>,
+    seed: Option<u64>,
+    shard: Option<String>,
     force: bool,
     quiet: bool,
     charts: Option<ChartSize>,
-) -> Result<(), Failure> {
-    let sweep = Sweep::load(path)?;
+}
+
+fn run_sweep(path: &Path, flags: SweepFlags) -> Result<(), Failure> {
+    let SweepFlags { out, threads, replications, seed, shard, force, quiet, charts } = flags;
+    let shard = shard.as_deref();
+    let mut sweep = Sweep::load(path)?;
+    if replications == Some(0) {
+        return Err(Failure::Input("--replications: found 0, expected at least 1".into()));
+    }
+    // The flags stand in for the file's keys, so they enter the sweep's identity (a rerun
+    // with other values is another sweep) and its recorded description.
+    if let Some(n) = replications {
+        sweep.file.replications = n;
+    }
+    if let Some(seed) = seed {
+        sweep.file.seed = seed;
+    }
     let shard = shard.map(sweep::parse_shard).transpose().map_err(|e| Failure::Input(format!("--shard: {e}")))?;
     if threads == Some(0) {
         return Err(Failure::Input("--threads: found 0, expected at least 1".into()));
     }
     let name = &sweep.file.name;
     let dir = out.unwrap_or_else(|| match shard {
-        Some((k, n)) => Path::new("output").join(format!("{name}-shard-{k}-of-{n}")),
-        None => Path::new("output").join(name),
+        Some((k, n)) => default_out(&format!("{name}-shard-{k}-of-{n}")),
+        None => default_out(name),
     });
     let used_threads = threads.unwrap_or_else(rayon::current_num_threads);
     if let Some(available) = coprosim::scenario::available_memory() {
@@ -806,8 +874,8 @@ fn run_sweep(
         )),
         other => writing_failure(&dir)(other),
     };
-    output::sweep::write_sweep(staging.dir(), &info, &points, charts, used_threads, start.elapsed().as_secs_f64())
-        .map_err(unfinished)?;
+    let timing = Timing { threads: used_threads, wall_time_seconds: start.elapsed().as_secs_f64(), shards: Vec::new() };
+    output::sweep::write_sweep(staging.dir(), &info, &points, charts, &timing).map_err(unfinished)?;
     report_kept(&staging.commit().map_err(unfinished)?);
     if quiet {
         return Ok(());
@@ -831,19 +899,16 @@ fn run_sweep(
 fn merge(dirs: &[PathBuf], out: Option<PathBuf>, force: bool, charts: Option<ChartSize>) -> Result<(), Failure> {
     let start = Instant::now();
     let (info, points) = sweep::merge(dirs).map_err(sweep_failure)?;
-    let dir = out.unwrap_or_else(|| Path::new("output").join(&info.name));
+    let dir = out.unwrap_or_else(|| default_out(&info.name));
     let staging = output::sweep::stage_merged(&dir, &info, force).map_err(output_failure)?;
-    output::sweep::write_sweep(
-        staging.dir(),
-        &info,
-        &points,
-        charts,
-        rayon::current_num_threads(),
-        start.elapsed().as_secs_f64(),
-    )
-    .map_err(writing_failure(&dir))?;
+    let timing = Timing {
+        threads: rayon::current_num_threads(),
+        wall_time_seconds: start.elapsed().as_secs_f64(),
+        shards: Timing::of_shards(dirs),
+    };
+    output::sweep::write_sweep(staging.dir(), &info, &points, charts, &timing).map_err(writing_failure(&dir))?;
     report_kept(&staging.commit().map_err(writing_failure(&dir))?);
-    println!("merged {} shards ({} points) into {}", dirs.len(), points.len(), dir.display());
+    say!("merged {} shards ({} points) into {}", dirs.len(), points.len(), dir.display());
     Ok(())
 }
 
@@ -911,11 +976,12 @@ fn reproduce(
     if !check {
         rep::write_checksums(&figs.dir, &figs, &sums).map_err(|e| Failure::Runtime(e.to_string()))?;
     }
+    // The table is the command's result (what --check was asked for), so -q keeps it.
     println!("{:<28} {:<22} {:>8}", "figure", "data vs checksum", "seconds");
     for (id, status, secs) in &rows {
         println!("{id:<28} {status:<22} {secs:>8.1}");
     }
-    println!("{} figures in {:.1} s; written to {}", rows.len(), start.elapsed().as_secs_f64(), out.display());
+    say!("{} figures in {:.1} s; written to {}", rows.len(), start.elapsed().as_secs_f64(), out.display());
     if check {
         let bad: Vec<&str> = rows.iter().filter(|r| r.1 != "match").map(|r| r.0.as_str()).collect();
         if !bad.is_empty() {

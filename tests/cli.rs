@@ -685,3 +685,59 @@ fn a_coalition_dissolved_in_most_replications_ends_its_lines_and_says_so() {
     let (svg, _) = draw(&strong, "strong");
     assert!(!svg.contains("dissolved in more than"), "a surviving coalition's lines run to the horizon");
 }
+
+#[test]
+fn every_command_takes_quiet_and_force_means_one_thing() {
+    let help = |cmd: &str| -> String {
+        let out = coprosim().args([cmd, "--help"]).output().unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let mut force_texts = Vec::new();
+    for cmd in ["run", "calibrate", "plot", "compare", "sweep", "merge", "reproduce", "check", "params"] {
+        let text = help(cmd);
+        assert!(text.contains("-q, --quiet"), "{cmd} --help lacks -q:\n{text}");
+        if let Some(at) = text.find("--force") {
+            let line = text[at + "--force".len()..].lines().next().unwrap_or_default();
+            force_texts.push(line.trim().to_string());
+        }
+    }
+    assert_eq!(force_texts.len(), 4, "run, calibrate, sweep and merge take --force");
+    assert!(force_texts.iter().all(|t| *t == force_texts[0]), "{force_texts:#?}");
+    // -q leaves standard output empty where it used to speak.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run_small(tmp.path(), "r", &["-q"]);
+    for args in [
+        vec!["plot".to_string(), out.display().to_string()],
+        vec!["check".into(), repo("scenarios/baseline.toml").display().to_string()],
+    ] {
+        let o = coprosim().args(&args).arg("-q").output().unwrap();
+        assert!(o.status.success() && o.stdout.is_empty() && o.stderr.is_empty(), "{args:?}: {o:?}");
+    }
+}
+
+#[test]
+fn version_names_the_commit() {
+    let out = coprosim().arg("--version").output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("coprosim "), "{text}");
+    assert!(text.contains("(commit ") || text.contains("(not built from a git checkout)"), "{text}");
+}
+
+#[test]
+fn a_scenario_name_with_a_slash_makes_one_output_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = write(tmp.path(), "s.toml", &SMALL.replace("name = \"small\"", "name = \"../small/v2\""));
+    coprosim()
+        .current_dir(tmp.path())
+        .arg("run")
+        .arg(&scenario)
+        .args(["-q", "--no-charts", "-n", "2"])
+        .assert()
+        .success();
+    let made: Vec<String> = std::fs::read_dir(tmp.path().join("output"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(made, ["_._small_v2"]);
+    assert!(!tmp.path().join("small").exists());
+}

@@ -116,6 +116,53 @@ fn results_do_not_depend_on_threads_or_shards() {
         &merged,
         &["points.csv", "charts/heatmap_annual_retention.svg", "charts/heatmap_final_members.png"],
     );
+    // The merged directory is a complete sweep result: the same files as the local run...
+    let listing = |d: &Path| -> Vec<String> {
+        let m: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("manifest.json")).unwrap()).unwrap();
+        m["files"].as_object().unwrap().keys().cloned().collect()
+    };
+    assert_eq!(listing(&one), listing(&merged));
+    // ...and its manifest records the shards' compute time, not only the merge's.
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(merged.join("manifest.json")).unwrap()).unwrap();
+    let shards = m["shards"].as_array().unwrap();
+    assert_eq!(shards.len(), 3);
+    let summed: f64 = shards.iter().map(|s| s["wall_time_seconds"].as_f64().unwrap()).sum();
+    assert!(summed > 0.0 && m["wall_time_seconds"].as_f64().unwrap() >= summed - 0.002, "{m}");
+}
+
+#[test]
+fn sweep_takes_seed_and_replications_like_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write(tmp.path(), "grid.toml", GRID);
+    let out = tmp.path().join("o");
+    sweep(&file, &out, &["--replications", "3", "--seed", "99"]).success();
+    let info: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("sweep.json")).unwrap()).unwrap();
+    assert_eq!((info["replications"].as_u64(), info["seed"].as_u64()), (Some(3), Some(99)));
+    // The same values written in the file give the same sweep, byte for byte.
+    let edited = write(
+        tmp.path(),
+        "edited.toml",
+        &GRID.replace("replications = 2", "replications = 3").replace("seed = 11", "seed = 99"),
+    );
+    let again = tmp.path().join("again");
+    sweep(&edited, &again, &[]).success();
+    same_files(&out, &again, &["points.csv", "sweep.json"]);
+    sweep(&file, &tmp.path().join("zero"), &["-n", "0"]).code(2);
+}
+
+#[test]
+fn the_slurm_script_says_when_slurm_is_not_installed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/slurm/submit.sh");
+    let out = std::process::Command::new("/bin/bash")
+        .arg(&script)
+        .args(["sweep.toml", "out", "4"])
+        .env("PATH", tmp.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("Slurm is not installed here") && stderr.contains("coprosim sweep sweep.toml"), "{stderr}");
 }
 
 #[test]

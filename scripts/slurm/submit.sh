@@ -11,6 +11,16 @@ if [ $# -lt 3 ]; then
   sed -n '2,9p' "$0" >&2
   exit 2
 fi
+if ! command -v sbatch >/dev/null 2>&1; then
+  echo "error: Slurm is not installed here (no \`sbatch\` on the PATH); run this on a Slurm login node," >&2
+  echo "or run the sweep on this machine with: coprosim sweep $1 --out $2" >&2
+  echo "(or split it yourself: coprosim sweep $1 --shard K/$3, then coprosim merge)" >&2
+  exit 2
+fi
+if ! [[ "$3" =~ ^[1-9][0-9]*$ ]]; then
+  echo "error: found N = \"$3\", expected a whole number of shards of at least 1" >&2
+  exit 2
+fi
 here=$(cd "$(dirname "$0")" && pwd)
 sweep=$(realpath "$1")
 out=$(realpath -m "$2")

@@ -5,7 +5,7 @@
 
 use super::charts::{self, ChartSize, Figure, Heatmap, IndexBars, Line, Look, Panel};
 use super::commit::{Holding, Kind, Staging, check_target};
-use super::{OutputError, num, sha256_hex, write_atomic};
+use super::{MANIFEST, OutputError, num, sha256_hex, write_atomic};
 use crate::engine::sweep::{PROGRESS, PointResult, SWEEP_JSON, SweepInfo, line_for};
 use crate::observe::sensitivity::{Indices, sobol_indices};
 use crate::observe::stats::mean_interval;
@@ -121,12 +121,57 @@ pub struct SweepManifest {
     pub sweep: SweepInfo,
     /// Worker threads of this process (results do not depend on it).
     pub threads: usize,
-    /// Wall time of this process.
+    /// Wall time of the computation: this process's for a sweep run here; for a merged sweep,
+    /// the shards' wall times summed (they may have run at once) plus the merge's.
     pub wall_time_seconds: f64,
+    /// A merged sweep's shards, with the threads and wall time each one took.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub shards: Vec<ShardTiming>,
     /// SHA-256 of every file the sweep wrote (description, progress log, data, charts).
     pub files: std::collections::BTreeMap<String, String>,
     /// True once every file is written.
     pub complete: bool,
+}
+
+/// The threads and wall time of one shard of a merged sweep, from its manifest.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct ShardTiming {
+    /// The shard, `K/N`.
+    pub shard: String,
+    /// Worker threads it used.
+    pub threads: usize,
+    /// Its wall time.
+    pub wall_time_seconds: f64,
+}
+
+/// How long a sweep's computation took, for its manifest.
+#[derive(Debug, Clone, Default)]
+pub struct Timing {
+    /// Worker threads of this process.
+    pub threads: usize,
+    /// Wall time of this process, in seconds.
+    pub wall_time_seconds: f64,
+    /// For a merged sweep, its shards' timings (added to the wall time).
+    pub shards: Vec<ShardTiming>,
+}
+
+impl Timing {
+    /// The timings recorded in the manifests of a sweep's shard directories; a shard whose
+    /// manifest cannot be read is left out (the merge has already verified its points).
+    pub fn of_shards(dirs: &[PathBuf]) -> Vec<ShardTiming> {
+        dirs.iter()
+            .filter_map(|d| {
+                let bytes = std::fs::read(d.join(MANIFEST)).ok()?;
+                let m: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+                let shard = m.get("sweep")?.get("shard")?.as_array()?;
+                Some(ShardTiming {
+                    shard: format!("{}/{}", shard.first()?.as_u64()?, shard.get(1)?.as_u64()?),
+                    threads: m.get("threads")?.as_u64()? as usize,
+                    wall_time_seconds: m.get("wall_time_seconds")?.as_f64()?,
+                })
+            })
+            .collect()
+    }
 }
 
 /// Decide where a sweep computes its points. None: in `dir` itself, which is new, empty or
@@ -179,9 +224,9 @@ pub fn write_sweep(
     info: &SweepInfo,
     points: &[PointResult],
     charts_size: Option<ChartSize>,
-    threads: usize,
-    wall_time_seconds: f64,
+    timing: &Timing,
 ) -> Result<Vec<PathBuf>, OutputError> {
+    let wall_time_seconds = timing.wall_time_seconds + timing.shards.iter().map(|s| s.wall_time_seconds).sum::<f64>();
     let mut written = Vec::new();
     let mut manifest = SweepManifest {
         tool: "coprosim",
@@ -189,8 +234,9 @@ pub fn write_sweep(
         version: env!("CARGO_PKG_VERSION"),
         git_commit: super::git_commit(),
         sweep: info.clone(),
-        threads,
+        threads: timing.threads,
         wall_time_seconds: (wall_time_seconds * 1000.0).round() / 1000.0,
+        shards: timing.shards.clone(),
         files: Default::default(),
         complete: false,
     };
