@@ -128,7 +128,7 @@ fn every_unknown_key_and_wrong_type_is_reported_not_only_the_first() {
                 groups = [{ name = \"a\", share = 1.0 }]\n[behaviour]\nzeta = 1\nalpha = 2\nmu = 3\n\
                 [[coalitions]]\nname = \"c\"\nfounders = \"ten\"\n";
     let lines = check_lines("m.toml", text);
-    let paths: Vec<&str> = lines.iter().map(|l| l.splitn(4, ": ").nth(0).unwrap()).collect();
+    let paths: Vec<&str> = lines.iter().map(|l| l.split(": ").next().unwrap()).collect();
     assert_eq!(lines.len(), 5, "{lines:#?}");
     for (line, path) in lines.iter().zip([
         "4:8: simulation.seed",
