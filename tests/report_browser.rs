@@ -65,9 +65,12 @@ fn open_in_chromium(browser: &Path, page: &Path) -> serde_json::Value {
     serde_json::from_str(&json.replace("&quot;", "\"").replace("&amp;", "&")).unwrap()
 }
 
+/// A test that needs a browser, given its path.
+type BrowserTest = fn(&Path);
+
 fn main() {
     use libtest_mimic::{Arguments, Completion, Failed, Trial};
-    let tests: [(&str, fn(&Path)); 2] = [
+    let tests: [(&str, BrowserTest); 2] = [
         ("report_opens_in_a_real_browser_with_every_chart_loaded", report_opens),
         ("calibration_report_opens_in_a_real_browser_with_every_chart_loaded", calibration_report_opens),
     ];
