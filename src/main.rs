@@ -272,6 +272,7 @@ fn main() -> ExitCode {
     let _ = ctrlc::set_handler(|| {
         if engine::stop_requested() {
             output::commit::abandon_all();
+            output::writer::release_all();
             std::process::exit(130);
         }
         let _gate = output::commit::gate();
@@ -465,6 +466,31 @@ fn writing_failure(dir: &Path) -> impl Fn(OutputError) -> Failure + '_ {
     }
 }
 
+/// Take the output directory's writer lock (see `output::writer`): wait, saying for whom,
+/// while another coprosim process writes there; then note any working folders of killed runs
+/// that were cleaned away.
+fn writer_lock(dir: &Path) -> Result<output::writer::WriterLock, Failure> {
+    let target = output::commit::resolve(dir).map_err(output_failure)?;
+    let shown = dir.display().to_string();
+    let waiting = |who: &str| {
+        eprintln!(
+            "waiting: {shown} is being written by coprosim {who}; this one goes on when that one finishes (Ctrl-C to stop)"
+        )
+    };
+    let lock = output::writer::lock(&target, &waiting).map_err(|e| match e {
+        OutputError::Interrupted { .. } => {
+            Failure::Interrupted(format!("stopped while waiting to write {shown}; nothing was written"))
+        }
+        other => output_failure(other),
+    })?;
+    if !lock.cleaned.is_empty() {
+        let names: Vec<String> =
+            lock.cleaned.iter().map(|p| p.file_name().unwrap_or_default().to_string_lossy().into_owned()).collect();
+        tell!("note: removed the working folders of killed coprosim runs: {}", names.join(", "));
+    }
+    Ok(lock)
+}
+
 /// Tell the user which of their files a commit left in place.
 fn report_kept(done: &output::commit::Committed) {
     if let Some(note) = done.note() {
@@ -527,6 +553,7 @@ fn run(path: Option<&Path>, opts: RunOptions) -> Result<(), Failure> {
     fits(&scenario, &file, used_threads, scenario.simulation.replications)?;
     let dir = out.unwrap_or_else(|| default_out(&scenario.name));
     let posterior = posterior.map(|p| posterior_for(&p, &scenario)).transpose()?;
+    let _writer = writer_lock(&dir)?;
     let staging = Staging::new(&dir, Kind::Run, force).map_err(output_failure)?;
 
     let mut cfg = RunConfig::from_scenario(&scenario);
@@ -650,6 +677,7 @@ fn calibrate(
     let name = &targets.file.name;
     let dir = out.unwrap_or_else(|| default_out(name));
     let info = CalibrationInfo::new(&targets);
+    let _writer = writer_lock(&dir)?;
     let (staging, done) = cal::working_place(&dir, &info, force).map_err(output_failure)?;
     let work = staging.dir().to_path_buf();
     let pool = rayon::ThreadPoolBuilder::new()
@@ -827,6 +855,7 @@ fn run_sweep(path: &Path, flags: SweepFlags) -> Result<(), Failure> {
     // Where the points are computed: in the output directory itself when it is new or holds
     // this sweep (so a rerun resumes there), otherwise in a resumable folder inside it until
     // the new sweep is complete and replaces the old result.
+    let _writer = writer_lock(&dir)?;
     let beside = output::sweep::working_place(&dir, &info, force).map_err(output_failure)?;
     let work = beside.as_ref().map_or_else(|| dir.clone(), |st| st.dir().to_path_buf());
     let opts = SweepOptions { dir: work, threads: threads.unwrap_or(0), shard };
@@ -900,6 +929,7 @@ fn merge(dirs: &[PathBuf], out: Option<PathBuf>, force: bool, charts: Option<Cha
     let start = Instant::now();
     let (info, points) = sweep::merge(dirs).map_err(sweep_failure)?;
     let dir = out.unwrap_or_else(|| default_out(&info.name));
+    let _writer = writer_lock(&dir)?;
     let staging = output::sweep::stage_merged(&dir, &info, force).map_err(output_failure)?;
     let timing = Timing {
         threads: rayon::current_num_threads(),

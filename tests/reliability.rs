@@ -789,3 +789,88 @@ fn a_commit_waits_for_another_process_committing_into_the_same_directory() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
     assert_ne!(std::fs::read(out.join("summary.csv")).unwrap(), before, "the new result is in place");
 }
+
+#[test]
+fn a_killed_runs_working_folder_is_removed_by_the_next_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = write(tmp.path(), "small.toml", SMALL);
+    for existing in [false, true] {
+        let out = tmp.path().join(if existing { "kept" } else { "new" });
+        if existing {
+            coprosim().arg("run").arg(&scenario).arg("--out").arg(&out).args(["-q", "--no-charts"]).assert().success();
+        }
+        let mut child = spawn(&[
+            "run".as_ref(),
+            scenario.as_os_str(),
+            "-q".as_ref(),
+            "-n".as_ref(),
+            "200000".as_ref(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ]);
+        let start = Instant::now();
+        while leftovers(&out).is_empty() && start.elapsed() < Duration::from_secs(30) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        child.kill().unwrap(); // SIGKILL: no handler runs
+        child.wait().unwrap();
+        assert!(!leftovers(&out).is_empty(), "SIGKILL leaves the working folder");
+        let output =
+            Command::new(bin()).arg("run").arg(&scenario).arg("--out").arg(&out).arg("--no-charts").output().unwrap();
+        assert!(output.status.success(), "{}", stderr_of(&output));
+        assert!(
+            stderr_of(&output).contains("removed the working folders of killed coprosim runs"),
+            "{}",
+            stderr_of(&output)
+        );
+        assert!(leftovers(&out).is_empty(), "left behind: {:?}", leftovers(&out));
+        let beside: Vec<String> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains("coprosim-writer"))
+            .collect();
+        assert!(beside.is_empty(), "the writer lock file is removed: {beside:?}");
+    }
+}
+
+#[test]
+fn five_runs_started_at_once_on_one_directory_take_turns() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = write(tmp.path(), "small.toml", SMALL);
+    let out = tmp.path().join("together");
+    let children: Vec<Child> = (0..5)
+        .map(|k| {
+            let seed = k.to_string();
+            spawn(&[
+                "run".as_ref(),
+                scenario.as_os_str(),
+                "--no-charts".as_ref(),
+                "--seed".as_ref(),
+                seed.as_ref(),
+                "--out".as_ref(),
+                out.as_os_str(),
+            ])
+        })
+        .collect();
+    let mut waited = 0;
+    for child in children {
+        let output = finish_within(child, Duration::from_secs(120), "concurrent run");
+        let stderr = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(0), "{stderr}");
+        if stderr.contains("is being written by coprosim process") {
+            waited += 1;
+        }
+    }
+    assert!(waited >= 1, "at least one run waited for another and said so");
+    assert!(leftovers(&out).is_empty(), "left behind: {:?}", leftovers(&out));
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    for (name, sha) in manifest["files"].as_object().unwrap() {
+        assert_eq!(
+            coprosim::output::sha256_hex(&std::fs::read(out.join(name)).unwrap()),
+            sha.as_str().unwrap(),
+            "{name}"
+        );
+    }
+}

@@ -15,6 +15,7 @@ pub mod commit;
 pub mod report;
 pub mod rundata;
 pub mod sweep;
+pub mod writer;
 
 /// Name of the manifest that marks a directory as a coprosim result.
 pub const MANIFEST: &str = "manifest.json";
