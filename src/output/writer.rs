@@ -85,10 +85,16 @@ pub fn lock(target: &Path, waiting: &dyn Fn(&str)) -> Result<WriterLock, OutputE
     loop {
         let (path, mut file) = match open(&first) {
             Ok(f) => (first.clone(), f),
-            Err(e) => match &fallback {
-                Some(inside) if target.is_dir() => (inside.clone(), open(inside).map_err(io(inside))?),
-                _ => return Err(io(&first)(e)),
-            },
+            Err(e) => {
+                let cannot = |e: std::io::Error| OutputError::Unusable {
+                    path: shown.clone(),
+                    reason: format!("cannot write there: {e}"),
+                };
+                match &fallback {
+                    Some(inside) if target.is_dir() => (inside.clone(), open(inside).map_err(cannot)?),
+                    _ => return Err(cannot(e)),
+                }
+            }
         };
         match file.try_lock() {
             Ok(()) => {}
