@@ -111,6 +111,8 @@ enum Command {
         /// Run directory (written by `coprosim run`) or calibration directory (`coprosim calibrate`).
         dir: PathBuf,
         #[command(flatten)]
+        checksums: ChecksumArg,
+        #[command(flatten)]
         size: SizeArgs,
     },
     /// Overlay the same series from several runs, each labelled by its scenario name.
@@ -130,6 +132,8 @@ enum Command {
         /// Output directory.
         #[arg(long, short = 'o', default_value = "output/compare")]
         out: PathBuf,
+        #[command(flatten)]
+        checksums: ChecksumArg,
         #[command(flatten)]
         size: SizeArgs,
     },
@@ -165,6 +169,8 @@ enum Command {
         /// Shard directories (every shard exactly once).
         #[arg(required = true)]
         dirs: Vec<PathBuf>,
+        #[command(flatten)]
+        checksums: ChecksumArg,
         /// Output directory (default: output/<sweep name>/).
         #[arg(long, short = 'o')]
         out: Option<PathBuf>,
@@ -225,6 +231,25 @@ struct ForceArg {
     /// not write are kept, with or without --force.
     #[arg(long = "force")]
     on: bool,
+}
+
+/// `--ignore-checksums`, for the commands that read results.
+#[derive(clap::Args, Clone, Copy)]
+struct ChecksumArg {
+    /// Read the results even if a data file differs from the SHA-256 its manifest.json
+    /// records (by default such a result is refused, naming the file).
+    #[arg(long = "ignore-checksums")]
+    ignore: bool,
+}
+
+impl ChecksumArg {
+    /// Verify the data files of each result directory unless told not to.
+    fn verify<'a>(self, dirs: impl IntoIterator<Item = &'a PathBuf>) -> Result<(), Failure> {
+        if self.ignore {
+            return Ok(());
+        }
+        dirs.into_iter().try_for_each(|d| output::verify_checksums(d).map_err(output_failure))
+    }
 }
 
 /// Chart size flags.
@@ -290,9 +315,9 @@ fn main() -> ExitCode {
         Command::Calibrate { targets, out, threads, force, no_charts, size } => {
             calibrate(&targets, out, threads, force.on, quiet, (!no_charts).then(|| size.size()))
         }
-        Command::Plot { dir, size } => plot(&dir, size.size()),
-        Command::Compare { dirs, metric, coalition, group, out, size } => {
-            compare(&dirs, &metric, &coalition, &group, &out, size.size())
+        Command::Plot { dir, checksums, size } => checksums.verify([&dir]).and_then(|()| plot(&dir, size.size())),
+        Command::Compare { dirs, metric, coalition, group, out, checksums, size } => {
+            checksums.verify(&dirs).and_then(|()| compare(&dirs, &metric, &coalition, &group, &out, size.size()))
         }
         Command::Check { scenario } => check(&scenario),
         Command::Reproduce { figures, only, out, check, size } => {
@@ -303,8 +328,8 @@ fn main() -> ExitCode {
             let opts = SweepFlags { out, threads, replications, seed, shard, force: force.on, quiet, charts };
             run_sweep(&sweep, opts)
         }
-        Command::Merge { dirs, out, force, no_charts, size } => {
-            merge(&dirs, out, force.on, (!no_charts).then(|| size.size()))
+        Command::Merge { dirs, out, force, no_charts, checksums, size } => {
+            checksums.verify(&dirs).and_then(|()| merge(&dirs, out, force.on, (!no_charts).then(|| size.size())))
         }
         Command::Params { markdown, json_schema, sweep, targets } => {
             let (specs, kind) = if sweep {
@@ -447,7 +472,8 @@ fn output_failure(e: OutputError) -> Failure {
         | OutputError::Unreadable { .. }
         | OutputError::NotOurs { .. }
         | OutputError::Unusable { .. }
-        | OutputError::NoSuchSeries { .. } => Failure::Input(e.to_string()),
+        | OutputError::NoSuchSeries { .. }
+        | OutputError::Altered { .. } => Failure::Input(e.to_string()),
         OutputError::Interrupted { .. } => {
             Failure::Interrupted("interrupted while drawing charts; the charts written so far are complete".into())
         }

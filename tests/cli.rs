@@ -741,3 +741,33 @@ fn a_scenario_name_with_a_slash_makes_one_output_directory() {
     assert_eq!(made, ["_._small_v2"]);
     assert!(!tmp.path().join("small").exists());
 }
+
+#[test]
+fn plot_and_compare_refuse_data_altered_after_the_run_unless_told() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = run_small(tmp.path(), "a", &["-q", "--no-charts"]);
+    let b = run_small(tmp.path(), "b", &["-q", "--no-charts", "--seed", "8"]);
+    let summary = a.join("summary.csv");
+    let text = std::fs::read_to_string(&summary).unwrap();
+    std::fs::write(&summary, text.replacen(",0.", ",0.9", 1)).unwrap();
+    for args in [vec!["plot".to_string(), a.display().to_string()], {
+        let mut v = vec!["compare".to_string(), b.display().to_string(), a.display().to_string()];
+        v.extend(["--out".to_string(), tmp.path().join("cmp").display().to_string()]);
+        v
+    }] {
+        let out = coprosim().args(&args).arg("-q").output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("{}: was changed after the run", summary.display()))
+                && stderr.contains("--ignore-checksums"),
+            "{stderr}"
+        );
+        coprosim().args(&args).args(["-q", "--ignore-checksums"]).assert().success();
+    }
+    // A listed file that is gone is named too.
+    std::fs::remove_file(b.join("retention.csv")).unwrap();
+    let out = coprosim().arg("plot").arg(&b).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("retention.csv: is missing"));
+}

@@ -131,6 +131,34 @@ fn results_do_not_depend_on_threads_or_shards() {
 }
 
 #[test]
+fn merge_refuses_a_shard_altered_after_it_ran() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write(tmp.path(), "grid.toml", GRID);
+    let shards: Vec<PathBuf> = (1..=2).map(|k| tmp.path().join(format!("s{k}"))).collect();
+    for (k, dir) in shards.iter().enumerate() {
+        sweep(&file, dir, &["--shard", &format!("{}/2", k + 1)]).success();
+    }
+    let log = shards[1].join("progress.jsonl");
+    let mut text = std::fs::read_to_string(&log).unwrap();
+    text.push('\n');
+    std::fs::write(&log, text).unwrap();
+    let merged = tmp.path().join("m");
+    let out = coprosim().arg("merge").args(&shards).arg("--out").arg(&merged).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("progress.jsonl: was changed after the run"), "{stderr}");
+    assert!(!merged.exists());
+    coprosim()
+        .arg("merge")
+        .args(&shards)
+        .arg("--out")
+        .arg(&merged)
+        .args(["-q", "--ignore-checksums"])
+        .assert()
+        .success();
+}
+
+#[test]
 fn sweep_takes_seed_and_replications_like_run() {
     let tmp = tempfile::tempdir().unwrap();
     let file = write(tmp.path(), "grid.toml", GRID);

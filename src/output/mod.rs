@@ -93,6 +93,40 @@ pub enum OutputError {
         /// The directory.
         path: String,
     },
+    /// A data file of a result is not what its manifest says coprosim wrote.
+    #[error(
+        "{path}: {reason}, so it is not the file coprosim wrote (its manifest.json records the SHA-256 of every file); pass --ignore-checksums to use it anyway"
+    )]
+    Altered {
+        /// The file.
+        path: String,
+        /// How it differs.
+        reason: String,
+    },
+}
+
+/// Check every data file of the result in `dir` against the SHA-256 its manifest records,
+/// before a command reads them. Charts and `report.html` are left out: they are drawn from
+/// the data, and the commands that read a result redraw them. A directory without a
+/// manifest is left to the reader, which says what is missing.
+pub fn verify_checksums(dir: &Path) -> Result<(), OutputError> {
+    let Ok(bytes) = std::fs::read(dir.join(MANIFEST)) else { return Ok(()) };
+    let Ok(manifest) = serde_json::from_slice::<serde_json::Value>(&bytes) else { return Ok(()) };
+    let Some(files) = manifest.get("files").and_then(|f| f.as_object()) else { return Ok(()) };
+    for (name, sha) in files {
+        if name.starts_with(&format!("{}/", commit::CHARTS)) || name == "report.html" {
+            continue;
+        }
+        let path = dir.join(name);
+        let altered = |reason: &str| OutputError::Altered { path: path.display().to_string(), reason: reason.into() };
+        let Some(sha) = sha.as_str() else { continue };
+        match std::fs::read(&path) {
+            Err(_) => return Err(altered("is missing")),
+            Ok(data) if sha256_hex(&data) != sha => return Err(altered("was changed after the run")),
+            Ok(_) => {}
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
