@@ -29,6 +29,8 @@ const PALETTE: [RGBColor; 7] = [
 const DASHES: [(u32, u32); 4] = [(0, 0), (6, 3), (1, 2), (3, 2)];
 
 const FONT: &str = "sans-serif";
+/// The font list an SVG chart declares.
+const SVG_FONTS: &str = "DejaVu Sans, Verdana, sans-serif";
 
 /// Chart size in pixels (PNG) and user units (SVG).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,6 +176,10 @@ pub fn render<T: Drawable>(fig: &T, size: ChartSize) -> Result<Rendered, OutputE
         fig.draw_on(&root, size).map_err(&err)?;
         root.present().map_err(|e| err(e.to_string()))?;
     }
+    // The SVG names the font its text was laid out with (the PNG draws it from the embedded
+    // copy), then Verdana, whose widths are close, and only then any sans-serif: a viewer
+    // without DejaVu Sans keeps labels near the widths the layout allowed for.
+    let svg = svg.replace(&format!("font-family=\"{FONT}\""), &format!("font-family=\"{SVG_FONTS}\""));
     let mut pixels = vec![0u8; size.width as usize * size.height as usize * 3];
     {
         let root = BitMapBackend::with_buffer(&mut pixels, (size.width, size.height)).into_drawing_area();
