@@ -410,7 +410,19 @@ fn progress_lines_from_another_sweep_are_never_used() {
     }
     let mut log = std::fs::OpenOptions::new().append(true).open(s1.join("progress.jsonl")).unwrap();
     writeln!(log, "{}", a_lines[2]).unwrap();
+    // The manifest's checksum catches the change first; past it, merge's own check does.
     let out = coprosim().arg("merge").arg(&s1).arg(&s2).arg("--out").arg(tmp.path().join("m")).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("progress.jsonl: was changed after the run"), "{}", stderr_of(&out));
+    let out = coprosim()
+        .arg("merge")
+        .arg(&s1)
+        .arg(&s2)
+        .arg("--out")
+        .arg(tmp.path().join("m"))
+        .arg("--ignore-checksums")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
     assert!(stderr_of(&out).contains("lines from another sweep"), "{}", stderr_of(&out));
     assert!(!tmp.path().join("m").exists());

@@ -74,10 +74,10 @@ section! {
         name: String = String::new();
         /// Share of the population in this group.
         share: f64 = 0.0, unit "share", above(0, 1);
-        /// Dirichlet concentrations of the incentive weights (material, solidary, purposive).
+        /// Dirichlet concentrations of the incentive weights (material, solidary, purposive); the default is the baseline's.
         incentives: Incentives = Incentives::default();
-        /// Weekly cost of participating (economic barriers), in payoff units.
-        time_cost: f64 = 0.1, unit "payoff per week", range(0, 10);
+        /// Weekly cost of participating (economic barriers), in payoff units; the default is the baseline town's average.
+        time_cost: f64 = 0.06, unit "payoff per week", range(0, 10);
         /// Share of the group with lived experience of the problem the programmes address.
         lived_experience: f64 = 0.0, unit "share", range(0, 1);
         /// Trust in government; distrust lowers joining publicly funded coalitions.
@@ -95,11 +95,11 @@ section! {
     /// Dirichlet concentration parameters of a group's incentive weights.
     pub struct Incentives {
         /// Concentration for the material weight (money, tangible benefits).
-        material: f64 = 1.0, above(0, 1e6);
+        material: f64 = 1.5, above(0, 1e6);
         /// Concentration for the solidary weight (fellowship, social ties).
-        solidary: f64 = 1.0, above(0, 1e6);
+        solidary: f64 = 2.0, above(0, 1e6);
         /// Concentration for the purposive weight (the cause, the mission).
-        purposive: f64 = 1.0, above(0, 1e6);
+        purposive: f64 = 1.5, above(0, 1e6);
     }
 }
 
@@ -108,12 +108,12 @@ section! {
     pub struct Behaviour {
         /// Weeks over which satisfaction is smoothed (exponential memory).
         satisfaction_memory_weeks: f64 = 8.0, unit "weeks", range(1, 5200);
-        /// Mean aspiration level: the payoff below which members grow dissatisfied.
-        aspiration_mean: f64 = 0.0, unit "payoff", range(-10, 10);
+        /// Mean aspiration level: the payoff below which members grow dissatisfied (default: calibrated, docs/CALIBRATION.md).
+        aspiration_mean: f64 = -0.05, unit "payoff", range(-10, 10);
         /// Standard deviation of aspiration across agents.
         aspiration_sd: f64 = 0.1, unit "payoff", range(0, 10);
-        /// Exit probability per year from life events, whatever the satisfaction.
-        base_exit: f64 = 0.28, unit "probability per year", range(0, 1);
+        /// Exit probability per year from life events, whatever the satisfaction (default: calibrated).
+        base_exit: f64 = 0.31, unit "probability per year", range(0, 1);
         /// Extra exit probability per week of a fully dissatisfied member.
         dissatisfied_exit: f64 = 0.05, unit "probability per week", range(0, 1);
         /// Slope of the logistic exit response to the aspiration gap.
@@ -124,16 +124,16 @@ section! {
         newcomer_weeks: f64 = 13.0, unit "weeks", above(0, 5200);
         /// Weekly probability that one member tie tells an outsider about its coalition.
         word_of_mouth: f64 = 0.05, unit "probability per tie per week", range(0, 1);
-        /// Probability an exposed outsider joins when the expected payoff far exceeds aspiration.
-        join_max: f64 = 0.11, unit "probability", range(0, 1);
+        /// Probability an exposed outsider joins when the expected payoff far exceeds aspiration (default: calibrated).
+        join_max: f64 = 0.18, unit "probability", range(0, 1);
         /// Slope of the logistic join response to expected payoff minus aspiration.
         join_sensitivity: f64 = 10.0, unit "per payoff unit", range(0, 1000);
         /// Weight of perceived fairness (centred at 0.5) in every member's payoff.
         fairness_weight: f64 = 0.3, unit "payoff", range(0, 10);
         /// Stipend per member that fully satisfies material motives.
         stipend_reference: f64 = 1000.0, unit "currency per year", above(0, 1e12);
-        /// Log-scale standard deviation of individual weekly hours (effort concentration).
-        hours_dispersion: f64 = 1.0, unit "log hours", range(0, 5);
+        /// Log-scale standard deviation of individual weekly hours (effort concentration; default: calibrated).
+        hours_dispersion: f64 = 1.06, unit "log hours", range(0, 5);
         /// Purposive payoff lost per unit of mission drift since the member joined.
         drift_sensitivity: f64 = 1.0, unit "factor", range(0, 10);
         /// How much professionalisation weakens solidary payoff (formalisation).
