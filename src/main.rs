@@ -623,6 +623,7 @@ fn run(path: Option<&Path>, opts: RunOptions) -> Result<(), Failure> {
         wall_time_seconds: (wall * 1000.0).round() / 1000.0,
         files: Default::default(),
         complete: false,
+        warnings: Vec::new(),
         posterior: posterior.as_ref().map(|p| output::PosteriorSource {
             dir: p.dir.display().to_string(),
             calibration: p.name.clone(),
@@ -641,6 +642,10 @@ fn run(path: Option<&Path>, opts: RunOptions) -> Result<(), Failure> {
         output::write_charts(&work, size).map_err(writing_failure(&dir))?;
     }
     report_kept(&staging.commit().map_err(writing_failure(&dir))?);
+    // Warnings go to standard error even with -q: they say what the numbers cannot.
+    for w in &results.diagnostics {
+        eprintln!("warning: {}", w.message);
+    }
     if !quiet {
         println!(
             "{}: {} replications x {} ticks x {} agents in {wall:.1} s",

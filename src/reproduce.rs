@@ -209,6 +209,7 @@ fn compare(
             wall_time_seconds: 0.0,
             files: Default::default(),
             complete: false,
+            warnings: Vec::new(),
             posterior: None,
         };
         output::write_run(&dir, &results, manifest)?;

@@ -771,3 +771,109 @@ fn plot_and_compare_refuse_data_altered_after_the_run_unless_told() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("retention.csv: is missing"));
 }
+
+/// Run `text` as a scenario with `args` and return (stderr, manifest warnings, report.html).
+fn diagnosed(dir: &Path, name: &str, text: &str, args: &[&str]) -> (String, Vec<String>, String) {
+    let file = write(dir, &format!("{name}.toml"), text);
+    let out_dir = dir.join(name);
+    let out = coprosim()
+        .arg("run")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out_dir)
+        .args(["-q", "--width", "400", "--height", "300"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("manifest.json")).unwrap()).unwrap();
+    let kinds =
+        manifest["warnings"].as_array().unwrap().iter().map(|w| w["kind"].as_str().unwrap().to_string()).collect();
+    (
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        kinds,
+        std::fs::read_to_string(out_dir.join("report.html")).unwrap(),
+    )
+}
+
+#[test]
+fn each_diagnostic_is_printed_recorded_in_the_manifest_and_shown_in_the_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A project founded too small dissolves; a shock and a change scheduled later hit nothing.
+    let spiral = std::fs::read_to_string(repo("scenarios/experiments/spiral_project.toml"))
+        .unwrap()
+        .replace("founders = 20", "founders = 5")
+        + "\n[[policy.shocks]]\nyear = 8\ncut = 0.5\ncoalition = \"project\"\n\n[[policy.changes]]\nyear = 9\nkey = \"coalitions.project.goal_hours\"\nvalue = 50\n";
+    let (stderr, kinds, report) = diagnosed(tmp.path(), "spiral", &spiral, &["-n", "20"]);
+    assert_eq!(kinds, ["coalition_dissolves", "shock_after_dissolution", "change_after_dissolution"], "{stderr}");
+    for says in [
+        "warning: coalition \"project\" dissolved in 18 of 20 replications",
+        "warning: the shock of year 8 (policy.shocks[0]) falls after \"project\" had dissolved",
+        "warning: the change of `coalitions.project.goal_hours` in year 9",
+    ] {
+        assert!(stderr.contains(says), "{says}: {stderr}");
+        let message = &says["warning: ".len()..];
+        assert!(report.contains(&message.replace('"', "&quot;")), "report lacks: {message}");
+    }
+    assert!(report.contains("Read these first: 3 warnings"));
+    // A contract that is never renewed lapses after its first term.
+    let lapse = "name = \"lapse\"\n[population]\nsize = 500\n[[population.groups]]\nname = \"residents\"\nshare = 1.0\n\
+                 [[coalitions]]\nname = \"youth\"\n[coalitions.funding]\ndonation_per_member = 20\n\
+                 [coalitions.funding.contract]\namount = 30000\nterm_years = 3\nrenewal_base = 0.0\nrenewal_performance = 0.0\n";
+    let (stderr, kinds, report) = diagnosed(tmp.path(), "lapse", lapse, &["-n", "20"]);
+    assert_eq!(kinds, ["contract_lapses"], "{stderr}");
+    assert!(stderr.contains("government contract of \"youth\" lapsed"), "{stderr}");
+    assert!(report.contains("government contract of &quot;youth&quot; lapsed"));
+    // A one-year burn-in of a large programme still settling: not a steady state.
+    let settling = "name = \"settling\"\n[simulation]\nburn_in_years = 1\nyears = 3\n[population]\nsize = 20000\n\
+                    [[population.groups]]\nname = \"residents\"\nshare = 1.0\n[[coalitions]]\nname = \"youth\"\n\
+                    goal_hours = 5000\nfounders = 40\nstaff = 5\n[coalitions.funding]\nearned_income = 50000\n";
+    let (stderr, kinds, report) = diagnosed(tmp.path(), "settling", settling, &["-n", "30"]);
+    assert_eq!(kinds, ["not_stationary"], "{stderr}");
+    assert!(stderr.contains("not yet a steady state") && report.contains("not yet a steady state"), "{stderr}");
+    // Too few replications for the ranges reported; and silence when nothing is wrong.
+    let (stderr, kinds, report) = diagnosed(tmp.path(), "few", SMALL, &["-n", "5"]);
+    assert_eq!(kinds, ["few_replications"], "{stderr}");
+    assert!(stderr.contains("only 5 replications") && report.contains("only 5 replications"));
+    let (stderr, kinds, report) = diagnosed(tmp.path(), "fine", SMALL, &["-n", "20"]);
+    assert!(kinds.is_empty() && !stderr.contains("warning") && !report.contains("id=\"warnings\""), "{stderr}");
+}
+
+#[test]
+fn a_coalition_written_with_only_a_name_and_its_funding_survives() {
+    // The issue's newcomer: one group and a coalition from the documented defaults.
+    let tmp = tempfile::tempdir().unwrap();
+    for funding in [
+        "[coalitions.funding.contract]\namount = 30000",
+        "[[coalitions.funding.grants]]\namount = 10000",
+        "[coalitions.funding]\ndonation_per_member = 20",
+    ] {
+        let text = format!(
+            "name = \"newcomer\"\n[[population.groups]]\nname = \"residents\"\nshare = 1.0\n[[coalitions]]\nname = \"youth\"\n{funding}\n"
+        );
+        let file = write(tmp.path(), "n.toml", &text);
+        let out = tmp.path().join("n");
+        let run = coprosim()
+            .arg("run")
+            .arg(&file)
+            .arg("--out")
+            .arg(&out)
+            .args(["-q", "--no-charts", "-n", "40"])
+            .output()
+            .unwrap();
+        assert!(run.status.success());
+        let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+        let surviving: f64 = summary
+            .lines()
+            .find(|l| l.starts_with("coalitions_surviving,all,all,"))
+            .unwrap()
+            .split(',')
+            .nth(3)
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(surviving >= 0.8, "{funding}: survives in {surviving} of replications");
+        assert!(!String::from_utf8_lossy(&run.stderr).contains("dissolved"), "{funding}");
+    }
+}

@@ -153,5 +153,7 @@ pub fn run_varied(
         return Err(EngineError::Interrupted { completed, total: records.len() });
     }
     let records: Vec<ReplicationRecord> = records.into_iter().flatten().collect();
-    Ok(pool.install(|| observe::aggregate(cat, &records)))
+    let mut results = pool.install(|| observe::aggregate(cat, &records));
+    results.diagnostics = observe::diagnostics::diagnose(s, &results.catalogue, &records, &results.summary);
+    Ok(results)
 }

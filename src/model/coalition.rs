@@ -250,6 +250,10 @@ pub struct Coalition {
     pub inflow: Inflow,
     /// Share of planned spending the budget could pay last tick.
     pub pay_ratio: f64,
+    /// What it spent last tick (staff, outreach, stipends).
+    pub spending: f64,
+    /// The tick at which it dissolved, once it has.
+    pub dissolved_at: Option<u32>,
     troubled_ticks: u32,
 
     /// Members at the end of the last tick.
@@ -265,6 +269,16 @@ pub struct Coalition {
 }
 
 impl Coalition {
+    /// The tick at which its government contract lapsed (was not renewed), if it has.
+    pub fn contract_lapsed_at(&self) -> Option<u32> {
+        self.funding.contract_lapsed_at()
+    }
+
+    /// Whether it has a government contract (running, pending or lapsed).
+    pub fn has_contract(&self) -> bool {
+        self.funding.has_contract()
+    }
+
     /// A newly founded coalition: informal (P = 0), on mission (M = 1).
     pub fn found(s: &scenario::Scenario, c: &scenario::Coalition) -> Coalition {
         let tpy = s.simulation.ticks_per_year as f64;
@@ -297,6 +311,8 @@ impl Coalition {
             inflow_average: 0.0,
             inflow: Inflow::default(),
             pay_ratio: 1.0,
+            spending: 0.0,
+            dissolved_at: None,
             troubled_ticks: 0,
             members: 0,
             volunteer_hours: 0.0,
@@ -402,7 +418,8 @@ impl Coalition {
             + self.stipend_tick * self.members as f64;
         let available = self.budget + total;
         self.pay_ratio = if planned > 0.0 { (available / planned).min(1.0) } else { 1.0 };
-        self.budget = (available - self.pay_ratio * planned).max(0.0);
+        self.spending = self.pay_ratio * planned;
+        self.budget = (available - self.spending).max(0.0);
         let public_share = inflow.public_share();
         let out_of_money = self.pay_ratio < 1.0 && total == 0.0;
         self.inflow = inflow;
@@ -432,6 +449,7 @@ impl Coalition {
         self.troubled_ticks = if troubled { self.troubled_ticks + 1 } else { 0 };
         if t >= r.startup_ticks && self.troubled_ticks >= r.grace_ticks {
             self.active = false;
+            self.dissolved_at.get_or_insert(t);
         }
     }
 }

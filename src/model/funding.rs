@@ -36,8 +36,13 @@ enum Renewal {
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum AwardState {
     Pending,
-    Active { until: u32 },
-    Ended,
+    Active {
+        until: u32,
+    },
+    /// Not renewed at the end of a term, at tick `at`.
+    Ended {
+        at: u32,
+    },
 }
 
 /// A grant or contract: an amount per year over renewable terms.
@@ -62,7 +67,7 @@ impl Award {
                 self.state = if rng.random::<f64>() < p {
                     AwardState::Active { until: until + self.term }
                 } else {
-                    AwardState::Ended
+                    AwardState::Ended { at: t }
                 };
             }
             _ => {}
@@ -227,6 +232,19 @@ impl Funding {
             .product::<f64>();
         let temporary = self.temporary.iter().filter(|c| stream_hits(c.stream, index)).map(|c| c.keep).product::<f64>();
         scheduled * temporary
+    }
+
+    /// The tick at which the government contract lapsed (was not renewed), if it has.
+    pub fn contract_lapsed_at(&self) -> Option<u32> {
+        match self.contract.as_ref()?.state {
+            AwardState::Ended { at } => Some(at),
+            _ => None,
+        }
+    }
+
+    /// Whether the coalition has a government contract at all (running, pending or lapsed).
+    pub fn has_contract(&self) -> bool {
+        self.contract.is_some()
     }
 
     /// Money arriving at tick `t` given last tick's members and goal attainment.

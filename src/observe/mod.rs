@@ -6,6 +6,7 @@
 //! agents plus ticks, never agents × ticks. [`aggregate`] then reduces replications in
 //! replication order.
 
+pub mod diagnostics;
 pub mod inequality;
 pub mod sensitivity;
 pub mod stats;
@@ -46,6 +47,16 @@ pub enum Metric {
     AnnualRetention,
     /// Coalitions still operating.
     CoalitionsActive,
+    /// Member donations received, at a yearly rate.
+    IncomeDonations,
+    /// Philanthropic grants received, at a yearly rate.
+    IncomeGrants,
+    /// Government contract payments received, at a yearly rate.
+    IncomeContract,
+    /// Earned income received, at a yearly rate.
+    IncomeEarned,
+    /// Spending on staff, outreach and stipends, at a yearly rate.
+    Spending,
 }
 
 impl Metric {
@@ -65,6 +76,11 @@ impl Metric {
             Metric::Budget => "budget",
             Metric::AnnualRetention => "annual_retention",
             Metric::CoalitionsActive => "coalitions_active",
+            Metric::IncomeDonations => "income_donations",
+            Metric::IncomeGrants => "income_grants",
+            Metric::IncomeContract => "income_contract",
+            Metric::IncomeEarned => "income_earned",
+            Metric::Spending => "spending",
         }
     }
 }
@@ -132,6 +148,11 @@ impl Catalogue {
             Metric::GoalAttainment,
             Metric::Leadership,
             Metric::Budget,
+            Metric::IncomeDonations,
+            Metric::IncomeGrants,
+            Metric::IncomeContract,
+            Metric::IncomeEarned,
+            Metric::Spending,
         ] {
             for c in 0..nc {
                 series.push(SeriesKey { coalition: Some(c), group: None, metric });
@@ -199,6 +220,19 @@ pub struct ReplicationRecord {
     pub summary: Vec<f64>,
     /// Lorenz curve of participants' hours at [`LORENZ_POINTS`] + 1 grid points.
     pub lorenz: Vec<f64>,
+    /// What became of each coalition, for the run's diagnostics.
+    pub fates: Vec<Fate>,
+}
+
+/// What became of one coalition in one replication (ticks count from founding).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fate {
+    /// The tick it dissolved at, if it did.
+    pub dissolved_at: Option<u32>,
+    /// The tick its government contract lapsed at (was not renewed), if it did.
+    pub contract_lapsed_at: Option<u32>,
+    /// Whether it had a government contract at all.
+    pub has_contract: bool,
 }
 
 /// Intervals of the Lorenz-curve grid (`p = 0, 1/k, …, 1`).
@@ -299,6 +333,7 @@ impl Recorder {
                 .sum()
         };
         let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { f64::NAN };
+        let per_year = cat.ticks_per_year as f64;
         for key in &cat.series {
             let coalition = key.coalition.map(|c| &model.coalitions[c]);
             let operating = |f: fn(&crate::model::Coalition) -> f64| match coalition {
@@ -332,6 +367,11 @@ impl Recorder {
                 Metric::Leadership => operating(|c| c.leadership),
                 Metric::Budget => operating(|c| c.budget),
                 Metric::CoalitionsActive => model.coalitions.iter().filter(|c| surviving(c)).count() as f64,
+                Metric::IncomeDonations => operating(|c| c.inflow.donations) * per_year,
+                Metric::IncomeGrants => operating(|c| c.inflow.grants) * per_year,
+                Metric::IncomeContract => operating(|c| c.inflow.contract) * per_year,
+                Metric::IncomeEarned => operating(|c| c.inflow.earned) * per_year,
+                Metric::Spending => operating(|c| c.spending) * per_year,
             };
             self.values.push(v as f32);
         }
@@ -352,7 +392,16 @@ impl Recorder {
         let hours: Vec<f64> = a.hours_total.iter().copied().filter(|&h| h > 0.0).collect();
         let summary = self.headline(cat, model, &hours);
         let lorenz = inequality::lorenz(&hours, LORENZ_POINTS);
-        ReplicationRecord { series: self.values, spells: self.spells, summary, lorenz }
+        let fates = model
+            .coalitions
+            .iter()
+            .map(|c| Fate {
+                dissolved_at: c.dissolved_at,
+                contract_lapsed_at: c.contract_lapsed_at(),
+                has_contract: c.has_contract(),
+            })
+            .collect();
+        ReplicationRecord { series: self.values, spells: self.spells, summary, lorenz, fates }
     }
 
     fn headline(&self, cat: &Catalogue, model: &Model, hours: &[f64]) -> Vec<f64> {
@@ -395,6 +444,7 @@ impl Recorder {
                     "gini_hours" => inequality::gini(hours),
                     "coalitions_surviving" => model.coalitions.iter().filter(|c| surviving(c)).count() as f64,
                     "members_trend" => self.members_trend(cat),
+                    "contract_share" => self.contract_share(cat, key.coalition.expect("per coalition")),
                     "annual_participation" => {
                         let years = &self.yearly_participation;
                         if years.is_empty() { f64::NAN } else { years.iter().sum::<f64>() / years.len() as f64 }
@@ -424,6 +474,35 @@ impl Recorder {
         let window = ((TREND_YEARS * cat.ticks_per_year) as usize + 1).min(rows);
         let ys: Vec<f64> = (rows - window..rows).map(|t| self.values[t * self.width + column] as f64).collect();
         trend_share_per_year(&ys, cat.ticks_per_year as f64)
+    }
+}
+
+impl Recorder {
+    /// Share of coalition `c`'s income over the recorded ticks that came from its contract
+    /// (NaN when it received nothing), from the recorded income series.
+    fn contract_share(&self, cat: &Catalogue, c: usize) -> f64 {
+        let column = |m: Metric| {
+            cat.series
+                .iter()
+                .position(|k| k.metric == m && k.coalition == Some(c))
+                .expect("the catalogue records income per coalition")
+        };
+        let streams =
+            [Metric::IncomeDonations, Metric::IncomeGrants, Metric::IncomeContract, Metric::IncomeEarned].map(column);
+        let (mut contract, mut total) = (0.0, 0.0);
+        // Row 0 is the state before the first recorded tick: its income belongs to the burn-in.
+        for row in self.values.chunks(self.width).skip(1) {
+            for (i, &col) in streams.iter().enumerate() {
+                let v = row[col] as f64;
+                if v.is_finite() {
+                    total += v;
+                    if i == 2 {
+                        contract += v;
+                    }
+                }
+            }
+        }
+        if total > 0.0 { contract / total } else { f64::NAN }
     }
 }
 
@@ -476,6 +555,7 @@ pub fn summary_domain(metric: &str, coalitions: usize) -> Domain {
         | "top10_hours_share"
         | "top25_hours_share"
         | "annual_participation"
+        | "contract_share"
         | "gini_hours" => Domain::Share,
         "coalitions_surviving" if coalitions > 0 => Domain::UpTo(coalitions as f64),
         "final_members" | "participants" | "coalitions_surviving" | "representation_ratio" => Domain::NonNegative,
@@ -525,6 +605,14 @@ pub fn summary_keys(cat: &Catalogue) -> Vec<SummaryKey> {
     push("top25_hours_share", None, None, "share of all hours given by the top 25% of participants");
     push("gini_hours", None, None, "Gini coefficient of hours contributed by participants");
     push("coalitions_surviving", None, None, "coalitions still operating, with members, at the horizon");
+    for c in 0..nc {
+        push(
+            "contract_share",
+            Some(c),
+            None,
+            "share of the coalition's income over the recorded period that came from its government contract",
+        );
+    }
     push(
         "members_trend",
         None,
@@ -588,6 +676,8 @@ pub struct Results {
     pub summary: Vec<SummaryRow>,
     /// Lorenz curve of hours: (share of participants, statistics of the share of hours).
     pub lorenz: Vec<(f64, Summary)>,
+    /// Warnings about what the results cannot say (filled by [`diagnostics::diagnose`]).
+    pub diagnostics: Vec<diagnostics::Diagnostic>,
 }
 
 /// Reduce replications (given in replication order) to cross-replication statistics. Cells
@@ -676,7 +766,7 @@ pub fn aggregate(cat: Catalogue, records: &[ReplicationRecord]) -> Results {
             summarise(&mut v).map(|s| (i as f64 / LORENZ_POINTS as f64, s))
         })
         .collect();
-    Results { catalogue: cat, series, retention, summary, lorenz }
+    Results { catalogue: cat, series, retention, summary, lorenz, diagnostics: Vec::new() }
 }
 
 #[cfg(test)]

@@ -297,8 +297,8 @@ fn draw_panel<DB: DrawingBackend>(
         .axis_desc_style(font(19.0))
         .x_labels(8)
         .y_labels(6)
-        .y_label_formatter(&|v| axis_number(*v))
-        .x_label_formatter(&|v| axis_number(*v))
+        .y_label_formatter(&axis_format(y0, y1))
+        .x_label_formatter(&axis_format(x0, x1))
         .light_line_style(RGBColor(246, 246, 246))
         .bold_line_style(RGBColor(222, 222, 222))
         .draw()
@@ -398,6 +398,36 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 }
 
 /// Axis tick labels: compact, with k and M for large numbers.
+/// Tick labels for an axis from `lo` to `hi`, all in one format: the same number of decimals
+/// (enough for a step of about a fifth of the range) and one unit suffix (k, M) for the
+/// whole axis, so that labels never read 0, 0.20, 1 on one axis.
+fn axis_format(lo: f64, hi: f64) -> impl Fn(&f64) -> String {
+    let top = lo.abs().max(hi.abs());
+    let (scale, suffix) = if top >= 1e6 {
+        (1e6, "M")
+    } else if top >= 1e4 {
+        (1e3, "k")
+    } else {
+        (1.0, "")
+    };
+    let step = ((hi - lo).abs() / scale / 5.0).max(1e-12);
+    let decimals = (-libm::floor(libm::log10(step))).clamp(0.0, 6.0) as usize;
+    move |v: &f64| {
+        let x = *v / scale;
+        if suffix.is_empty() || *v == 0.0 {
+            let text = format!("{x:.decimals$}");
+            // No "-0.0": a zero is a zero.
+            if text.trim_start_matches('-').chars().all(|c| c == '0' || c == '.') {
+                text.trim_start_matches('-').into()
+            } else {
+                text
+            }
+        } else {
+            format!("{x:.decimals$}{suffix}")
+        }
+    }
+}
+
 fn axis_number(v: f64) -> String {
     let a = v.abs();
     if a >= 1e6 {
@@ -435,6 +465,16 @@ fn line_from(rows: impl Iterator<Item = (f64, Band)>, label: String, look: Look)
         }
     }
     Line { label, look, points, band, thin: false }
+}
+
+/// The look of money stream `k` (donations, grants, contract, earned income, spending) in the
+/// governance chart: solid lines in the palette's last colours, which the first three
+/// coalitions do not use, and spending dotted black, so the money panels read on their own.
+fn stream_look(k: usize) -> Look {
+    match k {
+        0..=3 => Look { colour: 3 + k, dash: 0 },
+        _ => Look { colour: PALETTE.len() - 1, dash: 2 },
+    }
 }
 
 fn pct(v: Option<f64>) -> String {
@@ -616,7 +656,35 @@ pub fn figures(data: &RunData) -> Vec<Figure> {
             .collect(),
         y_range: unit_range.then_some((0.0, 1.0)),
     })
-    .collect();
+    .collect::<Vec<Panel>>();
+    // Money: one small panel per coalition, income by stream and spending, so that "funded
+    // 70% by a contract" can be read off (streams a coalition never receives are left out).
+    let streams = [
+        ("income_donations", "donations"),
+        ("income_grants", "grants"),
+        ("income_contract", "government contract"),
+        ("income_earned", "earned income"),
+        ("spending", "spending"),
+    ];
+    let mut governance_panels = governance_panels;
+    for c in &coalitions {
+        let lines: Vec<Line> = streams
+            .iter()
+            .enumerate()
+            .map(|(k, (metric, label))| band_line(data, metric, c, "all", label.to_string(), stream_look(k)))
+            .filter(|l| l.points.iter().any(|p| p.1 > 0.0) || l.band.iter().any(|b| b.2 > 0.0))
+            .collect();
+        if data.series_of("income_donations", c, "all").is_empty() {
+            continue; // a run written before income was recorded
+        }
+        governance_panels.push(Panel {
+            title: format!("Money: {c}"),
+            x_label: years.clone(),
+            y_label: "currency per year".into(),
+            lines,
+            y_range: None,
+        });
+    }
     // Say where a coalition's lines end, and why, rather than let a shorter axis speak.
     let mut governance_notes = vec![band_note.clone()];
     for c in &coalitions {
@@ -632,7 +700,7 @@ pub fn figures(data: &RunData) -> Vec<Figure> {
         name: "governance".into(),
         title: format!("Organisation of each coalition: {scenario}"),
         caption: format!(
-            "Professionalisation, perceived fairness, mission alignment, goal attainment, leadership engagement and budget per coalition, over the replications in which the coalition still operates; a coalition's line ends once it has dissolved in more than half of the replications. {band_note}"
+            "Professionalisation, perceived fairness, mission alignment, goal attainment, leadership engagement and budget per coalition, then each coalition's income by stream and its spending (at a yearly rate), over the replications in which the coalition still operates; a coalition's line ends once it has dissolved in more than half of the replications. {band_note}"
         ),
         panels: governance_panels,
         columns: 3,
@@ -1153,8 +1221,8 @@ impl Drawable for Scatter {
                     .axis_desc_style(font(16.0))
                     .x_labels(5)
                     .y_labels(5)
-                    .x_label_formatter(&|v| axis_number(*v))
-                    .y_label_formatter(&|v| axis_number(*v))
+                    .x_label_formatter(&axis_format(x0, x1))
+                    .y_label_formatter(&axis_format(y0, y1))
                     .light_line_style(RGBColor(246, 246, 246))
                     .bold_line_style(RGBColor(222, 222, 222))
                     .draw()

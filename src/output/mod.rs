@@ -315,6 +315,9 @@ pub struct Manifest {
     pub files: std::collections::BTreeMap<String, String>,
     /// True once every file listed is written.
     pub complete: bool,
+    /// Warnings about what the results cannot say (docs/ODD.md §7.9), also printed and
+    /// shown at the top of `report.html`.
+    pub warnings: Vec<crate::observe::diagnostics::Diagnostic>,
     /// The calibration whose posterior the replications drew their parameters from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub posterior: Option<PosteriorSource>,
@@ -367,6 +370,7 @@ pub fn write_run(dir: &Path, r: &Results, mut manifest: Manifest) -> Result<Vec<
         written.push(write_atomic(dir, name, &bytes)?);
     }
     manifest.complete = true;
+    manifest.warnings = r.diagnostics.clone();
     let json = serde_json::to_vec_pretty(&manifest).expect("manifest serialises");
     written.push(write_atomic(dir, MANIFEST, &json)?);
     Ok(written)

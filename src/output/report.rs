@@ -16,6 +16,9 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowra
 figure { margin: 2em 0; }
 figure img { width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { font-size: 0.9em; color: #333; margin-top: 0.4em; }
+.warnings { border: 2px solid #d55e00; background: #fff6ef; padding: 0.6em 1em; margin: 1em 0 1.5em; }
+.warnings h2 { margin: 0.2em 0 0.4em; font-size: 1.1em; color: #a04000; }
+.warnings li { margin: 0.3em 0; }
 </style>
 "#;
 
@@ -80,6 +83,16 @@ pub fn html(data: &RunData, charts: &[Rendered]) -> String {
             caption = esc(&c.caption),
         ));
     }
+    let warnings = if m.warnings.is_empty() {
+        String::new()
+    } else {
+        let items: String = m.warnings.iter().map(|w| format!("<li>{}</li>\n", esc(&w.message))).collect();
+        format!(
+            "<section class=\"warnings\" id=\"warnings\"><h2>Read these first: {} warning{}</h2>\n<ul>\n{items}</ul></section>\n",
+            m.warnings.len(),
+            if m.warnings.len() == 1 { "" } else { "s" }
+        )
+    };
     let commit =
         m.git_commit.as_deref().map(|c| format!(", commit {}", esc(&c[..c.len().min(12)]))).unwrap_or_default();
     format!(
@@ -94,7 +107,7 @@ pub fn html(data: &RunData, charts: &[Rendered]) -> String {
 <h1>{name}</h1>
 <p>{description}</p>
 <p class="meta">{reps} Monte Carlo replications, seed {seed}, {ticks} ticks, {agents} agents per replication. coprosim {version}{commit}. Intervals: 95% confidence interval of the mean across replications, and the 5–95% range of replications.</p>
-<h2>Headline figures</h2>
+{warnings}<h2>Headline figures</h2>
 <table id="headline">
 <thead><tr><th>metric</th><th>coalition</th><th>group</th><th>mean</th><th>95% CI of mean</th><th>5–95% of replications</th><th>what it measures</th></tr></thead>
 <tbody>

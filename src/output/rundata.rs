@@ -27,6 +27,9 @@ pub struct ManifestInfo {
     pub agents: u32,
     /// True once every output file was written.
     pub complete: bool,
+    /// Warnings about what the results cannot say.
+    #[serde(default)]
+    pub warnings: Vec<crate::observe::diagnostics::Diagnostic>,
 }
 
 /// Statistics columns shared by the CSV files (empty cells are `None`).
