@@ -428,20 +428,6 @@ fn axis_format(lo: f64, hi: f64) -> impl Fn(&f64) -> String {
     }
 }
 
-fn axis_number(v: f64) -> String {
-    let a = v.abs();
-    if a >= 1e6 {
-        format!("{:.1}M", v / 1e6)
-    } else if a >= 1e4 {
-        format!("{:.0}k", v / 1e3)
-    } else if a >= 100.0 || v.fract() == 0.0 {
-        format!("{v:.0}")
-    } else if a >= 1.0 {
-        format!("{v:.1}")
-    } else {
-        format!("{v:.2}")
-    }
-}
 
 /// A series of a run as a median line and a 5–95% band against years. A coalition's line ends
 /// once the series is undefined (the coalition dissolved) in more than half of the replications: past
@@ -914,6 +900,9 @@ pub struct Heatmap {
     pub ys: Vec<f64>,
     /// `values[x][y]`, None where undefined.
     pub values: Vec<Vec<Option<f64>>>,
+    /// `intervals[x][y]`: the 95% interval of each cell's mean, written under it, so that
+    /// differences within noise can be told from real ones (empty: none shown).
+    pub intervals: Vec<Vec<Option<(f64, f64)>>>,
     /// What the colour shows.
     pub value_label: String,
 }
@@ -921,10 +910,21 @@ pub struct Heatmap {
 fn index_label(values: &[f64], v: f64) -> String {
     let i = v.round();
     if (v - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < values.len() {
-        axis_number(values[i as usize])
+        format!("{:.*}", common_decimals(values), values[i as usize])
     } else {
         String::new()
     }
+}
+
+/// The fewest decimals (at most 4) that write every one of `values` exactly, so that one
+/// axis reads 0.40, 0.70, 1.00 rather than 0.40, 0.70, 1.
+fn common_decimals(values: &[f64]) -> usize {
+    (0..4)
+        .find(|&d| {
+            let scale = 10f64.powi(d as i32);
+            values.iter().all(|v| ((v * scale).round() - v * scale).abs() < 1e-6 * scale.max(1.0))
+        })
+        .unwrap_or(4)
 }
 
 impl Drawable for Heatmap {
@@ -976,13 +976,21 @@ impl Drawable for Heatmap {
                 if nx * ny <= 144 {
                     let text = v.map_or("n/a".to_string(), |v| format!("{v:.3}"));
                     let light = v.is_some_and(|v| (v - lo) / span < 0.6);
-                    let style = font(16.0).color(if light { &WHITE } else { &BLACK }).pos(
-                        plotters::style::text_anchor::Pos::new(
+                    let style = |pt: f64| {
+                        font(pt).color(if light { &WHITE } else { &BLACK }).pos(plotters::style::text_anchor::Pos::new(
                             plotters::style::text_anchor::HPos::Center,
                             plotters::style::text_anchor::VPos::Center,
-                        ),
-                    );
-                    chart.draw_series(std::iter::once(Text::new(text, (x, y), style))).map_err(e)?;
+                        ))
+                    };
+                    let interval = self.intervals.get(i).and_then(|c| c.get(j)).copied().flatten();
+                    // With an interval, the mean sits a little above the centre and the
+                    // interval below it.
+                    let lift = if interval.is_some() { 0.12 } else { 0.0 };
+                    chart.draw_series(std::iter::once(Text::new(text, (x, y + lift), style(16.0)))).map_err(e)?;
+                    if let Some((a, b)) = interval {
+                        let text = format!("{a:.3}–{b:.3}");
+                        chart.draw_series(std::iter::once(Text::new(text, (x, y - 0.14), style(12.0)))).map_err(e)?;
+                    }
                 }
             }
         }

@@ -307,7 +307,7 @@ pub fn heatmap(info: &SweepInfo, points: &[PointResult], o: usize) -> Heatmap {
         name: format!("heatmap_{}", stem(label)),
         title: format!("{label}: {}", info.name),
         caption: format!(
-            "Mean {label} over {} replications at each combination of {} and {}.",
+            "Mean {label} over {} replications at each combination of {} and {}, with the 95% interval of each mean beneath it: cells whose intervals overlap may differ only by noise. Colour: viridis, from the lowest cell mean (dark) to the highest (yellow), as the bar beside the chart shows; grey: undefined.",
             info.replications, info.axes[0], info.axes[1]
         ),
         x_label: info.axes[0].clone(),
@@ -315,6 +315,16 @@ pub fn heatmap(info: &SweepInfo, points: &[PointResult], o: usize) -> Heatmap {
         xs: (0..nx).map(|i| points[i * ny].values[0]).collect(),
         ys: (0..ny).map(|j| points[j].values[1]).collect(),
         values: (0..nx).map(|i| (0..ny).map(|j| points[i * ny + j].outputs[o].mean).collect()).collect(),
+        intervals: (0..nx)
+            .map(|i| {
+                (0..ny)
+                    .map(|j| match ci(info, &points[i * ny + j].outputs[o], label) {
+                        (Some(a), Some(b)) if a.is_finite() && b.is_finite() => Some((a, b)),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .collect(),
         value_label: format!("mean {label}"),
     }
 }
