@@ -632,7 +632,7 @@ fn run(path: Option<&Path>, opts: RunOptions) -> Result<(), Failure> {
         }),
     };
     let work = staging.dir().to_path_buf();
-    output::write_run(&work, &results, manifest).map_err(writing_failure(&dir))?;
+    output::write_run(&work, &results, &scenario.to_toml(), manifest).map_err(writing_failure(&dir))?;
     if let Some(p) = &posterior {
         let draws: Vec<usize> =
             (0..cfg.replications).map(|r| calibrate::posterior_draw(&p.weights, cfg.seed, r)).collect();

@@ -212,7 +212,7 @@ fn compare(
             warnings: Vec::new(),
             posterior: None,
         };
-        output::write_run(&dir, &results, manifest)?;
+        output::write_run(&dir, &results, &s.to_toml(), manifest)?;
         let run = RunData::read(&dir)?;
         if run.series_of(&f.metric, &f.coalition, &f.group).is_empty() {
             return Err(ReproduceError::Figure {

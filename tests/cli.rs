@@ -877,3 +877,60 @@ fn a_coalition_written_with_only_a_name_and_its_funding_survives() {
         assert!(!String::from_utf8_lossy(&run.stderr).contains("dissolved"), "{funding}");
     }
 }
+
+#[test]
+fn a_run_records_the_scenario_it_ran_and_that_file_reproduces_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let first = run_small(tmp.path(), "first", &["-q", "--seed", "9", "-n", "4", "--width", "400", "--height", "300"]);
+    let resolved = first.join("resolved_scenario.toml");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(first.join("manifest.json")).unwrap()).unwrap();
+    let text = std::fs::read(&resolved).unwrap();
+    assert_eq!(manifest["resolved_sha256"].as_str().unwrap(), coprosim::output::sha256_hex(&text));
+    assert_eq!(manifest["files"]["resolved_scenario.toml"], manifest["resolved_sha256"]);
+    // The seed and replications given on the command line are in it.
+    let again = tmp.path().join("again");
+    coprosim().arg("run").arg(&resolved).arg("--out").arg(&again).args(["-q", "--no-charts"]).assert().success();
+    for f in ["series.csv", "summary.csv", "retention.csv", "inequality.csv"] {
+        assert_eq!(std::fs::read(first.join(f)).unwrap(), std::fs::read(again.join(f)).unwrap(), "{f}");
+    }
+    // The report lists every parameter, greying those at their defaults.
+    let report = std::fs::read_to_string(first.join("report.html")).unwrap();
+    assert!(report.contains("<h2>The scenario as run</h2>"));
+    assert!(
+        report.contains("<tr><td><code>simulation.seed</code></td><td><code>9</code></td>"),
+        "the seed differs from the default"
+    );
+    assert!(report.contains("<tr class=default><td><code>behaviour.join_sensitivity</code>"));
+}
+
+#[test]
+fn income_by_stream_is_recorded_summarised_and_drawn() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run_small(tmp.path(), "money", &["-q", "-n", "4", "--width", "800", "--height", "500"]);
+    let series = std::fs::read_to_string(out.join("series.csv")).unwrap();
+    for metric in ["income_donations", "income_grants", "income_contract", "income_earned", "spending"] {
+        assert!(series.contains(&format!(",one,all,{metric},")), "{metric}");
+    }
+    // Coalition "one" lives on its 30,000 contract and a little in donations (the default);
+    // "two" has no contract.
+    let share = |c: &str| -> f64 {
+        let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+        let line = summary.lines().find(|l| l.starts_with(&format!("contract_share,{c},all,"))).unwrap().to_string();
+        line.split(',').nth(3).unwrap().parse().unwrap()
+    };
+    assert!(share("one") > 0.9 && share("one") < 1.0, "{}", share("one"));
+    assert!(share("two").is_nan() || share("two") == 0.0);
+    let year_contract = series
+        .lines()
+        .find(|l| l.starts_with("52,1,one,all,income_contract,"))
+        .unwrap()
+        .split(',')
+        .nth(5)
+        .unwrap()
+        .parse::<f64>()
+        .unwrap();
+    assert!((year_contract - 30000.0).abs() < 1.0, "the contract pays 30,000 a year: {year_contract}");
+    let svg = std::fs::read_to_string(out.join("charts/governance.svg")).unwrap();
+    assert!(svg.contains("Money: one") && svg.contains("government contract"));
+}

@@ -428,7 +428,6 @@ fn axis_format(lo: f64, hi: f64) -> impl Fn(&f64) -> String {
     }
 }
 
-
 /// A series of a run as a median line and a 5–95% band against years. A coalition's line ends
 /// once the series is undefined (the coalition dissolved) in more than half of the replications: past
 /// that, the survivors' median would be drawn as if it were every replication's.
@@ -516,7 +515,7 @@ pub fn figures(data: &RunData) -> Vec<Figure> {
         ),
         panels: vec![
             Panel {
-                title: "Survival of membership spells".into(),
+                title: "Survival of membership spells (Kaplan–Meier, pooled)".into(),
                 x_label: "time since joining (years)".into(),
                 y_label: "share of spells still running".into(),
                 lines: km_lines,
@@ -589,35 +588,36 @@ pub fn figures(data: &RunData) -> Vec<Figure> {
             });
         }
     }
-    let mut lived: Vec<Line> = coalitions
-        .iter()
-        .enumerate()
-        .map(|(i, c)| band_line(data, "lived_experience_share", c, "all", c.to_string(), Look::nth(i)))
-        .collect();
-    lived.push(band_line(data, "lived_experience_share", "all", "all", "all coalitions".into(), all_look));
+    // Lived experience: small multiples, one panel per coalition and one for all of them, so
+    // that no band hides another.
+    let mut composition_panels = vec![Panel {
+        title: "Group shares of members".into(),
+        x_label: years.clone(),
+        y_label: "share of members".into(),
+        lines: shares,
+        y_range: Some((0.0, 1.0)),
+    }];
+    let lived_panel = |coalition: &str, label: String, look: Look| Panel {
+        title: format!("Lived experience: {label}"),
+        x_label: years.clone(),
+        y_label: "share of members".into(),
+        lines: vec![band_line(data, "lived_experience_share", coalition, "all", label.clone(), look)],
+        y_range: Some((0.0, 1.0)),
+    };
+    if coalitions.len() > 1 {
+        composition_panels.push(lived_panel("all", "all coalitions".into(), all_look));
+    }
+    for (i, c) in coalitions.iter().enumerate() {
+        composition_panels.push(lived_panel(c, c.to_string(), Look::nth(i)));
+    }
     let composition = Figure {
         name: "composition".into(),
         title: format!("Who takes part: {scenario}"),
         caption: format!(
-            "Left: each group's share of members against its share of the population (thin dotted lines); a line below its population share means the group is under-represented. Right: share of members with lived experience. {band_note}"
+            "First panel: each group's share of members against its share of the population (thin dotted lines); a line below its population share means the group is under-represented. Then the share of members with lived experience, in all coalitions and in each. {band_note}"
         ),
-        panels: vec![
-            Panel {
-                title: "Group shares of members".into(),
-                x_label: years.clone(),
-                y_label: "share of members".into(),
-                lines: shares,
-                y_range: Some((0.0, 1.0)),
-            },
-            Panel {
-                title: "Lived experience among members".into(),
-                x_label: years.clone(),
-                y_label: "share of members".into(),
-                lines: lived,
-                y_range: Some((0.0, 1.0)),
-            },
-        ],
-        columns: 2,
+        columns: if composition_panels.len() > 4 { 3 } else { 2 },
+        panels: composition_panels,
         notes: vec![band_note.clone()],
     };
 

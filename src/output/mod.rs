@@ -20,6 +20,10 @@ pub mod writer;
 /// Name of the manifest that marks a directory as a coprosim result.
 pub const MANIFEST: &str = "manifest.json";
 
+/// The scenario a run simulated, every default filled in and every override applied: run it
+/// to reproduce the result (its SHA-256 is the manifest's `resolved_sha256`).
+pub const RESOLVED_SCENARIO: &str = "resolved_scenario.toml";
+
 /// Why outputs could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
@@ -363,9 +367,15 @@ pub fn git_commit() -> Option<&'static str> {
 }
 
 /// Write the CSV files and the manifest; returns the paths written.
-pub fn write_run(dir: &Path, r: &Results, mut manifest: Manifest) -> Result<Vec<PathBuf>, OutputError> {
+pub fn write_run(
+    dir: &Path,
+    r: &Results,
+    resolved_scenario: &str,
+    mut manifest: Manifest,
+) -> Result<Vec<PathBuf>, OutputError> {
     let mut written = Vec::new();
-    for (name, bytes) in csv_files(r) {
+    let resolved = (RESOLVED_SCENARIO, resolved_scenario.as_bytes().to_vec());
+    for (name, bytes) in csv_files(r).into_iter().chain(std::iter::once(resolved)) {
         manifest.files.insert(name.to_string(), sha256_hex(&bytes));
         written.push(write_atomic(dir, name, &bytes)?);
     }

@@ -6,7 +6,7 @@ use super::rundata::RunData;
 
 /// The reports' shared styles (inline, so a report is one self-contained file).
 pub(crate) const STYLE: &str = r#"<style>
-body { font-family: "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.45; }
+body { font-family: "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; max-width: 1300px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.45; }
 h1 { font-size: 1.7em; margin-bottom: 0.2em; }
 .meta { color: #555; font-size: 0.9em; }
 table { border-collapse: collapse; font-size: 0.85em; width: 100%; margin: 1em 0 2em; }
@@ -19,6 +19,8 @@ figcaption { font-size: 0.9em; color: #333; margin-top: 0.4em; }
 .warnings { border: 2px solid #d55e00; background: #fff6ef; padding: 0.6em 1em; margin: 1em 0 1.5em; }
 .warnings h2 { margin: 0.2em 0 0.4em; font-size: 1.1em; color: #a04000; }
 .warnings li { margin: 0.3em 0; }
+tr.default td { color: #888; }
+details summary { cursor: pointer; margin: 0.5em 0; }
 </style>
 "#;
 
@@ -45,12 +47,23 @@ pub fn base64(bytes: &[u8]) -> String {
     out
 }
 
-fn fixed(v: Option<f64>) -> String {
+fn fixed(v: Option<f64>, decimals: usize) -> String {
     match v {
-        Some(v) if v.abs() >= 100.0 => format!("{v:.0}"),
-        Some(v) if v.abs() >= 10.0 => format!("{v:.1}"),
-        Some(v) => format!("{v:.3}"),
+        Some(v) => format!("{v:.decimals$}"),
         None => "n/a".into(),
+    }
+}
+
+/// Decimals for every cell of a headline row: counts (people, coalitions) to one decimal,
+/// since their means need no more; shares, ratios and rates to three.
+fn decimals_for(metric: &str) -> usize {
+    match crate::observe::summary_domain(metric, 1) {
+        crate::observe::stats::Domain::NonNegative | crate::observe::stats::Domain::UpTo(_)
+            if metric != "representation_ratio" =>
+        {
+            1
+        }
+        _ => 3,
     }
 }
 
@@ -59,6 +72,8 @@ pub fn html(data: &RunData, charts: &[Rendered]) -> String {
     let m = &data.manifest;
     let mut rows = String::new();
     for r in &data.summary {
+        let d = decimals_for(&r.metric);
+        let fixed = |v: Option<f64>| fixed(v, d);
         rows.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td class=n>{}</td><td class=n>{} – {}</td><td class=n>{} – {}</td><td>{}</td></tr>\n",
             esc(&r.metric),
@@ -93,6 +108,16 @@ pub fn html(data: &RunData, charts: &[Rendered]) -> String {
             if m.warnings.len() == 1 { "" } else { "s" }
         )
     };
+    let scenario = match &data.resolved_scenario {
+        Some(text) => {
+            let (rows, total, set) = scenario_rows(text);
+            format!(
+                "<h2>The scenario as run</h2>\n<details id=\"scenario\"><summary>All {total} parameters: {set} differ from the defaults, {} are at their default values (greyed). The same text is in <code>resolved_scenario.toml</code>; <code>coprosim run resolved_scenario.toml</code> reproduces this run.</summary>\n<table>\n<thead><tr><th>key</th><th>value</th><th></th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table></details>\n",
+                total - set
+            )
+        }
+        None => String::new(),
+    };
     let commit =
         m.git_commit.as_deref().map(|c| format!(", commit {}", esc(&c[..c.len().min(12)]))).unwrap_or_default();
     format!(
@@ -114,7 +139,7 @@ pub fn html(data: &RunData, charts: &[Rendered]) -> String {
 {rows}</tbody>
 </table>
 <h2>Charts</h2>
-{figures}<p class="meta">Data: <code>series.csv</code>, <code>retention.csv</code>, <code>summary.csv</code>, <code>inequality.csv</code>; checksums in <code>manifest.json</code>. Redraw with <code>coprosim plot DIR</code>.</p>
+{figures}{scenario}<p class="meta">Data: <code>series.csv</code>, <code>retention.csv</code>, <code>summary.csv</code>, <code>inequality.csv</code>; checksums in <code>manifest.json</code>. Redraw with <code>coprosim plot DIR</code>.</p>
 </body>
 </html>
 "#,
@@ -127,6 +152,72 @@ pub fn html(data: &RunData, charts: &[Rendered]) -> String {
         version = esc(&m.version),
         style = STYLE,
     )
+}
+
+/// Every parameter of the scenario as run, as table rows (key path, value, and whether it is
+/// the default), from `resolved_scenario.toml`.
+fn scenario_rows(resolved: &str) -> (String, usize, usize) {
+    let Ok(table) = resolved.parse::<toml::Table>() else { return (String::new(), 0, 0) };
+    let defaults: std::collections::HashMap<String, String> =
+        crate::scenario::Scenario::parameter_specs().into_iter().map(|p| (p.key, p.default)).collect();
+    let mut leaves = Vec::new();
+    flatten("", &toml::Value::Table(table), &mut leaves);
+    let mut rows = String::new();
+    let mut set = 0;
+    for (key, value) in &leaves {
+        let generic = generic(key);
+        // An empty list (no grants, no shocks) is what a scenario has unless it says more.
+        let empty = value.as_array().is_some_and(|a| a.is_empty());
+        let default = defaults.get(&generic).map_or(empty, |d| *d == value.to_string());
+        if !default {
+            set += 1;
+        }
+        rows.push_str(&format!(
+            "<tr{}><td><code>{}</code></td><td><code>{}</code></td><td>{}</td></tr>\n",
+            if default { " class=default" } else { "" },
+            esc(key),
+            esc(&value.to_string()),
+            if default { "default" } else { "" }
+        ));
+    }
+    (rows, leaves.len(), set)
+}
+
+/// The leaves of a TOML value with their key paths (`coalitions[0].governance.voice`); an
+/// array of values is one leaf.
+fn flatten(prefix: &str, value: &toml::Value, out: &mut Vec<(String, toml::Value)>) {
+    let join = |k: &str| if prefix.is_empty() { k.to_string() } else { format!("{prefix}.{k}") };
+    match value {
+        toml::Value::Table(t) => {
+            for (k, v) in t {
+                flatten(&join(k), v, out);
+            }
+        }
+        toml::Value::Array(items) if !items.is_empty() && items.iter().all(toml::Value::is_table) => {
+            for (i, v) in items.iter().enumerate() {
+                flatten(&format!("{prefix}[{i}]"), v, out);
+            }
+        }
+        other => out.push((prefix.to_string(), other.clone())),
+    }
+}
+
+/// `coalitions[0].governance.voice` → `coalitions[].governance.voice`.
+fn generic(key: &str) -> String {
+    let mut out = String::new();
+    let mut skipping = false;
+    for ch in key.chars() {
+        match ch {
+            '[' => {
+                out.push_str("[]");
+                skipping = true;
+            }
+            ']' => skipping = false,
+            _ if !skipping => out.push(ch),
+            _ => {}
+        }
+    }
+    out
 }
 
 fn capitalise(s: &str) -> String {

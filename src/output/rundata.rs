@@ -126,6 +126,8 @@ pub struct RunData {
     pub summary: Vec<SummaryRecord>,
     /// `inequality.csv`.
     pub lorenz: Vec<LorenzRecord>,
+    /// `resolved_scenario.toml`, the scenario as run (absent in runs written before it was).
+    pub resolved_scenario: Option<String>,
 }
 
 fn read_csv<T: for<'de> Deserialize<'de>>(dir: &Path, name: &str) -> Result<Vec<T>, OutputError> {
@@ -168,6 +170,7 @@ impl RunData {
             retention: read_csv(dir, "retention.csv")?,
             summary: read_csv(dir, "summary.csv")?,
             lorenz: read_csv(dir, "inequality.csv")?,
+            resolved_scenario: std::fs::read_to_string(dir.join(super::RESOLVED_SCENARIO)).ok(),
             manifest,
         })
     }
