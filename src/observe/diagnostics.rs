@@ -6,7 +6,7 @@
 //! where it survived), a scheduled shock or change that arrives after the coalitions it
 //! targets have gone, a contract that lapses before the horizon, a recorded period that is
 //! still changing when a burn-in asked for a steady state, and too few replications for the
-//! reported ranges. The rules and their thresholds are listed in docs/ODD.md §7.9.
+//! reported ranges. The rules and their thresholds are listed in docs/ODD.md §7.6 ("Diagnostics").
 
 use super::{Catalogue, ReplicationRecord, SummaryRow};
 use crate::scenario::Scenario;

@@ -319,7 +319,7 @@ pub struct Manifest {
     pub files: std::collections::BTreeMap<String, String>,
     /// True once every file listed is written.
     pub complete: bool,
-    /// Warnings about what the results cannot say (docs/ODD.md §7.9), also printed and
+    /// Warnings about what the results cannot say (docs/ODD.md §7.6, "Diagnostics"), also printed and
     /// shown at the top of `report.html`.
     pub warnings: Vec<crate::observe::diagnostics::Diagnostic>,
     /// The calibration whose posterior the replications drew their parameters from.
