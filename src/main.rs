@@ -447,10 +447,12 @@ fn check(path: &Path) -> Result<(), Failure> {
         FileKind::Scenario => {}
     }
     let (scenario, file, _) = load(Some(path))?;
+    let threads = rayon::current_num_threads();
+    // What `run` would refuse, `check` refuses too.
+    fits(&scenario, &file, threads, scenario.simulation.replications)?;
     if !quiet() {
         print!("{}", scenario.to_toml());
     }
-    let threads = rayon::current_num_threads();
     let mib = scenario.memory_estimate(threads, scenario.simulation.replications) as f64 / (1u64 << 20) as f64;
     let burn_in = match scenario.burn_in_ticks() {
         0 => String::new(),
@@ -517,6 +519,14 @@ fn writer_lock(dir: &Path) -> Result<output::writer::WriterLock, Failure> {
     Ok(lock)
 }
 
+/// The scenario name of the run result in `dir`, if it holds one.
+fn earlier_scenario(dir: &Path) -> Option<String> {
+    let bytes = std::fs::read(dir.join(output::MANIFEST)).ok()?;
+    let manifest: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    (manifest.get("kind")?.as_str()? == "run").then_some(())?;
+    Some(manifest.get("scenario")?.as_str()?.to_string())
+}
+
 /// Tell the user which of their files a commit left in place.
 fn report_kept(done: &output::commit::Committed) {
     if let Some(note) = done.note() {
@@ -580,6 +590,7 @@ fn run(path: Option<&Path>, opts: RunOptions) -> Result<(), Failure> {
     let dir = out.unwrap_or_else(|| default_out(&scenario.name));
     let posterior = posterior.map(|p| posterior_for(&p, &scenario)).transpose()?;
     let _writer = writer_lock(&dir)?;
+    let replaced = earlier_scenario(&dir).filter(|earlier| *earlier != scenario.name);
     let staging = Staging::new(&dir, Kind::Run, force).map_err(output_failure)?;
 
     let mut cfg = RunConfig::from_scenario(&scenario);
@@ -642,6 +653,9 @@ fn run(path: Option<&Path>, opts: RunOptions) -> Result<(), Failure> {
         output::write_charts(&work, size).map_err(writing_failure(&dir))?;
     }
     report_kept(&staging.commit().map_err(writing_failure(&dir))?);
+    if let Some(earlier) = replaced {
+        tell!("note: {} held the run of scenario \"{earlier}\"; it now holds \"{}\"", dir.display(), scenario.name);
+    }
     // Warnings go to standard error even with -q: they say what the numbers cannot.
     for w in &results.diagnostics {
         eprintln!("warning: {}", w.message);

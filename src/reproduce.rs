@@ -308,8 +308,8 @@ fn sweep_lines(f: &FigureSpec, info: &SweepInfo, points: &[PointResult], o: usiz
         caption: f.claim.clone(),
         panels: vec![Panel {
             title: format!("{} against {}", f.metric, charts::short_key(&info.axes[0])),
-            x_label: info.axes[0].clone(),
-            y_label: format!("mean {}", f.metric),
+            x_label: charts::human_key(&info.axes[0]),
+            y_label: format!("mean {}", charts::human_key(&f.metric)),
             lines,
             y_range: None,
         }],

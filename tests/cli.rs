@@ -433,7 +433,9 @@ fn run_draws_five_charts_and_a_report() {
     ] {
         assert!(svg("governance").contains(label), "governance.svg lacks {label}");
     }
-    for label in ["share of members", "a: population share", "Lived experience among members"] {
+    for label in
+        ["share of members", "a: population share", "Lived experience: all coalitions", "Lived experience: one"]
+    {
         assert!(svg("composition").contains(label), "composition.svg lacks {label}");
     }
     for label in ["Lorenz curve of hours", "Gini", "Top 10% share", "share of all hours"] {
@@ -462,7 +464,9 @@ fn plot_redraws_identical_charts_from_the_csv_files_alone() {
     let original = run_small(tmp.path(), "orig", &["-q"]);
     let copy = tmp.path().join("copy");
     std::fs::create_dir(&copy).unwrap();
-    for name in ["series.csv", "retention.csv", "summary.csv", "inequality.csv", "manifest.json"] {
+    for name in
+        ["series.csv", "retention.csv", "summary.csv", "inequality.csv", "resolved_scenario.toml", "manifest.json"]
+    {
         std::fs::copy(original.join(name), copy.join(name)).unwrap();
     }
     coprosim().arg("plot").arg(&copy).assert().success();
@@ -509,6 +513,18 @@ fn compare_overlays_runs_labelled_by_scenario() {
     let svg = std::fs::read_to_string(out.join("compare_members.svg")).unwrap();
     assert!(svg.contains("small") && svg.contains("small_cut"));
     assert_eq!(decode_png(&out.join("compare_members.png")).width(), 1600);
+    // Money is drawn on a currency axis, not squeezed into a 0-1 share.
+    coprosim()
+        .arg("compare")
+        .arg(&a)
+        .arg(&b)
+        .args(["--metric", "income_contract", "--coalition", "one", "-q", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let svg = std::fs::read_to_string(out.join("compare_income_contract.svg")).unwrap();
+    assert!(svg.contains("income contract (currency per year)") && svg.contains("30k"), "a contract of 30,000 a year");
+    assert!(!svg.contains("share, 0-1"));
     let err = coprosim()
         .arg("compare")
         .arg(&a)

@@ -17,6 +17,13 @@ if ! command -v sbatch >/dev/null 2>&1; then
   echo "(or split it yourself: coprosim sweep $1 --shard K/$3, then coprosim merge)" >&2
   exit 2
 fi
+# Installed but not running (a login node without a controller, a laptop with the client
+# package): say so rather than pass on sbatch's bare "Unable to contact slurm controller".
+if ! timeout 10 sinfo -h > /dev/null 2>&1; then
+  echo "error: Slurm is installed here but its controller does not answer (\`sinfo\` fails); is slurmctld running?" >&2
+  echo "meanwhile the sweep runs on this machine with: coprosim sweep $1 --out $2" >&2
+  exit 2
+fi
 if ! [[ "$3" =~ ^[1-9][0-9]*$ ]]; then
   echo "error: found N = \"$3\", expected a whole number of shards of at least 1" >&2
   exit 2

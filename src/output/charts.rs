@@ -738,15 +738,34 @@ pub fn figures(data: &RunData) -> Vec<Figure> {
 }
 
 /// Axis label with unit for a series metric.
+/// The unit of a `series.csv` metric, and whether it is a share in [0, 1].
+fn metric_unit(metric: &str) -> (&'static str, bool) {
+    match metric {
+        "members" => ("people", false),
+        "joins" | "exits" => ("people per tick", false),
+        "budget" => ("currency", false),
+        "income_donations" | "income_grants" | "income_contract" | "income_earned" | "spending" => {
+            ("currency per year", false)
+        }
+        "coalitions_active" => ("coalitions", false),
+        "member_share"
+        | "annual_retention"
+        | "lived_experience_share"
+        | "professionalisation"
+        | "fairness"
+        | "mission_alignment"
+        | "goal_attainment"
+        | "leadership" => ("share, 0-1", true),
+        // A metric this version does not know: no unit claimed, no range imposed.
+        _ => ("", false),
+    }
+}
+
 fn axis_label(metric: &str) -> String {
-    let unit = match metric {
-        "members" => "people",
-        "joins" | "exits" => "people per tick",
-        "budget" => "currency",
-        "coalitions_active" => "coalitions",
-        _ => "share, 0-1",
-    };
-    format!("{} ({unit})", metric.replace('_', " "))
+    match metric_unit(metric).0 {
+        "" => metric.replace('_', " "),
+        unit => format!("{} ({unit})", metric.replace('_', " ")),
+    }
 }
 
 fn group_label(g: &str) -> String {
@@ -768,7 +787,7 @@ pub fn comparison(runs: &[RunData], metric: &str, coalition: &str, group: &str) 
             band_line(run, metric, coalition, group, name, Look::nth(i))
         })
         .collect();
-    let bounded = !matches!(metric, "members" | "joins" | "exits" | "budget" | "coalitions_active");
+    let bounded = metric_unit(metric).1;
     Figure {
         name: format!("compare_{metric}"),
         title: format!("{metric}: coalition {coalition}, group {group}"),
@@ -797,6 +816,14 @@ fn compare_title(names: &[String]) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn keys_read_as_words_and_keep_their_paths() {
+        assert_eq!(super::human_key("coalitions[0].governance.voice"), "voice (coalitions[0].governance.voice)");
+        assert_eq!(super::human_key("annual_retention"), "annual retention");
+        assert_eq!(super::human_key("final_members[food_bank/all]"), "final members [food_bank/all]");
+        assert_eq!(super::human_key("policy.performance_regime"), "performance regime (policy.performance_regime)");
+    }
 
     #[test]
     fn a_long_comparison_names_its_runs_in_the_legend_not_the_title() {
@@ -910,7 +937,11 @@ pub struct Heatmap {
 fn index_label(values: &[f64], v: f64) -> String {
     let i = v.round();
     if (v - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < values.len() {
-        format!("{:.*}", common_decimals(values), values[i as usize])
+        // Thousands as k, as on the line charts' axes (0, 20k, 40k).
+        let (scale, suffix) = if values.iter().any(|x| x.abs() >= 1e4) { (1e3, "k") } else { (1.0, "") };
+        let scaled: Vec<f64> = values.iter().map(|x| x / scale).collect();
+        let x = scaled[i as usize];
+        if x == 0.0 && !suffix.is_empty() { "0".into() } else { format!("{x:.*}{suffix}", common_decimals(&scaled)) }
     } else {
         String::new()
     }
@@ -1153,6 +1184,24 @@ fn bar_labels(keys: &[String]) -> Vec<String> {
 }
 
 /// The last two steps of a key path, for crowded axis labels.
+/// A label a reader can read for a parameter's key path or an output's name, keeping the path
+/// for those who need it: `coalitions[0].governance.voice` reads "voice
+/// (coalitions[0].governance.voice)", `annual_retention` reads "annual retention".
+pub fn human_key(key: &str) -> String {
+    let (name, detail) = match key.split_once('[') {
+        // An output with its coalition and group: `final_members[food_bank/all]`.
+        Some((metric, rest)) if !key.contains('.') => (metric.to_string(), format!(" [{rest}")),
+        _ => {
+            let last = key.rsplit('.').next().unwrap_or(key);
+            let last = last.split('[').next().unwrap_or(last);
+            let detail = if last == key { String::new() } else { format!(" ({key})") };
+            (last.to_string(), detail)
+        }
+    };
+    format!("{}{detail}", name.replace('_', " "))
+}
+
+/// The last two steps of a key path.
 pub fn short_key(key: &str) -> String {
     let parts: Vec<&str> = key.split('.').collect();
     parts[parts.len().saturating_sub(2)..].join(".")

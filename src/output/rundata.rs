@@ -149,6 +149,14 @@ fn read_csv<T: for<'de> Deserialize<'de>>(dir: &Path, name: &str) -> Result<Vec<
 impl RunData {
     /// Read a complete run directory; refuses one whose manifest is missing or incomplete.
     pub fn read(dir: &Path) -> Result<RunData, OutputError> {
+        let incomplete =
+            |reason: &str| OutputError::Incomplete { path: dir.display().to_string(), reason: reason.into() };
+        if !dir.exists() {
+            return Err(incomplete("no such directory"));
+        }
+        if !dir.is_dir() {
+            return Err(incomplete("it is a file, expected a run directory"));
+        }
         let manifest_path = dir.join(MANIFEST);
         let text = std::fs::read(&manifest_path).map_err(|_| OutputError::Incomplete {
             path: dir.display().to_string(),

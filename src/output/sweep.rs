@@ -305,13 +305,13 @@ pub fn heatmap(info: &SweepInfo, points: &[PointResult], o: usize) -> Heatmap {
     let label = &info.outputs[o];
     Heatmap {
         name: format!("heatmap_{}", stem(label)),
-        title: format!("{label}: {}", info.name),
+        title: format!("{}: {}", charts::human_key(label), info.name),
         caption: format!(
             "Mean {label} over {} replications at each combination of {} and {}, with the 95% interval of each mean beneath it: cells whose intervals overlap may differ only by noise. Colour: viridis, from the lowest cell mean (dark) to the highest (yellow), as the bar beside the chart shows; grey: undefined.",
             info.replications, info.axes[0], info.axes[1]
         ),
-        x_label: info.axes[0].clone(),
-        y_label: info.axes[1].clone(),
+        x_label: charts::human_key(&info.axes[0]),
+        y_label: charts::human_key(&info.axes[1]),
         xs: (0..nx).map(|i| points[i * ny].values[0]).collect(),
         ys: (0..ny).map(|j| points[j].values[1]).collect(),
         values: (0..nx).map(|i| (0..ny).map(|j| points[i * ny + j].outputs[o].mean).collect()).collect(),
@@ -325,7 +325,7 @@ pub fn heatmap(info: &SweepInfo, points: &[PointResult], o: usize) -> Heatmap {
                     .collect()
             })
             .collect(),
-        value_label: format!("mean {label}"),
+        value_label: format!("mean {}", charts::human_key(label)),
     }
 }
 
@@ -363,9 +363,9 @@ fn sweep_charts(
                         info.axes[0]
                     ),
                     panels: vec![Panel {
-                        title: format!("{label} against {}", charts::short_key(&info.axes[0])),
-                        x_label: info.axes[0].clone(),
-                        y_label: label.clone(),
+                        title: format!("{} against {}", charts::human_key(label), charts::short_key(&info.axes[0])),
+                        x_label: charts::human_key(&info.axes[0]),
+                        y_label: charts::human_key(label),
                         lines: vec![line],
                         y_range: None,
                     }],

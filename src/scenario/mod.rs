@@ -373,8 +373,10 @@ impl Scenario {
 /// `groups` is not also "missing").
 pub fn parse_document<T>(text: &str, file: &str, validate: impl FnOnce(&T) -> Vec<Problem>) -> Result<T, ScenarioError>
 where
-    T: for<'de> serde::Deserialize<'de> + Check,
+    T: for<'de> serde::Deserialize<'de> + Check + Describe,
 {
+    let mut specs = Vec::new();
+    T::describe("", &mut specs);
     // Each pass removes one key, so a document cannot need more passes than it has keys; the
     // cap only bounds the work on a pathological file.
     const MAX_PASSES: usize = 200;
@@ -389,7 +391,8 @@ where
                 let offset = e.span().map_or(0, |s| s.start);
                 let (line, col) = locate::line_col(text, offset);
                 let path = locate::path_at(&root, offset);
-                located.push(Located { line, col, path: path.clone(), message: friendly(e.message()) });
+                let message = with_declared_range(friendly(e.message()), &path, &specs);
+                located.push(Located { line, col, path: path.clone(), message });
                 match locate::remove_at(&mut root, &path) {
                     Some(gone) if located.len() < MAX_PASSES => removed.push(gone),
                     _ => break None,
@@ -537,6 +540,34 @@ fn syntax_problem(text: &str, e: &toml::de::Error) -> Located {
         format!("not valid TOML: {raw}")
     };
     Located { line, col, path: ctx.path, message }
+}
+
+/// Serde knows only the type of a whole number (0 to 4294967295); the declaration knows its
+/// range, so a fraction given for `years` says "expected a whole number in [1, 1000]".
+fn with_declared_range(message: String, path: &str, specs: &[ParamSpec]) -> String {
+    let generic: String = {
+        let mut out = String::new();
+        let mut inside = false;
+        for ch in path.chars() {
+            match ch {
+                '[' => {
+                    out.push_str("[]");
+                    inside = true;
+                }
+                ']' => inside = false,
+                _ if !inside => out.push(ch),
+                _ => {}
+            }
+        }
+        out
+    };
+    let Some(range) = specs.iter().find(|p| p.key == generic && p.ty == "integer").and_then(|p| p.range) else {
+        return message;
+    };
+    let declared = format!("expected a whole number in {range}");
+    message
+        .replace("expected a whole number from 0 to 4294967295", &declared)
+        .replace("expected a whole number from 0 to 18446744073709551615", &declared)
 }
 
 /// Reword serde's messages for people who edit scenarios by hand, and suggest the nearest

@@ -279,7 +279,8 @@ macro_rules! choice {
             $( #[doc = $vdoc] #[serde(rename = $text $(, alias = $alias)*)] $variant, )*
         }
         impl $crate::scenario::params::Describe for $name {
-            const TYPE_NAME: &'static str = concat!("one of", $(" \"", $text, "\""),*);
+            // Aliases are listed too: the parser takes them, so the docs and the JSON Schema must.
+            const TYPE_NAME: &'static str = concat!("one of", $(" \"", $text, "\"" $(, " \"", $alias, "\"")*),*);
         }
         impl $crate::scenario::params::Check for $name {}
     };

@@ -263,7 +263,7 @@ choice! {
         Donations = "donations",
         /// Philanthropic grants.
         Grants = "grants",
-        /// The government contract (public money).
+        /// The government contract (public money; "public" is another name for it).
         Contract = "contract" | "public",
         /// Earned income.
         Earned = "earned",
@@ -275,7 +275,7 @@ choice! {
 section! {
     /// A scheduled permanent cut to a funding stream.
     pub struct Shock {
-        /// Year (from the start) at which the cut takes effect.
+        /// Year (from founding, like every year in a scenario) at which the cut takes effect.
         year: f64 = 0.0, unit "years", range(0, 1000);
         /// Stream cut.
         stream: Stream = Stream::Contract;

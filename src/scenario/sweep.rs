@@ -373,7 +373,7 @@ pub fn parse_on_base<F, T>(
     build: impl FnOnce(&F, Scenario, String) -> Result<T, Vec<Problem>>,
 ) -> Result<T, ScenarioError>
 where
-    F: for<'de> serde::Deserialize<'de> + super::params::Check,
+    F: for<'de> serde::Deserialize<'de> + super::params::Check + super::params::Describe,
 {
     let mut built: Option<Result<T, ScenarioError>> = None;
     super::parse_document(text, file, |f: &F| {
