@@ -551,7 +551,11 @@ fn compare(
     out: &Path,
     size: ChartSize,
 ) -> Result<(), Failure> {
-    let written = output::write_comparison(dirs, metric, coalition, group, out, size).map_err(output_failure)?;
+    let (written, notes) =
+        output::write_comparison(dirs, metric, coalition, group, out, size).map_err(output_failure)?;
+    for note in notes {
+        eprintln!("note: {note}");
+    }
     for p in written {
         say!("wrote {}", p.display());
     }

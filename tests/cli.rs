@@ -464,9 +464,15 @@ fn plot_redraws_identical_charts_from_the_csv_files_alone() {
     let original = run_small(tmp.path(), "orig", &["-q"]);
     let copy = tmp.path().join("copy");
     std::fs::create_dir(&copy).unwrap();
-    for name in
-        ["series.csv", "retention.csv", "summary.csv", "inequality.csv", "resolved_scenario.toml", "manifest.json"]
-    {
+    for name in [
+        "series.csv",
+        "retention.csv",
+        "summary.csv",
+        "inequality.csv",
+        "replications.csv",
+        "resolved_scenario.toml",
+        "manifest.json",
+    ] {
         std::fs::copy(original.join(name), copy.join(name)).unwrap();
     }
     coprosim().arg("plot").arg(&copy).assert().success();
@@ -949,4 +955,122 @@ fn income_by_stream_is_recorded_summarised_and_drawn() {
     assert!((year_contract - 30000.0).abs() < 1.0, "the contract pays 30,000 a year: {year_contract}");
     let svg = std::fs::read_to_string(out.join("charts/governance.svg")).unwrap();
     assert!(svg.contains("Money: one") && svg.contains("government contract"));
+}
+
+/// The values of one headline key in a run's replications.csv, by replication.
+fn replication_values(dir: &Path, key: &str) -> Vec<(u32, f64)> {
+    std::fs::read_to_string(dir.join("replications.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (format!("{},{},{}", f[1], f[2], f[3]) == key && !f[4].is_empty())
+                .then(|| (f[0].parse().unwrap(), f[4].parse().unwrap()))
+        })
+        .collect()
+}
+
+#[test]
+fn every_replication_is_written_and_agrees_with_the_summary() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run_small(tmp.path(), "reps", &["-q", "--no-charts", "-n", "7"]);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let bytes = std::fs::read(out.join("replications.csv")).unwrap();
+    assert_eq!(manifest["files"]["replications.csv"].as_str().unwrap(), coprosim::output::sha256_hex(&bytes));
+    let text = String::from_utf8(bytes).unwrap();
+    assert!(text.starts_with("replication,metric,coalition,group,value\n"));
+    let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    // One row per replication and headline key (those undefined everywhere included, empty).
+    let keys = text.lines().skip(1).filter(|l| l.starts_with("0,")).count();
+    assert_eq!(text.lines().count() - 1, 7 * keys);
+    assert!(keys >= summary.lines().count() - 1);
+    for key in ["annual_retention,all,all", "final_members,one,all", "top10_hours_share,all,all"] {
+        let values = replication_values(&out, key);
+        assert_eq!(values.iter().map(|v| v.0).collect::<Vec<_>>(), (0..7).collect::<Vec<_>>(), "{key}");
+        let mean = values.iter().map(|v| v.1).sum::<f64>() / values.len() as f64;
+        let reported: f64 = summary
+            .lines()
+            .find(|l| l.starts_with(&format!("{key},")))
+            .unwrap()
+            .split(',')
+            .nth(3)
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((mean - reported).abs() < 1e-6, "{key}: {mean} vs {reported}");
+    }
+}
+
+#[test]
+fn compare_writes_its_series_and_paired_differences_that_recompute_from_the_replications() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = run_small(tmp.path(), "a", &["-q", "--no-charts", "-n", "10", "--seed", "7"]);
+    let cut = write(
+        tmp.path(),
+        "cut.toml",
+        &SMALL.replace(
+            "name = \"small\"",
+            "name = \"small_cut\"\n[[policy.shocks]]\nyear = 1\nstream = \"contract\"\ncut = 0.8",
+        ),
+    );
+    let (b, c) = (tmp.path().join("b"), tmp.path().join("c"));
+    for (dir, seed) in [(&b, "7"), (&c, "8")] {
+        coprosim()
+            .arg("run")
+            .arg(&cut)
+            .arg("--out")
+            .arg(dir)
+            .args(["-q", "--no-charts", "-n", "10", "--seed", seed])
+            .assert()
+            .success();
+    }
+    let out = tmp.path().join("cmp");
+    let run = coprosim()
+        .arg("compare")
+        .arg(&a)
+        .arg(&b)
+        .arg(&c)
+        .args(["--metric", "members", "--coalition", "one", "-q", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(run.status.success());
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("seed 8") && stderr.contains("not paired"), "the unpaired run is named: {stderr}");
+    let series = std::fs::read_to_string(out.join("compare_members.csv")).unwrap();
+    assert!(series.starts_with("run,dir,year,metric,coalition,group,mean,p05,p50,p95,n\n"));
+    assert!(series.lines().any(|l| l.starts_with("small_cut,")) && series.lines().any(|l| l.starts_with("small,")));
+    let rows: Vec<Vec<String>> = std::fs::read_to_string(out.join("paired_differences.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(String::from).collect())
+        .collect();
+    let row = |run: &str, key: &str| -> Vec<String> {
+        rows.iter().find(|r| r[1].starts_with(run) && format!("{},{},{}", r[2], r[3], r[4]) == key).unwrap().clone()
+    };
+    // Recompute the paired difference of final members from the two runs' replications.
+    let key = "final_members,all,all";
+    let (x, y) = (replication_values(&a, key), replication_values(&b, key));
+    let d: Vec<f64> = x.iter().zip(&y).map(|(p, q)| q.1 - p.1).collect();
+    let n = d.len() as f64;
+    let mean = d.iter().sum::<f64>() / n;
+    let sd = (d.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    let half = 2.262157 * sd / n.sqrt(); // Student t, 9 degrees of freedom
+    let r = row("small_cut", key);
+    let at = |i: usize| r[i].parse::<f64>().unwrap();
+    assert_eq!((r[5].as_str(), r[6].as_str()), ("true", "10"));
+    assert!((at(9) - mean).abs() < 1e-9 && mean < 0.0, "the cut costs members: {mean}");
+    assert!(
+        (at(10) - (mean - half)).abs() < 0.002 * half.max(1.0)
+            && (at(11) - (mean + half)).abs() < 0.002 * half.max(1.0)
+    );
+    let same = d.iter().filter(|v| v.signum() == mean.signum() && **v != 0.0).count() as f64 / n;
+    assert!((at(12) - same).abs() < 1e-12);
+    // The run with another seed is compared by its mean, and says so.
+    let unpaired = rows.iter().find(|r| r[1].contains(&c.display().to_string()) && r[2] == "final_members").unwrap();
+    assert_eq!(unpaired[5], "false");
+    assert!(unpaired[12].is_empty(), "no same-sign share without pairs");
 }

@@ -678,6 +678,9 @@ pub struct Results {
     pub lorenz: Vec<(f64, Summary)>,
     /// Warnings about what the results cannot say (filled by [`diagnostics::diagnose`]).
     pub diagnostics: Vec<diagnostics::Diagnostic>,
+    /// Every replication's headline values, in replication order, each in [`summary_keys`]
+    /// order (NaN where undefined): the raw values behind `summary.csv`.
+    pub replications: Vec<Vec<f64>>,
 }
 
 /// Reduce replications (given in replication order) to cross-replication statistics. Cells
@@ -766,7 +769,8 @@ pub fn aggregate(cat: Catalogue, records: &[ReplicationRecord]) -> Results {
             summarise(&mut v).map(|s| (i as f64 / LORENZ_POINTS as f64, s))
         })
         .collect();
-    Results { catalogue: cat, series, retention, summary, lorenz, diagnostics: Vec::new() }
+    let replications = records.iter().map(|r| r.summary.clone()).collect();
+    Results { catalogue: cat, series, retention, summary, lorenz, diagnostics: Vec::new(), replications }
 }
 
 #[cfg(test)]

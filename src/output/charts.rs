@@ -774,18 +774,12 @@ fn group_label(g: &str) -> String {
 
 /// Overlay one series from several runs, each labelled by its scenario name.
 pub fn comparison(runs: &[RunData], metric: &str, coalition: &str, group: &str) -> Figure {
-    let mut names: Vec<String> = Vec::new();
+    let names = super::comparison::run_labels(runs);
     let lines = runs
         .iter()
+        .zip(&names)
         .enumerate()
-        .map(|(i, run)| {
-            let mut name = run.manifest.scenario.clone();
-            if names.contains(&name) {
-                name = format!("{name} ({})", run.dir.display());
-            }
-            names.push(name.clone());
-            band_line(run, metric, coalition, group, name, Look::nth(i))
-        })
+        .map(|(i, (run, name))| band_line(run, metric, coalition, group, name.clone(), Look::nth(i)))
         .collect();
     let bounded = metric_unit(metric).1;
     Figure {

@@ -161,6 +161,7 @@ fn written_names(kind: Kind) -> &'static [&'static str] {
             "summary.csv",
             "inequality.csv",
             "posterior_draws.csv",
+            super::REPLICATIONS,
             super::RESOLVED_SCENARIO,
             "report.html",
             CHARTS,

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 pub mod calibration;
 pub mod charts;
 pub mod commit;
+pub mod comparison;
 pub mod report;
 pub mod rundata;
 pub mod sweep;
@@ -278,7 +279,38 @@ pub fn csv_files(r: &Results) -> Vec<(&'static str, Vec<u8>)> {
             v
         }),
     );
-    vec![("series.csv", series), ("retention.csv", retention), ("summary.csv", summary), ("inequality.csv", inequality)]
+    // One row per replication and headline value, at full precision (Rust's shortest
+    // round-trip form), for paired tests and one's own statistics.
+    let keys = crate::observe::summary_keys(cat);
+    let replications = csv_bytes(
+        &["replication", "metric", "coalition", "group", "value"],
+        r.replications.iter().enumerate().flat_map(|(rep, values)| {
+            keys.iter().zip(values).map(move |(key, v)| {
+                vec![
+                    rep.to_string(),
+                    key.metric.to_string(),
+                    cat.coalition_label(key.coalition).to_string(),
+                    cat.group_label(key.group).to_string(),
+                    full_precision(*v),
+                ]
+            })
+        }),
+    );
+    vec![
+        ("series.csv", series),
+        ("retention.csv", retention),
+        ("summary.csv", summary),
+        ("inequality.csv", inequality),
+        (REPLICATIONS, replications),
+    ]
+}
+
+/// Name of the per-replication file of a run.
+pub const REPLICATIONS: &str = "replications.csv";
+
+/// A number as the shortest text that reads back as the same f64 (empty when undefined).
+pub fn full_precision(v: f64) -> String {
+    if v.is_finite() { format!("{v}") } else { String::new() }
 }
 
 /// What `manifest.json` records about a run.
@@ -423,7 +455,10 @@ fn missing_series(run: &rundata::RunData, metric: &str, coalition: &str, group: 
     }
 }
 
-/// Overlay one series of several run directories into `out/compare_<metric>.svg|png`.
+/// Overlay one series of several run directories into `out/compare_<metric>.svg|png`, write
+/// that series as `compare_<metric>.csv`, and the difference of every headline value between
+/// the first run and each other as `paired_differences.csv`. Returns the paths written and
+/// notes for the user (runs that are not paired).
 pub fn write_comparison(
     dirs: &[PathBuf],
     metric: &str,
@@ -431,7 +466,7 @@ pub fn write_comparison(
     group: &str,
     out: &Path,
     size: charts::ChartSize,
-) -> Result<Vec<PathBuf>, OutputError> {
+) -> Result<(Vec<PathBuf>, Vec<String>), OutputError> {
     let runs = dirs.iter().map(|d| rundata::RunData::read(d)).collect::<Result<Vec<_>, _>>()?;
     for run in &runs {
         if run.series_of(metric, coalition, group).is_empty() {
@@ -440,10 +475,14 @@ pub fn write_comparison(
     }
     std::fs::create_dir_all(out).map_err(io(out))?;
     let r = charts::render(&charts::comparison(&runs, metric, coalition, group), size)?;
-    Ok(vec![
+    let (differences, notes) = comparison::paired_differences(&runs);
+    let written = vec![
+        write_atomic(out, &format!("{}.csv", r.name), &comparison::series_csv(&runs, metric, coalition, group))?,
+        write_atomic(out, "paired_differences.csv", &differences)?,
         write_atomic(out, &format!("{}.svg", r.name), r.svg.as_bytes())?,
         write_atomic(out, &format!("{}.png", r.name), &r.png)?,
-    ])
+    ];
+    Ok((written, notes))
 }
 
 #[cfg(test)]

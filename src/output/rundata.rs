@@ -128,6 +128,23 @@ pub struct RunData {
     pub lorenz: Vec<LorenzRecord>,
     /// `resolved_scenario.toml`, the scenario as run (absent in runs written before it was).
     pub resolved_scenario: Option<String>,
+    /// `replications.csv`, every replication's headline values (absent in older runs).
+    pub replications: Option<Vec<ReplicationRecord>>,
+}
+
+/// One row of `replications.csv`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct ReplicationRecord {
+    /// Replication index (its random stream).
+    pub replication: u32,
+    /// Headline metric.
+    pub metric: String,
+    /// Coalition, or "all".
+    pub coalition: String,
+    /// Group, or "all".
+    pub group: String,
+    /// Value (None where undefined).
+    pub value: Option<f64>,
 }
 
 fn read_csv<T: for<'de> Deserialize<'de>>(dir: &Path, name: &str) -> Result<Vec<T>, OutputError> {
@@ -179,6 +196,11 @@ impl RunData {
             summary: read_csv(dir, "summary.csv")?,
             lorenz: read_csv(dir, "inequality.csv")?,
             resolved_scenario: std::fs::read_to_string(dir.join(super::RESOLVED_SCENARIO)).ok(),
+            replications: if dir.join(super::REPLICATIONS).exists() {
+                Some(read_csv(dir, super::REPLICATIONS)?)
+            } else {
+                None
+            },
             manifest,
         })
     }
