@@ -330,3 +330,64 @@ fn shipped_sweeps_are_valid() {
         coprosim::scenario::sweep::Sweep::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     }
 }
+
+#[test]
+fn an_inert_parameter_gets_sobol_indices_of_zero_because_a_block_shares_its_seeds() {
+    // Outreach costs nothing when there is no outreach: `outreach_cost` is inert here. With
+    // common random numbers within each Saltelli block, the rows that differ only in it give
+    // identical outputs, so both its indices are exactly 0 (with a seed per row, replication
+    // noise gave such a parameter a total-order index of 0.2).
+    let sobol = r#"
+name = "inert"
+replications = 3
+seed = 5
+outputs = ["annual_retention"]
+[design]
+kind = "sobol"
+base_samples = 8
+bootstrap = 50
+[[axes]]
+key = "coalitions[0].governance.voice"
+min = 0.1
+max = 1.0
+[[axes]]
+key = "coalitions[0].governance.outreach_cost"
+min = 1000
+max = 20000
+[scenario]
+name = "tiny"
+[scenario.simulation]
+years = 2
+[scenario.population]
+size = 300
+[[scenario.population.groups]]
+name = "all"
+share = 1.0
+[[scenario.coalitions]]
+name = "c"
+founders = 20
+governance = { outreach = 0.0 }
+[scenario.coalitions.funding.contract]
+amount = 30000
+"#;
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write(tmp.path(), "inert.toml", sobol);
+    let out = tmp.path().join("o");
+    sweep(&file, &out, &[]).success();
+    let text = std::fs::read_to_string(out.join("sensitivity.csv")).unwrap();
+    let row = |param: &str| -> Vec<f64> {
+        let line = text.lines().find(|l| l.contains(param)).unwrap();
+        line.split(',').skip(2).map(|v| v.parse().unwrap()).collect()
+    };
+    let inert = row("outreach_cost");
+    assert!(inert.iter().all(|v| *v == 0.0), "first, total and their intervals all 0: {inert:?}");
+    let voice = row("governance.voice");
+    assert!(voice[3] > 0.0, "the parameter that acts has a total-order index: {voice:?}");
+    // Rows of one block share seeds; the next block draws anew.
+    let points = std::fs::read_to_string(out.join("points.csv")).unwrap();
+    let retention: Vec<f64> = points.lines().skip(1).map(|l| l.split(',').nth(3).unwrap().parse().unwrap()).collect();
+    assert_eq!(retention.len(), 8 * 4);
+    let blocks: Vec<&[f64]> = retention.chunks(4).collect();
+    // A and the row that takes only B's inert column are the same world with the same draws.
+    assert!(blocks.iter().all(|b| b[0] == b[3]), "{blocks:?}");
+}

@@ -3,7 +3,8 @@
 //!
 //! Every point's result depends only on the sweep and the point's index: its scenario is the
 //! base with the axis values applied, and its replications draw from ChaCha8 streams keyed by
-//! a seed derived from (sweep seed, point index). Completed points are appended to
+//! a seed derived from (sweep seed, point index), or in a Sobol design from (sweep seed,
+//! Saltelli block), shared by the block's rows. Completed points are appended to
 //! `progress.jsonl`, one line each with a SHA-256 of its content, so an interrupted sweep
 //! resumes by recomputing only what is missing, and shards (`--shard K/N`, points with
 //! index ≡ K−1 mod N) can run anywhere and be merged. The final files are a function of the
@@ -136,6 +137,18 @@ pub fn point_seed(seed: u64, index: usize) -> u64 {
     mix(seed ^ mix(index as u64 + 1))
 }
 
+/// The seed the replications of point `index` of `s` draw from. In a Sobol design the k + 2
+/// rows of a Saltelli block (A, B and each A with one column of B) share their block's seed:
+/// common random numbers, so that the differences the estimators take between the rows of a
+/// block are the parameters' effects and not replication noise (with a seed per row, an inert
+/// parameter scored a total-order index of 0.2). Other designs give every point its own.
+pub fn replication_seed(s: &Sweep, index: usize) -> u64 {
+    match s.file.design.kind {
+        DesignKind::Sobol => point_seed(s.file.seed, index / (s.file.axes.len() + 2)),
+        _ => point_seed(s.file.seed, index),
+    }
+}
+
 /// Choose the sweep's points.
 pub fn plan(s: &Sweep) -> Plan {
     let axes = &s.file.axes;
@@ -246,7 +259,7 @@ pub fn run_point(s: &Sweep, outputs: &[OutputSpec], index: usize, values: &[f64]
                 .expect("outputs were validated against the base scenario")
         })
         .collect();
-    let seed = point_seed(s.file.seed, index);
+    let seed = replication_seed(s, index);
     let per_rep: Vec<Vec<f64>> = (0..s.file.replications)
         .into_par_iter()
         .map(|r| {

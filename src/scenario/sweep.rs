@@ -604,6 +604,11 @@ impl Sweep {
     /// resumed runs must match it.
     pub fn identity(&self) -> String {
         let mut text = toml::to_string(&self.file).unwrap_or_default();
+        if self.file.design.kind == DesignKind::Sobol {
+            // How the replications are seeded is part of what the points mean: a Sobol sweep
+            // begun when every row had its own seed never resumes with block-shared seeds.
+            text.push_str("\n# seeding: common random numbers within each Saltelli block\n");
+        }
         text.push_str("\n# base\n");
         text.push_str(&self.base.to_toml());
         crate::output::sha256_hex(text.as_bytes())
