@@ -106,9 +106,9 @@ enum Command {
         #[command(flatten)]
         size: SizeArgs,
     },
-    /// Redraw every chart and report.html of a run or calibration directory from its files alone.
+    /// Redraw every chart (and report.html) of a run, sweep or calibration directory from its files alone.
     Plot {
-        /// Run directory (written by `coprosim run`) or calibration directory (`coprosim calibrate`).
+        /// Run directory (written by `coprosim run`), sweep directory (`sweep`, `merge`) or calibration directory (`calibrate`).
         dir: PathBuf,
         #[command(flatten)]
         checksums: ChecksumArg,
@@ -535,10 +535,12 @@ fn report_kept(done: &output::commit::Committed) {
 }
 
 fn plot(dir: &Path, size: ChartSize) -> Result<(), Failure> {
-    let calibration =
-        matches!(output::commit::inspect(dir), Ok(output::commit::Holding::Result { kind: Kind::Calibration, .. }));
-    let written = if calibration { output::calibration::redraw(dir, size) } else { output::write_charts(dir, size) }
-        .map_err(output_failure)?;
+    let written = match output::commit::inspect(dir) {
+        Ok(output::commit::Holding::Result { kind: Kind::Calibration, .. }) => output::calibration::redraw(dir, size),
+        Ok(output::commit::Holding::Result { kind: Kind::Sweep, .. }) => output::sweep::redraw(dir, size),
+        _ => output::write_charts(dir, size),
+    }
+    .map_err(output_failure)?;
     say!("wrote {} files in {}", written.len(), dir.display());
     Ok(())
 }

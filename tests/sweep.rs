@@ -391,3 +391,32 @@ amount = 30000
     // A and the row that takes only B's inert column are the same world with the same draws.
     assert!(blocks.iter().all(|b| b[0] == b[3]), "{blocks:?}");
 }
+
+#[test]
+fn plot_redraws_a_sweeps_charts_from_its_files_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write(tmp.path(), "grid.toml", GRID);
+    let out = tmp.path().join("o");
+    sweep(&file, &out, &[]).success();
+    let charts = out.join("charts");
+    let mut before: Vec<(String, Vec<u8>)> = std::fs::read_dir(&charts)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap())
+        })
+        .collect();
+    before.sort();
+    assert!(before.len() >= 4);
+    std::fs::remove_dir_all(&charts).unwrap();
+    coprosim().arg("plot").arg(&out).arg("-q").assert().success();
+    for (name, bytes) in &before {
+        assert_eq!(&std::fs::read(charts.join(name)).unwrap(), bytes, "{name} is redrawn identically");
+    }
+    // A shard has no charts to draw.
+    let shard = tmp.path().join("s");
+    sweep(&file, &shard, &["--shard", "1/2"]).success();
+    let out = coprosim().arg("plot").arg(&shard).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("merge the shards first"));
+}

@@ -216,6 +216,40 @@ pub fn stage_merged(dir: &Path, info: &SweepInfo, force: bool) -> Result<Staging
     Staging::new(dir, Kind::Sweep, force)
 }
 
+/// Redraw every chart of a finished sweep directory from its files alone (`sweep.json` and
+/// the checksummed `progress.jsonl`, which holds every point), as `coprosim plot DIR` does, and
+/// list them in its manifest. Returns the paths written.
+pub fn redraw(dir: &Path, size: ChartSize) -> Result<Vec<PathBuf>, OutputError> {
+    let incomplete = |reason: String| OutputError::Incomplete { path: dir.display().to_string(), reason };
+    let info_path = dir.join(SWEEP_JSON);
+    let bytes = std::fs::read(&info_path).map_err(|_| incomplete(format!("it has no {SWEEP_JSON}")))?;
+    let info: SweepInfo = serde_json::from_slice(&bytes)
+        .map_err(|e| OutputError::Unreadable { path: info_path.display().to_string(), reason: e.to_string() })?;
+    if let Some((k, n)) = info.shard {
+        return Err(incomplete(format!("it is shard {k}/{n} of a sweep, which has no charts; merge the shards first")));
+    }
+    let mut points = crate::engine::sweep::read_progress(&dir.join(PROGRESS), &info).points;
+    points.sort_by_key(|p| p.index);
+    points.dedup_by_key(|p| p.index);
+    if points.len() != info.points {
+        return Err(incomplete(format!("its {PROGRESS} holds {} of the sweep's {} points", points.len(), info.points)));
+    }
+    let all_indices = if info.design == "sobol" { indices(&info, &points) } else { Vec::new() };
+    let chart_dir = dir.join(super::commit::CHARTS);
+    std::fs::create_dir_all(&chart_dir).map_err(super::io(&chart_dir))?;
+    let mut written = Vec::new();
+    let mut listed = Vec::new();
+    for r in sweep_charts(&info, &points, &all_indices, size)? {
+        for (ext, bytes) in [("svg", r.svg.as_bytes()), ("png", r.png.as_slice())] {
+            let name = format!("{}.{ext}", r.name);
+            listed.push((format!("{}/{name}", super::commit::CHARTS), sha256_hex(bytes)));
+            written.push(write_atomic(&chart_dir, &name, bytes)?);
+        }
+    }
+    super::add_to_manifest(dir, &listed)?;
+    Ok(written)
+}
+
 /// Write the finished sweep's files into `dir` (an empty working folder): its description
 /// (`sweep.json`), its progress log with every point in index order, and, unless it is a
 /// shard, `points.csv`, `sensitivity.csv` (Sobol designs) and charts; the manifest last.
