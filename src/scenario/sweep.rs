@@ -38,7 +38,7 @@ section! {
 section! {
     /// One sweep axis: a numeric scenario parameter and the values it takes.
     pub struct Axis {
-        /// Key path of a numeric parameter of the base scenario, e.g. `coalitions[0].governance.voice`.
+        /// Key path of a numeric parameter of the base scenario; coalitions and groups by index or by name, e.g. `coalitions[0].governance.voice` or `coalitions[food_bank].governance.voice`.
         key: String = String::new();
         /// Explicit values (grid designs); overrides min, max and steps.
         values: Vec<f64> = Vec::new();
@@ -137,9 +137,11 @@ fn steps(path: &str) -> Vec<Result<String, usize>> {
         let (key, rest) = part.split_once('[').unwrap_or((part, ""));
         out.push(Ok(key.to_string()));
         for idx in rest.split('[').filter(|s| !s.is_empty()) {
-            match idx.trim_end_matches(']').parse() {
-                Ok(i) => out.push(Err(i)),
-                Err(_) => out.push(Ok(format!("[{idx}"))),
+            match (idx.strip_suffix(']'), idx.trim_end_matches(']').parse()) {
+                (_, Ok(i)) => out.push(Err(i)),
+                // `coalitions[food_bank]`: an entry by name, like `coalitions.food_bank`.
+                (Some(name), Err(_)) if !name.is_empty() && !name.contains(']') => out.push(Ok(name.to_string())),
+                (_, Err(_)) => out.push(Ok(format!("[{idx}"))),
             }
         }
     }
@@ -148,7 +150,7 @@ fn steps(path: &str) -> Vec<Result<String, usize>> {
 
 /// Walk `path` through a scenario rendered as TOML: tables by key, arrays by index, and
 /// arrays of named tables (coalitions, groups) by name as well, e.g.
-/// `coalitions.food_bank.goal_hours`. Returns the index path of the value, or why none.
+/// `coalitions.food_bank.goal_hours` or `coalitions[food_bank].goal_hours`. Returns the index path of the value, or why none.
 fn walk(value: &toml::Value, path: &str) -> Result<Vec<Result<String, usize>>, String> {
     let mut here = value;
     let mut walked = String::new();
@@ -637,6 +639,20 @@ mod tests {
         let v = s.file.axes[0].grid_values();
         assert_eq!(v.len(), 5);
         assert!((v[1] - 0.4).abs() < 1e-12 && v[4] == 1.0);
+    }
+
+    #[test]
+    fn coalitions_and_groups_are_addressed_by_name_in_either_form() {
+        let base = Scenario::baseline();
+        for key in ["coalitions[food_bank].governance.voice", "coalitions.food_bank.governance.voice"] {
+            assert_eq!(canonical_key(&base, key).unwrap(), "coalitions[1].governance.voice", "{key}");
+        }
+        assert_eq!(
+            canonical_key(&base, "population.groups[disadvantaged].time_cost").unwrap(),
+            "population.groups[1].time_cost"
+        );
+        let e = canonical_key(&base, "coalitions[foodbank].staff").unwrap_err();
+        assert!(e.contains("did you mean `food_bank`"), "{e}");
     }
 
     #[test]
