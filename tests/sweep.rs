@@ -420,3 +420,43 @@ fn plot_redraws_a_sweeps_charts_from_its_files_alone() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("merge the shards first"));
 }
+
+#[test]
+fn an_axis_of_choices_sweeps_text_and_true_false_parameters() {
+    let text = GRID
+        .replace(
+            "key = \"coalitions[0].governance.voice\"\nvalues = [0.3, 0.6, 0.9]",
+            "key = \"coalitions[c].mode.planning\"\nchoices = [\"professional\", \"shared\", \"community\"]",
+        )
+        .replace(
+            "key = \"policy.performance_regime\"\nmin = 0.0\nmax = 1.0\nsteps = 2",
+            "key = \"organisation.credentialed_roles\"\nchoices = [false, true]",
+        );
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write(tmp.path(), "choices.toml", &text);
+    let out = tmp.path().join("o");
+    sweep(&file, &out, &[]).success();
+    let points = std::fs::read_to_string(out.join("points.csv")).unwrap();
+    let cells: Vec<String> =
+        points.lines().skip(1).map(|l| l.split(',').skip(1).take(2).collect::<Vec<_>>().join(",")).collect();
+    assert_eq!(
+        cells,
+        ["professional,false", "professional,true", "shared,false", "shared,true", "community,false", "community,true"]
+    );
+    let svg = std::fs::read_to_string(out.join("charts/heatmap_annual_retention.svg")).unwrap();
+    for name in ["professional", "community", "true", "false", "planning (coalitions[c].mode.planning)"] {
+        assert!(svg.contains(name), "{name}");
+    }
+    // The same grid written with numbers for the modes does not exist: each point ran the
+    // scenario its choice names. Point 4 (community, false) is the base with that mode.
+    let info: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("sweep.json")).unwrap()).unwrap();
+    assert_eq!(info["choices"][0][2], "community");
+    // Bad choices are located, each, before anything runs.
+    let bad = text.replace("\"shared\"", "\"mixed\"").replace("kind = \"grid\"", "kind = \"latin_hypercube\"");
+    let file = write(tmp.path(), "bad.toml", &bad);
+    let run = coprosim().arg("check").arg(&file).output().unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("axes[0].choices[1]") && stderr.contains("mixed"), "{stderr}");
+    assert!(stderr.contains("expected a grid design"), "{stderr}");
+}

@@ -16,7 +16,7 @@ use crate::observe::sensitivity::saltelli_points;
 use crate::observe::stats::summarise;
 use crate::observe::{Catalogue, summary_keys};
 use crate::scenario::Scenario;
-use crate::scenario::sweep::{DesignKind, OutputSpec, Slot, Sweep, slot, with_value};
+use crate::scenario::sweep::{DesignKind, OutputSpec, Slot, Sweep, slot};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
@@ -58,6 +58,21 @@ pub struct SweepInfo {
     /// descriptions written before it was recorded.
     #[serde(default)]
     pub coalitions: usize,
+    /// The choices of each axis that has them (text or true/false parameters), by axis; a
+    /// point's value on such an axis is the choice's position. Empty when no axis has choices.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<Vec<String>>,
+}
+
+impl SweepInfo {
+    /// How a point's value on axis `axis` reads: the choice's text on an axis of choices, the
+    /// number otherwise.
+    pub fn value_text(&self, axis: usize, v: f64) -> String {
+        match self.choices.get(axis).and_then(|c| c.get(v as usize)) {
+            Some(text) => text.clone(),
+            None => crate::output::num(v),
+        }
+    }
 }
 
 /// The points of a sweep.
@@ -224,6 +239,11 @@ impl SweepInfo {
             points: plan.points.len(),
             shard,
             coalitions: s.base.coalitions.len(),
+            choices: if s.file.axes.iter().any(|a| !a.choices.is_empty()) {
+                s.file.axes.iter().map(|a| a.choice_names()).collect()
+            } else {
+                Vec::new()
+            },
         }
     }
 
@@ -243,7 +263,7 @@ impl SweepInfo {
 pub fn run_point(s: &Sweep, outputs: &[OutputSpec], index: usize, values: &[f64]) -> Option<PointResult> {
     let mut scenario: Scenario = s.base.clone();
     for (axis, v) in s.file.axes.iter().zip(values) {
-        scenario = with_value(&scenario, &axis.key, *v).expect("every axis value was validated before running");
+        scenario = axis.apply(&scenario, *v).expect("every axis value was validated before running");
     }
     let cat = Catalogue::new(&scenario);
     let keys = summary_keys(&cat);

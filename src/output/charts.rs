@@ -919,6 +919,11 @@ pub struct Heatmap {
     pub xs: Vec<f64>,
     /// Y values (rows).
     pub ys: Vec<f64>,
+    /// Labels of the columns and rows when an axis has choices (text or true/false
+    /// parameters); empty for numbers.
+    pub x_names: Vec<String>,
+    /// See `x_names`.
+    pub y_names: Vec<String>,
     /// `values[x][y]`, None where undefined.
     pub values: Vec<Vec<Option<f64>>>,
     /// `intervals[x][y]`: the 95% interval of each cell's mean, written under it, so that
@@ -926,6 +931,16 @@ pub struct Heatmap {
     pub intervals: Vec<Vec<Option<(f64, f64)>>>,
     /// What the colour shows.
     pub value_label: String,
+}
+
+/// The label of a heatmap column or row: its choice's text, or its value.
+fn named_label(names: &[String], values: &[f64], v: f64) -> String {
+    let i = v.round();
+    match names.get(i as usize) {
+        Some(name) if (v - i).abs() < 1e-6 && i >= 0.0 => name.clone(),
+        _ if !names.is_empty() => String::new(),
+        _ => index_label(values, v),
+    }
 }
 
 fn index_label(values: &[f64], v: f64) -> String {
@@ -984,8 +999,8 @@ impl Drawable for Heatmap {
             .axis_desc_style(font(19.0))
             .x_labels(nx.min(40) * 2 + 1)
             .y_labels(ny.min(40) * 2 + 1)
-            .x_label_formatter(&|v| index_label(&self.xs, *v))
-            .y_label_formatter(&|v| index_label(&self.ys, *v))
+            .x_label_formatter(&|v| named_label(&self.x_names, &self.xs, *v))
+            .y_label_formatter(&|v| named_label(&self.y_names, &self.ys, *v))
             .draw()
             .map_err(e)?;
         for (i, column) in self.values.iter().enumerate() {

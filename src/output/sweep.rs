@@ -54,7 +54,7 @@ pub fn points_csv(info: &SweepInfo, points: &[PointResult]) -> Vec<u8> {
     w.write_record(&header).expect("memory");
     for p in points {
         let mut row = vec![p.index.to_string()];
-        row.extend(p.values.iter().map(|v| num(*v)));
+        row.extend(p.values.iter().enumerate().map(|(a, v)| info.value_text(a, *v)));
         for (o, label) in p.outputs.iter().zip(&info.outputs) {
             let (lo, hi) = ci(info, o, label);
             row.extend([opt(o.mean), opt(lo), opt(hi), opt(o.sd), o.n.to_string()]);
@@ -348,6 +348,8 @@ pub fn heatmap(info: &SweepInfo, points: &[PointResult], o: usize) -> Heatmap {
         y_label: charts::human_key(&info.axes[1]),
         xs: (0..nx).map(|i| points[i * ny].values[0]).collect(),
         ys: (0..ny).map(|j| points[j].values[1]).collect(),
+        x_names: info.choices.first().cloned().unwrap_or_default(),
+        y_names: info.choices.get(1).cloned().unwrap_or_default(),
         values: (0..nx).map(|i| (0..ny).map(|j| points[i * ny + j].outputs[o].mean).collect()).collect(),
         intervals: (0..nx)
             .map(|i| {
@@ -359,6 +361,32 @@ pub fn heatmap(info: &SweepInfo, points: &[PointResult], o: usize) -> Heatmap {
                     .collect()
             })
             .collect(),
+        value_label: format!("mean {}", charts::human_key(label)),
+    }
+}
+
+/// A one-axis grid of choices as a single row of heatmap cells.
+fn heatmap_row(info: &SweepInfo, points: &[PointResult], o: usize) -> Heatmap {
+    let label = &info.outputs[o];
+    let cell = |p: &PointResult| match ci(info, &p.outputs[o], label) {
+        (Some(a), Some(b)) if a.is_finite() && b.is_finite() => Some((a, b)),
+        _ => None,
+    };
+    Heatmap {
+        name: format!("heatmap_{}", stem(label)),
+        title: format!("{}: {}", charts::human_key(label), info.name),
+        caption: format!(
+            "Mean {label} over {} replications for each choice of {}, with the 95% interval of each mean beneath it. Colour: viridis, from the lowest mean (dark) to the highest (yellow).",
+            info.replications, info.axes[0]
+        ),
+        x_label: charts::human_key(&info.axes[0]),
+        y_label: String::new(),
+        xs: points.iter().map(|p| p.values[0]).collect(),
+        ys: vec![0.0],
+        x_names: info.choices[0].clone(),
+        y_names: vec![String::new()],
+        values: points.iter().map(|p| vec![p.outputs[o].mean]).collect(),
+        intervals: points.iter().map(|p| vec![cell(p)]).collect(),
         value_label: format!("mean {}", charts::human_key(label)),
     }
 }
@@ -376,7 +404,17 @@ fn sweep_charts(
             out.push(charts::render(&heatmap(info, points, o), size)?);
         }
     }
-    if info.design == "grid" && info.axes.len() == 1 {
+    let choices = info.choices.first().is_some_and(|c| !c.is_empty());
+    if info.design == "grid" && info.axes.len() == 1 && choices {
+        // Choices have no order to draw a line through: one row of cells, each with its mean
+        // and interval.
+        for (o, label) in info.outputs.iter().enumerate() {
+            let mut h = heatmap_row(info, points, o);
+            h.name = format!("line_{}", stem(label));
+            out.push(charts::render(&h, size)?);
+        }
+    }
+    if info.design == "grid" && info.axes.len() == 1 && !choices {
         for (o, label) in info.outputs.iter().enumerate() {
             let mut line = Line { label: label.clone(), look: Look::nth(0), points: vec![], band: vec![], thin: false };
             for p in points {

@@ -6,7 +6,7 @@
 //! runs.
 
 use super::params::{Describe, Problem, choice, section};
-use super::{Scenario, ScenarioError};
+use super::{Scenario, ScenarioError, Setting};
 use std::path::{Path, PathBuf};
 
 choice! {
@@ -42,6 +42,8 @@ section! {
         key: String = String::new();
         /// Explicit values (grid designs); overrides min, max and steps.
         values: Vec<f64> = Vec::new();
+        /// The values of a text or true/false parameter (grid designs), e.g. `["professional", "shared", "community"]` for `coalitions[0].mode.planning` or `[false, true]`; a point records each choice's position (0, 1, …) and the CSV and charts show its text.
+        choices: Vec<Setting> = Vec::new();
         /// Lower end of the axis.
         min: Option<f64> = None;
         /// Upper end of the axis.
@@ -98,6 +100,9 @@ pub enum Slot {
 impl Axis {
     /// The grid values of this axis.
     pub fn grid_values(&self) -> Vec<f64> {
+        if !self.choices.is_empty() {
+            return (0..self.choices.len()).map(|i| i as f64).collect();
+        }
         if !self.values.is_empty() {
             return self.values.clone();
         }
@@ -111,6 +116,9 @@ impl Axis {
 
     /// How many values this axis takes in a grid, without listing them.
     pub fn grid_len(&self) -> u64 {
+        if !self.choices.is_empty() {
+            return self.choices.len() as u64;
+        }
         if self.values.is_empty() { self.steps.unwrap_or(0) as u64 } else { self.values.len() as u64 }
     }
 
@@ -291,6 +299,55 @@ pub fn with_setting(s: &Scenario, path: &str, v: &toml::Value) -> Result<Scenari
     Ok(out)
 }
 
+/// Problems with an axis of choices: a grid design, nothing else given, and every choice a
+/// valid value of its parameter.
+fn choice_problems(base: &Scenario, axis: &Axis, at: &str, continuous: bool) -> Vec<Problem> {
+    let mut out = Vec::new();
+    if continuous {
+        out.push(Problem::new(
+            format!("{at}.choices"),
+            "found `choices` in a design that samples ranges, expected a grid design (choices have no range)",
+        ));
+    }
+    if !axis.values.is_empty() || axis.min.is_some() || axis.max.is_some() || axis.steps.is_some() {
+        out.push(Problem::new(
+            format!("{at}.choices"),
+            "found `choices` with `values`, `min`, `max` or `steps`, expected one kind of axis",
+        ));
+    }
+    for (j, choice) in axis.choices.iter().enumerate() {
+        if let Err(e) = with_setting(base, &axis.key, &choice.to_toml()) {
+            out.push(Problem::new(format!("{at}.choices[{j}]"), e));
+        }
+        if axis.choices[..j].contains(choice) {
+            out.push(Problem::new(format!("{at}.choices[{j}]"), "found this choice again, expected each once"));
+        }
+    }
+    out
+}
+
+impl Axis {
+    /// Apply the axis's value at a point (a number, or a choice's position) to `s`.
+    pub fn apply(&self, s: &Scenario, v: f64) -> Result<Scenario, String> {
+        match self.choices.get(v as usize) {
+            Some(choice) if !self.choices.is_empty() => with_setting(s, &self.key, &choice.to_toml()),
+            _ if !self.choices.is_empty() => Err(format!("no choice at position {v} of `{}`", self.key)),
+            _ => with_value(s, &self.key, v),
+        }
+    }
+
+    /// The text of each choice (empty for a numeric axis).
+    pub fn choice_names(&self) -> Vec<String> {
+        self.choices
+            .iter()
+            .map(|c| match c {
+                Setting::Text(t) => t.clone(),
+                other => other.to_toml().to_string(),
+            })
+            .collect()
+    }
+}
+
 /// A headline output a sweep records: a summary metric for a coalition and group.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutputSpec {
@@ -437,6 +494,16 @@ impl Sweep {
         let continuous = f.design.kind != DesignKind::Grid;
         for (i, axis) in f.axes.iter().enumerate() {
             let at = format!("axes[{i}]");
+            if !axis.choices.is_empty() {
+                out.extend(choice_problems(&self.base, axis, &at, continuous));
+                if f.axes[..i].iter().any(|a| a.key == axis.key) {
+                    out.push(Problem::new(
+                        format!("{at}.key"),
+                        format!("found `{}` again, expected each axis once", axis.key),
+                    ));
+                }
+                continue;
+            }
             if let Err(e) = slot(&self.base, &axis.key) {
                 out.push(Problem::new(format!("{at}.key"), e));
                 continue;
