@@ -23,11 +23,12 @@ fn main() {
     println!("cargo:rustc-env=COPROSIM_VERSION={long}");
     // Rebuild when HEAD moves: HEAD names a branch, whose ref file (or packed-refs) changes
     // with each commit. Watching only HEAD and the refs folder left stale commits behind.
-    if let Some(dir) = git(&["rev-parse", "--git-dir"]) {
-        let dir = std::path::Path::new(&dir);
-        let mut watch = vec![dir.join("HEAD"), dir.join("packed-refs")];
+    // In a worktree, HEAD is the worktree's own but branch refs live in the common directory.
+    if let (Some(dir), Some(common)) = (git(&["rev-parse", "--git-dir"]), git(&["rev-parse", "--git-common-dir"])) {
+        let (dir, common) = (std::path::Path::new(&dir), std::path::Path::new(&common));
+        let mut watch = vec![dir.join("HEAD"), common.join("packed-refs")];
         if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {
-            watch.push(dir.join(branch));
+            watch.push(common.join(branch));
         }
         for path in watch.iter().filter(|p| p.exists()) {
             println!("cargo:rerun-if-changed={}", path.display());

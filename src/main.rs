@@ -535,6 +535,8 @@ fn report_kept(done: &output::commit::Committed) {
 }
 
 fn plot(dir: &Path, size: ChartSize) -> Result<(), Failure> {
+    // plot rewrites charts and the manifest: not while another process commits there.
+    let _writer = if dir.is_dir() { Some(writer_lock(dir)?) } else { None };
     let written = match output::commit::inspect(dir) {
         Ok(output::commit::Holding::Result { kind: Kind::Calibration, .. }) => output::calibration::redraw(dir, size),
         Ok(output::commit::Holding::Result { kind: Kind::Sweep, .. }) => output::sweep::redraw(dir, size),
@@ -553,6 +555,7 @@ fn compare(
     out: &Path,
     size: ChartSize,
 ) -> Result<(), Failure> {
+    let _writer = writer_lock(out)?;
     let (written, notes) =
         output::write_comparison(dirs, metric, coalition, group, out, size).map_err(output_failure)?;
     for note in notes {

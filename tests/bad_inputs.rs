@@ -158,3 +158,14 @@ fn sweep_and_targets_files_also_get_every_problem_at_once() {
     assert!(lines.iter().any(|l| l.contains("observed[0].value")), "{lines:#?}");
     assert!(lines.iter().any(|l| l.contains("parameters[0]")), "{lines:#?}");
 }
+
+#[test]
+fn a_wrongly_typed_horizon_does_not_make_later_years_look_out_of_range() {
+    // `years` is a string: it is reported, and the shock in year 15 is not then judged
+    // against the default ten-year horizon the file did not ask for.
+    let text = "name = \"m\"\n[simulation]\nyears = \"20\"\n[[population.groups]]\nname = \"a\"\nshare = 1.0\n\
+                [[coalitions]]\nname = \"c\"\n[[policy.shocks]]\nyear = 15\ncut = 0.5\n";
+    let lines = check_lines("h.toml", text);
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert!(lines[0].contains("simulation.years") && lines[0].contains("expected a whole number in [1, 1000]"));
+}

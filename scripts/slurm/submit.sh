@@ -19,7 +19,9 @@ if ! command -v sbatch >/dev/null 2>&1; then
 fi
 # Installed but not running (a login node without a controller, a laptop with the client
 # package): say so rather than pass on sbatch's bare "Unable to contact slurm controller".
-if ! timeout 10 sinfo -h > /dev/null 2>&1; then
+probe=(sinfo -h)
+if command -v timeout > /dev/null 2>&1; then probe=(timeout 10 sinfo -h); fi
+if ! "${probe[@]}" > /dev/null 2>&1; then
   echo "error: Slurm is installed here but its controller does not answer (\`sinfo\` fails); is slurmctld running?" >&2
   echo "meanwhile the sweep runs on this machine with: coprosim sweep $1 --out $2" >&2
   exit 2

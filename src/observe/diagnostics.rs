@@ -65,14 +65,14 @@ pub fn diagnose(
     let tpy = cat.ticks_per_year as f64;
     let end = cat.first_tick + cat.ticks;
     let dissolved_by =
-        |c: usize, tick: u32| records.iter().filter(|r| r.fates[c].dissolved_at.is_some_and(|d| d <= tick)).count();
+        |c: usize, tick: u32| records.iter().filter(|r| r.fates[c].dissolved_at.is_some_and(|d| d < tick)).count();
 
     // Coalitions that dissolve in most replications, and when.
     for (c, name) in cat.coalitions.iter().enumerate() {
         let when: Vec<u32> = records.iter().filter_map(|r| r.fates[c].dissolved_at).collect();
         if when.len() as f64 > MOST * n as f64 {
             let year = median_year(when.clone(), tpy);
-            let before = if year * tpy < cat.first_tick as f64 { " (before recording started)" } else { "" };
+            let before = if year * tpy <= cat.first_tick as f64 { " (before recording started)" } else { "" };
             out.push(warn(
                 "coalition_dissolves",
                 format!(
@@ -85,7 +85,9 @@ pub fn diagnose(
 
     // Scheduled shocks and changes that arrive after every coalition they target has gone.
     let after_all_gone = |targets: &[usize], tick: u32| {
-        records.iter().filter(|r| targets.iter().all(|&c| r.fates[c].dissolved_at.is_some_and(|d| d <= tick))).count()
+        // A coalition dissolving at the shock's own tick still received it (cuts and changes
+        // apply before the coalition's update), so only earlier dissolutions count.
+        records.iter().filter(|r| targets.iter().all(|&c| r.fates[c].dissolved_at.is_some_and(|d| d < tick))).count()
     };
     let everyone: Vec<usize> = (0..cat.coalitions.len()).collect();
     for (i, shock) in s.policy.shocks.iter().enumerate() {

@@ -352,6 +352,10 @@ impl Staging {
             path: dir.display().to_string(),
             reason: format!("cannot write there: {e}"),
         })?;
+        // Which host made it, so that a later writer removes it only if its process is gone
+        // from this host (super::writer). Never committed: a commit moves listed files only.
+        let marker = work.join(super::writer::HOST_MARKER);
+        std::fs::write(&marker, super::writer::host()).map_err(io(&marker))?;
         live.push(work.clone());
         Ok(Staging { target, shown: dir.display().to_string(), work, kind, force, temporary: true, done: false })
     }
@@ -391,6 +395,8 @@ impl Staging {
 
     fn swap_in(&self) -> Result<Committed, OutputError> {
         let committed = |kept| Committed { dir: PathBuf::from(&self.shown), kept };
+        // The host marker belongs to the working folder, not to the result it becomes.
+        let _ = std::fs::remove_file(self.work.join(super::writer::HOST_MARKER));
         if !self.target.exists() && std::fs::rename(&self.work, &self.target).is_ok() {
             return Ok(committed(Vec::new()));
         }

@@ -53,13 +53,26 @@ pub fn series_csv(runs: &[RunData], metric: &str, coalition: &str, group: &str) 
     w.into_inner().expect("flushing to memory")
 }
 
-/// The 97.5% quantile of Student's t with `df` degrees of freedom (Cornish–Fisher expansion
-/// around the normal quantile; within 0.002 of the exact value from 3 degrees of freedom up,
-/// and exact as `df` grows).
+/// The 97.5% quantile of Student's t with `df` degrees of freedom: exact at 1 and 2 degrees
+/// of freedom (closed forms), interpolated in 1/df between 1, 2 and 3 (Welch's degrees of
+/// freedom need not be whole), and from 3 up the Cornish–Fisher expansion around the normal
+/// quantile, within 0.004 of the exact value at 3 and closer as `df` grows. NaN below 1.
 pub fn t975(df: f64) -> f64 {
     let z: f64 = 1.959_963_984_540_054;
     if df.is_infinite() {
         return z;
+    }
+    if df.is_nan() || df < 1.0 {
+        return f64::NAN;
+    }
+    if df < 3.0 {
+        // t(1) = tan(0.475π); t(2) = (2p − 1) / √(2p(1 − p)) at p = 0.975.
+        let t1 = (0.475 * std::f64::consts::PI).tan();
+        let t2 = 0.95 / (2.0 * 0.975 * 0.025f64).sqrt();
+        let t3 = t975(3.0);
+        let (a, b, ta, tb) = if df < 2.0 { (1.0, 2.0, t1, t2) } else { (2.0, 3.0, t2, t3) };
+        let w = (1.0 / df - 1.0 / a) / (1.0 / b - 1.0 / a);
+        return ta + w * (tb - ta);
     }
     let (z3, z5, z7, z9) = (z.powi(3), z.powi(5), z.powi(7), z.powi(9));
     z + (z3 + z) / (4.0 * df)
@@ -140,16 +153,22 @@ pub fn paired_differences(runs: &[RunData]) -> (Vec<u8>, Vec<String>) {
         for (key, a) in &reference {
             let Some(b) = other.get(key) else { continue };
             let (metric, coalition, group) = key;
-            let (a_vals, b_vals): (Vec<f64>, Vec<f64>) = (a.values().copied().collect(), b.values().copied().collect());
+            // Paired: only the replications defined in both runs, for the means as for the
+            // difference, so that the difference is the difference of the means shown.
+            let (a_vals, b_vals): (Vec<f64>, Vec<f64>) = if paired {
+                a.iter().filter_map(|(r, x)| b.get(r).map(|y| (*x, *y))).unzip()
+            } else {
+                (a.values().copied().collect(), b.values().copied().collect())
+            };
+            if a_vals.is_empty() || b_vals.is_empty() {
+                continue;
+            }
             let (ma, va) = mean_var(&a_vals);
             let (mb, vb) = mean_var(&b_vals);
             let (n, diff, lo, hi, same_sign) = if paired {
-                let d: Vec<f64> = a.iter().filter_map(|(r, x)| b.get(r).map(|y| y - x)).collect();
-                if d.is_empty() {
-                    continue;
-                }
+                let d: Vec<f64> = a_vals.iter().zip(&b_vals).map(|(x, y)| y - x).collect();
                 let (m, v) = mean_var(&d);
-                let half = t975(d.len() as f64 - 1.0) * (v / d.len() as f64).sqrt();
+                let half = if v == 0.0 { 0.0 } else { t975(d.len() as f64 - 1.0) * (v / d.len() as f64).sqrt() };
                 let sign = m.signum();
                 let same = if m == 0.0 {
                     f64::NAN
@@ -163,12 +182,17 @@ pub fn paired_differences(runs: &[RunData]) -> (Vec<u8>, Vec<String>) {
                 let df = se2 * se2
                     / ((va / a_vals.len() as f64).powi(2) / (a_vals.len() as f64 - 1.0)
                         + (vb / b_vals.len() as f64).powi(2) / (b_vals.len() as f64 - 1.0));
-                let half = t975(df) * se2.sqrt();
+                let half = if se2 == 0.0 { 0.0 } else { t975(df) * se2.sqrt() };
                 let m = mb - ma;
                 (a_vals.len().min(b_vals.len()), m, m - half, m + half, f64::NAN)
             };
             // A difference of two shares lies in [-1, 1]; its interval is kept there.
-            let (lo, hi) = if is_share(metric) { (lo.max(-1.0), hi.min(1.0)) } else { (lo, hi) };
+            // (An undefined bound, with a single replication, stays undefined.)
+            let (lo, hi) = if is_share(metric) && lo.is_finite() && hi.is_finite() {
+                (lo.max(-1.0), hi.min(1.0))
+            } else {
+                (lo, hi)
+            };
             w.write_record([
                 labels[0].clone(),
                 label.clone(),
@@ -197,9 +221,20 @@ mod tests {
     #[test]
     fn the_t_quantile_matches_tables() {
         // Student's t 97.5% quantiles (any statistics table).
-        for (df, exact) in [(3.0, 3.182446), (5.0, 2.570582), (10.0, 2.228139), (29.0, 2.045230), (99.0, 1.984217)] {
-            assert!((t975(df) - exact).abs() < 0.002 * exact.max(1.0), "df {df}: {} vs {exact}", t975(df));
+        for (df, exact) in [
+            (1.0, 12.706205),
+            (2.0, 4.302653),
+            (3.0, 3.182446),
+            (5.0, 2.570582),
+            (10.0, 2.228139),
+            (29.0, 2.045230),
+            (99.0, 1.984217),
+        ] {
+            assert!((t975(df) - exact).abs() < 0.004, "df {df}: {} vs {exact}", t975(df));
         }
+        // Between whole degrees of freedom (Welch), between their quantiles.
+        assert!(t975(1.5) < 12.71 && t975(1.5) > 4.30 && t975(2.5) < 4.31 && t975(2.5) > 3.18);
+        assert!(t975(0.5).is_nan());
         assert!((t975(f64::INFINITY) - 1.959964).abs() < 1e-6);
     }
 }

@@ -124,6 +124,11 @@ pub fn verify_checksums(dir: &Path) -> Result<(), OutputError> {
         }
         let path = dir.join(name);
         let altered = |reason: &str| OutputError::Altered { path: path.display().to_string(), reason: reason.into() };
+        // A manifest names files inside its directory, never above or outside it.
+        let inside = std::path::Path::new(name).components().all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !inside {
+            return Err(altered("is named outside the result directory by its manifest"));
+        }
         let Some(sha) = sha.as_str() else { continue };
         match std::fs::read(&path) {
             Err(_) => return Err(altered("is missing")),

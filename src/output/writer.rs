@@ -41,11 +41,7 @@ pub struct WriterLock {
 
 /// Who holds a lock, as written into its file.
 fn holder_line() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .map(|h| h.trim().to_string())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "this host".into());
+    let host = Some(host()).filter(|h| !h.is_empty()).unwrap_or_else(|| "this host".into());
     let started = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let command: Vec<String> = std::env::args().collect();
     format!(
@@ -98,8 +94,9 @@ pub fn lock(target: &Path, waiting: &dyn Fn(&str)) -> Result<WriterLock, OutputE
         };
         match file.try_lock() {
             Ok(()) => {}
-            // A file system without locks (some network mounts): write unguarded, as before.
-            Err(TryLockError::Error(e)) if e.kind() == std::io::ErrorKind::Unsupported => {
+            // A file system without locks (some network mounts; NFS without its lock daemon
+            // says ENOLCK): write unguarded, as before, and clean nothing up.
+            Err(TryLockError::Error(e)) if e.kind() == std::io::ErrorKind::Unsupported || no_locks(&e) => {
                 return Ok(WriterLock { file: None, path, cleaned: Vec::new() });
             }
             Err(TryLockError::Error(e)) => return Err(io(&path)(e)),
@@ -132,6 +129,37 @@ pub fn lock(target: &Path, waiting: &dyn Fn(&str)) -> Result<WriterLock, OutputE
     }
 }
 
+/// ENOLCK: the file system cannot lock (NFS without lockd).
+fn no_locks(e: &std::io::Error) -> bool {
+    cfg!(target_os = "linux") && e.raw_os_error() == Some(37)
+}
+
+/// The host name, as recorded in lock files and working folders.
+pub fn host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_default()
+}
+
+/// Name of the marker a working folder holds: the host of the process that made it.
+pub const HOST_MARKER: &str = ".coprosim-host";
+
+/// Whether the working folder `dir` of process `pid` was surely left by a process that is
+/// gone: made on this host (its marker says so) and no process `pid` running here. Where
+/// that cannot be known (no `/proc`, another host, a view of the folder through another
+/// mount), it is kept: a live writer's folder must never be removed, even by a lock that
+/// another view of the same directory does not share.
+fn abandoned(dir: &Path, pid: &str) -> bool {
+    let proc = Path::new("/proc");
+    if !proc.join("self").exists() {
+        return false;
+    }
+    let made_here = std::fs::read_to_string(dir.join(HOST_MARKER)).is_ok_and(|h| h.trim() == host());
+    made_here && !proc.join(pid).exists()
+}
+
 #[cfg(unix)]
 fn same_file(file: &File, path: &Path) -> bool {
     use std::os::unix::fs::MetadataExt;
@@ -147,7 +175,8 @@ fn same_file(_file: &File, path: &Path) -> bool {
 }
 
 /// Remove the temporary working folders of killed writers, beside `target` and inside it.
-/// Called with the writer lock held, so no live writer owns them.
+/// Called with the writer lock held, and each folder checked to be of a process of this host
+/// that is gone ([`abandoned`]), so no live writer's folder is removed.
 fn remove_abandoned(target: &Path) -> Vec<PathBuf> {
     let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let beside_prefix = format!(".{name}{PARTIAL}");
@@ -156,9 +185,13 @@ fn remove_abandoned(target: &Path) -> Vec<PathBuf> {
         let Ok(entries) = std::fs::read_dir(dir) else { return };
         for entry in entries.flatten() {
             let n = entry.file_name().to_string_lossy().into_owned();
-            let ours =
-                n.strip_prefix(prefix).is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()));
-            if ours && entry.path().is_dir() && std::fs::remove_dir_all(entry.path()).is_ok() {
+            let Some(pid) = n.strip_prefix(prefix) else { continue };
+            let ours = !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit());
+            if ours
+                && entry.path().is_dir()
+                && abandoned(&entry.path(), pid)
+                && std::fs::remove_dir_all(entry.path()).is_ok()
+            {
                 out.push(entry.path());
             }
         }
@@ -199,13 +232,22 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let target = tmp.path().join("out");
         std::fs::create_dir(&target).unwrap();
-        let killed_beside = tmp.path().join(".out.coprosim-partial-4242");
-        let killed_inside = target.join(".coprosim-partial-17");
+        // PIDs above Linux's largest (2^22) never belong to a running process.
+        let killed_beside = tmp.path().join(".out.coprosim-partial-4999998");
+        let killed_inside = target.join(".coprosim-partial-4999997");
         let resumable = target.join(".coprosim-sweep-0123456789abcdef");
         let other = tmp.path().join(".other.coprosim-partial-99");
         for d in [&killed_beside, &killed_inside, &resumable, &other] {
             std::fs::create_dir(d).unwrap();
+            std::fs::write(d.join(HOST_MARKER), host()).unwrap();
         }
+        // A folder of a live process (this one) and one made on another host are kept.
+        let live = tmp.path().join(format!(".out.coprosim-partial-{}", std::process::id()));
+        let elsewhere = target.join(".coprosim-partial-4999996");
+        std::fs::create_dir(&live).unwrap();
+        std::fs::write(live.join(HOST_MARKER), host()).unwrap();
+        std::fs::create_dir(&elsewhere).unwrap();
+        std::fs::write(elsewhere.join(HOST_MARKER), "another-host").unwrap();
         let lock = lock(&target, &|_| panic!("nobody else holds it")).unwrap();
         let lock_file = tmp.path().join(".out.coprosim-writer");
         assert!(std::fs::read_to_string(&lock_file).unwrap().contains(&format!("process {}", std::process::id())));
@@ -213,6 +255,7 @@ mod tests {
         cleaned.sort();
         assert_eq!(cleaned, vec![killed_beside.clone(), killed_inside.clone()]);
         assert!(resumable.exists() && other.exists(), "resumable work and other outputs' folders are kept");
+        assert!(live.exists() && elsewhere.exists(), "a live process's and another host's folders are kept");
         drop(lock);
         assert!(!lock_file.exists());
     }
