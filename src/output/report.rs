@@ -165,7 +165,7 @@ fn scenario_rows(resolved: &str) -> (String, usize, usize) {
     let mut rows = String::new();
     let mut set = 0;
     for (key, value) in &leaves {
-        let generic = generic(key);
+        let generic = crate::scenario::params::generic_path(key);
         // An empty list (no grants, no shocks) is what a scenario has unless it says more.
         let empty = value.as_array().is_some_and(|a| a.is_empty());
         let default = defaults.get(&generic).map_or(empty, |d| *d == value.to_string());
@@ -200,24 +200,6 @@ fn flatten(prefix: &str, value: &toml::Value, out: &mut Vec<(String, toml::Value
         }
         other => out.push((prefix.to_string(), other.clone())),
     }
-}
-
-/// `coalitions[0].governance.voice` → `coalitions[].governance.voice`.
-fn generic(key: &str) -> String {
-    let mut out = String::new();
-    let mut skipping = false;
-    for ch in key.chars() {
-        match ch {
-            '[' => {
-                out.push_str("[]");
-                skipping = true;
-            }
-            ']' => skipping = false,
-            _ if !skipping => out.push(ch),
-            _ => {}
-        }
-    }
-    out
 }
 
 fn capitalise(s: &str) -> String {

@@ -550,22 +550,7 @@ fn syntax_problem(text: &str, e: &toml::de::Error) -> Located {
 /// Serde knows only the type of a whole number (0 to 4294967295); the declaration knows its
 /// range, so a fraction given for `years` says "expected a whole number in [1, 1000]".
 fn with_declared_range(message: String, path: &str, specs: &[ParamSpec]) -> String {
-    let generic: String = {
-        let mut out = String::new();
-        let mut inside = false;
-        for ch in path.chars() {
-            match ch {
-                '[' => {
-                    out.push_str("[]");
-                    inside = true;
-                }
-                ']' => inside = false,
-                _ if !inside => out.push(ch),
-                _ => {}
-            }
-        }
-        out
-    };
+    let generic = params::generic_path(path);
     let Some(range) = specs.iter().find(|p| p.key == generic && p.ty == "integer").and_then(|p| p.range) else {
         return message;
     };

@@ -164,6 +164,26 @@ impl<T: Bounded> Bounded for Option<T> {
     }
 }
 
+/// The generic form of a key path, indices erased: `coalitions[0].governance.voice` (or
+/// `coalitions[food_bank]...`) becomes `coalitions[].governance.voice`, the key of its
+/// [`ParamSpec`].
+pub fn generic_path(path: &str) -> String {
+    let mut out = String::new();
+    let mut inside = false;
+    for ch in path.chars() {
+        match ch {
+            '[' => {
+                out.push_str("[]");
+                inside = true;
+            }
+            ']' => inside = false,
+            _ if !inside => out.push(ch),
+            _ => {}
+        }
+    }
+    out
+}
+
 /// Join a key path and a field name.
 pub fn join(prefix: &str, field: &str) -> String {
     if prefix.is_empty() { field.to_string() } else { format!("{prefix}.{field}") }
