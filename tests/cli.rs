@@ -885,16 +885,7 @@ fn a_coalition_written_with_only_a_name_and_its_funding_survives() {
             .output()
             .unwrap();
         assert!(run.status.success());
-        let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
-        let surviving: f64 = summary
-            .lines()
-            .find(|l| l.starts_with("coalitions_surviving,all,all,"))
-            .unwrap()
-            .split(',')
-            .nth(3)
-            .unwrap()
-            .parse()
-            .unwrap();
+        let surviving = summary_mean(&out, "coalitions_surviving,all,all");
         assert!(surviving >= 0.8, "{funding}: survives in {surviving} of replications");
         assert!(!String::from_utf8_lossy(&run.stderr).contains("dissolved"), "{funding}");
     }
@@ -936,11 +927,7 @@ fn income_by_stream_is_recorded_summarised_and_drawn() {
     }
     // Coalition "one" lives on its 30,000 contract and a little in donations (the default);
     // "two" has no contract.
-    let share = |c: &str| -> f64 {
-        let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
-        let line = summary.lines().find(|l| l.starts_with(&format!("contract_share,{c},all,"))).unwrap().to_string();
-        line.split(',').nth(3).unwrap().parse().unwrap()
-    };
+    let share = |c: &str| summary_mean(&out, &format!("contract_share,{c},all"));
     assert!(share("one") > 0.9 && share("one") < 1.0, "{}", share("one"));
     assert!(share("two").is_nan() || share("two") == 0.0);
     let year_contract = series
@@ -955,6 +942,13 @@ fn income_by_stream_is_recorded_summarised_and_drawn() {
     assert!((year_contract - 30000.0).abs() < 1.0, "the contract pays 30,000 a year: {year_contract}");
     let svg = std::fs::read_to_string(out.join("charts/governance.svg")).unwrap();
     assert!(svg.contains("Money: one") && svg.contains("government contract"));
+}
+
+/// The mean of one headline key (`metric,coalition,group`) in a run's summary.csv.
+fn summary_mean(dir: &Path, key: &str) -> f64 {
+    let summary = std::fs::read_to_string(dir.join("summary.csv")).unwrap();
+    let line = summary.lines().find(|l| l.starts_with(&format!("{key},"))).unwrap_or_else(|| panic!("no {key}"));
+    line.split(',').nth(3).unwrap().parse().unwrap()
 }
 
 /// The values of one headline key in a run's replications.csv, by replication.
@@ -990,15 +984,7 @@ fn every_replication_is_written_and_agrees_with_the_summary() {
         let values = replication_values(&out, key);
         assert_eq!(values.iter().map(|v| v.0).collect::<Vec<_>>(), (0..7).collect::<Vec<_>>(), "{key}");
         let mean = values.iter().map(|v| v.1).sum::<f64>() / values.len() as f64;
-        let reported: f64 = summary
-            .lines()
-            .find(|l| l.starts_with(&format!("{key},")))
-            .unwrap()
-            .split(',')
-            .nth(3)
-            .unwrap()
-            .parse()
-            .unwrap();
+        let reported = summary_mean(&out, key);
         assert!((mean - reported).abs() < 1e-6, "{key}: {mean} vs {reported}");
     }
 }

@@ -337,7 +337,7 @@ fn an_inert_parameter_gets_sobol_indices_of_zero_because_a_block_shares_its_seed
     // common random numbers within each Saltelli block, the rows that differ only in it give
     // identical outputs, so both its indices are exactly 0 (with a seed per row, replication
     // noise gave such a parameter a total-order index of 0.2).
-    let sobol = r#"
+    let header = r#"
 name = "inert"
 replications = 3
 seed = 5
@@ -354,24 +354,13 @@ max = 1.0
 key = "coalitions[0].governance.outreach_cost"
 min = 1000
 max = 20000
-[scenario]
-name = "tiny"
-[scenario.simulation]
-years = 2
-[scenario.population]
-size = 300
-[[scenario.population.groups]]
-name = "all"
-share = 1.0
-[[scenario.coalitions]]
-name = "c"
-founders = 20
-governance = { outreach = 0.0 }
-[scenario.coalitions.funding.contract]
-amount = 30000
 "#;
+    // The grid test's town, with no outreach.
+    let town = GRID[GRID.find("[scenario]").unwrap()..]
+        .replace("founders = 20\n", "founders = 20\ngovernance = { outreach = 0.0 }\n");
+    let sobol = format!("{header}{town}");
     let tmp = tempfile::tempdir().unwrap();
-    let file = write(tmp.path(), "inert.toml", sobol);
+    let file = write(tmp.path(), "inert.toml", &sobol);
     let out = tmp.path().join("o");
     sweep(&file, &out, &[]).success();
     let text = std::fs::read_to_string(out.join("sensitivity.csv")).unwrap();
