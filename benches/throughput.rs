@@ -4,6 +4,7 @@
 //! where an element is one agent-tick. See docs/PERFORMANCE.md for recorded figures.
 
 use coprosim::engine::{self, RunConfig};
+use coprosim::input::Load;
 use coprosim::observe::Catalogue;
 use coprosim::scenario::Scenario;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};

@@ -1,18 +1,16 @@
 //! coprosim: an agent-based simulation of how volunteers and clients join, stay in and leave
 //! community co-production programmes (Smith 2020; Bovaird 2007).
 //!
-//! Data flows one way: [`scenario`] (parse, validate, defaults) → [`model`] (agents,
-//! coalitions, funding, tick) → [`engine`] (replications, seeds, threads) → [`observe`]
-//! (series, survival, inequality, cross-replication statistics) → [`output`] (CSV,
-//! manifest). See `ARCHITECTURE.md`.
+//! This crate is the command line's library: it reads input files ([`input`]), writes
+//! results, charts and reports ([`output`]) and checks published figures ([`reproduce`]),
+//! around the model core, `coprosim-core`, whose layers it re-exports: [`scenario`] →
+//! [`model`] → [`engine`] → [`observe`], and [`inference`]. Data flows one way; see
+//! `ARCHITECTURE.md`.
 
 #![warn(missing_docs)]
 
-pub mod engine;
-pub mod inference;
-pub mod model;
-pub mod observe;
+pub use coprosim_core::{engine, inference, model, observe, par, scenario, stop, text};
+
+pub mod input;
 pub mod output;
 pub mod reproduce;
-pub mod scenario;
-pub mod stop;

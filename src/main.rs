@@ -3,13 +3,15 @@
 //! Exit codes: 0 success, 1 runtime failure, 2 bad input or usage.
 
 use clap::{Parser, Subcommand};
-use coprosim::engine::sweep::{self, SweepError, SweepInfo, SweepOptions};
+use coprosim::engine::sweep::{self, SweepInfo};
 use coprosim::engine::{self, RunConfig};
 use coprosim::inference::calibrate;
 use coprosim::inference::targets::{Targets, apply};
+use coprosim::input::Load;
 use coprosim::output::charts::ChartSize;
 use coprosim::output::commit::{Kind, Staging};
 use coprosim::output::sweep::Timing;
+use coprosim::output::sweep_dir::{self, SweepError, SweepOptions};
 use coprosim::output::{self, Manifest, OutputError};
 use coprosim::scenario::sweep::Sweep;
 use coprosim::scenario::{BASELINE, ParamSpec, Scenario, ScenarioError};
@@ -369,7 +371,7 @@ fn main() -> ExitCode {
 fn load(path: Option<&Path>) -> Result<(Scenario, String, String), Failure> {
     match path {
         Some(p) => {
-            let (scenario, text) = Scenario::load_text(p)?;
+            let (scenario, text) = coprosim::input::scenario_and_text(p)?;
             Ok((scenario, p.display().to_string(), output::sha256_hex(text.as_bytes())))
         }
         None => Ok((Scenario::baseline(), "(embedded baseline)".to_string(), output::sha256_hex(BASELINE.as_bytes()))),
@@ -393,7 +395,7 @@ fn default_out(name: &str) -> PathBuf {
 
 /// The size guard: refuse, with the key to change, a run that would not fit in memory.
 fn fits(scenario: &Scenario, file: &str, threads: usize, replications: u32) -> Result<(), Failure> {
-    let Some(available) = coprosim::scenario::available_memory() else { return Ok(()) };
+    let Some(available) = coprosim::input::available_memory() else { return Ok(()) };
     scenario
         .check_fits(threads, replications, available)
         .map_err(|p| Failure::Input(format!("{file}: {}: {}", p.path, p.message)))
@@ -403,7 +405,7 @@ fn fits(scenario: &Scenario, file: &str, threads: usize, replications: u32) -> R
 /// that a scenario's own errors are the ones reported).
 fn input_kind(path: &Path) -> FileKind {
     // Through the safe reader: a FIFO or a device is refused, never opened.
-    let Ok(text) = coprosim::scenario::input::read_text(path, &path.display().to_string()) else {
+    let Ok(text) = coprosim::input::read_text(path, &path.display().to_string()) else {
         return FileKind::Scenario;
     };
     let Ok(table) = text.parse::<toml::Table>() else { return FileKind::Scenario };
@@ -899,7 +901,7 @@ fn run_sweep(path: &Path, flags: SweepFlags) -> Result<(), Failure> {
         None => default_out(name),
     });
     let used_threads = threads.unwrap_or_else(rayon::current_num_threads);
-    if let Some(available) = coprosim::scenario::available_memory() {
+    if let Some(available) = coprosim::input::available_memory() {
         sweep
             .check_fits(used_threads, available)
             .map_err(|p| Failure::Input(format!("{}: {}: {}", path.display(), p.path, p.message)))?;
@@ -928,7 +930,7 @@ fn run_sweep(path: &Path, flags: SweepFlags) -> Result<(), Failure> {
             bar.println(format!("resuming: {done} of {total} points already complete and verified"));
         }
     };
-    let finished = sweep::run(&sweep, &plan, &opts, &on_start, &|| bar.inc(1)).map_err(|e| match e {
+    let finished = sweep_dir::run(&sweep, &plan, &opts, &on_start, &|| bar.inc(1)).map_err(|e| match e {
         SweepError::Interrupted { .. } if beside.is_some() => {
             Failure::Interrupted(format!("{e}; {} still holds its earlier result", dir.display()))
         }
@@ -981,7 +983,7 @@ fn run_sweep(path: &Path, flags: SweepFlags) -> Result<(), Failure> {
 
 fn merge(dirs: &[PathBuf], out: Option<PathBuf>, force: bool, charts: Option<ChartSize>) -> Result<(), Failure> {
     let start = Instant::now();
-    let (info, points) = sweep::merge(dirs).map_err(sweep_failure)?;
+    let (info, points) = sweep_dir::merge(dirs).map_err(sweep_failure)?;
     let dir = out.unwrap_or_else(|| default_out(&info.name));
     let _writer = writer_lock(&dir)?;
     let staging = output::sweep::stage_merged(&dir, &info, force).map_err(output_failure)?;
@@ -1131,9 +1133,9 @@ enum FileKind {
 fn params_markdown(specs: &[ParamSpec], kind: FileKind) -> String {
     let inline = " An inline `[scenario]` table takes the keys of a scenario file (docs/PARAMETERS.md).";
     let (title, source, extra, flag) = match kind {
-        FileKind::Sweep => ("Sweep file parameters", "src/scenario/sweep.rs", inline, " --sweep"),
-        FileKind::Targets => ("Targets file parameters", "src/inference/targets.rs", inline, " --targets"),
-        FileKind::Scenario => ("Scenario parameters", "src/scenario/schema.rs", "", ""),
+        FileKind::Sweep => ("Sweep file parameters", "crates/core/src/scenario/sweep.rs", inline, " --sweep"),
+        FileKind::Targets => ("Targets file parameters", "crates/core/src/inference/targets.rs", inline, " --targets"),
+        FileKind::Scenario => ("Scenario parameters", "crates/core/src/scenario/schema.rs", "", ""),
     };
     let mut s = format!(
         "# {title}\n\nGenerated by `coprosim params --markdown{flag}` from the one definition of each parameter in `{source}`; a test keeps this file in step with the code. `[]` marks a table that may repeat (`[[...]]` in TOML). Ranges are inclusive unless the lower bound is written `(`.{extra}\n\n| key | type | default | unit | range | meaning |\n|---|---|---|---|---|---|\n"

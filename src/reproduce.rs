@@ -3,10 +3,12 @@
 //! every figure (data CSV, SVG, PNG) and compares the data with recorded checksums, so a
 //! reviewer can confirm the published numbers exactly.
 
-use crate::engine::sweep::{self as sweep_engine, PointResult, SweepInfo, SweepOptions};
+use crate::engine::sweep::{self as sweep_engine, PointResult, SweepInfo};
 use crate::engine::{self, EngineError, RunConfig};
+use crate::input::{Load, read_text};
 use crate::output::charts::{self, ChartSize, Figure, Line, Look, Panel, Rendered};
 use crate::output::rundata::RunData;
+use crate::output::sweep_dir::{self, SweepError, SweepOptions};
 use crate::output::{self, Manifest, OutputError, num, sha256_hex, write_atomic};
 use crate::scenario::params::{Problem, choice, section};
 use crate::scenario::sweep::Sweep;
@@ -80,7 +82,7 @@ impl Figures {
     /// valid, and ids must be unique.
     pub fn load(path: &Path) -> Result<Figures, ScenarioError> {
         let file_name = path.display().to_string();
-        let text = crate::scenario::input::read_text(path, &file_name)?;
+        let text = read_text(path, &file_name)?;
         let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
         let file: FiguresFile = crate::scenario::parse_document(&text, &file_name, |file: &FiguresFile| {
             let mut problems = Vec::new();
@@ -138,7 +140,7 @@ pub enum ReproduceError {
     Engine(#[from] EngineError),
     /// Sweep failure.
     #[error(transparent)]
-    Sweep(#[from] sweep_engine::SweepError),
+    Sweep(#[from] SweepError),
     /// Something else about a figure.
     #[error("figure {id}: {reason}")]
     Figure {
@@ -262,7 +264,7 @@ fn sweep_figure(
         return Err(ReproduceError::Figure { id: f.id.clone(), reason: "expected a two-axis grid sweep".into() });
     }
     let opts = SweepOptions { dir: work.join(&f.id), threads: 0, shard: None };
-    let points = sweep_engine::run(&s, &plan, &opts, &|_, _| {}, &|| {})?.points;
+    let points = sweep_dir::run(&s, &plan, &opts, &|_, _| {}, &|| {})?.points;
     let data = output::sweep::points_csv(&info, &points);
     let rendered = match f.kind {
         Kind::Heatmap => {

@@ -296,7 +296,7 @@ fn a_posterior_run_draws_each_replication_from_the_posterior() {
 fn credible_intervals_cover_the_truth_at_about_the_nominal_rate() {
     let trials: u64 = std::env::var("COPROSIM_SBC_TRIALS").ok().and_then(|t| t.parse().ok()).unwrap_or(16);
     let text = targets_text("particles = 60\ngenerations = 4\npredictive = 0");
-    let base = Targets::parse(&text, "tiny.toml", Path::new(".")).unwrap();
+    let base = Targets::parse(&text, "tiny.toml", &coprosim::scenario::sweep::no_files).unwrap();
     let cat = Catalogue::new(&base.base);
     let fitted = base.fitted();
     let widths = [0.75, (0.5f64 / 0.02).ln()];

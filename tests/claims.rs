@@ -6,6 +6,7 @@
 //! difference excludes zero in the claimed direction. Nothing here knows the scenarios'
 //! outcomes: if a claim stopped emerging from the mechanisms, its test would fail.
 
+use coprosim::input::Load;
 use coprosim::scenario::Scenario;
 use coprosim::scenario::sweep::with_value;
 use std::path::Path;

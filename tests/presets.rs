@@ -3,6 +3,7 @@
 //! gives a case's size the preset sets its roles from it, so these tests check that the
 //! roles stay filled, by whom, and that the programme lasts; composition is never an input.
 
+use coprosim::input::Load;
 use coprosim::scenario::Scenario;
 use std::path::Path;
 

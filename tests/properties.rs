@@ -148,7 +148,7 @@ proptest! {
             text = apply(&text, m);
         }
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/sweeps");
-        if let Ok(s) = Sweep::parse(&text, "mutated.toml", &dir)
+        if let Ok(s) = Sweep::parse(&text, "mutated.toml", &coprosim::input::bases_beside(&dir.join("mutated.toml")))
             && s.file.design.points <= 1000
             && s.file.design.base_samples <= 1000
         {

@@ -623,7 +623,7 @@ fn the_size_guard_does_not_refuse_a_sweep_that_fits() {
     let file = write(tmp.path(), "reps.toml", &SWEEP.replace("replications = 2", "replications = 1000000"));
     // The sweep starts (it would take hours) instead of being refused as needing 100 GiB.
     sweep_terminated(&file, &tmp.path().join("o"), "a sweep of a million replications");
-    let sweep = coprosim::scenario::sweep::Sweep::load(&file).unwrap();
+    let sweep = <coprosim::scenario::sweep::Sweep as coprosim::input::Load>::load(&file).unwrap();
     // One million replications of 300 agents: a few hundred MiB at most, not 100 GiB.
     assert!(sweep.memory_estimate(2) < 1 << 30, "{} bytes", sweep.memory_estimate(2));
     assert!(sweep.check_fits(2, 4 << 30).is_ok());
@@ -631,7 +631,9 @@ fn the_size_guard_does_not_refuse_a_sweep_that_fits() {
         "[[axes]]",
         "[[axes]]\nkey = \"policy.performance_regime\"\nmin = 0.0\nmax = 1.0\nsteps = 100\n[[axes]]",
     );
-    let e = coprosim::scenario::sweep::Sweep::load(&write(tmp.path(), "huge.toml", &huge)).unwrap_err().to_string();
+    let e = <coprosim::scenario::sweep::Sweep as coprosim::input::Load>::load(&write(tmp.path(), "huge.toml", &huge))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("the design has 100000000 points, expected at most 10000000"), "{e}");
 }
 
@@ -708,7 +710,7 @@ fn interrupted_sweeps_save_completed_points_and_resume_to_the_same_bytes() {
                 let info: coprosim::engine::sweep::SweepInfo =
                     serde_json::from_slice(&std::fs::read(resumed.join("sweep.json")).unwrap()).unwrap();
                 let verified =
-                    coprosim::engine::sweep::read_progress(&resumed.join("progress.jsonl"), &info).points.len();
+                    coprosim::output::sweep_dir::read_progress(&resumed.join("progress.jsonl"), &info).points.len();
                 assert_eq!(lines, verified, "a partial line was left in the progress log");
             }
             Some(0) => {}

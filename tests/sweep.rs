@@ -327,7 +327,8 @@ fn shipped_sweeps_are_valid() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/sweeps");
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
-        coprosim::scenario::sweep::Sweep::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        <coprosim::scenario::sweep::Sweep as coprosim::input::Load>::load(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     }
 }
 

@@ -2,9 +2,9 @@
 //! panic; a scenario that validates also initialises and runs a few ticks without panicking
 //! (scaled down so that each input stays fast).
 #![no_main]
-use coprosim::engine::replication_rng;
-use coprosim::model::Model;
-use coprosim::scenario::Scenario;
+use coprosim_core::engine::replication_rng;
+use coprosim_core::model::Model;
+use coprosim_core::scenario::Scenario;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

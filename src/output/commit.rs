@@ -19,7 +19,7 @@
 //!   commit (nothing changes) or after it (the result is complete).
 
 use super::{MANIFEST, OutputError, io};
-use crate::engine::sweep::{PROGRESS, SWEEP_JSON};
+use crate::output::sweep_dir::{PROGRESS, SWEEP_JSON};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};

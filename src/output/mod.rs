@@ -6,7 +6,6 @@
 
 use crate::observe::{Results, stats::Summary};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 pub mod calibration;
@@ -16,6 +15,7 @@ pub mod comparison;
 pub mod report;
 pub mod rundata;
 pub mod sweep;
+pub mod sweep_dir;
 pub mod writer;
 
 /// Name of the manifest that marks a directory as a coprosim result.
@@ -143,25 +143,7 @@ pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_
     move |source| OutputError::Io { path: path.display().to_string(), source }
 }
 
-/// Lowercase hex of a SHA-256 digest of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-/// Lowercase hex of bytes (a digest).
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Format a number for the CSV files: integers plainly, others with at most six decimals.
-pub fn num(v: f64) -> String {
-    if !v.is_finite() {
-        return String::new();
-    }
-    let s = format!("{v:.6}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".to_string() } else { s.to_string() }
-}
+pub use coprosim_core::text::{hex, num, sha256_hex};
 
 /// Write `bytes` to `dir/name` through a temporary file and a rename. On failure (a full
 /// disk, say) the temporary file is removed, so no empty or partial file is left behind.

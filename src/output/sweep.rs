@@ -6,10 +6,11 @@
 use super::charts::{self, ChartSize, Figure, Heatmap, IndexBars, Line, Look, Panel};
 use super::commit::{Holding, Kind, Staging, check_target};
 use super::{MANIFEST, OutputError, num, sha256_hex, write_atomic};
-use crate::engine::sweep::{PROGRESS, PointResult, SWEEP_JSON, SweepInfo, line_for};
+use crate::engine::sweep::{PointResult, SweepInfo, line_for};
 use crate::observe::sensitivity::{Indices, sobol_indices};
 use crate::observe::stats::mean_interval;
 use crate::observe::summary_domain;
+use crate::output::sweep_dir::{PROGRESS, SWEEP_JSON};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -228,7 +229,7 @@ pub fn redraw(dir: &Path, size: ChartSize) -> Result<Vec<PathBuf>, OutputError> 
     if let Some((k, n)) = info.shard {
         return Err(incomplete(format!("it is shard {k}/{n} of a sweep, which has no charts; merge the shards first")));
     }
-    let mut points = crate::engine::sweep::read_progress(&dir.join(PROGRESS), &info).points;
+    let mut points = crate::output::sweep_dir::read_progress(&dir.join(PROGRESS), &info).points;
     points.sort_by_key(|p| p.index);
     points.dedup_by_key(|p| p.index);
     if points.len() != info.points {

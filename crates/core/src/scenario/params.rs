@@ -213,6 +213,7 @@ pub fn check_range<T: Bounded>(v: &T, range: Range, path: &str, out: &mut Vec<Pr
 ///
 /// Each field reads `/// doc` `name: Type = default` then optionally `, unit "u"` and one
 /// of `, range(lo, hi)` (inclusive) or `, above(lo, hi)` (lower bound excluded), then `;`.
+#[macro_export]
 macro_rules! section {
     (
         $(#[doc = $sdoc:literal])*
@@ -285,9 +286,10 @@ macro_rules! section {
         }
     };
 }
-pub(crate) use section;
+pub use crate::section;
 
 /// Declare a string-valued enum parameter with its allowed values documented.
+#[macro_export]
 macro_rules! choice {
     (
         $(#[doc = $sdoc:literal])*
@@ -305,7 +307,7 @@ macro_rules! choice {
         impl $crate::scenario::params::Check for $name {}
     };
 }
-pub(crate) use choice;
+pub use crate::choice;
 
 #[cfg(test)]
 mod tests {

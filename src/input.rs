@@ -1,11 +1,14 @@
-//! Reading input files (scenarios, sweeps, figures) safely: only regular files, only up to a
-//! size limit, and a text that is UTF-8 or a located error saying where it is not.
+//! Reading input files (scenarios, sweeps, targets, figures) safely: only regular files, only
+//! up to a size limit, and a text that is UTF-8 or a located error saying where it is not.
+//! The core parses text; reading the files it comes from is this crate's job.
 //!
 //! Why: a path such as `/dev/zero` would otherwise be read until memory ran out, and a FIFO
 //! would block forever before any signal could be honoured. Checking the file's type before
 //! opening it means a FIFO is never opened, so nothing blocks.
 
-use super::{Located, ScenarioError, locate};
+use coprosim_core::inference::targets::Targets;
+use coprosim_core::scenario::sweep::Sweep;
+use coprosim_core::scenario::{Located, Scenario, ScenarioError, line_col};
 use std::io::Read;
 use std::path::Path;
 
@@ -68,7 +71,7 @@ pub fn read_text(path: &Path, file: &str) -> Result<String, ScenarioError> {
     String::from_utf8(bytes).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         let text = String::from_utf8_lossy(e.as_bytes());
-        let (line, col) = locate::line_col(&text, offset);
+        let (line, col) = line_col(&text, offset);
         ScenarioError::Invalid {
             file: file.to_string(),
             problems: vec![Located {
@@ -79,6 +82,58 @@ pub fn read_text(path: &Path, file: &str) -> Result<String, ScenarioError> {
             }],
         }
     })
+}
+
+/// A scenario, sweep or targets file read from disk and validated.
+pub trait Load: Sized {
+    /// Read and validate the file at `path` (a regular file of at most [`MAX_INPUT_BYTES`]).
+    fn load(path: &Path) -> Result<Self, ScenarioError>;
+}
+
+impl Load for Scenario {
+    fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        Ok(scenario_and_text(path)?.0)
+    }
+}
+
+impl Load for Sweep {
+    fn load(path: &Path) -> Result<Sweep, ScenarioError> {
+        let file = path.display().to_string();
+        Sweep::parse(&read_text(path, &file)?, &file, &bases_beside(path))
+    }
+}
+
+impl Load for Targets {
+    fn load(path: &Path) -> Result<Targets, ScenarioError> {
+        let file = path.display().to_string();
+        Targets::parse(&read_text(path, &file)?, &file, &bases_beside(path))
+    }
+}
+
+/// Read and validate a scenario file; also returns the text as read, so callers can record
+/// what they ran without reading the file a second time.
+pub fn scenario_and_text(path: &Path) -> Result<(Scenario, String), ScenarioError> {
+    let file = path.display().to_string();
+    let text = read_text(path, &file)?;
+    Ok((Scenario::parse(&text, &file)?, text))
+}
+
+/// Reads the `base` scenario a sweep or targets file at `path` names, relative to that
+/// file's folder.
+pub fn bases_beside(path: &Path) -> impl Fn(&str) -> Result<(Scenario, String), ScenarioError> + use<> {
+    let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    move |name: &str| {
+        let path = dir.join(name);
+        Scenario::load(&path).map(|s| (s, path.display().to_string()))
+    }
+}
+
+/// Memory available to this process, from `/proc/meminfo` where there is one.
+pub fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 #[cfg(test)]

@@ -8,7 +8,6 @@ use crate::observe::{self, Catalogue, Recorder, ReplicationRecord, Results};
 use crate::scenario::Scenario;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rayon::prelude::*;
 
 /// How to run a scenario.
 #[derive(Debug, Clone, Copy)]
@@ -41,14 +40,9 @@ pub fn stop_requested() -> bool {
 /// Why a run could not be carried out.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
-    /// The thread pool could not be built.
-    #[error("cannot start {threads} worker threads: {source}")]
-    ThreadPool {
-        /// Threads asked for.
-        threads: usize,
-        /// Rayon's error.
-        source: rayon::ThreadPoolBuildError,
-    },
+    /// Worker threads could not be started.
+    #[error(transparent)]
+    ThreadPool(#[from] crate::par::PoolError),
     /// A stop was requested before every replication finished.
     #[error("interrupted after {completed} of {total} replications; nothing was written")]
     Interrupted {
@@ -129,31 +123,26 @@ pub fn run_varied(
     vary: &(dyn Fn(u32) -> Option<Scenario> + Sync),
     on_replication_done: &(dyn Fn() + Sync),
 ) -> Result<Results, EngineError> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(cfg.threads)
-        .build()
-        .map_err(|source| EngineError::ThreadPool { threads: cfg.threads, source })?;
     let cat = Catalogue::new(s);
-    let records: Vec<Option<ReplicationRecord>> = pool.install(|| {
-        (0..cfg.replications)
-            .into_par_iter()
-            .map(|r| {
-                if stop_requested() {
-                    return None;
-                }
-                let varied = vary(r);
-                let rec = run_replication_or_stop(varied.as_ref().unwrap_or(s), &cat, cfg.seed, r)?;
-                on_replication_done();
-                Some(rec)
-            })
-            .collect()
-    });
+    let replications = cfg.replications as usize;
+    let records: Vec<Option<ReplicationRecord>> = crate::par::with_threads(cfg.threads, || {
+        crate::par::map(0..replications, |r| {
+            if stop_requested() {
+                return None;
+            }
+            let r = r as u32;
+            let varied = vary(r);
+            let rec = run_replication_or_stop(varied.as_ref().unwrap_or(s), &cat, cfg.seed, r)?;
+            on_replication_done();
+            Some(rec)
+        })
+    })?;
     let completed = records.iter().filter(|r| r.is_some()).count();
     if completed < records.len() {
         return Err(EngineError::Interrupted { completed, total: records.len() });
     }
     let records: Vec<ReplicationRecord> = records.into_iter().flatten().collect();
-    let mut results = pool.install(|| observe::aggregate(cat, &records));
+    let mut results = crate::par::with_threads(cfg.threads, || observe::aggregate(cat, &records))?;
     results.diagnostics = observe::diagnostics::diagnose(s, &results.catalogue, &records, &results.summary);
     Ok(results)
 }

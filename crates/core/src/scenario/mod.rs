@@ -4,9 +4,9 @@
 //! This module owns the scenario format. It knows nothing of the model's internals: the
 //! model reads the validated [`Scenario`] it returns.
 
-pub mod input;
 pub mod json_schema;
 mod locate;
+pub use locate::line_col;
 pub mod params;
 mod schema;
 pub mod sweep;
@@ -15,11 +15,10 @@ pub use params::{ParamSpec, Problem, Range};
 pub use schema::*;
 
 use params::{Check, Describe};
-use std::path::Path;
 use toml::de::DeTable;
 
 /// The baseline scenario shipped with the binary (`scenarios/baseline.toml`).
-pub const BASELINE: &str = include_str!("../../scenarios/baseline.toml");
+pub const BASELINE: &str = include_str!("../../../../scenarios/baseline.toml");
 
 /// Tolerance for group shares summing to 1.
 pub const SHARE_TOLERANCE: f64 = 1e-6;
@@ -70,19 +69,6 @@ fn render_problems(file: &str, problems: &[Located]) -> String {
 }
 
 impl Scenario {
-    /// Read and validate a scenario file (a regular file of at most [`input::MAX_INPUT_BYTES`]).
-    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-        Ok(Scenario::load_text(path)?.0)
-    }
-
-    /// Read and validate a scenario file; also returns the text as read, so callers can
-    /// record what they ran without reading the file a second time.
-    pub fn load_text(path: &Path) -> Result<(Scenario, String), ScenarioError> {
-        let file = path.display().to_string();
-        let text = input::read_text(path, &file)?;
-        Ok((Scenario::parse(&text, &file)?, text))
-    }
-
     /// Parse and validate scenario text; `file` names it in errors.
     pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
         parse_document(text, file, Scenario::check_consistency_problems)
@@ -503,14 +489,6 @@ pub fn refuse_beyond(need: u64, available: u64, path: &str, what: &str, remedy: 
             gib(available)
         ),
     ))
-}
-
-/// Memory available to this process, from `/proc/meminfo` where there is one.
-pub fn available_memory() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
 }
 
 fn unique_names<'a>(names: impl Iterator<Item = &'a str>, path: &str, what: &str, out: &mut Vec<Problem>) {

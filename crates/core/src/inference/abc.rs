@@ -19,7 +19,6 @@ use super::prior::Prior;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
-use rayon::prelude::*;
 
 /// When to stop, and how large each generation is.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -261,19 +260,16 @@ where
         let mut attempt = 0u64;
         while accepted.len() < cfg.particles {
             // Each simulated attempt as a candidate particle (weight set below if accepted).
-            let batch: Vec<Option<Particle>> = (attempt..attempt + cfg.batch as u64)
-                .into_par_iter()
-                .map(|k| {
-                    if stop() {
-                        return None;
-                    }
-                    let mut rng = attempt_rng(cfg.seed, g, k);
-                    let theta = propose(&mut rng)?;
-                    let statistics = simulate(&theta, &mut rng)?;
-                    let distance = distance(&statistics, observed, scale);
-                    Some(Particle { theta, weight: 1.0, distance, statistics })
-                })
-                .collect();
+            let batch: Vec<Option<Particle>> = crate::par::map(0..cfg.batch, |j| {
+                if stop() {
+                    return None;
+                }
+                let mut rng = attempt_rng(cfg.seed, g, attempt + j as u64);
+                let theta = propose(&mut rng)?;
+                let statistics = simulate(&theta, &mut rng)?;
+                let distance = distance(&statistics, observed, scale);
+                Some(Particle { theta, weight: 1.0, distance, statistics })
+            });
             if stop() {
                 return (generations, Stop::Interrupted);
             }
@@ -357,13 +353,13 @@ mod tests {
     fn toy(threads: usize) -> (Vec<Generation>, Stop) {
         let n = 20.0;
         let cfg = Config { particles: 1000, max_generations: 8, budget: 400_000, seed: 7, ..Config::default() };
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-        pool.install(|| {
+        crate::par::with_threads(threads, || {
             run(&[Prior::Normal { mean: 0.0, sd: 1.0 }], &[1.0], &[1.0 / f64::sqrt(n)], &cfg, |theta, rng| {
                 let z: f64 = StandardNormal.sample(rng);
                 Some(vec![theta[0] + z / f64::sqrt(n)])
             })
         })
+        .expect("threads start")
     }
 
     #[test]

@@ -7,7 +7,6 @@
 
 use super::params::{Describe, Problem, choice, section};
 use super::{Scenario, ScenarioError, Setting};
-use std::path::{Path, PathBuf};
 
 choice! {
     /// How sweep points are chosen.
@@ -388,9 +387,26 @@ pub enum BaseError {
     File(ScenarioError),
 }
 
-/// The base scenario of a file that has a `base` key (a scenario file relative to `dir`, or
+/// Reads the scenario file a sweep or targets file names as its `base`, given the name as
+/// written, and says where it came from. The core reads no files: the caller supplies this
+/// (the command line reads the name relative to the naming file's folder).
+pub type BaseReader<'a> = &'a dyn Fn(&str) -> Result<(Scenario, String), ScenarioError>;
+
+/// A [`BaseReader`] where there are no files (a browser, a test): only "baseline" and an
+/// inline `[scenario]` can be bases.
+pub fn no_files(name: &str) -> Result<(Scenario, String), ScenarioError> {
+    Err(ScenarioError::Read {
+        file: name.to_string(),
+        source: std::io::Error::new(
+            std::io::ErrorKind::Unsupported,
+            "no files can be read here; use base = \"baseline\" or an inline [scenario] table",
+        ),
+    })
+}
+
+/// The base scenario of a file that has a `base` key (a scenario file read by `read`, or
 /// "baseline") or an inline `[scenario]` table, and where it came from.
-pub fn resolve_base(inline: Option<&Scenario>, base: &str, dir: &Path) -> Result<(Scenario, String), BaseError> {
+pub fn resolve_base(inline: Option<&Scenario>, base: &str, read: BaseReader) -> Result<(Scenario, String), BaseError> {
     match (inline, base) {
         (Some(_), b) if !b.is_empty() => Err(BaseError::Problems(vec![Problem::new(
             "base",
@@ -413,10 +429,7 @@ pub fn resolve_base(inline: Option<&Scenario>, base: &str, dir: &Path) -> Result
             "missing required key `base`, expected a scenario file path, \"baseline\", or an inline [scenario] table",
         )])),
         (None, "baseline") => Ok((Scenario::baseline(), "(embedded baseline)".to_string())),
-        (None, b) => {
-            let path: PathBuf = dir.join(b);
-            Scenario::load(&path).map(|s| (s, path.display().to_string())).map_err(BaseError::File)
-        }
+        (None, b) => read(b).map_err(BaseError::File),
     }
 }
 
@@ -427,7 +440,7 @@ pub fn resolve_base(inline: Option<&Scenario>, base: &str, dir: &Path) -> Result
 pub fn parse_on_base<F, T>(
     text: &str,
     file: &str,
-    dir: &Path,
+    read: BaseReader,
     base_of: impl FnOnce(&F) -> (Option<&Scenario>, &str),
     build: impl FnOnce(&F, Scenario, String) -> Result<T, Vec<Problem>>,
 ) -> Result<T, ScenarioError>
@@ -437,7 +450,7 @@ where
     let mut built: Option<Result<T, ScenarioError>> = None;
     super::parse_document(text, file, |f: &F| {
         let (inline, base) = base_of(f);
-        match resolve_base(inline, base, dir) {
+        match resolve_base(inline, base, read) {
             Ok((scenario, origin)) => match build(f, scenario, origin) {
                 Ok(t) => {
                     built = Some(Ok(t));
@@ -458,19 +471,12 @@ where
 }
 
 impl Sweep {
-    /// Read and validate a sweep file.
-    pub fn load(path: &Path) -> Result<Sweep, ScenarioError> {
-        let file = path.display().to_string();
-        let text = super::input::read_text(path, &file)?;
-        Sweep::parse(&text, &file, path.parent().unwrap_or(Path::new(".")))
-    }
-
-    /// Parse and validate sweep text; `dir` resolves a relative `base`.
-    pub fn parse(text: &str, file: &str, dir: &Path) -> Result<Sweep, ScenarioError> {
+    /// Parse and validate sweep text; `read` reads a `base` scenario file.
+    pub fn parse(text: &str, file: &str, read: BaseReader) -> Result<Sweep, ScenarioError> {
         parse_on_base(
             text,
             file,
-            dir,
+            read,
             |f: &SweepFile| (f.scenario.as_ref(), f.base.as_str()),
             |f, base, origin| {
                 let mut problems = Vec::new();
@@ -680,7 +686,7 @@ impl Sweep {
         }
         text.push_str("\n# base\n");
         text.push_str(&self.base.to_toml());
-        crate::output::sha256_hex(text.as_bytes())
+        crate::text::sha256_hex(text.as_bytes())
     }
 }
 
@@ -690,7 +696,7 @@ mod tests {
 
     fn sweep(extra: &str) -> Result<Sweep, ScenarioError> {
         let text = format!("name = \"s\"\nbase = \"baseline\"\nreplications = 2\n{extra}");
-        Sweep::parse(&text, "s.toml", Path::new("."))
+        Sweep::parse(&text, "s.toml", &no_files)
     }
 
     fn first_problem(r: Result<Sweep, ScenarioError>) -> crate::scenario::Located {

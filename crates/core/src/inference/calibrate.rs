@@ -15,7 +15,6 @@ use crate::observe::{Catalogue, ReplicationRecord};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
-use rayon::prelude::*;
 
 /// The value of an observed statistic in one replication's record (NaN when undefined).
 pub fn read(stat: &Statistic, rec: &ReplicationRecord, cat: &Catalogue) -> f64 {
@@ -148,19 +147,16 @@ pub fn predictive(targets: &Targets, last: &Generation, stop: &(dyn Fn() -> bool
     let cat = Catalogue::new(&targets.base);
     let all: Vec<usize> = (0..targets.statistics.len()).collect();
     let weights: Vec<f64> = last.particles.iter().map(|p| p.weight).collect();
-    let out: Vec<Option<Predictive>> = (0..targets.file.abc.predictive as u64)
-        .into_par_iter()
-        .map(|k| {
-            if stop() {
-                return None;
-            }
-            let mut rng = ChaCha8Rng::seed_from_u64(targets.file.seed);
-            rng.set_stream((1 << 62) | k);
-            let particle = pick(&weights, rng.random::<f64>());
-            let statistics = simulate(targets, &cat, &last.particles[particle].theta, &mut rng, &all)?;
-            Some(Predictive { particle, statistics })
-        })
-        .collect();
+    let out: Vec<Option<Predictive>> = crate::par::map(0..targets.file.abc.predictive as usize, |k| {
+        if stop() {
+            return None;
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(targets.file.seed);
+        rng.set_stream((1 << 62) | k as u64);
+        let particle = pick(&weights, rng.random::<f64>());
+        let statistics = simulate(targets, &cat, &last.particles[particle].theta, &mut rng, &all)?;
+        Some(Predictive { particle, statistics })
+    });
     if stop() {
         return None;
     }

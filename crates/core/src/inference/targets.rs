@@ -11,9 +11,8 @@
 use super::prior::Prior;
 use crate::observe::{Catalogue, summary_keys};
 use crate::scenario::params::{Describe, Problem, choice, join, section};
-use crate::scenario::sweep::{canonical_key, generic_key, slot, with_value};
+use crate::scenario::sweep::{BaseReader, canonical_key, generic_key, slot, with_value};
 use crate::scenario::{Scenario, ScenarioError};
-use std::path::Path;
 
 choice! {
     /// The family of a parameter's prior.
@@ -498,19 +497,12 @@ fn quoted(names: &[String]) -> String {
 }
 
 impl Targets {
-    /// Read and validate a targets file.
-    pub fn load(path: &Path) -> Result<Targets, ScenarioError> {
-        let file = path.display().to_string();
-        let text = crate::scenario::input::read_text(path, &file)?;
-        Targets::parse(&text, &file, path.parent().unwrap_or(Path::new(".")))
-    }
-
-    /// Parse and validate targets text; `dir` resolves a relative `base`.
-    pub fn parse(text: &str, file: &str, dir: &Path) -> Result<Targets, ScenarioError> {
+    /// Parse and validate targets text; `read` reads a `base` scenario file.
+    pub fn parse(text: &str, file: &str, read: BaseReader) -> Result<Targets, ScenarioError> {
         crate::scenario::sweep::parse_on_base(
             text,
             file,
-            dir,
+            read,
             |t: &TargetsFile| (t.scenario.as_ref(), t.base.as_str()),
             |parsed, base, base_origin| Targets::build(parsed.clone(), base, base_origin),
         )
@@ -727,7 +719,7 @@ impl Targets {
         text.push_str(&toml::to_string(&self.file).unwrap_or_default());
         text.push_str("\n# base\n");
         text.push_str(&self.base.to_toml());
-        crate::output::sha256_hex(text.as_bytes())
+        crate::text::sha256_hex(text.as_bytes())
     }
 }
 
@@ -746,7 +738,7 @@ mod tests {
 
     fn targets(extra: &str) -> Result<Targets, ScenarioError> {
         let text = format!("name = \"t\"\nbase = \"baseline\"\n{extra}");
-        Targets::parse(&text, "t.toml", Path::new("."))
+        Targets::parse(&text, "t.toml", &crate::scenario::sweep::no_files)
     }
 
     fn problems(r: Result<Targets, ScenarioError>) -> Vec<crate::scenario::Located> {

@@ -7,6 +7,7 @@
 //! replication order.
 
 pub mod diagnostics;
+mod digest;
 pub mod inequality;
 pub mod sensitivity;
 pub mod stats;
@@ -14,7 +15,6 @@ pub mod survival;
 
 use crate::model::{Model, OUTSIDE};
 use crate::scenario::Scenario;
-use rayon::prelude::*;
 use stats::{Domain, Summary, summarise};
 use survival::{SpellHistogram, kaplan_meier};
 
@@ -689,16 +689,18 @@ pub struct Results {
 pub fn aggregate(cat: Catalogue, records: &[ReplicationRecord]) -> Results {
     let width = cat.series.len();
     let ticks = cat.ticks as usize;
-    let series: Vec<SeriesRow> = (0..=ticks)
-        .into_par_iter()
-        .flat_map_iter(|t| {
-            let cat = &cat;
-            (0..width).filter_map(move |s| {
+    let series: Vec<SeriesRow> = crate::par::map(0..ticks + 1, |t| {
+        let cat = &cat;
+        (0..width)
+            .filter_map(move |s| {
                 let mut v: Vec<f64> = records.iter().map(|r| r.series[t * width + s] as f64).collect();
                 summarise(&mut v).map(|stats| SeriesRow { tick: cat.first_tick + t as u32, key: cat.series[s], stats })
             })
-        })
-        .collect();
+            .collect::<Vec<_>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect();
 
     let mut retention = Vec::new();
     let groups = std::iter::once(None).chain((0..cat.groups.len()).map(Some));
