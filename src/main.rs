@@ -202,6 +202,17 @@ enum Command {
         #[command(flatten)]
         size: SizeArgs,
     },
+    /// Write explorer.html: the scenario in your browser, with sliders for its levers, rerun
+    /// live by the model compiled to WebAssembly. Nothing to install; works offline.
+    Explore {
+        /// Scenario file (TOML); the embedded baseline when omitted.
+        scenario: Option<PathBuf>,
+        /// The page to write (default: output/<scenario name>_explorer.html).
+        #[arg(long, short = 'o')]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        force: ForceArg,
+    },
     /// Validate a scenario (printing it with every default filled in), a sweep or a targets file.
     Check {
         /// Scenario, sweep or targets file (TOML).
@@ -322,6 +333,7 @@ fn main() -> ExitCode {
             checksums.verify(&dirs).and_then(|()| compare(&dirs, &metric, &coalition, &group, &out, size.size()))
         }
         Command::Check { scenario } => check(&scenario),
+        Command::Explore { scenario, out, force } => explore(scenario.as_deref(), out, force.on),
         Command::Reproduce { figures, only, out, check, size } => {
             reproduce(&figures, &only, out, check, quiet, size.size())
         }
@@ -366,6 +378,43 @@ fn main() -> ExitCode {
             ExitCode::from(130)
         }
     }
+}
+
+/// `coprosim explore`: write the explorer page for a scenario.
+fn explore(path: Option<&Path>, out: Option<PathBuf>, force: bool) -> Result<(), Failure> {
+    let (scenario, text, file) = match path {
+        Some(p) => {
+            let (scenario, text) = coprosim::input::scenario_and_text(p)?;
+            let name = p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned());
+            (scenario, text, name)
+        }
+        None => (Scenario::baseline(), BASELINE.to_string(), "baseline.toml".to_string()),
+    };
+    let page = output::explorer::page(&text, &file).map_err(|why| Failure::Runtime(why.to_string()))?;
+    let out = out.unwrap_or_else(|| {
+        let dir = default_out(&scenario.name);
+        dir.with_file_name(format!("{}_explorer.html", dir.file_name().unwrap_or_default().to_string_lossy()))
+    });
+    // Never replace a file this command did not write.
+    if let Ok(existing) = std::fs::read(&out)
+        && !force
+        && !String::from_utf8_lossy(&existing).contains(output::explorer::GENERATOR)
+    {
+        return Err(Failure::Input(format!(
+            "{}: exists and was not written by `coprosim explore`; choose another --out or pass --force to replace it",
+            out.display()
+        )));
+    }
+    let dir = match out.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| Failure::Runtime(format!("{}: {e}", dir.display())))?;
+    let name = out.file_name().ok_or_else(|| Failure::Input(format!("{}: not a file name", out.display())))?;
+    output::write_atomic(&dir, &name.to_string_lossy(), page.as_bytes())
+        .map_err(|e| Failure::Runtime(e.to_string()))?;
+    say!("wrote {} ({} KiB): open it in a browser", out.display(), page.len() / 1024);
+    Ok(())
 }
 
 fn load(path: Option<&Path>) -> Result<(Scenario, String, String), Failure> {

@@ -1,0 +1,85 @@
+//! `explorer.html`: the explorer page (crates/explorer/web) with the model compiled to
+//! WebAssembly and a scenario embedded, so it opens from the file system in any modern
+//! browser, offline, with nothing to install.
+
+/// The page's template.
+const TEMPLATE: &str = include_str!("../../crates/explorer/web/explorer.html");
+
+/// The explorer compiled for `wasm32-unknown-unknown` by build.rs (empty when this binary
+/// was built without that target).
+const WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/explorer.wasm"));
+
+/// Marks a page this command wrote, so that writing it again never replaces someone's file.
+pub const GENERATOR: &str = r#"<meta name="generator" content="coprosim explore">"#;
+
+/// Why this binary has no explorer, if it has none.
+pub fn unavailable() -> Option<&'static str> {
+    WASM.is_empty().then_some(
+        "this coprosim was built without its browser explorer: install the WebAssembly target \
+         (rustup target add wasm32-unknown-unknown) and build coprosim again",
+    )
+}
+
+/// The page for the scenario `text` (named `file` in its messages).
+pub fn page(text: &str, file: &str) -> Result<String, &'static str> {
+    if let Some(why) = unavailable() {
+        return Err(why);
+    }
+    // JSON strings are JavaScript literals; `</` is escaped so no text can close the script.
+    let literal = |s: &str| serde_json::to_string(s).expect("a string serialises").replace("</", "<\\/");
+    Ok(TEMPLATE
+        .replacen("<meta charset=\"utf-8\">", &format!("<meta charset=\"utf-8\">\n{GENERATOR}"), 1)
+        .replacen("/*COPROSIM_WASM_BASE64*/", &base64(WASM), 1)
+        .replacen("/*COPROSIM_SCENARIO*/\"\"", &literal(text), 1)
+        .replacen("/*COPROSIM_FILE*/\"scenario.toml\"", &literal(file), 1))
+}
+
+/// Standard base64 (RFC 4648, with padding).
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | (b as u32) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc_4648_vectors() {
+        let cases = [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ];
+        for (plain, encoded) in cases {
+            assert_eq!(base64(plain.as_bytes()), encoded);
+        }
+    }
+
+    #[test]
+    fn the_page_embeds_its_scenario_safely() {
+        if let Some(why) = unavailable() {
+            assert!(std::env::var_os("CI").is_none(), "{why}");
+            return;
+        }
+        let page = page("name = \"x\" # </script><script>alert(1)", "a.toml").unwrap();
+        assert!(page.contains(GENERATOR));
+        assert!(!page.contains("/*COPROSIM_"));
+        assert!(!page.contains("</script><script>alert"));
+    }
+}

@@ -1,0 +1,153 @@
+//! The explorer in a real browser: `coprosim explore` writes the page for the baseline,
+//! headless Chromium (driven by playwright-core, tests/browser/explorer.mjs) loads it, waits
+//! for the first run, moves the clubhouse's contract to zero and waits for the rerun. The
+//! test then checks that the charts were drawn, that the headline numbers moved the way
+//! cutting a programme's only public money should move them, and that they equal, as text,
+//! the `summary.csv` that `coprosim run` writes for the scenario the page saves.
+//!
+//! Needs Debian's chromium, Node and `npm ci --prefix tests/browser` (`.ci/run` does all
+//! three). Without them this test fails under CI (`CI` set) and elsewhere is reported as
+//! ignored with the reason, which is why it has its own harness (libtest-mimic).
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+const LEVER: &str = "coalitions[youth_clubhouse].funding.contract.amount";
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn chromium() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("COPROSIM_CHROMIUM") {
+        return Some(PathBuf::from(p));
+    }
+    let path = std::env::var_os("PATH")?;
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
+        .find(|p| p.is_file())
+}
+
+/// Why the test cannot run here, if it cannot.
+fn missing() -> Option<String> {
+    if chromium().is_none() {
+        return Some("no chromium on PATH: install Debian's chromium or set COPROSIM_CHROMIUM".into());
+    }
+    if std::process::Command::new("node").arg("--version").output().is_err() {
+        return Some("no node on PATH".into());
+    }
+    if !repo().join("tests/browser/node_modules/playwright-core").is_dir() {
+        return Some("playwright-core is not installed: npm ci --prefix tests/browser".into());
+    }
+    None
+}
+
+fn rows(v: &Value) -> &Vec<Value> {
+    v.as_array().expect("an array of headline rows")
+}
+
+fn mean_of(headline: &Value, metric: &str, coalition: &str) -> f64 {
+    rows(headline)
+        .iter()
+        .find(|r| r["metric"] == metric && r["coalition"] == coalition && r["group"] == "all")
+        .and_then(|r| r["mean"].as_str()?.parse().ok())
+        .unwrap_or_else(|| panic!("no {metric} for {coalition} in the headline"))
+}
+
+fn explorer_in_a_browser() {
+    let tmp = tempfile::tempdir().unwrap();
+    let page = tmp.path().join("explorer.html");
+    Command::cargo_bin("coprosim").unwrap().args(["explore", "-q", "-o"]).arg(&page).assert().success();
+    let (result, shot) = (tmp.path().join("seen.json"), repo().join("target/explorer.png"));
+    let out = std::process::Command::new("node")
+        .arg(repo().join("tests/browser/explorer.mjs"))
+        .arg(&page)
+        .arg(LEVER)
+        .arg(&result)
+        .arg(&shot)
+        .env("COPROSIM_CHROMIUM", chromium().unwrap())
+        .output()
+        .expect("node runs");
+    assert!(out.status.success(), "the browser script failed: {}", String::from_utf8_lossy(&out.stderr));
+    let seen: Value = serde_json::from_slice(&std::fs::read(&result).unwrap()).unwrap();
+    assert_eq!(seen["errors"], serde_json::json!([]), "the page reported errors");
+    assert_eq!(seen["moved"], true, "no slider for {LEVER}");
+    let (first, second) = (&seen["first"], &seen["second"]);
+    for run in [first, second] {
+        assert!(run["error"].is_null(), "the page failed: {}", run["error"]);
+        assert_eq!(run["replications"], 20);
+        assert!(run["charts"].as_u64().unwrap() >= 6 && run["polylines"].as_u64().unwrap() >= 6, "{run}");
+        // The table shows the numbers the model returned.
+        let shown: Vec<&Value> = rows(&run["shown"]).iter().map(|r| &r["mean"]).collect();
+        let returned: Vec<&Value> = rows(&run["headline"]).iter().map(|r| &r["mean"]).collect();
+        assert_eq!(shown, returned);
+    }
+    eprintln!(
+        "explorer: 20 replications of the baseline in {:.2} s, then {:.2} s after the lever moved",
+        first["ms"].as_f64().unwrap() / 1000.0,
+        second["ms"].as_f64().unwrap() / 1000.0
+    );
+    // Without its contract (99% of its income) the youth clubhouse loses members or closes.
+    let (before, after) = (
+        mean_of(&first["headline"], "final_members", "youth_clubhouse"),
+        mean_of(&second["headline"], "final_members", "youth_clubhouse"),
+    );
+    assert!(after < before * 0.8, "clubhouse members: {before} with its contract, {after} without");
+    assert!(
+        mean_of(&second["headline"], "coalitions_surviving", "all")
+            < mean_of(&first["headline"], "coalitions_surviving", "all")
+    );
+    // The saved scenario reproduces the page's numbers with the command line, to the digit.
+    let saved = tmp.path().join("saved.toml");
+    std::fs::write(&saved, second["scenario"].as_str().unwrap()).unwrap();
+    let run = tmp.path().join("run");
+    Command::cargo_bin("coprosim")
+        .unwrap()
+        .args(["run", "-q", "--no-charts", "-o"])
+        .arg(&run)
+        .arg(&saved)
+        .assert()
+        .success();
+    let mut csv = csv::Reader::from_path(run.join("summary.csv")).unwrap();
+    let headers = csv.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let file: Vec<Vec<String>> = csv
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            ["metric", "coalition", "group", "mean", "ci95_low", "ci95_high", "p05", "p95"]
+                .iter()
+                .map(|c| r[col(c)].to_string())
+                .collect()
+        })
+        .collect();
+    let page: Vec<Vec<String>> = rows(&second["headline"])
+        .iter()
+        .map(|r| {
+            ["metric", "coalition", "group", "mean", "ci95_low", "ci95_high", "p05", "p95"]
+                .iter()
+                .map(|c| r[*c].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .collect();
+    assert_eq!(page, file, "the page's headline differs from coprosim run's summary.csv");
+}
+
+fn main() {
+    use libtest_mimic::{Arguments, Completion, Failed, Trial};
+    let trial = Trial::ignorable_test("explorer_reruns_in_a_real_browser_and_agrees_with_the_command_line", || {
+        match missing() {
+            None => {
+                explorer_in_a_browser();
+                Ok(Completion::Completed)
+            }
+            Some(why) if std::env::var_os("CI").is_some() => {
+                Err(Failed::from(format!("{why}: .ci/run must provide it")))
+            }
+            Some(why) => Ok(Completion::ignored_with(why)),
+        }
+    });
+    libtest_mimic::run(&Arguments::from_args(), vec![trial]).exit();
+}
