@@ -210,6 +210,9 @@ enum Command {
         /// The page to write (default: output/<scenario name>_explorer.html).
         #[arg(long, short = 'o')]
         out: Option<PathBuf>,
+        /// Open the page in the system's browser once written (xdg-open, open or start).
+        #[arg(long)]
+        open: bool,
         #[command(flatten)]
         force: ForceArg,
     },
@@ -333,7 +336,7 @@ fn main() -> ExitCode {
             checksums.verify(&dirs).and_then(|()| compare(&dirs, &metric, &coalition, &group, &out, size.size()))
         }
         Command::Check { scenario } => check(&scenario),
-        Command::Explore { scenario, out, force } => explore(scenario.as_deref(), out, force.on),
+        Command::Explore { scenario, out, open, force } => explore(scenario.as_deref(), out, open, force.on),
         Command::Reproduce { figures, only, out, check, size } => {
             reproduce(&figures, &only, out, check, quiet, size.size())
         }
@@ -381,7 +384,7 @@ fn main() -> ExitCode {
 }
 
 /// `coprosim explore`: write the explorer page for a scenario.
-fn explore(path: Option<&Path>, out: Option<PathBuf>, force: bool) -> Result<(), Failure> {
+fn explore(path: Option<&Path>, out: Option<PathBuf>, open: bool, force: bool) -> Result<(), Failure> {
     let (scenario, text, file) = match path {
         Some(p) => {
             let (scenario, text) = coprosim::input::scenario_and_text(p)?;
@@ -414,7 +417,31 @@ fn explore(path: Option<&Path>, out: Option<PathBuf>, force: bool) -> Result<(),
     output::write_atomic(&dir, &name.to_string_lossy(), page.as_bytes())
         .map_err(|e| Failure::Runtime(e.to_string()))?;
     say!("wrote {} ({} KiB): open it in a browser", out.display(), page.len() / 1024);
+    if open && let Err(why) = open_in_browser(&dir.join(name)) {
+        eprintln!("note: could not open a browser ({why}); open {} yourself", out.display());
+    }
     Ok(())
+}
+
+/// Hand a file to the system's browser, without waiting for it.
+fn open_in_browser(path: &Path) -> Result<(), String> {
+    let path = path.canonicalize().map_err(|e| e.to_string())?;
+    let (program, args): (&str, &[&str]) = if cfg!(target_os = "macos") {
+        ("open", &[])
+    } else if cfg!(windows) {
+        ("cmd", &["/C", "start", ""])
+    } else {
+        ("xdg-open", &[])
+    };
+    std::process::Command::new(program)
+        .args(args)
+        .arg(&path)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map(drop)
+        .map_err(|e| format!("{program}: {e}"))
 }
 
 fn load(path: Option<&Path>) -> Result<(Scenario, String, String), Failure> {

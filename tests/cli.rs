@@ -445,6 +445,15 @@ fn run_draws_five_charts_and_a_report() {
     assert!(report.contains("<table id=\"headline\">"));
     assert_eq!(report.matches("<img src=\"data:image/png;base64,").count(), 5);
     assert!(!report.contains("http://") && !report.contains("https://"), "the report must need no network");
+    // The explorer page for the scenario as run, beside the report and linked from it (a
+    // binary built without the WebAssembly target has none; CI builds with it).
+    if out.join("explorer.html").exists() || std::env::var_os("CI").is_some() {
+        let page = std::fs::read_to_string(out.join("explorer.html")).unwrap();
+        assert!(page.contains("coprosim explore") && page.contains("resolved_scenario.toml"));
+        assert!(report.contains("<a href=\"explorer.html\">Open this scenario in the explorer</a>"));
+        let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+        assert!(manifest.contains("\"explorer.html\""), "the manifest lists explorer.html");
+    }
 }
 
 #[test]
@@ -455,6 +464,7 @@ fn no_charts_skips_charts_and_report() {
     let out = run_small(tmp.path(), "bare", &["-q", "--no-charts"]);
     assert!(!out.join("charts").exists());
     assert!(!out.join("report.html").exists());
+    assert!(!out.join("explorer.html").exists());
     assert!(out.join("inequality.csv").exists());
 }
 
@@ -486,7 +496,9 @@ fn plot_redraws_identical_charts_from_the_csv_files_alone() {
             );
         }
     }
-    assert_eq!(std::fs::read(original.join("report.html")).unwrap(), std::fs::read(copy.join("report.html")).unwrap());
+    for file in ["report.html", "explorer.html"] {
+        assert_eq!(std::fs::read(original.join(file)).ok(), std::fs::read(copy.join(file)).ok(), "{file}");
+    }
 }
 
 #[test]
@@ -1059,4 +1071,57 @@ fn compare_writes_its_series_and_paired_differences_that_recompute_from_the_repl
     let unpaired = rows.iter().find(|r| r[1].contains(&c.display().to_string()) && r[2] == "final_members").unwrap();
     assert_eq!(unpaired[5], "false");
     assert!(unpaired[12].is_empty(), "no same-sign share without pairs");
+}
+
+#[test]
+fn explore_writes_a_page_never_over_a_foreign_file_and_opens_it_on_request() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = write(tmp.path(), "small.toml", SMALL);
+    let page = tmp.path().join("page.html");
+    let out = coprosim().arg("explore").arg(&scenario).arg("-o").arg(&page).output().unwrap();
+    if !out.status.success() && std::env::var_os("CI").is_none() {
+        // Built without the WebAssembly target: the command must say how to get it.
+        assert!(String::from_utf8_lossy(&out.stderr).contains("rustup target add wasm32-unknown-unknown"));
+        return;
+    }
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&page).unwrap();
+    assert!(text.contains("<meta name=\"generator\" content=\"coprosim explore\">"));
+    assert!(text.contains(&serde_json::to_string(SMALL).unwrap().replace("</", "<\\/")), "the scenario is embedded");
+    // Writing again replaces its own page; a file it did not write is kept unless --force.
+    coprosim().arg("explore").arg(&scenario).arg("-o").arg(&page).assert().success();
+    let notes = write(tmp.path(), "notes.html", "<p>mine</p>");
+    let refused = coprosim().arg("explore").arg(&scenario).arg("-o").arg(&notes).assert().code(2);
+    assert!(String::from_utf8_lossy(&refused.get_output().stderr).contains("was not written by `coprosim explore`"));
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "<p>mine</p>");
+    coprosim().arg("explore").arg(&scenario).arg("-o").arg(&notes).arg("--force").assert().success();
+    // --open hands the page to the system's opener (here a stand-in that records it).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let bin = tmp.path().join("bin");
+        std::fs::create_dir(&bin).unwrap();
+        let opener = bin.join("xdg-open");
+        let record = tmp.path().join("opened.txt");
+        std::fs::write(&opener, format!("#!/bin/sh\necho \"$1\" > '{}'\n", record.display())).unwrap();
+        std::fs::set_permissions(&opener, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+        coprosim()
+            .env("PATH", path)
+            .arg("explore")
+            .arg(&scenario)
+            .arg("-o")
+            .arg(&page)
+            .arg("--open")
+            .assert()
+            .success();
+        for _ in 0..100 {
+            if record.exists() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let opened = std::fs::read_to_string(&record).unwrap();
+        assert_eq!(opened.trim(), page.canonicalize().unwrap().display().to_string());
+    }
 }

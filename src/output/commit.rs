@@ -164,6 +164,7 @@ fn written_names(kind: Kind) -> &'static [&'static str] {
             super::REPLICATIONS,
             super::RESOLVED_SCENARIO,
             "report.html",
+            super::explorer::FILE,
             CHARTS,
             MANIFEST,
         ],

@@ -1,6 +1,12 @@
 //! `explorer.html`: the explorer page (crates/explorer/web) with the model compiled to
 //! WebAssembly and a scenario embedded, so it opens from the file system in any modern
-//! browser, offline, with nothing to install.
+//! browser, offline, with nothing to install. `coprosim explore` writes one for any
+//! scenario, and every run with charts writes one beside its report, for the scenario as run.
+
+use super::report::base64;
+
+/// The page's file name in a run directory.
+pub const FILE: &str = "explorer.html";
 
 /// The page's template.
 const TEMPLATE: &str = include_str!("../../crates/explorer/web/explorer.html");
@@ -32,23 +38,6 @@ pub fn page(text: &str, file: &str) -> Result<String, &'static str> {
         .replacen("/*COPROSIM_WASM_BASE64*/", &base64(WASM), 1)
         .replacen("/*COPROSIM_SCENARIO*/\"\"", &literal(text), 1)
         .replacen("/*COPROSIM_FILE*/\"scenario.toml\"", &literal(file), 1))
-}
-
-/// Standard base64 (RFC 4648, with padding).
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | (b as u32) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]

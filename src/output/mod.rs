@@ -112,7 +112,7 @@ pub enum OutputError {
 }
 
 /// Check every data file of the result in `dir` against the SHA-256 its manifest records,
-/// before a command reads them. Charts and `report.html` are left out: they are drawn from
+/// before a command reads them. Charts, `report.html` and `explorer.html` are left out: they are drawn from
 /// the data, and the commands that read a result redraw them. A directory without a
 /// manifest is left to the reader, which says what is missing.
 pub fn verify_checksums(dir: &Path) -> Result<(), OutputError> {
@@ -120,7 +120,7 @@ pub fn verify_checksums(dir: &Path) -> Result<(), OutputError> {
     let Ok(manifest) = serde_json::from_slice::<serde_json::Value>(&bytes) else { return Ok(()) };
     let Some(files) = manifest.get("files").and_then(|f| f.as_object()) else { return Ok(()) };
     for (name, sha) in files {
-        if name.starts_with(&format!("{}/", commit::CHARTS)) || name == "report.html" {
+        if name.starts_with(&format!("{}/", commit::CHARTS)) || name == "report.html" || name == explorer::FILE {
             continue;
         }
         let path = dir.join(name);
@@ -407,7 +407,9 @@ pub fn write_run(
 }
 
 /// Draw every chart of a run directory from its CSV files into `DIR/charts/`, then write
-/// `DIR/report.html`, and list them in the manifest. Returns the paths written.
+/// `DIR/report.html` and, where this binary has the explorer, `DIR/explorer.html` for the
+/// scenario as run (the report links to it), and list them in the manifest. Returns the
+/// paths written.
 pub fn write_charts(dir: &Path, size: charts::ChartSize) -> Result<Vec<PathBuf>, OutputError> {
     let data = rundata::RunData::read(dir)?;
     let chart_dir = dir.join(commit::CHARTS);
@@ -427,7 +429,13 @@ pub fn write_charts(dir: &Path, size: charts::ChartSize) -> Result<Vec<PathBuf>,
         put(&chart_dir, format!("{}.png", r.name), &r.png, &mut written)?;
         rendered.push(r);
     }
-    put(dir, "report.html".into(), report::html(&data, &rendered).as_bytes(), &mut written)?;
+    // The explorer page carries the model (about 1.6 MB), so it is written once, beside the
+    // report, rather than inside it: the report stays small and opens it with a link.
+    let page = data.resolved_scenario.as_deref().and_then(|text| explorer::page(text, RESOLVED_SCENARIO).ok());
+    if let Some(page) = &page {
+        put(dir, explorer::FILE.into(), page.as_bytes(), &mut written)?;
+    }
+    put(dir, "report.html".into(), report::html(&data, &rendered, page.is_some()).as_bytes(), &mut written)?;
     add_to_manifest(dir, &listed)?;
     Ok(written)
 }

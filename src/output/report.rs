@@ -68,7 +68,7 @@ fn decimals_for(metric: &str) -> usize {
 }
 
 /// The report page for a run and its drawn charts.
-pub fn html(data: &RunData, charts: &[Rendered]) -> String {
+pub fn html(data: &RunData, charts: &[Rendered], explorer: bool) -> String {
     let m = &data.manifest;
     let mut rows = String::new();
     for r in &data.summary {
@@ -118,6 +118,14 @@ pub fn html(data: &RunData, charts: &[Rendered]) -> String {
         }
         None => String::new(),
     };
+    let explore = if explorer {
+        format!(
+            "<p class=\"explore\" id=\"explore\"><a href=\"{}\">Open this scenario in the explorer</a>: move its levers (funding, a cut, voice, outreach, the population mix…) and rerun it in your browser, offline. Its \"Save scenario\" gives a file that <code>coprosim run</code> reproduces.</p>\n",
+            super::explorer::FILE
+        )
+    } else {
+        String::new()
+    };
     let commit =
         m.git_commit.as_deref().map(|c| format!(", commit {}", esc(&c[..c.len().min(12)]))).unwrap_or_default();
     format!(
@@ -132,7 +140,7 @@ pub fn html(data: &RunData, charts: &[Rendered]) -> String {
 <h1>{name}</h1>
 <p>{description}</p>
 <p class="meta">{reps} Monte Carlo replications, seed {seed}, {ticks} ticks, {agents} agents per replication. coprosim {version}{commit}. Intervals: 95% confidence interval of the mean across replications, and the 5–95% range of replications.</p>
-{warnings}<h2>Headline figures</h2>
+{explore}{warnings}<h2>Headline figures</h2>
 <table id="headline">
 <thead><tr><th>metric</th><th>coalition</th><th>group</th><th>mean</th><th>95% CI of mean</th><th>5–95% of replications</th><th>what it measures</th></tr></thead>
 <tbody>
