@@ -13,6 +13,7 @@
 
 #![warn(missing_docs)]
 
+pub mod distributions;
 pub mod engine;
 pub mod inference;
 pub mod model;

@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 /// What the core may depend on, and why.
 const ALLOWED: &[(&str, &str)] = &[
     ("rand", "random number traits"),
-    ("rand_distr", "distributions"),
     ("rand_chacha", "ChaCha8 streams, the same on every platform"),
     ("serde", "scenario and result types"),
     ("toml", "scenario text"),
@@ -100,6 +99,49 @@ fn the_core_does_no_io_and_starts_no_threads_of_its_own() {
         }
     }
     assert!(found.is_empty(), "the core must do no I/O (ARCHITECTURE.md):\n{}", found.join("\n"));
+}
+
+/// The platform's transcendental functions (std's float methods call the system's libm,
+/// whose last bits differ between glibc, macOS and WebAssembly); the core calls `libm::`'s.
+/// `sqrt` is exact everywhere (IEEE 754), so it is allowed.
+const PLATFORM_MATH: &[&str] = &[
+    ".exp()",
+    ".exp2()",
+    ".exp_m1()",
+    ".ln()",
+    ".ln_1p()",
+    ".log(",
+    ".log2()",
+    ".log10()",
+    ".powf(",
+    ".cbrt()",
+    ".hypot(",
+    ".sin()",
+    ".cos()",
+    ".tan()",
+    ".asin()",
+    ".acos()",
+    ".atan()",
+    ".atan2(",
+    ".sinh()",
+    ".cosh()",
+    ".tanh()",
+];
+
+#[test]
+fn the_core_calls_portable_math_only() {
+    let mut files = Vec::new();
+    sources(&core_dir().join("src"), &mut files);
+    let mut found = Vec::new();
+    for file in &files {
+        let code = code(&std::fs::read_to_string(file).unwrap());
+        for (n, line) in code.lines().enumerate() {
+            for word in PLATFORM_MATH.iter().filter(|w| line.contains(*w)) {
+                found.push(format!("{}:{}: `{word}` in `{}` (use libm::)", file.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "the core must call portable math (ARCHITECTURE.md):\n{}", found.join("\n"));
 }
 
 #[test]

@@ -16,9 +16,10 @@
 //! order, so the result is the same for any number of threads.
 
 use super::prior::Prior;
+use crate::distributions::StandardNormal;
+use rand::distr::Distribution;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal};
 
 /// When to stop, and how large each generation is.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -9,12 +9,13 @@
 
 use super::abc::{self, Config, Event, Generation, Stop};
 use super::targets::{Reading, Statistic, Targets};
+use crate::distributions::StandardNormal;
 use crate::engine::run_replication_or_stop;
 use crate::observe::survival::kaplan_meier;
 use crate::observe::{Catalogue, ReplicationRecord};
+use rand::distr::Distribution;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, StandardNormal};
 
 /// The value of an observed statistic in one replication's record (NaN when undefined).
 pub fn read(stat: &Statistic, rec: &ReplicationRecord, cat: &Catalogue) -> f64 {

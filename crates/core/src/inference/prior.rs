@@ -4,9 +4,10 @@
 //! compare densities across particles, so they are normalised), and knows its support, so
 //! perturbed particles outside it are rejected before any simulation runs.
 
+use crate::distributions::{Beta, StandardNormal};
 use rand::RngExt;
+use rand::distr::Distribution;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Beta, Distribution, StandardNormal};
 
 /// A prior over one parameter.
 #[derive(Debug, Clone, Copy, PartialEq)]

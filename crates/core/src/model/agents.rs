@@ -1,10 +1,11 @@
 //! Agents in struct-of-arrays form, and their initialisation from the population groups.
 
 use super::decision::Weights;
+use crate::distributions::{Gamma, Normal};
 use crate::scenario::Scenario;
 use rand::RngExt;
+use rand::distr::Distribution;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, Gamma, Normal};
 
 /// Membership value of an agent outside every coalition.
 pub const OUTSIDE: u16 = u16::MAX;
@@ -104,7 +105,7 @@ impl Agents {
                 a.w_purposive.push(w[2]);
                 a.lived.push(rng.random::<f64>() < group.lived_experience);
                 a.aspiration.push(aspiration.sample(rng));
-                a.hours_per_week.push(group.hours_per_week * effort.sample(rng).exp());
+                a.hours_per_week.push(group.hours_per_week * libm::exp(effort.sample(rng)));
             }
         }
         a

@@ -74,12 +74,12 @@ pub struct OrgRates {
 
 /// Per-tick factor for exponential approach with a rate per year.
 pub fn approach_per_year(rate: f64, ticks_per_year: f64) -> f64 {
-    1.0 - (-rate / ticks_per_year).exp()
+    1.0 - libm::exp(-rate / ticks_per_year)
 }
 
 /// Per-tick factor for exponential approach with a time constant in weeks.
 pub fn approach_weeks(weeks: f64, weeks_per_tick: f64) -> f64 {
-    1.0 - (-weeks_per_tick / weeks).exp()
+    1.0 - libm::exp(-weeks_per_tick / weeks)
 }
 
 impl OrgRates {
@@ -99,7 +99,7 @@ impl OrgRates {
             fairness_conflict_penalty: o.fairness_conflict_penalty,
             fairness_outreach_gain: o.fairness_outreach_gain,
             fairness_lag: approach_weeks(o.fairness_lag_weeks, wpt),
-            conflict_decay: 0.5f64.powf(wpt / o.conflict_half_life_weeks),
+            conflict_decay: libm::pow(0.5, wpt / o.conflict_half_life_weeks),
             mission_drift: approach_per_year(o.mission_drift_rate, tpy),
             funder_alignment: o.funder_alignment,
             leadership_renewal: o.leadership_renewal / tpy,
@@ -118,7 +118,7 @@ impl OrgRates {
             self_organised_roles: o.self_organised_roles,
             role_hours: o.role_hours,
             credentialed_roles: o.credentialed_roles,
-            outreach_reach: 1.0 - (1.0 - o.outreach_reach).powf(wpt),
+            outreach_reach: 1.0 - libm::pow(1.0 - o.outreach_reach, wpt),
             outreach_saturation: o.outreach_saturation,
         }
     }

@@ -121,7 +121,7 @@ impl Roles {
 /// Logistic function.
 #[inline]
 pub fn logistic(x: f64) -> f64 {
-    1.0 / (1.0 + (-x).exp())
+    1.0 / (1.0 + libm::exp(-x))
 }
 
 /// Per-tick exit-hazard parameters, converted from the scenario's per-year and per-week units.

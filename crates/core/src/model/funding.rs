@@ -2,10 +2,11 @@
 //! fixed terms and uncertain renewal, a government contract renewed on measured performance,
 //! earned income, scheduled permanent cuts and stochastic temporary ones.
 
+use crate::distributions::Beta;
 use crate::scenario::{self, Stream};
 use rand::RngExt;
+use rand::distr::Distribution;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Beta, Distribution};
 
 /// Streams in the order of [`Inflow`]'s fields.
 const STREAMS: usize = 4;
@@ -117,7 +118,7 @@ struct TemporaryCut {
 struct RandomShocks {
     probability: f64,
     stream: Stream,
-    size: Option<Beta<f64>>,
+    size: Option<Beta>,
     duration: u32,
 }
 
@@ -167,9 +168,9 @@ impl Funding {
             .collect();
         let r = &s.policy.random_shocks;
         let random = RandomShocks {
-            probability: 1.0 - (-r.rate_per_year / tpy).exp(),
+            probability: 1.0 - libm::exp(-r.rate_per_year / tpy),
             stream: r.stream,
-            size: Beta::new(r.cut_alpha, r.cut_beta).ok(),
+            size: Beta::new(r.cut_alpha, r.cut_beta),
             duration: ((r.duration_weeks / s.weeks_per_tick()).round() as u32).max(1),
         };
         Funding {

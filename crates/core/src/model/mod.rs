@@ -37,7 +37,7 @@ struct AgentRates {
 
 /// Per-tick probability from a per-week one.
 fn per_tick_from_weekly(p: f64, weeks_per_tick: f64) -> f64 {
-    1.0 - (1.0 - p).powf(weeks_per_tick)
+    1.0 - libm::pow(1.0 - p, weeks_per_tick)
 }
 
 impl AgentRates {
@@ -48,13 +48,13 @@ impl AgentRates {
         let newcomer_ticks = b.newcomer_weeks / wpt;
         let table_len = ((newcomer_ticks * 12.0).ceil() as usize).min(s.ticks() as usize + 1);
         let newcomer = (0..table_len)
-            .map(|t| 1.0 + (b.newcomer_exit_multiplier - 1.0) * (-(t as f64) / newcomer_ticks).exp())
+            .map(|t| 1.0 + (b.newcomer_exit_multiplier - 1.0) * libm::exp(-(t as f64) / newcomer_ticks))
             .collect();
         let wom = per_tick_from_weekly(b.word_of_mouth, wpt);
         AgentRates {
             satisfaction_memory: coalition::approach_weeks(b.satisfaction_memory_weeks, wpt),
             hazard: Hazard {
-                base: 1.0 - (1.0 - b.base_exit).powf(1.0 / tpy),
+                base: 1.0 - libm::pow(1.0 - b.base_exit, 1.0 / tpy),
                 dissatisfied: per_tick_from_weekly(b.dissatisfied_exit, wpt),
                 sensitivity: b.exit_sensitivity,
                 newcomer,
@@ -426,7 +426,7 @@ impl Model {
         if self.rates.expectation_noise > 0.0 {
             // Outsiders see a programme from outside: they join on an uncertain expectation
             // and learn the real payoff as members.
-            let e: f64 = rand_distr::Distribution::sample(&rand_distr::StandardNormal, &mut self.side);
+            let e: f64 = rand::distr::Distribution::sample(&crate::distributions::StandardNormal, &mut self.side);
             expected += self.rates.expectation_noise * e;
         }
         let a = &self.agents;
