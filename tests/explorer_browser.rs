@@ -2,8 +2,9 @@
 //! headless Chromium (driven by playwright-core, tests/browser/explorer.mjs) loads it, waits
 //! for the first run, moves the clubhouse's contract to zero and waits for the rerun. The
 //! test then checks that the charts were drawn, that the headline numbers moved the way
-//! cutting a programme's only public money should move them, and that they equal, as text,
-//! the `summary.csv` that `coprosim run` writes for the scenario the page saves.
+//! cutting a programme's only public money should move them, that the page's results are
+//! bit for bit a native run's (`Results::digest`), and that they equal, as text, the
+//! `summary.csv` that `coprosim run` writes for the scenario the page saves.
 //!
 //! Needs Debian's chromium, Node and `npm ci --prefix tests/browser` (`.ci/run` does all
 //! three). Without them this test fails under CI (`CI` set) and elsewhere is reported as
@@ -77,6 +78,7 @@ fn explorer_in_a_browser() {
     let (first, second) = (&seen["first"], &seen["second"]);
     for run in [first, second] {
         assert!(run["error"].is_null(), "the page failed: {}", run["error"]);
+        assert!(run["workers"].as_u64().unwrap() >= 1);
         assert_eq!(run["replications"], 20);
         assert!(run["charts"].as_u64().unwrap() >= 6 && run["polylines"].as_u64().unwrap() >= 6, "{run}");
         // The table shows the numbers the model returned.
@@ -85,9 +87,10 @@ fn explorer_in_a_browser() {
         assert_eq!(shown, returned);
     }
     eprintln!(
-        "explorer: 20 replications of the baseline in {:.2} s, then {:.2} s after the lever moved",
+        "explorer: 20 replications of the baseline in {:.2} s, then {:.2} s after the lever moved ({} workers)",
         first["ms"].as_f64().unwrap() / 1000.0,
-        second["ms"].as_f64().unwrap() / 1000.0
+        second["ms"].as_f64().unwrap() / 1000.0,
+        first["workers"]
     );
     // Without its contract (99% of its income) the youth clubhouse loses members or closes.
     let (before, after) = (
@@ -99,6 +102,15 @@ fn explorer_in_a_browser() {
         mean_of(&second["headline"], "coalitions_surviving", "all")
             < mean_of(&first["headline"], "coalitions_surviving", "all")
     );
+    // Bit for bit: the page's run (WebAssembly, replications shared among workers) has the
+    // digest of every reported number that a native run of the saved scenario has.
+    let saved = coprosim::scenario::Scenario::parse(second["scenario"].as_str().unwrap(), "saved.toml").unwrap();
+    let cfg = coprosim::engine::RunConfig {
+        replications: saved.simulation.replications,
+        seed: saved.simulation.seed,
+        threads: 2,
+    };
+    assert_eq!(second["digest"], coprosim::engine::run(&saved, cfg, &|| {}).unwrap().digest());
     // The saved scenario reproduces the page's numbers with the command line, to the digit.
     let saved = tmp.path().join("saved.toml");
     std::fs::write(&saved, second["scenario"].as_str().unwrap()).unwrap();

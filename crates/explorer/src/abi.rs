@@ -1,7 +1,8 @@
 //! The module's interface to JavaScript: three functions over linear memory, no generated
-//! glue. The page writes a UTF-8 request into memory it got from `explorer_alloc`, calls
-//! `explorer_call`, reads the answer (a little-endian u32 length, then that many bytes of
-//! UTF-8 JSON) and gives both buffers back with `explorer_free`.
+//! glue. The page writes a request ([`crate::call_bytes`]) into memory it got from
+//! `explorer_alloc`, calls `explorer_call`, reads the answer (a little-endian u32 length,
+//! then that many bytes: a kind byte and JSON text or records) and gives both buffers back
+//! with `explorer_free`.
 //!
 //! Why not wasm-bindgen: one JSON call needs a dozen lines of glue, and wasm-bindgen's
 //! command-line tool must match the crate's version exactly, which would make CI and every
@@ -32,13 +33,10 @@ pub unsafe extern "C" fn explorer_free(ptr: *mut u8, len: usize) {
 pub unsafe extern "C" fn explorer_call(ptr: *const u8, len: usize) -> *mut u8 {
     // SAFETY: the page wrote `len` bytes at `ptr`, memory this module handed out.
     let request = unsafe { std::slice::from_raw_parts(ptr, len) };
-    let answer = match std::str::from_utf8(request) {
-        Ok(text) => crate::call(text),
-        Err(_) => r#"{"error":"the request is not UTF-8"}"#.to_string(),
-    };
+    let answer = crate::call_bytes(request);
     let mut out: Vec<u8> = Vec::with_capacity(answer.len() + 4);
     out.extend_from_slice(&(answer.len() as u32).to_le_bytes());
-    out.extend_from_slice(answer.as_bytes());
+    out.extend_from_slice(&answer);
     // The page frees it with the length it reads plus 4.
     Box::into_raw(out.into_boxed_slice()) as *mut u8
 }

@@ -142,7 +142,14 @@ pub fn run_varied(
         return Err(EngineError::Interrupted { completed, total: records.len() });
     }
     let records: Vec<ReplicationRecord> = records.into_iter().flatten().collect();
-    let mut results = crate::par::with_threads(cfg.threads, || observe::aggregate(cat, &records))?;
-    results.diagnostics = observe::diagnostics::diagnose(s, &results.catalogue, &records, &results.summary);
-    Ok(results)
+    crate::par::with_threads(cfg.threads, || results_of(s, &records)).map_err(EngineError::from)
+}
+
+/// The results of a run from its replications' records, given in replication order: the
+/// cross-replication statistics and the diagnostics. [`run`] ends with this; a caller that
+/// ran the replications elsewhere (the browser explorer's workers) gets the same results.
+pub fn results_of(s: &Scenario, records: &[ReplicationRecord]) -> Results {
+    let mut results = observe::aggregate(Catalogue::new(s), records);
+    results.diagnostics = observe::diagnostics::diagnose(s, &results.catalogue, records, &results.summary);
+    results
 }
