@@ -145,6 +145,12 @@ pub struct Model {
     /// and compares arms with common random numbers.
     side: ChaCha8Rng,
     applications: Vec<Application>,
+    /// Per agent: ties who were members of any coalition at the end of the last tick. Kept
+    /// up to date from the agents whose membership changed, instead of recounted for every
+    /// outsider every tick (a tick changes few memberships; recounting read every tie).
+    member_ties: Vec<u32>,
+    /// Agents whose membership changed this tick (joins, exits, admissions).
+    changed: Vec<u32>,
     /// Policy changes still to come: (first tick, scenario in force from then).
     timeline: std::collections::VecDeque<(u32, Scenario)>,
 }
@@ -224,6 +230,8 @@ impl Model {
             outreach_cumulative: Vec::new(),
             side,
             applications: Vec::new(),
+            member_ties: Vec::new(),
+            changed: Vec::new(),
             timeline: s.timeline().unwrap_or_default().into(),
         };
         model.aggregate_into(&mut coalitions);
@@ -244,7 +252,35 @@ impl Model {
             }
         }
         model.agents.previous.clone_from(&model.agents.membership);
+        model.member_ties = (0..model.agents.len()).map(|i| model.count_member_ties(i)).collect();
         Some(model)
+    }
+
+    /// Ties of agent `i` who are members of some coalition now (at the end of the tick).
+    fn count_member_ties(&self, i: usize) -> u32 {
+        let now = &self.agents.membership;
+        self.network.ties(i).iter().map(|&j| u32::from(now[j as usize] != OUTSIDE)).sum()
+    }
+
+    /// Bring the member-tie counts to the end of this tick: each agent who became a member,
+    /// or stopped being one, adds or removes one from each of its ties' counts.
+    fn update_member_ties(&mut self) {
+        let a = &self.agents;
+        for &i in &self.changed {
+            let i = i as usize;
+            let (was, is) = (a.previous[i] != OUTSIDE, a.membership[i] != OUTSIDE);
+            if was != is {
+                for &j in self.network.ties(i) {
+                    let k = &mut self.member_ties[j as usize];
+                    if is { *k += 1 } else { *k -= 1 }
+                }
+            }
+        }
+        self.changed.clear();
+        debug_assert!(
+            (0..self.agents.len()).all(|i| self.member_ties[i] == self.count_member_ties(i)),
+            "member-tie counts drifted from a recount"
+        );
     }
 
     /// Forget the hours given so far, so that participation and its inequality describe the
@@ -343,6 +379,7 @@ impl Model {
             let next = if m != OUTSIDE { self.member_decides(i, m, t, rng) } else { self.outsider_decides(i, t, rng) };
             self.agents.membership[i] = next;
             if next != m {
+                self.changed.push(i as u32);
                 if m != OUTSIDE {
                     let k = self.tally.at(m as usize, g);
                     self.tally.exits[k] += 1;
@@ -355,6 +392,7 @@ impl Model {
         }
 
         self.admit(t);
+        self.update_member_ties();
 
         // 1, 2 and 4. Coalitions: funding, organisation, dissolution, from last tick's aggregates.
         let mut coalitions = std::mem::take(&mut self.coalitions);
@@ -403,7 +441,7 @@ impl Model {
         }
         let prev = &self.agents.previous;
         let ties = self.network.ties(i);
-        let member_ties = ties.iter().filter(|&&j| prev[j as usize] != OUTSIDE).count();
+        let member_ties = self.member_ties[i] as usize;
         let u = rng.random::<f64>();
         let p_wom = self.rates.word_of_mouth[member_ties];
         let exposed_to = if u < p_wom {
@@ -504,6 +542,7 @@ impl Model {
             for (app, _) in group.iter().zip(&admitted).filter(|(_, a)| **a) {
                 let i = app.agent as usize;
                 self.agents.membership[i] = m;
+                self.changed.push(i as u32);
                 self.start_spell(i, m, t, app.expected);
                 let k = self.tally.at(c, self.agents.group[i] as usize);
                 self.tally.joins[k] += 1;
