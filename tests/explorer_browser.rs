@@ -11,24 +11,16 @@
 //! ignored with the reason, which is why it has its own harness (libtest-mimic).
 
 use assert_cmd::Command;
+use common::chromium;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+mod common;
 
 const LEVER: &str = "coalitions[youth_clubhouse].funding.contract.amount";
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn chromium() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("COPROSIM_CHROMIUM") {
-        return Some(PathBuf::from(p));
-    }
-    let path = std::env::var_os("PATH")?;
-    ["chromium", "chromium-browser", "google-chrome"]
-        .iter()
-        .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
-        .find(|p| p.is_file())
 }
 
 /// Why the test cannot run here, if it cannot.

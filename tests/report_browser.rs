@@ -4,21 +4,10 @@
 //! file has its own harness (libtest-mimic) because the built-in one can only say "passed".
 
 use assert_cmd::Command;
-use common::TINY_TOWN;
+use common::{TINY_TOWN, chromium};
 
 mod common;
-use std::path::{Path, PathBuf};
-
-fn chromium() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("COPROSIM_CHROMIUM") {
-        return Some(PathBuf::from(p));
-    }
-    let path = std::env::var_os("PATH")?;
-    ["chromium", "chromium-browser", "google-chrome"]
-        .iter()
-        .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
-        .find(|p| p.is_file())
-}
+use std::path::Path;
 
 /// A page beside the report that loads it in a frame and writes what it finds into the DOM,
 /// which Chromium's --dump-dom then prints.

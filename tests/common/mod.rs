@@ -1,5 +1,6 @@
 //! Helpers shared by the test files (the Monte Carlo ones, `claims.rs`, `mechanisms.rs` and
-//! `presets.rs`, and the calibration ones, `calibrate.rs` and `report_browser.rs`).
+//! `presets.rs`, the calibration ones, `calibrate.rs`, and the browser ones,
+//! `report_browser.rs` and `explorer_browser.rs`).
 // Each test file is its own crate and uses a subset of these.
 #![allow(dead_code)]
 
@@ -67,3 +68,16 @@ governance = { voice = 1.0 }
 donation_per_member = 10
 earned_income = 5000
 "#;
+
+/// Chromium for the browser tests: `COPROSIM_CHROMIUM`, or the first of its usual names on
+/// the PATH.
+pub fn chromium() -> Option<std::path::PathBuf> {
+    if let Ok(p) = std::env::var("COPROSIM_CHROMIUM") {
+        return Some(std::path::PathBuf::from(p));
+    }
+    let path = std::env::var_os("PATH")?;
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
+        .find(|p| p.is_file())
+}
