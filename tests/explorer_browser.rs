@@ -6,9 +6,10 @@
 //! bit for bit a native run's (`Results::digest`), and that they equal, as text, the
 //! `summary.csv` that `coprosim run` writes for the scenario the page saves.
 //!
-//! Needs Debian's chromium, Node and `npm ci --prefix tests/browser` (`.ci/run` does all
-//! three). Without them this test fails under CI (`CI` set) and elsewhere is reported as
-//! ignored with the reason, which is why it has its own harness (libtest-mimic).
+//! Needs a coprosim built with the WebAssembly target, Debian's chromium, Node and
+//! `npm ci --prefix tests/browser` (`.ci/run` provides all four). Without them this test
+//! fails under CI (`CI` set) and elsewhere is reported as ignored with the reason, which is
+//! why it has its own harness (libtest-mimic).
 
 use assert_cmd::Command;
 use common::chromium;
@@ -25,6 +26,9 @@ fn repo() -> &'static Path {
 
 /// Why the test cannot run here, if it cannot.
 fn missing() -> Option<String> {
+    if let Some(why) = coprosim::output::explorer::unavailable() {
+        return Some(why.to_string());
+    }
     if chromium().is_none() {
         return Some("no chromium on PATH: install Debian's chromium or set COPROSIM_CHROMIUM".into());
     }
