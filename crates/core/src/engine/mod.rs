@@ -1,5 +1,6 @@
-//! Replications: one ChaCha8 stream per replication, run in parallel with rayon, collected
-//! in replication order so results never depend on the thread count.
+//! Replications: one ChaCha8 stream per replication, run in parallel through [`crate::par`]
+//! (rayon's threads with the `parallel` feature, one after another without it), collected in
+//! replication order so results never depend on the thread count.
 
 pub mod sweep;
 

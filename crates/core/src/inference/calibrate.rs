@@ -78,8 +78,9 @@ pub fn config(targets: &Targets) -> Config {
     }
 }
 
-/// Run (or resume after the generations `done`) the calibration of `targets` on the current
-/// rayon pool. The distance is the Euclidean norm of the fitted statistics' differences from
+/// Run (or resume after the generations `done`) the calibration of `targets` on the threads of
+/// the enclosing [`crate::par::with_threads`] (rayon's current pool; one thread without the
+/// `parallel` feature). The distance is the Euclidean norm of the fitted statistics' differences from
 /// their observed values, each divided by its observed standard deviation.
 ///
 /// Noisy ABC (Wilkinson 2013; Fearnhead and Prangle 2012): each simulated statistic gets a
