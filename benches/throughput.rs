@@ -99,5 +99,47 @@ fn calibration(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, baseline, calibration);
+/// Throughput as the town grows: the baseline's programmes and behaviour at 100,000 and
+/// 1,000,000 residents, one year from founding (52 ticks, no burn-in; initialisation
+/// included), one replication on one thread, and as many replications as threads on all
+/// cores. Building the million-agent world alone is timed too. Peak memory is measured
+/// outside Criterion: `/usr/bin/time -v coprosim run scenarios/scale/million.toml -j 1
+/// --no-charts` (docs/PERFORMANCE.md).
+fn scale(c: &mut Criterion) {
+    let mut group = c.benchmark_group("scale");
+    group.sample_size(10).measurement_time(Duration::from_secs(20));
+    for size in [100_000u32, 1_000_000] {
+        let mut s = Scenario::baseline();
+        (s.population.size, s.simulation.burn_in_years, s.simulation.years) = (size, 0, 1);
+        let cat = Catalogue::new(&s);
+        let agent_ticks = size as u64 * s.total_ticks() as u64;
+        group.throughput(Throughput::Elements(agent_ticks));
+        group.bench_function(format!("{size}_agents_one_replication_one_thread"), |b| {
+            let mut r = 0u32;
+            b.iter(|| {
+                r = r.wrapping_add(1);
+                black_box(engine::run_replication(&s, &cat, s.simulation.seed, r))
+            })
+        });
+        let threads = rayon::current_num_threads() as u32;
+        group.throughput(Throughput::Elements(agent_ticks * threads as u64));
+        group.bench_function(format!("{size}_agents_one_replication_per_thread_all_threads"), |b| {
+            let cfg = RunConfig { replications: threads, seed: s.simulation.seed, threads: 0 };
+            b.iter(|| black_box(engine::run(&s, cfg, &|| {}).unwrap()))
+        });
+    }
+    let mut s = Scenario::baseline();
+    (s.population.size, s.simulation.burn_in_years, s.simulation.years) = (1_000_000, 0, 1);
+    group.throughput(Throughput::Elements(1_000_000));
+    group.bench_function("1000000_agents_initialise", |b| {
+        let mut r = 0u32;
+        b.iter(|| {
+            r = r.wrapping_add(1);
+            black_box(coprosim::model::Model::new(&s, &mut engine::replication_rng(s.simulation.seed, r)))
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, baseline, calibration, scale);
 criterion_main!(benches);
