@@ -204,7 +204,7 @@ fn refuses_a_non_empty_directory_that_is_not_a_result() {
 #[test]
 fn every_shipped_scenario_passes_check() {
     let mut checked = 0;
-    for dir in ["scenarios", "scenarios/experiments", "scenarios/presets"] {
+    for dir in ["scenarios", "scenarios/experiments", "scenarios/presets", "scenarios/scale"] {
         for entry in std::fs::read_dir(repo(dir)).unwrap() {
             let path = entry.unwrap().path();
             if path.extension().is_some_and(|e| e == "toml") {
@@ -213,7 +213,7 @@ fn every_shipped_scenario_passes_check() {
             }
         }
     }
-    assert!(checked >= 18, "expected the baseline, 11 experiments and 6 presets, checked {checked}");
+    assert!(checked >= 19, "expected the baseline, 11 experiments, 6 presets and the scale case, checked {checked}");
 }
 
 #[test]
@@ -348,6 +348,7 @@ fn shipped_files_conform_to_the_shipped_json_schemas_and_bad_ones_do_not() {
         ("scenarios", "scenario"),
         ("scenarios/experiments", "scenario"),
         ("scenarios/presets", "scenario"),
+        ("scenarios/scale", "scenario"),
         ("scenarios/sweeps", "sweep"),
         ("scenarios/calibration", "targets"),
         ("scenarios/calibration/bovaird", "targets"),
@@ -362,7 +363,7 @@ fn shipped_files_conform_to_the_shipped_json_schemas_and_bad_ones_do_not() {
             }
         }
     }
-    assert!(checked >= 31, "{checked}");
+    assert!(checked >= 32, "{checked}");
     // The schema catches what an editor should flag: an unknown key, a wrong type, a share
     // above 1, a value not among the choices.
     let schema = load("scenario");
