@@ -20,6 +20,9 @@ mod common;
 
 const LEVER: &str = "coalitions[youth_clubhouse].funding.contract.amount";
 
+/// The `summary.csv` columns the page's headline must equal.
+const COLUMNS: [&str; 8] = ["metric", "coalition", "group", "mean", "ci95_low", "ci95_high", "p05", "p95"];
+
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
@@ -125,20 +128,12 @@ fn explorer_in_a_browser() {
         .records()
         .map(|r| {
             let r = r.unwrap();
-            ["metric", "coalition", "group", "mean", "ci95_low", "ci95_high", "p05", "p95"]
-                .iter()
-                .map(|c| r[col(c)].to_string())
-                .collect()
+            COLUMNS.iter().map(|c| r[col(c)].to_string()).collect()
         })
         .collect();
     let page: Vec<Vec<String>> = rows(&second["headline"])
         .iter()
-        .map(|r| {
-            ["metric", "coalition", "group", "mean", "ci95_low", "ci95_high", "p05", "p95"]
-                .iter()
-                .map(|c| r[*c].as_str().unwrap_or_default().to_string())
-                .collect()
-        })
+        .map(|r| COLUMNS.iter().map(|c| r[*c].as_str().unwrap_or_default().to_string()).collect())
         .collect();
     assert_eq!(page, file, "the page's headline differs from coprosim run's summary.csv");
 }

@@ -4,8 +4,8 @@
 //! needs no knowledge of the scenario format, and its documentation comes from the one
 //! definition of the parameter.
 
-use coprosim_core::scenario::Scenario;
 use coprosim_core::scenario::params::generic_path;
+use coprosim_core::scenario::{ParamSpec, Scenario};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -44,15 +44,26 @@ fn nice_step(max: f64) -> f64 {
 }
 
 /// A slider from 0 to three times the scenario's value, and at least to `floor`.
-fn money(panel: &str, label: &str, key: String, value: f64, floor: f64) -> Lever {
+fn money(specs: &[ParamSpec], panel: &str, label: &str, key: String, value: f64, floor: f64) -> Lever {
     let max = (value * 3.0).max(floor);
     let step = nice_step(max);
     let max = (max / step).ceil() * step;
-    slider(panel, label, key, value, 0.0, max, step)
+    slider(specs, panel, label, key, value, 0.0, max, step)
 }
 
-fn slider(panel: &str, label: &str, key: String, value: f64, min: f64, max: f64, step: f64) -> Lever {
-    let spec = Scenario::parameter_specs().into_iter().find(|p| p.key == generic_path(&key));
+/// A slider for `key`, documented from its parameter's definition among `specs`.
+#[allow(clippy::too_many_arguments)]
+fn slider(
+    specs: &[ParamSpec],
+    panel: &str,
+    label: &str,
+    key: String,
+    value: f64,
+    min: f64,
+    max: f64,
+    step: f64,
+) -> Lever {
+    let spec = specs.iter().find(|p| p.key == generic_path(&key));
     Lever {
         panel: panel.into(),
         label: label.into(),
@@ -70,7 +81,10 @@ fn slider(panel: &str, label: &str, key: String, value: f64, min: f64, max: f64,
 
 /// The levers of a scenario, panel by panel.
 pub fn levers(s: &Scenario) -> Vec<Lever> {
+    let specs = Scenario::parameter_specs();
+    let specs = specs.as_slice();
     let mut out = vec![slider(
+        specs,
         "Policy",
         "Performance regime",
         "policy.performance_regime".into(),
@@ -80,12 +94,13 @@ pub fn levers(s: &Scenario) -> Vec<Lever> {
         0.05,
     )];
     let horizon = s.simulation.burn_in_years as f64 + s.simulation.years as f64;
-    let mut share = slider("Funding cut", "Share cut", "cut.share".into(), 0.0, 0.0, 1.0, 0.05);
+    let mut share = slider(specs, "Funding cut", "Share cut", "cut.share".into(), 0.0, 0.0, 1.0, 0.05);
     share.doc = "A permanent cut to one funding stream of every coalition, added to the scenario's own shocks \
                  (policy.shocks); 0 adds none."
         .into();
     let first_recorded = s.simulation.burn_in_years as f64 + 2f64.min(s.simulation.years as f64 / 2.0).floor();
-    let mut year = slider("Funding cut", "Year of the cut", "cut.year".into(), first_recorded, 0.0, horizon, 1.0);
+    let mut year =
+        slider(specs, "Funding cut", "Year of the cut", "cut.year".into(), first_recorded, 0.0, horizon, 1.0);
     year.doc =
         "Year from founding at which the cut takes effect (the recorded period starts after the burn-in).".into();
     let streams = ["contract", "grants", "donations", "earned", "all"];
@@ -106,7 +121,7 @@ pub fn levers(s: &Scenario) -> Vec<Lever> {
     if s.population.groups.len() >= 2 {
         let first = &s.population.groups[0];
         let mut mix =
-            slider("Population", &format!("Share {}", first.name), "mix".into(), first.share, 0.05, 0.95, 0.01);
+            slider(specs, "Population", &format!("Share {}", first.name), "mix".into(), first.share, 0.05, 0.95, 0.01);
         mix.doc = format!(
             "Share of the population in group \"{}\"; the other groups share the rest in their scenario proportions.",
             first.name
@@ -120,19 +135,33 @@ pub fn levers(s: &Scenario) -> Vec<Lever> {
         // Streams the scenario gives the coalition; a contract or grant it lacks has terms
         // (start, length, renewal) the page cannot guess.
         if let Some(contract) = &f.contract {
-            out.push(money(panel, "Contract (a year)", at("funding.contract.amount"), contract.amount, 60_000.0));
+            out.push(money(
+                specs,
+                panel,
+                "Contract (a year)",
+                at("funding.contract.amount"),
+                contract.amount,
+                60_000.0,
+            ));
         }
         for (i, g) in f.grants.iter().enumerate() {
             let label =
                 if f.grants.len() == 1 { "Grant (a year)".to_string() } else { format!("Grant {} (a year)", i + 1) };
-            out.push(money(panel, &label, at(&format!("funding.grants[{i}].amount")), g.amount, 30_000.0));
+            out.push(money(specs, panel, &label, at(&format!("funding.grants[{i}].amount")), g.amount, 30_000.0));
         }
-        out.push(money(panel, "Donation per member", at("funding.donation_per_member"), f.donation_per_member, 100.0));
-        out.push(money(panel, "Earned income (a year)", at("funding.earned_income"), f.earned_income, 30_000.0));
-        out.push(money(panel, "Stipend per member", at("stipend"), c.stipend, 2_000.0));
-        out.push(slider(panel, "Voice", at("governance.voice"), c.governance.voice, 0.0, 1.0, 0.05));
-        out.push(slider(panel, "Outreach", at("governance.outreach"), c.governance.outreach, 0.0, 1.0, 0.05));
-        let spec = Scenario::parameter_specs().into_iter().find(|p| p.key == "coalitions[].governance.outreach_target");
+        out.push(money(
+            specs,
+            panel,
+            "Donation per member",
+            at("funding.donation_per_member"),
+            f.donation_per_member,
+            100.0,
+        ));
+        out.push(money(specs, panel, "Earned income (a year)", at("funding.earned_income"), f.earned_income, 30_000.0));
+        out.push(money(specs, panel, "Stipend per member", at("stipend"), c.stipend, 2_000.0));
+        out.push(slider(specs, panel, "Voice", at("governance.voice"), c.governance.voice, 0.0, 1.0, 0.05));
+        out.push(slider(specs, panel, "Outreach", at("governance.outreach"), c.governance.outreach, 0.0, 1.0, 0.05));
+        let spec = specs.iter().find(|p| p.key == "coalitions[].governance.outreach_target");
         let mut options = vec![(json!([]), "everyone".to_string())];
         options.extend(s.population.groups.iter().map(|g| (json!([g.name]), g.name.clone())));
         out.push(Lever {
@@ -149,6 +178,7 @@ pub fn levers(s: &Scenario) -> Vec<Lever> {
             doc: spec.map_or("", |p| p.doc).to_string(),
         });
         out.push(money(
+            specs,
             panel,
             "Delegation (a year)",
             at("governance.delegation_rate"),
