@@ -128,6 +128,45 @@ pub fn bases_beside(path: &Path) -> impl Fn(&str) -> Result<(Scenario, String), 
     }
 }
 
+/// The kinds of input file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// A scenario.
+    Scenario,
+    /// A sweep (`axes`, `design`, `outputs`).
+    Sweep,
+    /// A targets file for calibration (`observed`, `parameters`, `abc`).
+    Targets,
+}
+
+impl FileKind {
+    /// The kind of input file at `path`, from its top-level keys (a scenario when unsure, so
+    /// that a scenario's own errors are the ones reported).
+    pub fn of(path: &Path) -> FileKind {
+        // Through the safe reader: a FIFO or a device is refused, never opened.
+        let Ok(text) = read_text(path, &path.display().to_string()) else {
+            return FileKind::Scenario;
+        };
+        let Ok(table) = text.parse::<toml::Table>() else { return FileKind::Scenario };
+        if table.contains_key("observed") || table.contains_key("parameters") || table.contains_key("abc") {
+            FileKind::Targets
+        } else if table.contains_key("axes") || table.contains_key("design") || table.contains_key("outputs") {
+            FileKind::Sweep
+        } else {
+            FileKind::Scenario
+        }
+    }
+
+    /// Its name: `scenario`, `sweep` or `targets`.
+    pub fn name(self) -> &'static str {
+        match self {
+            FileKind::Scenario => "scenario",
+            FileKind::Sweep => "sweep",
+            FileKind::Targets => "targets",
+        }
+    }
+}
+
 /// Memory available to this process, from `/proc/meminfo` where there is one.
 pub fn available_memory() -> Option<u64> {
     let text = std::fs::read_to_string("/proc/meminfo").ok()?;

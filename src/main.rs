@@ -7,7 +7,7 @@ use coprosim::engine::sweep::{self, SweepInfo};
 use coprosim::engine::{self, RunConfig};
 use coprosim::inference::calibrate;
 use coprosim::inference::targets::{Targets, apply};
-use coprosim::input::Load;
+use coprosim::input::{FileKind, Load};
 use coprosim::output::charts::ChartSize;
 use coprosim::output::commit::{Kind, Staging};
 use coprosim::output::sweep::Timing;
@@ -477,26 +477,9 @@ fn fits(scenario: &Scenario, file: &str, threads: usize, replications: u32) -> R
         .map_err(|p| Failure::Input(format!("{file}: {}: {}", p.path, p.message)))
 }
 
-/// The kind of input file a text is, from its top-level keys (a scenario when unsure, so
-/// that a scenario's own errors are the ones reported).
-fn input_kind(path: &Path) -> FileKind {
-    // Through the safe reader: a FIFO or a device is refused, never opened.
-    let Ok(text) = coprosim::input::read_text(path, &path.display().to_string()) else {
-        return FileKind::Scenario;
-    };
-    let Ok(table) = text.parse::<toml::Table>() else { return FileKind::Scenario };
-    if table.contains_key("observed") || table.contains_key("parameters") || table.contains_key("abc") {
-        FileKind::Targets
-    } else if table.contains_key("axes") || table.contains_key("design") || table.contains_key("outputs") {
-        FileKind::Sweep
-    } else {
-        FileKind::Scenario
-    }
-}
-
 fn check(path: &Path) -> Result<(), Failure> {
     let file = path.display().to_string();
-    match input_kind(path) {
+    match FileKind::of(path) {
         FileKind::Targets => {
             let t = Targets::load(path)?;
             tell!(
@@ -703,32 +686,13 @@ fn run(path: Option<&Path>, opts: RunOptions) -> Result<(), Failure> {
     let wall = start.elapsed().as_secs_f64();
     bar.finish_and_clear();
 
-    let manifest = Manifest {
-        tool: "coprosim",
-        kind: Kind::Run,
-        version: env!("CARGO_PKG_VERSION"),
-        git_commit: output::git_commit(),
-        scenario: scenario.name.clone(),
-        description: scenario.description.clone(),
-        scenario_file: file,
-        scenario_sha256,
-        resolved_sha256: output::sha256_hex(scenario.to_toml().as_bytes()),
-        seed: cfg.seed,
-        replications: cfg.replications,
-        threads: used_threads,
-        ticks: scenario.ticks(),
-        agents: scenario.population.size,
-        wall_time_seconds: (wall * 1000.0).round() / 1000.0,
-        files: Default::default(),
-        complete: false,
-        warnings: Vec::new(),
-        posterior: posterior.as_ref().map(|p| output::PosteriorSource {
-            dir: p.dir.display().to_string(),
-            calibration: p.name.clone(),
-            posterior_sha256: p.sha256.clone(),
-            parameters: p.keys.clone(),
-        }),
-    };
+    let source = posterior.as_ref().map(|p| output::PosteriorSource {
+        dir: p.dir.display().to_string(),
+        calibration: p.name.clone(),
+        posterior_sha256: p.sha256.clone(),
+        parameters: p.keys.clone(),
+    });
+    let manifest = Manifest::for_run(&scenario, file, scenario_sha256, &cfg, used_threads, wall, source);
     let work = staging.dir().to_path_buf();
     output::write_run(&work, &results, &scenario.to_toml(), manifest).map_err(writing_failure(&dir))?;
     if let Some(p) = &posterior {
@@ -1196,14 +1160,6 @@ fn schema_json(specs: &[ParamSpec], kind: FileKind) -> String {
         ),
     };
     serde_json::to_string_pretty(&value).expect("a schema serialises")
-}
-
-/// Which input file format `params` describes.
-#[derive(Clone, Copy, PartialEq)]
-enum FileKind {
-    Scenario,
-    Sweep,
-    Targets,
 }
 
 fn params_markdown(specs: &[ParamSpec], kind: FileKind) -> String {

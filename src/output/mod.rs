@@ -347,6 +347,43 @@ pub struct Manifest {
     pub posterior: Option<PosteriorSource>,
 }
 
+impl Manifest {
+    /// The manifest of a run of `scenario` (read from `file`, whose text has SHA-256
+    /// `scenario_sha256`) with `cfg`'s seed and replications on `threads` threads. The
+    /// command line and the Python package both build it here, so their files agree.
+    pub fn for_run(
+        scenario: &crate::scenario::Scenario,
+        file: String,
+        scenario_sha256: String,
+        cfg: &crate::engine::RunConfig,
+        threads: usize,
+        wall_time_seconds: f64,
+        posterior: Option<PosteriorSource>,
+    ) -> Manifest {
+        Manifest {
+            tool: "coprosim",
+            kind: commit::Kind::Run,
+            version: env!("CARGO_PKG_VERSION"),
+            git_commit: git_commit(),
+            scenario: scenario.name.clone(),
+            description: scenario.description.clone(),
+            scenario_file: file,
+            scenario_sha256,
+            resolved_sha256: sha256_hex(scenario.to_toml().as_bytes()),
+            seed: cfg.seed,
+            replications: cfg.replications,
+            threads,
+            ticks: scenario.ticks(),
+            agents: scenario.population.size,
+            wall_time_seconds: (wall_time_seconds * 1000.0).round() / 1000.0,
+            files: Default::default(),
+            complete: false,
+            warnings: Vec::new(),
+            posterior,
+        }
+    }
+}
+
 /// Where a posterior predictive run's parameters came from.
 #[derive(Debug, Clone, Serialize)]
 pub struct PosteriorSource {

@@ -13,6 +13,13 @@ pub fn request() {
     STOP.store(true, Ordering::SeqCst);
 }
 
+/// Withdraw a stop request once the interrupted work has ended, so the next piece of work
+/// runs. The command line never needs it (it exits); a long-lived host such as the Python
+/// package, whose user may go on after Ctrl-C, does.
+pub fn clear() {
+    STOP.store(false, Ordering::SeqCst);
+}
+
 /// Whether a stop was requested.
 pub fn requested() -> bool {
     STOP.load(Ordering::SeqCst)

@@ -1,0 +1,392 @@
+"""coprosim from Python: scenarios, runs, sweeps and calibrations, with pandas tables.
+
+The simulations are coprosim's own (the Rust core, on every core, without the GIL), and every
+table is parsed from the very bytes ``coprosim`` writes to disk, so a DataFrame here and a CSV
+file of the command line cannot disagree. ``write(dir)`` writes the command line's files.
+
+    >>> import coprosim
+    >>> s = coprosim.Scenario.load("scenarios/baseline.toml")
+    >>> run = coprosim.run(s.with_values({"coalitions[food_bank].governance.voice": 0.8}),
+    ...                    replications=20, seed=1)
+    >>> run.summary.head()
+
+See docs/PYTHON.md for the whole API and examples/python for worked examples.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple, Union
+
+from . import _core
+from ._errors import CoprosimError, OutputError, Problem, ScenarioError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas
+
+__version__: str = _core.__version__
+
+__all__ = [
+    "Calibration",
+    "CoprosimError",
+    "OutputError",
+    "Problem",
+    "Run",
+    "Scenario",
+    "ScenarioError",
+    "Sweep",
+    "SweepResult",
+    "Targets",
+    "calibrate",
+    "check",
+    "run",
+    "sweep",
+]
+
+PathLike = Union[str, "os.PathLike[str]"]
+Value = Union[bool, int, float, str]
+
+
+def _frame(data: bytes, kind: str = "pandas") -> Any:
+    """A CSV text of coprosim's as a table: pandas (default), polars or arrow.
+
+    Numbers read back exactly (pandas 3 parses floats exactly; older pandas is asked to);
+    only an empty field is missing, so a coalition named "NA" stays a name.
+    """
+    if kind == "pandas":
+        import pandas as pd
+
+        exact = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
+        return pd.read_csv(io.BytesIO(data), keep_default_na=False, na_values=[""], **exact)
+    if kind == "polars":
+        import polars as pl
+
+        return pl.read_csv(io.BytesIO(data))
+    if kind == "arrow":
+        import pyarrow.csv as pacsv
+
+        return pacsv.read_csv(io.BytesIO(data))
+    raise ValueError(f"kind: found {kind!r}, expected 'pandas', 'polars' or 'arrow'")
+
+
+class Scenario:
+    """A validated scenario and where it came from. Every constructor validates and raises
+    :class:`ScenarioError` with every problem at once; a ``Scenario`` is never invalid."""
+
+    __slots__ = ("_native",)
+
+    def __init__(self, native: _core.Scenario) -> None:
+        self._native = native
+
+    @classmethod
+    def load(cls, path: PathLike) -> "Scenario":
+        """Read and validate a scenario file (as ``coprosim check FILE`` does)."""
+        return cls(_core.Scenario.load(os.fspath(path)))
+
+    @classmethod
+    def baseline(cls) -> "Scenario":
+        """The baseline built into coprosim (what ``coprosim run`` runs without a file)."""
+        return cls(_core.Scenario.baseline())
+
+    @classmethod
+    def from_toml(cls, text: str, file: str = "<string>") -> "Scenario":
+        """Parse and validate scenario TOML text; ``file`` names it in errors."""
+        return cls(_core.Scenario.from_toml(text, file))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], file: str = "<dict>") -> "Scenario":
+        """A scenario from a dictionary with the keys and tables of a scenario file (for
+        example ``tomllib.load`` of one, or :meth:`to_dict`). Errors name the key path."""
+        try:
+            text = json.dumps(data, allow_nan=False)
+        except (TypeError, ValueError) as e:
+            raise ScenarioError(f"{file}: {e}", file, [(file, None, None, "", str(e))]) from None
+        return cls(_core.Scenario.from_json(text, file))
+
+    def with_values(self, values: Mapping[str, Value]) -> "Scenario":
+        """A copy with parameters set by key path, as a sweep sets its axes, e.g.
+        ``{"coalitions[food_bank].governance.voice": 0.8, "mode.planning": "shared"}``.
+        Every problem is reported at once, as :class:`ScenarioError`."""
+        return Scenario(self._native.with_values(list(values.items())))
+
+    def check(self, threads: Optional[int] = None, replications: Optional[int] = None) -> "Scenario":
+        """Refuse what ``coprosim run`` refuses before it starts: a run that would not fit in
+        this machine's memory. Returns the scenario, so calls chain."""
+        self._native.check(threads, replications)
+        return self
+
+    def to_toml(self) -> str:
+        """The resolved scenario as TOML, every default filled in (``resolved_scenario.toml``)."""
+        return self._native.to_toml()
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The resolved scenario as a dictionary (:meth:`from_dict` takes it back)."""
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:  # pragma: no cover
+            import tomli as tomllib
+        return tomllib.loads(self.to_toml())
+
+    def memory_estimate(self, threads: int = 1, replications: Optional[int] = None) -> int:
+        """Bytes of memory a run needs."""
+        return self._native.memory_estimate(threads, replications or self.replications)
+
+    name = property(lambda self: self._native.name, doc="The scenario's name.")
+    description = property(lambda self: self._native.description, doc="Its description.")
+    file = property(lambda self: self._native.file, doc="Where it came from, as the manifest records it.")
+    sha256 = property(lambda self: self._native.sha256, doc="SHA-256 of the text it was read from.")
+    replications = property(lambda self: self._native.replications, doc="Its own replications.")
+    seed = property(lambda self: self._native.seed, doc="Its own master seed.")
+    ticks = property(lambda self: self._native.ticks, doc="Ticks recorded.")
+    agents = property(lambda self: self._native.agents, doc="Agents per replication.")
+
+    def __repr__(self) -> str:
+        return f"<coprosim.Scenario {self.name!r} from {self.file}>"
+
+
+class Sweep:
+    """A validated sweep file, its base scenario read beside it."""
+
+    __slots__ = ("_native",)
+
+    def __init__(self, native: _core.Sweep) -> None:
+        self._native = native
+
+    @classmethod
+    def load(cls, path: PathLike) -> "Sweep":
+        """Read and validate a sweep file (as ``coprosim check FILE`` does)."""
+        return cls(_core.Sweep.load(os.fspath(path)))
+
+    name = property(lambda self: self._native.name, doc="The sweep's name.")
+    file = property(lambda self: self._native.file, doc="Where it came from.")
+    points = property(lambda self: self._native.points, doc="Points of its design.")
+    replications = property(lambda self: self._native.replications, doc="Replications per point.")
+    outputs = property(lambda self: self._native.outputs, doc="The outputs recorded per point.")
+
+    def __repr__(self) -> str:
+        return f"<coprosim.Sweep {self.name!r}: {self.points} points x {self.replications} replications>"
+
+
+class Targets:
+    """A validated targets file (observed statistics and priors), its base read beside it."""
+
+    __slots__ = ("_native",)
+
+    def __init__(self, native: _core.Targets) -> None:
+        self._native = native
+
+    @classmethod
+    def load(cls, path: PathLike) -> "Targets":
+        """Read and validate a targets file (as ``coprosim check FILE`` does)."""
+        return cls(_core.Targets.load(os.fspath(path)))
+
+    name = property(lambda self: self._native.name, doc="The calibration's name.")
+    file = property(lambda self: self._native.file, doc="Where it came from.")
+    parameters = property(lambda self: self._native.parameters, doc="Key paths of the estimated parameters.")
+    statistics = property(
+        lambda self: self._native.statistics, doc="Observed statistics: (label, value, held out)."
+    )
+    budget = property(lambda self: self._native.budget, doc="The simulation budget.")
+
+    def __repr__(self) -> str:
+        return f"<coprosim.Targets {self.name!r}: {len(self.parameters)} parameters>"
+
+
+class _Result:
+    """What every result has: its tables, as bytes or frames, and ``write``."""
+
+    __slots__ = ("_native",)
+
+    def __init__(self, native: Any) -> None:
+        self._native = native
+
+    @property
+    def tables(self) -> List[str]:
+        """The names of its tables (each is ``<name>.csv`` on disk)."""
+        return list(self._native.tables())
+
+    def csv(self, name: str) -> bytes:
+        """The bytes of ``<name>.csv``, exactly as the command line writes it."""
+        return bytes(self._native.csv(name))
+
+    def table(self, name: str, kind: str = "pandas") -> Any:
+        """``<name>.csv`` as a pandas DataFrame, or a polars DataFrame (``kind="polars"``) or
+        an Arrow table (``kind="arrow"``) where those are installed."""
+        return _frame(self.csv(name), kind)
+
+    def write(
+        self, dir: PathLike, charts: bool = True, force: bool = False, width: int = 1600, height: int = 1000
+    ) -> List[Path]:
+        """Write the command line's files into ``dir``, byte for byte as it writes them (the
+        manifest's wall time is this process's); with charts and reports unless ``charts`` is
+        False. Files coprosim did not write are kept; a directory that holds another kind of
+        result is refused (:class:`OutputError`) unless ``force``. Returns the paths written."""
+        return [Path(p) for p in self._native.write(os.fspath(dir), charts, force, width, height)]
+
+    threads = property(lambda self: self._native.threads, doc="Threads used (results do not depend on it).")
+    wall_time_seconds = property(lambda self: self._native.wall_time_seconds, doc="Wall time, in seconds.")
+
+
+class Run(_Result):
+    """A finished run: one row per tick, metric, coalition and group in :attr:`series`, one
+    per replication and headline metric in :attr:`replications`, and the headline
+    :attr:`summary` with its intervals, as in ``coprosim run``'s files (docs/OUTPUTS.md)."""
+
+    __slots__ = ()
+
+    @property
+    def series(self) -> "pandas.DataFrame":
+        """``series.csv``: every recorded series, mean, sd and 5/50/95% quantiles per tick."""
+        return self.table("series")
+
+    @property
+    def retention(self) -> "pandas.DataFrame":
+        """``retention.csv``: Kaplan-Meier retention by tenure."""
+        return self.table("retention")
+
+    @property
+    def summary(self) -> "pandas.DataFrame":
+        """``summary.csv``: the headline metrics with their intervals."""
+        return self.table("summary")
+
+    @property
+    def inequality(self) -> "pandas.DataFrame":
+        """``inequality.csv``: Lorenz curves of contribution."""
+        return self.table("inequality")
+
+    @property
+    def replications(self) -> "pandas.DataFrame":
+        """``replications.csv``: every replication's headline values (tidy)."""
+        return self.table("replications")
+
+    @property
+    def scenario(self) -> Scenario:
+        """The scenario as run (with the replications and seed given to :func:`run`)."""
+        return Scenario(self._native.scenario)
+
+    seed = property(lambda self: self._native.seed, doc="The master seed.")
+
+    @property
+    def warnings(self) -> List[str]:
+        """What the results cannot say (the manifest's warnings)."""
+        return list(self._native.warnings())
+
+    def digest(self) -> str:
+        """SHA-256 over every reported number, bit for bit: equal digests, equal results."""
+        return str(self._native.digest())
+
+    def __repr__(self) -> str:
+        s = self.scenario
+        return f"<coprosim.Run {s.name!r}: {s.replications} replications, seed {self.seed}>"
+
+
+class SweepResult(_Result):
+    """A finished sweep: one row per point in :attr:`points`, and the Sobol indices in
+    :attr:`sensitivity` for a Sobol design."""
+
+    __slots__ = ()
+
+    @property
+    def points(self) -> "pandas.DataFrame":
+        """``points.csv``: each point's axis values and outputs (mean, sd, interval)."""
+        return self.table("points")
+
+    @property
+    def sensitivity(self) -> "Optional[pandas.DataFrame]":
+        """``sensitivity.csv`` (Sobol designs; None otherwise)."""
+        return self.table("sensitivity") if "sensitivity" in self.tables else None
+
+    @property
+    def info(self) -> Dict[str, Any]:
+        """The sweep's description as ``sweep.json`` records it."""
+        info: Dict[str, Any] = json.loads(self._native.info_json())
+        return info
+
+    def __repr__(self) -> str:
+        return f"<coprosim.SweepResult {self.info['name']!r}: {self._native.points} points>"
+
+
+class Calibration(_Result):
+    """A finished calibration (ABC-SMC): the particles of every generation in
+    :attr:`posterior`, and the posterior predictive check in :attr:`summary`."""
+
+    __slots__ = ()
+
+    @property
+    def posterior(self) -> "pandas.DataFrame":
+        """``posterior.csv``: every particle of every generation, weight and distance."""
+        return self.table("posterior")
+
+    @property
+    def generations(self) -> "pandas.DataFrame":
+        """``generations.csv``: tolerance, acceptance and effective sample size per generation."""
+        return self.table("generations")
+
+    @property
+    def summary(self) -> "pandas.DataFrame":
+        """``summary.csv``: posterior marginals and the posterior predictive check."""
+        return self.table("summary")
+
+    @property
+    def predictive(self) -> "pandas.DataFrame":
+        """``predictive.csv``: the posterior predictive simulations."""
+        return self.table("predictive")
+
+    stopped_by = property(lambda self: self._native.stopped_by, doc="Why it stopped, in words.")
+    parameters = property(lambda self: self._native.parameters, doc="Key paths of the estimated parameters.")
+    simulations = property(lambda self: self._native.simulations, doc="Simulations run in all generations.")
+
+    def __repr__(self) -> str:
+        return f"<coprosim.Calibration: {self._native.generations} generations, stopped because {self.stopped_by}>"
+
+
+def _scenario(s: Union[Scenario, PathLike]) -> Scenario:
+    return s if isinstance(s, Scenario) else Scenario.load(s)
+
+
+def run(
+    scenario: Union[Scenario, PathLike],
+    replications: Optional[int] = None,
+    seed: Optional[int] = None,
+    threads: Optional[int] = None,
+) -> Run:
+    """Run a scenario's Monte Carlo replications (its own count and seed unless given) on
+    ``threads`` threads (None: one per core). The same inputs and seed give the same results
+    on any thread count, as ``coprosim run`` does. Ctrl-C stops it (``KeyboardInterrupt``)."""
+    return Run(_core.run(_scenario(scenario)._native, replications, seed, threads))
+
+
+def sweep(
+    sweep: Union[Sweep, PathLike],
+    replications: Optional[int] = None,
+    seed: Optional[int] = None,
+    threads: Optional[int] = None,
+) -> SweepResult:
+    """Run every point of a sweep (grid, random, Latin hypercube or Sobol design) in memory,
+    with the seeds ``coprosim sweep`` uses. For long sweeps that must survive a stop and
+    resume, use ``coprosim sweep`` (it saves each point as it finishes)."""
+    s = sweep if isinstance(sweep, Sweep) else Sweep.load(sweep)
+    return SweepResult(_core.sweep(s._native, replications, seed, threads))
+
+
+def calibrate(targets: Union[Targets, PathLike], threads: Optional[int] = None) -> Calibration:
+    """Fit a targets file's parameters to its observed statistics (ABC-SMC), as
+    ``coprosim calibrate`` does with the same seeds."""
+    t = targets if isinstance(targets, Targets) else Targets.load(targets)
+    return Calibration(_core.calibrate(t._native, threads))
+
+
+def check(path: PathLike) -> Union[Scenario, Sweep, Targets]:
+    """Validate a scenario, sweep or targets file as ``coprosim check`` does; return it, or
+    raise :class:`ScenarioError` with every problem."""
+    kind = _core.input_kind(os.fspath(path))
+    if kind == "targets":
+        return Targets.load(path)
+    if kind == "sweep":
+        return Sweep.load(path)
+    return Scenario.load(path).check()
+

@@ -1,0 +1,231 @@
+//! `calibrate`: approximate Bayesian computation against a targets file, and its result as
+//! the command line's files.
+
+use crate::errors::{output_error, problems_error, scenario_error};
+use crate::run::{chart_size, shown, writer_lock};
+use coprosim::engine;
+use coprosim::inference::abc::{Generation, Stop};
+use coprosim::inference::calibrate as abc_smc;
+use coprosim::inference::calibrate::Predictive;
+use coprosim::inference::targets::Targets;
+use coprosim::input::Load;
+use coprosim::output::calibration::{
+    self as cal, CalibrationInfo, Finished, generations_csv, posterior_csv, predictive_csv, summary_csv,
+};
+use pyo3::exceptions::{PyKeyError, PyRuntimeError};
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+use std::path::PathBuf;
+
+/// A validated targets file (its base scenario read beside it).
+#[pyclass(module = "coprosim._core", name = "Targets", frozen)]
+pub struct PyTargets {
+    targets: Targets,
+    file: String,
+}
+
+#[pymethods]
+impl PyTargets {
+    /// Read and validate a targets file; a `base = "file.toml"` is read beside it.
+    #[staticmethod]
+    fn load(py: Python<'_>, path: PathBuf) -> PyResult<PyTargets> {
+        let targets = Targets::load(&path).map_err(|e| scenario_error(py, e))?;
+        Ok(PyTargets { targets, file: path.display().to_string() })
+    }
+
+    /// The calibration's name.
+    #[getter]
+    fn name(&self) -> String {
+        self.targets.file.name.clone()
+    }
+
+    /// Where it came from.
+    #[getter]
+    fn file(&self) -> String {
+        self.file.clone()
+    }
+
+    /// The key paths of the estimated parameters.
+    #[getter]
+    fn parameters(&self) -> Vec<String> {
+        self.targets.keys()
+    }
+
+    /// The observed statistics: (label, value, held out).
+    #[getter]
+    fn statistics(&self) -> Vec<(String, f64, bool)> {
+        self.targets.statistics.iter().map(|s| (s.label.clone(), s.value, s.held_out)).collect()
+    }
+
+    /// The simulation budget.
+    #[getter]
+    fn budget(&self) -> u64 {
+        self.targets.file.abc.budget
+    }
+}
+
+/// A finished calibration.
+#[pyclass(module = "coprosim._core", name = "Calibration", frozen)]
+pub struct PyCalibration {
+    info: CalibrationInfo,
+    generations: Vec<Generation>,
+    stop: Stop,
+    predictive: Vec<Predictive>,
+    discarded: u64,
+    targets_file: String,
+    threads: usize,
+    wall_time_seconds: f64,
+}
+
+/// Calibrate `targets` (ABC-SMC, as `coprosim calibrate` does, with the same seeds) on
+/// `threads` threads, without the GIL; Ctrl-C stops it.
+#[pyfunction]
+#[pyo3(signature = (targets, threads=None))]
+pub fn calibrate(py: Python<'_>, targets: &PyTargets, threads: Option<usize>) -> PyResult<PyCalibration> {
+    let pool_threads = crate::thread_count(threads)?;
+    let used = crate::threads_used(threads);
+    let t = &targets.targets;
+    if let Some(available) = coprosim::input::available_memory() {
+        t.base.check_fits(used, used as u32, available).map_err(|p| {
+            problems_error(py, &targets.file, vec![(targets.file.clone(), None, None, p.path, p.message)])
+        })?;
+    }
+    let start = std::time::Instant::now();
+    let mut discarded = 0u64;
+    let (generations, stop, predictive) = crate::interruptible(py, || {
+        coprosim_core::par::with_threads(pool_threads, || {
+            let mut report = |event: coprosim::inference::abc::Event| match event {
+                coprosim::inference::abc::Event::Batch { simulations, .. } => discarded = simulations,
+                coprosim::inference::abc::Event::Generation(_) => discarded = 0,
+            };
+            let (generations, stop) = abc_smc::calibrate(t, Vec::new(), &engine::stop_requested, &mut report);
+            let predictive = match generations.last() {
+                Some(last) if stop != Stop::Interrupted => abc_smc::predictive(t, last, &engine::stop_requested),
+                _ => None,
+            };
+            (generations, stop, predictive)
+        })
+    })?
+    .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+    if stop == Stop::Interrupted {
+        return Err(crate::interrupted("the calibration"));
+    }
+    if generations.is_empty() {
+        return Err(PyRuntimeError::new_err(format!(
+            "no simulation of {} gave every fitted statistic a value within the budget; check that the statistics are defined in the base scenario (a coalition that dissolves has no retention)",
+            t.file.name
+        )));
+    }
+    let predictive = predictive.ok_or_else(|| crate::interrupted("the posterior predictive simulations"))?;
+    Ok(PyCalibration {
+        info: CalibrationInfo::new(t),
+        generations,
+        stop,
+        predictive,
+        discarded,
+        targets_file: targets.file.clone(),
+        threads: used,
+        wall_time_seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+#[pymethods]
+impl PyCalibration {
+    /// Names of the tables: `posterior`, `generations`, `summary`, `predictive`.
+    fn tables(&self) -> Vec<String> {
+        ["posterior", "generations", "summary", "predictive"].map(String::from).to_vec()
+    }
+
+    /// The bytes of `<name>.csv`, exactly as `coprosim calibrate` writes it.
+    fn csv<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyBytes>> {
+        let last = self.generations.last().expect("a calibration result has a generation");
+        let bytes = match name {
+            "posterior" => posterior_csv(&self.info, &self.generations),
+            "generations" => generations_csv(&self.generations),
+            "summary" => summary_csv(&self.info, last, &self.predictive),
+            "predictive" => predictive_csv(&self.info, &self.predictive),
+            _ => {
+                return Err(PyKeyError::new_err(format!(
+                    "{name}: no such table; there are {}",
+                    self.tables().join(", ")
+                )));
+            }
+        };
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    /// Write the calibration's files into `dir` as `coprosim calibrate --out dir` does (same
+    /// files, same bytes; the manifest's wall time is this calibration's), with charts and
+    /// `report.html` unless `charts` is false. Returns the paths written.
+    #[pyo3(signature = (dir, charts=true, force=false, width=1600, height=1000))]
+    fn write(
+        &self,
+        py: Python<'_>,
+        dir: PathBuf,
+        charts: bool,
+        force: bool,
+        width: u32,
+        height: u32,
+    ) -> PyResult<Vec<String>> {
+        let size = chart_size(charts, width, height)?;
+        let _writer = writer_lock(py, &dir)?;
+        let (staging, _) = cal::working_place(&dir, &self.info, force).map_err(|e| output_error(py, e))?;
+        let work = staging.dir().to_path_buf();
+        let finished = Finished {
+            info: &self.info,
+            generations: &self.generations,
+            stop: self.stop,
+            predictive: &self.predictive,
+            discarded: self.discarded,
+            targets_file: self.targets_file.clone(),
+            threads: self.threads,
+            wall_time_seconds: self.wall_time_seconds,
+        };
+        let (written, done) = crate::interruptible(py, || {
+            let written = cal::write_calibration(&work, &finished, size)?;
+            staging.commit().map(|done| (written, done))
+        })?
+        .map_err(|e| output_error(py, e))?;
+        if let Some(note) = done.note() {
+            eprintln!("note: {note}");
+        }
+        let inside = |p: PathBuf| p.strip_prefix(&work).map(|rel| dir.join(rel)).unwrap_or(p);
+        Ok(shown(written.into_iter().map(inside).collect()))
+    }
+
+    /// Why it stopped, in words.
+    #[getter]
+    fn stopped_by(&self) -> String {
+        cal::stop_words(self.stop).to_string()
+    }
+
+    /// Generations run.
+    #[getter]
+    fn generations(&self) -> usize {
+        self.generations.len()
+    }
+
+    /// Simulations run in all generations.
+    #[getter]
+    fn simulations(&self) -> u64 {
+        self.generations.iter().map(|g| g.simulations).sum()
+    }
+
+    /// The key paths of the estimated parameters.
+    #[getter]
+    fn parameters(&self) -> Vec<String> {
+        self.info.parameters.clone()
+    }
+
+    /// Threads used (results do not depend on it).
+    #[getter]
+    fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Wall time of the calibration, in seconds.
+    #[getter]
+    fn wall_time_seconds(&self) -> f64 {
+        self.wall_time_seconds
+    }
+}

@@ -1,0 +1,190 @@
+//! `run`: Monte Carlo replications of a scenario, and their result as the command line's
+//! files.
+
+use crate::errors::{output_error, problems_error};
+use crate::scenario::PyScenario;
+use coprosim::engine::{self, EngineError, RunConfig};
+use coprosim::observe::Results;
+use coprosim::output::charts::ChartSize;
+use coprosim::output::commit::{Kind, Staging};
+use coprosim::output::{self, Manifest};
+use pyo3::exceptions::{PyKeyError, PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+use std::path::{Path, PathBuf};
+
+/// A finished run: the results of every replication, and what the manifest records.
+#[pyclass(module = "coprosim._core", name = "Run", frozen)]
+pub struct PyRun {
+    results: Results,
+    scenario: PyScenario,
+    cfg: RunConfig,
+    threads: usize,
+    wall_time_seconds: f64,
+}
+
+/// Run `scenario`'s replications (its own count and seed unless given) on `threads` threads
+/// (None: one per core), without the GIL; Ctrl-C stops it.
+#[pyfunction]
+#[pyo3(signature = (scenario, replications=None, seed=None, threads=None))]
+pub fn run(
+    py: Python<'_>,
+    scenario: &PyScenario,
+    replications: Option<u32>,
+    seed: Option<u64>,
+    threads: Option<usize>,
+) -> PyResult<PyRun> {
+    if replications == Some(0) {
+        return Err(PyValueError::new_err("replications: found 0, expected at least 1"));
+    }
+    let mut scenario = scenario.clone();
+    if let Some(r) = replications {
+        scenario.scenario.simulation.replications = r;
+    }
+    if let Some(s) = seed {
+        scenario.scenario.simulation.seed = s;
+    }
+    let mut cfg = RunConfig::from_scenario(&scenario.scenario);
+    cfg.threads = crate::thread_count(threads)?;
+    let used = crate::threads_used(threads);
+    if let Some(available) = coprosim::input::available_memory() {
+        scenario.scenario.check_fits(used, cfg.replications, available).map_err(|p| {
+            problems_error(py, &scenario.file, vec![(scenario.file.clone(), None, None, p.path, p.message)])
+        })?;
+    }
+    let start = std::time::Instant::now();
+    let s = &scenario.scenario;
+    let results = crate::interruptible(py, || engine::run(s, cfg, &|| {}))?.map_err(|e| match e {
+        EngineError::Interrupted { .. } => crate::interrupted("the run"),
+        other => PyRuntimeError::new_err(other.to_string()),
+    })?;
+    Ok(PyRun { results, scenario, cfg, threads: used, wall_time_seconds: start.elapsed().as_secs_f64() })
+}
+
+/// Take `dir`'s writer lock, saying on standard error whom it waits for.
+pub(crate) fn writer_lock(py: Python<'_>, dir: &Path) -> PyResult<output::writer::WriterLock> {
+    let target = output::commit::resolve(dir).map_err(|e| output_error(py, e))?;
+    let shown = dir.display().to_string();
+    let waiting = |who: &str| eprintln!("waiting: {shown} is being written by coprosim {who}");
+    output::writer::lock(&target, &waiting).map_err(|e| output_error(py, e))
+}
+
+/// Charts of the given size, or none.
+pub(crate) fn chart_size(charts: bool, width: u32, height: u32) -> PyResult<Option<ChartSize>> {
+    if !charts {
+        return Ok(None);
+    }
+    for (name, v) in [("width", width), ("height", height)] {
+        if !(300..=10000).contains(&v) {
+            return Err(PyValueError::new_err(format!("{name}: found {v}, expected 300 to 10000 pixels")));
+        }
+    }
+    Ok(Some(ChartSize { width, height }))
+}
+
+/// Paths as Python strings.
+pub(crate) fn shown(paths: Vec<PathBuf>) -> Vec<String> {
+    paths.into_iter().map(|p| p.display().to_string()).collect()
+}
+
+#[pymethods]
+impl PyRun {
+    /// Names of the tables (`series`, `retention`, `summary`, `inequality`, `replications`).
+    fn tables(&self) -> Vec<String> {
+        output::csv_files(&self.results).into_iter().map(|(n, _)| n.trim_end_matches(".csv").to_string()).collect()
+    }
+
+    /// The bytes of `<name>.csv`, exactly as `coprosim run` writes it.
+    fn csv<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyBytes>> {
+        let file = format!("{name}.csv");
+        let bytes = output::csv_files(&self.results).into_iter().find(|(n, _)| *n == file).map(|(_, b)| b).ok_or_else(
+            || PyKeyError::new_err(format!("{name}: no such table; there are {}", self.tables().join(", "))),
+        )?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    /// Write the run's files into `dir` as `coprosim run --out dir` does (same files, same
+    /// bytes; the manifest's wall time is this run's), with charts, `report.html` and
+    /// `explorer.html` unless `charts` is false. Files coprosim did not write are kept; a
+    /// directory holding another kind of result is refused unless `force`. Returns the paths
+    /// written.
+    #[pyo3(signature = (dir, charts=true, force=false, width=1600, height=1000))]
+    fn write(
+        &self,
+        py: Python<'_>,
+        dir: PathBuf,
+        charts: bool,
+        force: bool,
+        width: u32,
+        height: u32,
+    ) -> PyResult<Vec<String>> {
+        let size = chart_size(charts, width, height)?;
+        let _writer = writer_lock(py, &dir)?;
+        let staging = Staging::new(&dir, Kind::Run, force).map_err(|e| output_error(py, e))?;
+        let manifest = Manifest::for_run(
+            &self.scenario.scenario,
+            self.scenario.file.clone(),
+            self.scenario.sha256.clone(),
+            &self.cfg,
+            self.threads,
+            self.wall_time_seconds,
+            None,
+        );
+        let work = staging.dir().to_path_buf();
+        let toml = self.scenario.scenario.to_toml();
+        let written = crate::interruptible(py, || {
+            let mut written = output::write_run(&work, &self.results, &toml, manifest)?;
+            if let Some(size) = size {
+                written.extend(output::write_charts(&work, size)?);
+            }
+            staging.commit().map(|done| (written, done))
+        })?
+        .map_err(|e| output_error(py, e))?;
+        if let Some(note) = written.1.note() {
+            eprintln!("note: {note}");
+        }
+        let inside = |p: PathBuf| p.strip_prefix(&work).map(|rel| dir.join(rel)).unwrap_or(p);
+        Ok(shown(written.0.into_iter().map(inside).collect()))
+    }
+
+    /// SHA-256 over every reported number, bit for bit (`Results::digest`): equal digests,
+    /// equal results.
+    fn digest(&self) -> String {
+        self.results.digest()
+    }
+
+    /// Warnings about what the results cannot say (the manifest's `warnings`).
+    fn warnings(&self) -> Vec<String> {
+        self.results.diagnostics.iter().map(|d| d.message.clone()).collect()
+    }
+
+    /// The scenario as run (replications and seed as given to `run`).
+    #[getter]
+    fn scenario(&self) -> PyScenario {
+        self.scenario.clone()
+    }
+
+    /// The master seed.
+    #[getter]
+    fn seed(&self) -> u64 {
+        self.cfg.seed
+    }
+
+    /// Replications run.
+    #[getter]
+    fn replications(&self) -> u32 {
+        self.cfg.replications
+    }
+
+    /// Threads used (results do not depend on it).
+    #[getter]
+    fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Wall time of the simulation, in seconds.
+    #[getter]
+    fn wall_time_seconds(&self) -> f64 {
+        self.wall_time_seconds
+    }
+}

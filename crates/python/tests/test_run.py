@@ -1,0 +1,132 @@
+"""Runs from Python give the command line's bytes, release the GIL, and stop on Ctrl-C."""
+
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import pytest
+
+import coprosim
+from conftest import compare_dirs
+
+
+def test_write_gives_the_command_lines_files_byte_for_byte(repo, tmp_path, run_cli, monkeypatch):
+    monkeypatch.chdir(repo)  # the same scenario path as given, recorded in both manifests
+    done = run_cli("run", "scenarios/baseline.toml", "--replications", 4, "--seed", 7, "-j", 2, "-o", tmp_path / "cli")
+    assert done.returncode == 0, done.stderr
+    run = coprosim.run(coprosim.Scenario.load("scenarios/baseline.toml"), replications=4, seed=7, threads=2)
+    written = run.write(tmp_path / "py")
+    assert tmp_path / "py" / "summary.csv" in written
+    files = compare_dirs(tmp_path / "cli", tmp_path / "py")
+    assert {"series.csv", "replications.csv", "report.html", "explorer.html", "manifest.json"} <= set(files)
+    # The tables are those files, and the frames read them back exactly.
+    for name in run.tables:
+        assert run.csv(name) == (tmp_path / "cli" / f"{name}.csv").read_bytes()
+    import csv
+
+    with open(tmp_path / "cli" / "summary.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    frame = run.summary
+    assert len(frame) == len(rows)
+    for column in ("mean", "sd", "p05", "p95"):
+        exact = [float(r[column]) if r[column] else None for r in rows]
+        read = [None if v != v else v for v in frame[column]]
+        assert read == exact, column
+
+
+def test_tables_respect_their_ranges():
+    run = coprosim.run(coprosim.Scenario.baseline(), replications=3, seed=2)
+    reps = run.replications
+    assert sorted(reps["replication"].unique()) == [0, 1, 2]
+    shares = reps[reps["metric"] == "annual_retention"]["value"].dropna()
+    assert len(shares) > 0 and shares.between(0, 1).all()
+    members = run.series.query("metric == 'members' and coalition == 'all' and group == 'all'")
+    assert (members["mean"] >= 0).all() and (members["p05"] <= members["p95"]).all()
+    assert set(run.summary.columns) >= {"metric", "coalition", "group", "mean"}
+
+
+def test_results_do_not_depend_on_threads():
+    s = coprosim.Scenario.baseline()
+    one = coprosim.run(s, replications=3, seed=11, threads=1)
+    two = coprosim.run(s, replications=3, seed=11, threads=2)
+    other = coprosim.run(s, replications=3, seed=12, threads=2)
+    assert one.digest() == two.digest() != other.digest()
+    assert one.csv("series") == two.csv("series")
+
+
+def test_writing_keeps_the_users_own_files_and_refuses_other_results(repo, tmp_path):
+    run = coprosim.run(coprosim.Scenario.baseline(), replications=2, seed=1)
+    mine = tmp_path / "out" / "notes.txt"
+    mine.parent.mkdir()
+    mine.write_text("my notes")
+    with pytest.raises(coprosim.OutputError):
+        run.write(tmp_path / "out", charts=False)  # not a coprosim result: only with force
+    run.write(tmp_path / "out", charts=False, force=True)
+    run.write(tmp_path / "out", charts=False)  # a rerun replaces only its own files
+    assert mine.read_text() == "my notes"
+    sweep = coprosim.sweep(repo / "scenarios" / "sweeps" / "ci_small.toml", replications=1)
+    sweep.write(tmp_path / "sweep", charts=False)
+    with pytest.raises(coprosim.OutputError):
+        run.write(tmp_path / "sweep", charts=False)
+    with pytest.raises(ValueError):
+        coprosim.run(coprosim.Scenario.baseline(), replications=0)
+    with pytest.raises(ValueError):
+        coprosim.run(coprosim.Scenario.baseline(), threads=0)
+
+
+def test_the_gil_is_released_during_a_run():
+    ticks = []
+    stop = threading.Event()
+
+    def count():
+        while not stop.is_set():
+            ticks.append(1)
+            time.sleep(0.001)
+
+    t = threading.Thread(target=count)
+    t.start()
+    start = time.perf_counter()
+    coprosim.run(coprosim.Scenario.baseline(), replications=8, seed=3, threads=1)
+    elapsed = time.perf_counter() - start
+    stop.set()
+    t.join()
+    # A thread holding the GIL for the whole run would leave the counter at about zero.
+    assert elapsed > 0.05
+    assert len(ticks) > 0.02 * elapsed / 0.001, (len(ticks), elapsed)
+
+
+CHILD = textwrap.dedent(
+    """\
+    import sys, time, coprosim
+    s = coprosim.Scenario.baseline().with_values({"simulation.years": 40})
+    print("started", flush=True)
+    start = time.perf_counter()
+    try:
+        coprosim.run(s, replications=400, seed=1, threads=1)
+        print("finished", flush=True)
+    except KeyboardInterrupt:
+        print(f"interrupted after {time.perf_counter() - start:.2f}", flush=True)
+    # The stop request was withdrawn: the next run runs.
+    r = coprosim.run(coprosim.Scenario.baseline(), replications=2, seed=1)
+    print("next run", r.scenario.replications, flush=True)
+    """
+)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process")
+def test_ctrl_c_interrupts_cleanly_and_the_next_run_works():
+    child = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "started"
+    time.sleep(1.0)
+    sent = time.perf_counter()
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=60)
+    waited = time.perf_counter() - sent
+    assert child.returncode == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("interrupted after"), out
+    assert lines[1] == "next run 2", out
+    assert waited < 10, f"the run took {waited:.1f} s to stop"

@@ -1,0 +1,111 @@
+"""Sweeps and calibrations from Python give the command line's files, byte for byte."""
+
+import textwrap
+
+import pytest
+
+import coprosim
+from conftest import compare_dirs
+
+TINY_TARGETS = textwrap.dedent(
+    """\
+    name = "tiny"
+    seed = 3
+    [abc]
+    particles = 30
+    generations = 3
+    predictive = 10
+
+    [scenario]
+    name = "tiny_town"
+    [scenario.simulation]
+    years = 4
+    ticks_per_year = 12
+    replications = 1
+    seed = 1
+    [scenario.population]
+    size = 300
+    [[scenario.population.groups]]
+    name = "residents"
+    share = 1.0
+    incentives = { material = 1.0, solidary = 2.5, purposive = 2.0 }
+    time_cost = 0.05
+    [[scenario.coalitions]]
+    name = "club"
+    founders = 15
+    goal_hours = 60
+    mode = { planning = "community", delivery = "community" }
+    governance = { voice = 1.0 }
+    [scenario.coalitions.funding]
+    donation_per_member = 10
+    earned_income = 5000
+
+    [[observed]]
+    metric = "annual_retention"
+    value = 0.7
+    sd = 0.04
+
+    [[observed]]
+    metric = "participants"
+    value = 45
+    sd = 6
+
+    [[parameters]]
+    key = "behaviour.base_exit"
+    prior = "uniform"
+    low = 0.05
+    high = 0.8
+
+    [[parameters]]
+    key = "behaviour.join_max"
+    prior = "log_uniform"
+    low = 0.02
+    high = 0.5
+    """
+)
+
+
+def test_sweep_writes_the_command_lines_files(repo, tmp_path, run_cli, monkeypatch):
+    monkeypatch.chdir(repo)
+    path = "scenarios/sweeps/ci_small.toml"
+    done = run_cli("sweep", path, "--replications", 2, "-j", 2, "-o", tmp_path / "cli")
+    assert done.returncode == 0, done.stderr
+    result = coprosim.sweep(path, replications=2, threads=2)
+    result.write(tmp_path / "py")
+    files = compare_dirs(tmp_path / "cli", tmp_path / "py")
+    assert "points.csv" in files and any(f.startswith("charts/") for f in files)
+    points = result.points
+    assert len(points) == coprosim.Sweep.load(path).points == 9
+    assert result.sensitivity is None
+    assert result.info["replications"] == 2
+
+
+def test_calibration_writes_the_command_lines_files(tmp_path, run_cli, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tiny.toml").write_text(TINY_TARGETS)
+    done = run_cli("calibrate", "tiny.toml", "-j", 2, "-o", "cli")
+    assert done.returncode == 0, done.stderr
+    fit = coprosim.calibrate("tiny.toml", threads=2)
+    fit.write("py")
+    files = compare_dirs(tmp_path / "cli", tmp_path / "py")
+    assert {"posterior.csv", "summary.csv", "report.html"} <= set(files)
+    assert fit.parameters == ["behaviour.base_exit", "behaviour.join_max"]
+    posterior = fit.posterior
+    last = posterior[posterior["generation"] == posterior["generation"].max()]
+    assert len(last) == 30
+    assert abs(last["weight"].sum() - 1) < 1e-9
+    assert last["behaviour.base_exit"].between(0.05, 0.8).all()
+
+
+def test_input_errors_of_sweeps_and_targets(repo, tmp_path):
+    bad = tmp_path / "bad_sweep.toml"
+    base = (repo / "scenarios" / "baseline.toml").as_posix()
+    bad.write_text(f'name = "s"\nbase = "{base}"\nreplications = 0\n[[axes]]\nkey = "no.such"\nvalues = [1]\n')
+    with pytest.raises(coprosim.ScenarioError) as caught:
+        coprosim.Sweep.load(bad)
+    assert all(p.line is not None for p in caught.value.problems)
+    assert {"replications", "axes[0].key"} <= {p.path for p in caught.value.problems}, caught.value
+    bad.write_text('name = "t"\n[abc]\nparticles = -1\n')
+    with pytest.raises(coprosim.ScenarioError) as caught:
+        coprosim.Targets.load(bad)
+    assert "abc.particles" in {p.path for p in caught.value.problems}, caught.value
