@@ -63,6 +63,11 @@ def distance(base: coprosim.Scenario, names, theta, stats, seed: int) -> float:
     return math.sqrt(d2)
 
 
+def weighted_quantile(xs, cumulative, p: float) -> float:
+    """The smallest value whose cumulative normalised weight reaches p (xs sorted)."""
+    return float(xs[min(int((cumulative >= p).argmax()), len(xs) - 1)])
+
+
 def main() -> int:
     import optuna
 
@@ -103,8 +108,7 @@ def main() -> int:
         w = last["weight"].to_numpy()
         order = last[k].to_numpy().argsort()
         xs, cw = last[k].to_numpy()[order], w[order].cumsum() / w.sum()
-        q = lambda p: float(xs[min((cw >= p).argmax(), len(xs) - 1)])
-        lo, med, hi = q(0.05), q(0.5), q(0.95)
+        lo, med, hi = (weighted_quantile(xs, cw, p) for p in (0.05, 0.5, 0.95))
         best = study.best_params[k]
         inside = lo <= best <= hi
         inside_all &= inside

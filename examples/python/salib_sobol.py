@@ -14,11 +14,10 @@ import argparse
 import sys
 from pathlib import Path
 
+import coprosim
 import numpy as np
 from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import sobol as sobol_sample
-
-import coprosim
 
 REPO = Path(__file__).resolve().parents[2]
 

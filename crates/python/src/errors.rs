@@ -14,6 +14,15 @@ fn raise<'py>(py: Python<'py>, class: &str, args: impl pyo3::call::PyCallArgs<'p
     }
 }
 
+/// A message of the command line's, with its flags as this package's arguments: `--out` is
+/// the directory given to `write`, `--force` is `force=True`, `--threads` is `threads=`.
+fn python_terms(message: &str) -> String {
+    message
+        .replace("choose another --out", "choose another directory")
+        .replace("pass --force", "pass force=True")
+        .replace("--threads", "threads=")
+}
+
 /// One problem: (file, line, column, key path, message); line and column are None when the
 /// problem has no place in a text (the file cannot be read, or a value set from Python).
 pub(crate) type Problem = (String, Option<usize>, Option<usize>, String, String);
@@ -39,6 +48,7 @@ pub(crate) fn scenario_error(py: Python<'_>, e: ScenarioError) -> PyErr {
 
 /// `coprosim.ScenarioError` for problems found outside a text (values set from Python).
 pub(crate) fn problems_error(py: Python<'_>, file: &str, problems: Vec<Problem>) -> PyErr {
+    let problems: Vec<Problem> = problems.into_iter().map(|(f, l, c, p, m)| (f, l, c, p, python_terms(&m))).collect();
     let message = problems
         .iter()
         .map(|(f, _, _, path, m)| if path.is_empty() { format!("{f}: {m}") } else { format!("{f}: {path}: {m}") })
@@ -52,6 +62,6 @@ pub(crate) fn problems_error(py: Python<'_>, file: &str, problems: Vec<Problem>)
 pub(crate) fn output_error(py: Python<'_>, e: OutputError) -> PyErr {
     match e {
         OutputError::Interrupted { .. } => crate::interrupted("writing the result"),
-        other => raise(py, "OutputError", (other.to_string(),)),
+        other => raise(py, "OutputError", (python_terms(&other.to_string()),)),
     }
 }

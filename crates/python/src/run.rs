@@ -49,7 +49,7 @@ pub fn run(
     let used = crate::threads_used(threads);
     if let Some(available) = coprosim::input::available_memory() {
         scenario.scenario.check_fits(used, cfg.replications, available).map_err(|p| {
-            problems_error(py, &scenario.file, vec![(scenario.file.clone(), None, None, p.path, p.message)])
+            problems_error(py, &scenario.file(), vec![(scenario.file(), None, None, p.path, p.message)])
         })?;
     }
     let start = std::time::Instant::now();
@@ -123,7 +123,7 @@ impl PyRun {
         let staging = Staging::new(&dir, Kind::Run, force).map_err(|e| output_error(py, e))?;
         let manifest = Manifest::for_run(
             &self.scenario.scenario,
-            self.scenario.file.clone(),
+            self.scenario.file(),
             self.scenario.sha256.clone(),
             &self.cfg,
             self.threads,

@@ -2,11 +2,11 @@
 
 use crate::errors::{Problem, problems_error, scenario_error};
 use coprosim::output::sha256_hex;
-use coprosim_core::scenario::sweep::with_setting;
+use coprosim_core::scenario::sweep::{Slot, slot, with_setting};
 use coprosim_core::scenario::{BASELINE, Scenario};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyFloat, PyInt, PyString};
+use pyo3::types::{PyBool, PyFloat, PyString};
 use std::path::PathBuf;
 
 /// A scenario, valid by construction: every way of making one validates it and raises
@@ -15,8 +15,10 @@ use std::path::PathBuf;
 #[derive(Clone)]
 pub struct PyScenario {
     pub(crate) scenario: Scenario,
-    /// Where it came from, as the manifest records it (`scenario_file`).
-    pub(crate) file: String,
+    /// The file (or `<dict>`, `<string>`) it was read from.
+    source: String,
+    /// The values set on it since, `key = value`, in order.
+    settings: Vec<String>,
     /// SHA-256 of the text it was read from (`scenario_sha256`).
     pub(crate) sha256: String,
 }
@@ -24,7 +26,17 @@ pub struct PyScenario {
 impl PyScenario {
     fn parsed(py: Python<'_>, text: &str, file: &str) -> PyResult<PyScenario> {
         let scenario = Scenario::parse(text, file).map_err(|e| scenario_error(py, e))?;
-        Ok(PyScenario { scenario, file: file.to_string(), sha256: sha256_hex(text.as_bytes()) })
+        Ok(PyScenario { scenario, source: file.to_string(), settings: Vec::new(), sha256: sha256_hex(text.as_bytes()) })
+    }
+
+    /// Where it came from, as the manifest records it (`scenario_file`): the file as read and
+    /// the values set on it since.
+    pub(crate) fn file(&self) -> String {
+        if self.settings.is_empty() {
+            self.source.clone()
+        } else {
+            format!("{} with {}", self.source, self.settings.join(", "))
+        }
     }
 }
 
@@ -34,17 +46,27 @@ fn toml_value(v: &Bound<'_, PyAny>) -> Option<toml::Value> {
     if v.is_instance_of::<PyBool>() {
         return v.extract::<bool>().ok().map(toml::Value::Boolean);
     }
-    if v.is_instance_of::<PyInt>() {
-        return v.extract::<i64>().ok().map(toml::Value::Integer);
+    if v.is_instance_of::<PyString>() {
+        return v.extract::<String>().ok().map(toml::Value::String);
     }
     if v.is_instance_of::<PyFloat>() {
         return v.extract::<f64>().ok().map(toml::Value::Float);
     }
-    if v.is_instance_of::<PyString>() {
-        return v.extract::<String>().ok().map(toml::Value::String);
+    // Python ints and anything with `__index__` (numpy's integers) are whole numbers.
+    if let Ok(i) = v.extract::<i64>() {
+        return Some(toml::Value::Integer(i));
     }
-    // numpy scalars and other numbers.
+    // numpy's floats and other numbers.
     v.extract::<f64>().ok().map(toml::Value::Float)
+}
+
+/// Why `value` cannot be set at `key` of `s` when that is a whole-number parameter and
+/// `value` is not whole. (A sweep rounds its axes' values to whole numbers; a value typed by
+/// hand that is not whole is a mistake to report, not to round.)
+fn not_whole(s: &Scenario, key: &str, value: &toml::Value) -> Option<String> {
+    let toml::Value::Float(x) = value else { return None };
+    let whole_slot = matches!(slot(s, key), Ok(Slot::Integer));
+    (whole_slot && x.fract() != 0.0).then(|| format!("found {x} for `{key}`, expected a whole number"))
 }
 
 #[pymethods]
@@ -53,14 +75,19 @@ impl PyScenario {
     #[staticmethod]
     fn load(py: Python<'_>, path: PathBuf) -> PyResult<PyScenario> {
         let (scenario, text) = coprosim::input::scenario_and_text(&path).map_err(|e| scenario_error(py, e))?;
-        Ok(PyScenario { scenario, file: path.display().to_string(), sha256: sha256_hex(text.as_bytes()) })
+        Ok(PyScenario {
+            scenario,
+            source: path.display().to_string(),
+            settings: Vec::new(),
+            sha256: sha256_hex(text.as_bytes()),
+        })
     }
 
     /// The baseline scenario built into coprosim (what `coprosim run` runs without a file).
     #[staticmethod]
     fn baseline(py: Python<'_>) -> PyResult<PyScenario> {
         let mut s = PyScenario::parsed(py, BASELINE, "scenarios/baseline.toml")?;
-        s.file = "(embedded baseline)".into();
+        s.source = "(embedded baseline)".into();
         Ok(s)
     }
 
@@ -95,7 +122,7 @@ impl PyScenario {
     fn with_values(&self, py: Python<'_>, values: Vec<(String, Bound<'_, PyAny>)>) -> PyResult<PyScenario> {
         let mut scenario = self.scenario.clone();
         let mut problems: Vec<Problem> = Vec::new();
-        let mut shown = Vec::new();
+        let mut settings = self.settings.clone();
         for (key, v) in &values {
             let Some(value) = toml_value(v) else {
                 let found = v.get_type().name().map(|n| n.to_string()).unwrap_or_default();
@@ -103,19 +130,21 @@ impl PyScenario {
                     "{key}: found a value of type {found}, expected a number, a string or a boolean"
                 )));
             };
-            match with_setting(&scenario, key, &value) {
+            let set = match not_whole(&scenario, key, &value) {
+                Some(message) => Err(message),
+                None => with_setting(&scenario, key, &value),
+            };
+            match set {
                 Ok(next) => scenario = next,
-                Err(message) => problems.push((self.file.clone(), None, None, key.clone(), message)),
+                Err(message) => problems.push((self.file(), None, None, key.clone(), message)),
             }
-            shown.push(format!("{key} = {value}"));
+            // The manifest says what was run: the file as read, and what was set on it.
+            settings.push(format!("{key} = {value}"));
         }
         if !problems.is_empty() {
-            return Err(problems_error(py, &self.file, problems));
+            return Err(problems_error(py, &self.file(), problems));
         }
-        // The manifest says what was run: the file as read, and what was set on it.
-        let file =
-            if shown.is_empty() { self.file.clone() } else { format!("{} with {}", self.file, shown.join(", ")) };
-        Ok(PyScenario { scenario, file, sha256: self.sha256.clone() })
+        Ok(PyScenario { scenario, source: self.source.clone(), settings, sha256: self.sha256.clone() })
     }
 
     /// What `coprosim run` refuses before it starts, refused here too: a run that would not
@@ -127,8 +156,8 @@ impl PyScenario {
         let replications = replications.unwrap_or(self.scenario.simulation.replications);
         let Some(available) = coprosim::input::available_memory() else { return Ok(()) };
         self.scenario.check_fits(threads, replications, available).map_err(|p| {
-            let problem = (self.file.clone(), None, None, p.path.clone(), p.message.clone());
-            problems_error(py, &self.file, vec![problem])
+            let problem = (self.file(), None, None, p.path.clone(), p.message.clone());
+            problems_error(py, &self.file(), vec![problem])
         })
     }
 
@@ -156,8 +185,9 @@ impl PyScenario {
 
     /// Where it came from, as the manifest records it.
     #[getter]
-    fn file(&self) -> String {
-        self.file.clone()
+    #[pyo3(name = "file")]
+    fn py_file(&self) -> String {
+        self.file()
     }
 
     /// SHA-256 of the text it was read from.

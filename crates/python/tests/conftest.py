@@ -22,7 +22,10 @@ def compare_dirs(a: Path, b: Path, volatile=("wall_time_seconds",)):
     for name in files_a:
         x, y = (a / name).read_bytes(), (b / name).read_bytes()
         if name == "manifest.json":
-            keep = lambda text: [l for l in text.decode().splitlines() if not any(f'"{k}"' in l for k in volatile)]
+
+            def keep(text):
+                return [line for line in text.decode().splitlines() if not any(f'"{k}"' in line for k in volatile)]
+
             assert keep(x) == keep(y), name
         else:
             assert x == y, name
@@ -37,7 +40,9 @@ def repo() -> Path:
 @pytest.fixture(scope="session")
 def cli() -> Path:
     """The `coprosim` binary: $COPROSIM_BIN, or the repository's release then debug build."""
-    candidates = [os.environ.get("COPROSIM_BIN")] + [str(REPO / "target" / p / "coprosim") for p in ("release", "debug")]
+    candidates = [os.environ.get("COPROSIM_BIN")] + [
+        str(REPO / "target" / p / "coprosim") for p in ("release", "debug")
+    ]
     for c in candidates:
         if c and Path(c).is_file():
             return Path(c)
@@ -49,4 +54,5 @@ def run_cli(cli):
     def go(*args, cwd=None):
         done = subprocess.run([str(cli), "--quiet", *map(str, args)], cwd=cwd, capture_output=True, text=True)
         return done
+
     return go

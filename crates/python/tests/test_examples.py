@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import REPO
 
 EXAMPLES = REPO / "examples" / "python"
@@ -69,6 +68,6 @@ def test_optuna_and_abc_are_compared():
     out = example("optuna_calibration.py", "--quick", "--trials", 10)
     lines = out.splitlines()
     assert lines[0].startswith("coprosim ABC-SMC:")
-    params = [l for l in lines if l.startswith("behaviour.")]
+    params = [line for line in lines if line.startswith("behaviour.")]
     assert len(params) == 4
     assert lines[-1] in ("agree: yes", "agree: no")

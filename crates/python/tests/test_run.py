@@ -7,9 +7,8 @@ import textwrap
 import threading
 import time
 
-import pytest
-
 import coprosim
+import pytest
 from conftest import compare_dirs
 
 

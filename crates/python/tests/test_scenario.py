@@ -3,9 +3,8 @@ where (file, line:column, key path), as `coprosim check` says it."""
 
 import textwrap
 
-import pytest
-
 import coprosim
+import pytest
 
 BROKEN = textwrap.dedent(
     """\
@@ -114,3 +113,36 @@ def test_the_stubs_match_the_native_module_and_the_package_type_checks():
         env=env,
     )
     assert strict.returncode == 0, strict.stdout + strict.stderr
+
+
+def test_mistakes_a_user_makes_are_named_in_python_terms(repo, tmp_path):
+    base = coprosim.Scenario.baseline()
+    # A whole-number parameter takes only whole numbers (a sweep rounds; a typed value is not).
+    with pytest.raises(coprosim.ScenarioError) as caught:
+        base.with_values({"simulation.years": 10.5})
+    assert "expected a whole number" in caught.value.problems[0].message
+    with pytest.raises(coprosim.ScenarioError) as caught:
+        base.with_values({"population.size": -5})
+    assert "non-negative whole number" in caught.value.problems[0].message
+    assert "u32" not in str(caught.value)
+    import numpy as np
+
+    s = base.with_values([("simulation.years", np.int64(5)), ("coalitions[food_bank].mode.planning", "shared")])
+    assert s.file.endswith('with simulation.years = 5, coalitions[food_bank].mode.planning = "shared"'), s.file
+    assert s.to_dict()["simulation"]["years"] == 5
+    with pytest.raises(TypeError, match="Scenario.load"):
+        coprosim.Scenario("scenarios/baseline.toml")
+    for kwargs, name in (({"threads": -1}, "threads"), ({"seed": -1}, "seed"), ({"replications": 1.5}, "replications")):
+        with pytest.raises((ValueError, TypeError), match=name):
+            coprosim.run(base, **kwargs)
+    with pytest.raises(coprosim.ScenarioError) as caught:
+        coprosim.Scenario.load(repo / "scenarios" / "sweeps" / "ci_small.toml")
+    assert caught.value.problems[0].message.startswith("this is a sweep file")
+    with pytest.raises(coprosim.ScenarioError) as caught:
+        base.with_values({"population.size": 50_000_000}).check(threads=64, replications=1000)
+    assert "threads=" in str(caught.value) and "--threads" not in str(caught.value)
+    (tmp_path / "mine.txt").write_text("mine")
+    run = coprosim.run(base.with_values({"simulation.years": 1, "simulation.burn_in_years": 0}), replications=1)
+    with pytest.raises(coprosim.OutputError) as caught:
+        run.write(tmp_path, charts=False)
+    assert "force=True" in str(caught.value) and "--" not in str(caught.value)

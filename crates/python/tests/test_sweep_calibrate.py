@@ -2,9 +2,8 @@
 
 import textwrap
 
-import pytest
-
 import coprosim
+import pytest
 from conftest import compare_dirs
 
 TINY_TARGETS = textwrap.dedent(

@@ -279,6 +279,9 @@ pub fn with_setting(s: &Scenario, path: &str, v: &toml::Value) -> Result<Scenari
             }
             toml::Value::Integer(r as i64)
         }
+        (toml::Value::Integer(_), toml::Value::Integer(i)) if *i < 0 => {
+            return Err(format!("found {i} for `{path}`, expected a non-negative whole number"));
+        }
         (toml::Value::Float(_), toml::Value::Integer(i)) => toml::Value::Float(*i as f64),
         (old, new) if std::mem::discriminant(old) == std::mem::discriminant(new) => new.clone(),
         (old, _) => {
@@ -767,5 +770,13 @@ mod tests {
         let t = with_value(&s, "population.size", 1234.4).unwrap();
         assert_eq!(t.population.size, 1234);
         assert_eq!(with_value(&s, "coalitions[1].staff", 2.5).unwrap().coalitions[1].staff, 2.5);
+    }
+
+    #[test]
+    fn a_negative_whole_number_is_refused_in_plain_words() {
+        let s = Scenario::baseline();
+        let e = with_setting(&s, "population.size", &toml::Value::Integer(-5)).unwrap_err();
+        assert_eq!(e, "found -5 for `population.size`, expected a non-negative whole number");
+        assert_eq!(with_setting(&s, "population.size", &toml::Value::Integer(300)).unwrap().population.size, 300);
     }
 }

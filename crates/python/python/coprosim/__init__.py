@@ -6,7 +6,7 @@ file of the command line cannot disagree. ``write(dir)`` writes the command line
 
     >>> import coprosim
     >>> s = coprosim.Scenario.load("scenarios/baseline.toml")
-    >>> run = coprosim.run(s.with_values({"coalitions[food_bank].governance.voice": 0.8}),
+    >>> run = coprosim.run(s.with_values({"coalitions[food_bank].governance.voice": 0.3}),
     ...                    replications=20, seed=1)
     >>> run.summary.head()
 
@@ -20,7 +20,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 from . import _core
 from ._errors import CoprosimError, OutputError, Problem, ScenarioError
@@ -73,19 +73,55 @@ def _frame(data: bytes, kind: str = "pandas") -> Any:
     raise ValueError(f"kind: found {kind!r}, expected 'pandas', 'polars' or 'arrow'")
 
 
+def _native_of(kind: type, native: Any, made_by: str) -> None:
+    """Refuse to wrap anything but the native object (``Scenario("file.toml")`` is a slip)."""
+    if not isinstance(native, kind):
+        raise TypeError(f"{made_by}: use {made_by}.load(path) to read a file (found {type(native).__name__})")
+
+
+_USE = {"scenario": "Scenario.load or run", "sweep": "Sweep.load or sweep", "targets": "Targets.load or calibrate"}
+
+
+def _load(expected: str, load: Any, path: PathLike) -> Any:
+    """``load(path)``; when it fails on a file of another kind, say so first."""
+    try:
+        return load(os.fspath(path))
+    except ScenarioError as e:
+        kind = _core.input_kind(os.fspath(path))
+        if kind == expected:
+            raise
+        hint = f"this is a {kind} file, not a {expected} file: use coprosim.{_USE[kind]}"
+        problems = [(e.file, None, None, "", hint)] + [tuple(p) for p in e.problems]
+        raise ScenarioError(f"{e.file}: {hint}\n{e}", e.file, problems) from None
+
+
+def _count(name: str, value: Optional[int], low: int, high: int = 2**64 - 1) -> Optional[int]:
+    """An optional whole-number argument in [low, high], or an error that names it."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
+        raise TypeError(f"{name}: found {value!r}, expected a whole number")
+    v = value.__index__()
+    if not low <= v <= high:
+        raise ValueError(f"{name}: found {v}, expected a whole number from {low} to {high}")
+    return v
+
+
 class Scenario:
     """A validated scenario and where it came from. Every constructor validates and raises
-    :class:`ScenarioError` with every problem at once; a ``Scenario`` is never invalid."""
+    :class:`ScenarioError` with every problem at once; a ``Scenario`` is never invalid.
+    Make one with :meth:`load`, :meth:`baseline`, :meth:`from_toml` or :meth:`from_dict`."""
 
     __slots__ = ("_native",)
 
     def __init__(self, native: _core.Scenario) -> None:
+        _native_of(_core.Scenario, native, "Scenario")
         self._native = native
 
     @classmethod
     def load(cls, path: PathLike) -> "Scenario":
         """Read and validate a scenario file (as ``coprosim check FILE`` does)."""
-        return cls(_core.Scenario.load(os.fspath(path)))
+        return cls(_load("scenario", _core.Scenario.load, path))
 
     @classmethod
     def baseline(cls) -> "Scenario":
@@ -107,16 +143,21 @@ class Scenario:
             raise ScenarioError(f"{file}: {e}", file, [(file, None, None, "", str(e))]) from None
         return cls(_core.Scenario.from_json(text, file))
 
-    def with_values(self, values: Mapping[str, Value]) -> "Scenario":
-        """A copy with parameters set by key path, as a sweep sets its axes, e.g.
-        ``{"coalitions[food_bank].governance.voice": 0.8, "mode.planning": "shared"}``.
-        Every problem is reported at once, as :class:`ScenarioError`."""
-        return Scenario(self._native.with_values(list(values.items())))
+    def with_values(self, values: Union[Mapping[str, Value], Iterable[Tuple[str, Value]]]) -> "Scenario":
+        """A copy with parameters set by key path (a mapping, or (key, value) pairs applied in
+        order), e.g. ``{"coalitions[food_bank].governance.voice": 0.3,
+        "coalitions[food_bank].mode.planning": "shared"}``. Coalitions and groups are named
+        or numbered from 0; a whole-number parameter takes only whole numbers. Every problem
+        is reported at once, as :class:`ScenarioError`."""
+        pairs: List[Tuple[str, Value]] = (
+            list(values.items()) if isinstance(values, Mapping) else [(k, v) for k, v in values]
+        )
+        return Scenario(self._native.with_values(pairs))
 
     def check(self, threads: Optional[int] = None, replications: Optional[int] = None) -> "Scenario":
         """Refuse what ``coprosim run`` refuses before it starts: a run that would not fit in
         this machine's memory. Returns the scenario, so calls chain."""
-        self._native.check(threads, replications)
+        self._native.check(_count("threads", threads, 1), _count("replications", replications, 1, 2**32 - 1))
         return self
 
     def to_toml(self) -> str:
@@ -133,7 +174,8 @@ class Scenario:
 
     def memory_estimate(self, threads: int = 1, replications: Optional[int] = None) -> int:
         """Bytes of memory a run needs."""
-        return self._native.memory_estimate(threads, replications or self.replications)
+        reps = _count("replications", replications, 1, 2**32 - 1) or self.replications
+        return int(self._native.memory_estimate(_count("threads", threads, 1) or 1, reps))
 
     name = property(lambda self: self._native.name, doc="The scenario's name.")
     description = property(lambda self: self._native.description, doc="Its description.")
@@ -154,12 +196,13 @@ class Sweep:
     __slots__ = ("_native",)
 
     def __init__(self, native: _core.Sweep) -> None:
+        _native_of(_core.Sweep, native, "Sweep")
         self._native = native
 
     @classmethod
     def load(cls, path: PathLike) -> "Sweep":
         """Read and validate a sweep file (as ``coprosim check FILE`` does)."""
-        return cls(_core.Sweep.load(os.fspath(path)))
+        return cls(_load("sweep", _core.Sweep.load, path))
 
     name = property(lambda self: self._native.name, doc="The sweep's name.")
     file = property(lambda self: self._native.file, doc="Where it came from.")
@@ -177,19 +220,18 @@ class Targets:
     __slots__ = ("_native",)
 
     def __init__(self, native: _core.Targets) -> None:
+        _native_of(_core.Targets, native, "Targets")
         self._native = native
 
     @classmethod
     def load(cls, path: PathLike) -> "Targets":
         """Read and validate a targets file (as ``coprosim check FILE`` does)."""
-        return cls(_core.Targets.load(os.fspath(path)))
+        return cls(_load("targets", _core.Targets.load, path))
 
     name = property(lambda self: self._native.name, doc="The calibration's name.")
     file = property(lambda self: self._native.file, doc="Where it came from.")
     parameters = property(lambda self: self._native.parameters, doc="Key paths of the estimated parameters.")
-    statistics = property(
-        lambda self: self._native.statistics, doc="Observed statistics: (label, value, held out)."
-    )
+    statistics = property(lambda self: self._native.statistics, doc="Observed statistics: (label, value, held out).")
     budget = property(lambda self: self._native.budget, doc="The simulation budget.")
 
     def __repr__(self) -> str:
@@ -357,7 +399,9 @@ def run(
     """Run a scenario's Monte Carlo replications (its own count and seed unless given) on
     ``threads`` threads (None: one per core). The same inputs and seed give the same results
     on any thread count, as ``coprosim run`` does. Ctrl-C stops it (``KeyboardInterrupt``)."""
-    return Run(_core.run(_scenario(scenario)._native, replications, seed, threads))
+    s = _scenario(scenario)
+    args = (_count("replications", replications, 1, 2**32 - 1), _count("seed", seed, 0), _count("threads", threads, 1))
+    return Run(_core.run(s._native, *args))
 
 
 def sweep(
@@ -370,14 +414,15 @@ def sweep(
     with the seeds ``coprosim sweep`` uses. For long sweeps that must survive a stop and
     resume, use ``coprosim sweep`` (it saves each point as it finishes)."""
     s = sweep if isinstance(sweep, Sweep) else Sweep.load(sweep)
-    return SweepResult(_core.sweep(s._native, replications, seed, threads))
+    args = (_count("replications", replications, 1, 2**32 - 1), _count("seed", seed, 0), _count("threads", threads, 1))
+    return SweepResult(_core.sweep(s._native, *args))
 
 
 def calibrate(targets: Union[Targets, PathLike], threads: Optional[int] = None) -> Calibration:
     """Fit a targets file's parameters to its observed statistics (ABC-SMC), as
     ``coprosim calibrate`` does with the same seeds."""
     t = targets if isinstance(targets, Targets) else Targets.load(targets)
-    return Calibration(_core.calibrate(t._native, threads))
+    return Calibration(_core.calibrate(t._native, _count("threads", threads, 1)))
 
 
 def check(path: PathLike) -> Union[Scenario, Sweep, Targets]:
@@ -389,4 +434,3 @@ def check(path: PathLike) -> Union[Scenario, Sweep, Targets]:
     if kind == "sweep":
         return Sweep.load(path)
     return Scenario.load(path).check()
-
