@@ -496,8 +496,10 @@ fn check(path: &Path) -> Result<(), Failure> {
         }
         FileKind::Sweep => {
             let s = Sweep::load(path)?;
+            let threads = rayon::current_num_threads();
+            let mib = s.memory_estimate(threads) as f64 / (1u64 << 20) as f64;
             tell!(
-                "{file}: valid sweep \"{}\": {} points x {} replications of \"{}\"",
+                "{file}: valid sweep \"{}\": {} points x {} replications of \"{}\" (about {mib:.0} MiB of memory on {threads} threads)",
                 s.file.name,
                 s.design_points().unwrap_or(u64::MAX),
                 s.file.replications,

@@ -79,6 +79,33 @@ fn grid_sweep_writes_points_heatmaps_and_manifest() {
         serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["complete"], true);
     assert_eq!(manifest["files"]["points.csv"].as_str().unwrap(), coprosim::output::sha256_hex(points.as_bytes()));
+
+    // replications.csv: the raw values behind every point's mean, tidy and at full precision.
+    let raw = std::fs::read_to_string(out.join("replications.csv")).unwrap();
+    assert_eq!(manifest["files"]["replications.csv"].as_str().unwrap(), coprosim::output::sha256_hex(raw.as_bytes()));
+    let mut rows = raw.lines();
+    assert_eq!(
+        rows.next().unwrap(),
+        "point,coalitions[0].governance.voice,policy.performance_regime,replication,output,value"
+    );
+    let rows: Vec<Vec<&str>> = rows.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 6 * 2 * 2, "points x replications x outputs");
+    let header: Vec<&str> = points.lines().next().unwrap().split(',').collect();
+    for line in points.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        for output in ["annual_retention", "final_members"] {
+            let values: Vec<f64> = rows
+                .iter()
+                .filter(|r| r[0] == cells[0] && r[4] == output)
+                .map(|r| r[5].parse::<f64>().unwrap())
+                .collect();
+            assert_eq!(values.len(), 2);
+            let mean = values.iter().sum::<f64>() / 2.0;
+            let column = header.iter().position(|h| *h == format!("{output}_mean")).unwrap();
+            let written: f64 = cells[column].parse().unwrap();
+            assert!((mean - written).abs() <= 5e-7 * written.abs().max(1.0), "{output} at point {}", cells[0]);
+        }
+    }
 }
 
 #[test]
@@ -92,13 +119,19 @@ fn results_do_not_depend_on_threads_or_shards() {
     same_files(
         &one,
         &two,
-        &["points.csv", "charts/heatmap_annual_retention.svg", "charts/heatmap_annual_retention.png"],
+        &[
+            "points.csv",
+            "replications.csv",
+            "charts/heatmap_annual_retention.svg",
+            "charts/heatmap_annual_retention.png",
+        ],
     );
 
     let shards: Vec<PathBuf> = (1..=3).map(|k| tmp.path().join(format!("shard{k}"))).collect();
     for (k, dir) in shards.iter().enumerate() {
         sweep(&file, dir, &["--shard", &format!("{}/3", k + 1)]).success();
         assert!(!dir.join("points.csv").exists(), "a shard writes no final files");
+        assert!(!dir.join("replications.csv").exists(), "a shard writes no final files");
     }
     let merged = tmp.path().join("merged");
     // Shards given in any order.
@@ -114,7 +147,7 @@ fn results_do_not_depend_on_threads_or_shards() {
     same_files(
         &one,
         &merged,
-        &["points.csv", "charts/heatmap_annual_retention.svg", "charts/heatmap_final_members.png"],
+        &["points.csv", "replications.csv", "charts/heatmap_annual_retention.svg", "charts/heatmap_final_members.png"],
     );
     // The merged directory is a complete sweep result: the same files as the local run...
     let listing = |d: &Path| -> Vec<String> {

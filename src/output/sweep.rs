@@ -1,4 +1,4 @@
-//! A finished sweep's files: `points.csv`, `sensitivity.csv` (Sobol designs), charts and
+//! A finished sweep's files: `points.csv`, `replications.csv`, `sensitivity.csv` (Sobol designs), charts and
 //! `manifest.json`. Everything but the manifest's timing is a function of the sweep's
 //! description and its sorted point results, so sharded, resumed and straight runs agree
 //! byte for byte.
@@ -63,6 +63,40 @@ pub fn points_csv(info: &SweepInfo, points: &[PointResult]) -> Vec<u8> {
         w.write_record(&row).expect("memory");
     }
     w.into_inner().expect("memory")
+}
+
+/// Write `replications.csv` to `w`: one row per point, replication and output (tidy):
+/// `point`, the axis values as `points.csv` gives them, `replication`, `output` and `value`, at
+/// full precision (empty where undefined). Replication r of a point is ChaCha8 stream r of the
+/// point's seed, so in a Sobol design the rows of a Saltelli block pair replication by
+/// replication.
+pub fn write_replications_csv(w: impl std::io::Write, info: &SweepInfo, points: &[PointResult]) -> std::io::Result<()> {
+    let mut w = csv::Writer::from_writer(w);
+    let mut header = vec!["point".to_string()];
+    header.extend(info.axes.iter().cloned());
+    header.extend(["replication", "output", "value"].map(String::from));
+    w.write_record(&header)?;
+    let outputs = info.outputs.len().max(1);
+    for p in points {
+        let axes: Vec<String> = p.values.iter().enumerate().map(|(a, v)| info.value_text(a, *v)).collect();
+        for (i, v) in p.replications.iter().enumerate() {
+            let mut row = Vec::with_capacity(axes.len() + 4);
+            row.push(p.index.to_string());
+            row.extend(axes.iter().cloned());
+            row.push((i / outputs).to_string());
+            row.push(info.outputs[i % outputs].clone());
+            row.push(v.map_or(String::new(), super::full_precision));
+            w.write_record(&row)?;
+        }
+    }
+    w.flush()
+}
+
+/// `replications.csv` in memory (see [`write_replications_csv`]).
+pub fn replications_csv(info: &SweepInfo, points: &[PointResult]) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    write_replications_csv(&mut bytes, info, points).expect("writing to memory");
+    bytes
 }
 
 /// Sobol indices of each output (None when some point's output is undefined).
@@ -253,7 +287,8 @@ pub fn redraw(dir: &Path, size: ChartSize) -> Result<Vec<PathBuf>, OutputError> 
 
 /// Write the finished sweep's files into `dir` (an empty working folder): its description
 /// (`sweep.json`), its progress log with every point in index order, and, unless it is a
-/// shard, `points.csv`, `sensitivity.csv` (Sobol designs) and charts; the manifest last.
+/// shard, `replications.csv`, `points.csv`, `sensitivity.csv` (Sobol designs) and charts; the
+/// manifest last.
 pub fn write_sweep(
     dir: &Path,
     info: &SweepInfo,
@@ -278,6 +313,11 @@ pub fn write_sweep(
     let (path, sha) = write_progress(dir, info, points)?;
     written.push(path);
     manifest.files.insert(PROGRESS.into(), sha);
+    if info.shard.is_none() {
+        let (path, sha) = stream_file(dir, super::REPLICATIONS, |w| write_replications_csv(w, info, points))?;
+        written.push(path);
+        manifest.files.insert(super::REPLICATIONS.into(), sha);
+    }
     let mut put = |name: String, bytes: &[u8]| -> Result<(), OutputError> {
         let path = dir.join(&name);
         let parent = path.parent().unwrap_or(dir);
@@ -308,23 +348,42 @@ pub fn write_sweep(
     Ok(written)
 }
 
-/// The progress log of a finished sweep: every point in index order, streamed (a large design
-/// has millions of lines) to a temporary name and renamed, so a failure leaves the log that
-/// was there. Returns its path and SHA-256.
-fn write_progress(dir: &Path, info: &SweepInfo, points: &[PointResult]) -> Result<(PathBuf, String), OutputError> {
+/// A writer that also hashes what passes through it.
+struct Hashing<W> {
+    inner: W,
+    hash: sha2::Sha256,
+}
+
+impl<W: std::io::Write> std::io::Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        use sha2::Digest;
+        let n = self.inner.write(buf)?;
+        self.hash.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Write the file `name` in `dir` by streaming it through `fill` (a large design's files have
+/// millions of lines) to a temporary name that is renamed into place, so a failure leaves the
+/// file that was there. Returns its path and SHA-256.
+fn stream_file(
+    dir: &Path,
+    name: &str,
+    fill: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<(PathBuf, String), OutputError> {
     use sha2::Digest;
-    use std::io::Write;
-    let path = dir.join(PROGRESS);
-    let tmp = dir.join(format!(".{PROGRESS}.tmp-{}", std::process::id()));
+    let path = dir.join(name);
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let mut hash = sha2::Sha256::new();
     let written = (|| {
-        let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
-        for p in points {
-            let line = line_for(info, p) + "\n";
-            hash.update(line.as_bytes());
-            w.write_all(line.as_bytes())?;
-        }
-        w.into_inner().map_err(|e| e.into_error())?.sync_data()?;
+        let mut w = Hashing { inner: std::io::BufWriter::new(std::fs::File::create(&tmp)?), hash: sha2::Sha256::new() };
+        fill(&mut w)?;
+        hash = w.hash;
+        w.inner.into_inner().map_err(|e| e.into_error())?.sync_data()?;
         std::fs::rename(&tmp, &path)
     })();
     if let Err(e) = written {
@@ -332,6 +391,16 @@ fn write_progress(dir: &Path, info: &SweepInfo, points: &[PointResult]) -> Resul
         return Err(super::io(&path)(e));
     }
     Ok((path, super::hex(&hash.finalize())))
+}
+
+/// The progress log of a finished sweep: every point in index order.
+fn write_progress(dir: &Path, info: &SweepInfo, points: &[PointResult]) -> Result<(PathBuf, String), OutputError> {
+    stream_file(dir, PROGRESS, |w| {
+        for p in points {
+            w.write_all((line_for(info, p) + "\n").as_bytes())?;
+        }
+        Ok(())
+    })
 }
 
 /// The heatmap of output `o` of a two-axis grid sweep.

@@ -6,7 +6,7 @@ use crate::run::{chart_size, shown, writer_lock};
 use coprosim::engine::sweep::{self as design, PointResult, SweepInfo};
 use coprosim::input::Load;
 use coprosim::output::commit::{Kind, Staging};
-use coprosim::output::sweep::{Timing, indices, points_csv, sensitivity_csv, write_sweep};
+use coprosim::output::sweep::{Timing, indices, points_csv, replications_csv, sensitivity_csv, write_sweep};
 use coprosim::scenario::sweep::Sweep;
 use pyo3::exceptions::{PyKeyError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -117,9 +117,9 @@ pub fn sweep(
 
 #[pymethods]
 impl PySweepResult {
-    /// Names of the tables: `points`, and `sensitivity` for a Sobol design.
+    /// Names of the tables: `points`, `replications`, and `sensitivity` for a Sobol design.
     fn tables(&self) -> Vec<String> {
-        let mut t = vec!["points".to_string()];
+        let mut t = vec!["points".to_string(), "replications".to_string()];
         if self.info.design == "sobol" {
             t.push("sensitivity".into());
         }
@@ -130,6 +130,7 @@ impl PySweepResult {
     fn csv<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyBytes>> {
         let bytes = match name {
             "points" => points_csv(&self.info, &self.points),
+            "replications" => replications_csv(&self.info, &self.points),
             "sensitivity" if self.info.design == "sobol" => {
                 sensitivity_csv(&self.info, &indices(&self.info, &self.points))
             }

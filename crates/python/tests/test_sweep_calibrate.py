@@ -77,6 +77,13 @@ def test_sweep_writes_the_command_lines_files(repo, tmp_path, run_cli, monkeypat
     assert len(points) == coprosim.Sweep.load(path).points == 9
     assert result.sensitivity is None
     assert result.info["replications"] == 2
+    # Every replication's value behind each point's mean.
+    reps = result.replications
+    assert len(reps) == 9 * 2 * 2
+    means = reps.groupby(["point", "output"])["value"].mean()
+    for _, row in points.iterrows():
+        for output in ("annual_retention", "final_members"):
+            assert means[(row["point"], output)] == pytest.approx(row[f"{output}_mean"], rel=1e-5, abs=1e-6)
 
 
 def test_calibration_writes_the_command_lines_files(tmp_path, run_cli, monkeypatch):

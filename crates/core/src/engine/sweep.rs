@@ -102,6 +102,11 @@ pub struct PointResult {
     pub values: Vec<f64>,
     /// Output statistics in output order.
     pub outputs: Vec<OutputStat>,
+    /// Every replication's value of every output, replication by replication (the value of
+    /// output `o` in replication `r` at `r * outputs + o`), None where undefined: the raw
+    /// values behind `outputs`, for `replications.csv`. Required in a progress line, so a line
+    /// written before it was kept is recomputed, not read as a point without values.
+    pub replications: Vec<Option<f64>>,
 }
 
 fn mix(mut z: u64) -> u64 {
@@ -250,6 +255,7 @@ pub fn run_point(s: &Sweep, outputs: &[OutputSpec], index: usize, values: &[f64]
     })
     .into_iter()
     .collect::<Option<_>>()?;
+    let replications = per_rep.iter().flatten().map(|&v| v.is_finite().then_some(v)).collect();
     let outputs = (0..wanted.len())
         .map(|o| {
             let mut v: Vec<f64> = per_rep.iter().map(|rep| rep[o]).collect();
@@ -259,7 +265,7 @@ pub fn run_point(s: &Sweep, outputs: &[OutputSpec], index: usize, values: &[f64]
             }
         })
         .collect();
-    Some(PointResult { index, values: values.to_vec(), outputs })
+    Some(PointResult { index, values: values.to_vec(), outputs, replications })
 }
 
 /// The JSON text of a progress line: the point and the sweep it belongs to, so that a line
@@ -283,8 +289,8 @@ pub fn line_for(info: &SweepInfo, p: &PointResult) -> String {
 pub struct Progress {
     /// Points of this sweep, in file order.
     pub points: Vec<PointResult>,
-    /// Intact lines that belong to another sweep or seed (or to a version of coprosim whose
-    /// lines carried no identity): never used.
+    /// Intact lines that belong to another sweep or seed, or to a version of coprosim whose
+    /// lines carried no identity or no replication values: never used.
     pub foreign: usize,
 }
 
@@ -398,13 +404,19 @@ mod tests {
             index: 3,
             values: vec![0.5],
             outputs: vec![OutputStat { mean: Some(0.6), sd: Some(0.1), n: 2 }],
+            replications: vec![Some(0.5), Some(0.7)],
         };
         let good = line_for(&info, &p);
         let tampered = good.replace("0.6", "0.7");
         assert_ne!(tampered, good);
         let torn = &good[..good.len() / 2];
         let text = format!("{good}\n{tampered}\n{torn}");
-        assert_eq!(parse_progress(&text, &info), Progress { points: vec![p], foreign: 0 });
+        assert_eq!(parse_progress(&text, &info), Progress { points: vec![p.clone()], foreign: 0 });
+        // An intact line written before points kept their replications' values is recomputed.
+        let body = good.split_once(' ').unwrap().1.replace(",\"replications\":[0.5,0.7]", "");
+        let old = format!("{} {body}", sha256_hex(body.as_bytes()));
+        assert_ne!(old, good);
+        assert_eq!(parse_progress(&old, &info), Progress { points: vec![], foreign: 1 });
     }
 
     #[test]
@@ -412,7 +424,7 @@ mod tests {
         let (mine, other_seed) = (info(5), info(6));
         let mut other_sweep = info(5);
         other_sweep.identity = "0".repeat(64);
-        let p = PointResult { index: 0, values: vec![0.2, 0.0], outputs: vec![] };
+        let p = PointResult { index: 0, values: vec![0.2, 0.0], outputs: vec![], replications: vec![] };
         let text = [&mine, &other_seed, &other_sweep].map(|i| line_for(i, &p) + "\n").concat();
         assert_eq!(parse_progress(&text, &mine), Progress { points: vec![p], foreign: 2 });
     }
@@ -426,6 +438,7 @@ mod tests {
                 index: i,
                 values: vec![rng.random::<f64>(), rng.random::<f64>() * 1e5],
                 outputs: vec![OutputStat { mean: Some(rng.random::<f64>() * 600.0), sd: Some(rng.random()), n: 3 }],
+                replications: vec![Some(rng.random::<f64>()), None, Some(rng.random::<f64>() * 1e-300)],
             })
             .collect();
         let info = info(3);

@@ -650,7 +650,10 @@ impl Sweep {
         // plan entry, its result and its row of points.csv. Fitted to measured peaks
         // (docs/PERFORMANCE.md), allocator overhead included.
         let per_replication = 56 + outputs * 16;
-        let per_point = (axes * 8 + 48) + (axes * 8 + outputs * 24 + 96) + (16 + axes * 12 + outputs * 60) + 8;
+        // A point's result also keeps every replication's value of every output (16 bytes
+        // each) in a vector of its own (header, allocator overhead: measured, 2026-11-24).
+        let kept = 64 + self.file.replications as u64 * outputs * 16;
+        let per_point = (axes * 8 + 48) + (axes * 8 + outputs * 24 + 96) + (16 + axes * 12 + outputs * 60) + 8 + kept;
         super::PROCESS_BYTES
             + threads * (base.world_bytes() + base.record_bytes())
             + chunk * self.file.replications as u64 * per_replication

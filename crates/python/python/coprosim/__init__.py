@@ -327,8 +327,9 @@ class Run(_Result):
 
 
 class SweepResult(_Result):
-    """A finished sweep: one row per point in :attr:`points`, and the Sobol indices in
-    :attr:`sensitivity` for a Sobol design."""
+    """A finished sweep: one row per point in :attr:`points`, one per point, replication and
+    output in :attr:`replications`, and the Sobol indices in :attr:`sensitivity` for a Sobol
+    design."""
 
     __slots__ = ()
 
@@ -336,6 +337,11 @@ class SweepResult(_Result):
     def points(self) -> "pandas.DataFrame":
         """``points.csv``: each point's axis values and outputs (mean, sd, interval)."""
         return self.table("points")
+
+    @property
+    def replications(self) -> "pandas.DataFrame":
+        """``replications.csv``: every point's every replication's value of every output (tidy)."""
+        return self.table("replications")
 
     @property
     def sensitivity(self) -> "Optional[pandas.DataFrame]":

@@ -1,0 +1,38 @@
+"""The README's pandas snippets run on the files coprosim writes (the directories they name
+are made by the commands the README gives, with fewer replications)."""
+
+import re
+import subprocess
+import sys
+
+from conftest import REPO
+
+
+def snippet(name):
+    text = (REPO / "README.md").read_text()
+    found = re.search(rf"<!-- snippet: {name} -->\n```python\n(.*?)```", text, re.S)
+    assert found, f"README.md has no snippet {name}"
+    return found.group(1)
+
+
+def run_snippet(code, cwd):
+    done = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_run_replications_snippet(tmp_path, run_cli):
+    for name in ("austerity_base", "austerity_cut"):
+        scenario = REPO / "scenarios" / "experiments" / f"{name}.toml"
+        done = run_cli("run", scenario, "-n", 4, "--no-charts", "-o", tmp_path / "output" / name)
+        assert done.returncode == 0, done.stderr
+    out = run_snippet(snippet("run-replications"), tmp_path)
+    assert "annual_retention" in out and "count" in out
+
+
+def test_sweep_replications_snippet(tmp_path, run_cli):
+    sweep = REPO / "scenarios" / "sweeps" / "ci_small.toml"
+    done = run_cli("sweep", sweep, "-n", 2, "--no-charts", "-o", tmp_path / "output" / "fairness_funding")
+    assert done.returncode == 0, done.stderr
+    out = run_snippet(snippet("sweep-replications"), tmp_path)
+    assert "final_members" in out and "annual_retention" in out
