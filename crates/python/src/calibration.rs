@@ -2,7 +2,7 @@
 //! the command line's files.
 
 use crate::errors::{output_error, problems_error, scenario_error};
-use crate::run::{chart_size, shown, writer_lock};
+use crate::write::{chart_size, commit_into, writer_lock};
 use coprosim::engine;
 use coprosim::inference::abc::{Generation, Stop};
 use coprosim::inference::calibrate as abc_smc;
@@ -170,7 +170,6 @@ impl PyCalibration {
         let size = chart_size(charts, width, height)?;
         let _writer = writer_lock(py, &dir)?;
         let (staging, _) = cal::working_place(&dir, &self.info, force).map_err(|e| output_error(py, e))?;
-        let work = staging.dir().to_path_buf();
         let finished = Finished {
             info: &self.info,
             generations: &self.generations,
@@ -181,16 +180,7 @@ impl PyCalibration {
             threads: self.threads,
             wall_time_seconds: self.wall_time_seconds,
         };
-        let (written, done) = crate::interruptible(py, || {
-            let written = cal::write_calibration(&work, &finished, size)?;
-            staging.commit().map(|done| (written, done))
-        })?
-        .map_err(|e| output_error(py, e))?;
-        if let Some(note) = done.note() {
-            eprintln!("note: {note}");
-        }
-        let inside = |p: PathBuf| p.strip_prefix(&work).map(|rel| dir.join(rel)).unwrap_or(p);
-        Ok(shown(written.into_iter().map(inside).collect()))
+        commit_into(py, &dir, staging, |work| cal::write_calibration(work, &finished, size))
     }
 
     /// Why it stopped, in words.

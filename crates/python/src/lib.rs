@@ -20,6 +20,7 @@ mod errors;
 mod run;
 mod scenario;
 mod sweep;
+mod write;
 
 /// How often the calling thread looks for Ctrl-C while a simulation runs.
 const SIGNAL_POLL: Duration = Duration::from_millis(50);

@@ -3,15 +3,15 @@
 
 use crate::errors::{output_error, problems_error};
 use crate::scenario::PyScenario;
+use crate::write::{chart_size, commit_into, writer_lock};
 use coprosim::engine::{self, EngineError, RunConfig};
 use coprosim::observe::Results;
-use coprosim::output::charts::ChartSize;
 use coprosim::output::commit::{Kind, Staging};
 use coprosim::output::{self, Manifest};
 use pyo3::exceptions::{PyKeyError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// A finished run: the results of every replication, and what the manifest records.
 #[pyclass(module = "coprosim._core", name = "Run", frozen)]
@@ -61,32 +61,6 @@ pub fn run(
     Ok(PyRun { results, scenario, cfg, threads: used, wall_time_seconds: start.elapsed().as_secs_f64() })
 }
 
-/// Take `dir`'s writer lock, saying on standard error whom it waits for.
-pub(crate) fn writer_lock(py: Python<'_>, dir: &Path) -> PyResult<output::writer::WriterLock> {
-    let target = output::commit::resolve(dir).map_err(|e| output_error(py, e))?;
-    let shown = dir.display().to_string();
-    let waiting = |who: &str| eprintln!("waiting: {shown} is being written by coprosim {who}");
-    output::writer::lock(&target, &waiting).map_err(|e| output_error(py, e))
-}
-
-/// Charts of the given size, or none.
-pub(crate) fn chart_size(charts: bool, width: u32, height: u32) -> PyResult<Option<ChartSize>> {
-    if !charts {
-        return Ok(None);
-    }
-    for (name, v) in [("width", width), ("height", height)] {
-        if !(300..=10000).contains(&v) {
-            return Err(PyValueError::new_err(format!("{name}: found {v}, expected 300 to 10000 pixels")));
-        }
-    }
-    Ok(Some(ChartSize { width, height }))
-}
-
-/// Paths as Python strings.
-pub(crate) fn shown(paths: Vec<PathBuf>) -> Vec<String> {
-    paths.into_iter().map(|p| p.display().to_string()).collect()
-}
-
 #[pymethods]
 impl PyRun {
     /// Names of the tables (`series`, `retention`, `summary`, `inequality`, `replications`).
@@ -130,21 +104,14 @@ impl PyRun {
             self.wall_time_seconds,
             None,
         );
-        let work = staging.dir().to_path_buf();
         let toml = self.scenario.scenario.to_toml();
-        let written = crate::interruptible(py, || {
-            let mut written = output::write_run(&work, &self.results, &toml, manifest)?;
+        commit_into(py, &dir, staging, |work| {
+            let mut written = output::write_run(work, &self.results, &toml, manifest)?;
             if let Some(size) = size {
-                written.extend(output::write_charts(&work, size)?);
+                written.extend(output::write_charts(work, size)?);
             }
-            staging.commit().map(|done| (written, done))
-        })?
-        .map_err(|e| output_error(py, e))?;
-        if let Some(note) = written.1.note() {
-            eprintln!("note: {note}");
-        }
-        let inside = |p: PathBuf| p.strip_prefix(&work).map(|rel| dir.join(rel)).unwrap_or(p);
-        Ok(shown(written.0.into_iter().map(inside).collect()))
+            Ok(written)
+        })
     }
 
     /// SHA-256 over every reported number, bit for bit (`Results::digest`): equal digests,

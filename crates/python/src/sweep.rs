@@ -2,7 +2,7 @@
 //! line's files.
 
 use crate::errors::{output_error, problems_error, scenario_error};
-use crate::run::{chart_size, shown, writer_lock};
+use crate::write::{chart_size, commit_into, writer_lock};
 use coprosim::engine::sweep::{self as design, PointResult, SweepInfo};
 use coprosim::input::Load;
 use coprosim::output::commit::{Kind, Staging};
@@ -160,18 +160,8 @@ impl PySweepResult {
         let size = chart_size(charts, width, height)?;
         let _writer = writer_lock(py, &dir)?;
         let staging = Staging::new(&dir, Kind::Sweep, force).map_err(|e| output_error(py, e))?;
-        let work = staging.dir().to_path_buf();
         let timing = Timing { threads: self.threads, wall_time_seconds: self.wall_time_seconds, shards: Vec::new() };
-        let (written, done) = crate::interruptible(py, || {
-            let written = write_sweep(&work, &self.info, &self.points, size, &timing)?;
-            staging.commit().map(|done| (written, done))
-        })?
-        .map_err(|e| output_error(py, e))?;
-        if let Some(note) = done.note() {
-            eprintln!("note: {note}");
-        }
-        let inside = |p: PathBuf| p.strip_prefix(&work).map(|rel| dir.join(rel)).unwrap_or(p);
-        Ok(shown(written.into_iter().map(inside).collect()))
+        commit_into(py, &dir, staging, |work| write_sweep(work, &self.info, &self.points, size, &timing))
     }
 
     /// The sweep's description as `sweep.json` records it (its identity, axes, outputs).
