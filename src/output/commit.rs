@@ -168,7 +168,7 @@ fn written_names(kind: Kind) -> &'static [&'static str] {
             CHARTS,
             MANIFEST,
         ],
-        Kind::Sweep => &[SWEEP_JSON, PROGRESS, "points.csv", "sensitivity.csv", CHARTS, MANIFEST],
+        Kind::Sweep => &[SWEEP_JSON, PROGRESS, "points.csv", super::REPLICATIONS, "sensitivity.csv", CHARTS, MANIFEST],
         Kind::Calibration => &[
             "calibration.json",
             "generations.jsonl",

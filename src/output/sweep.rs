@@ -241,11 +241,15 @@ fn different_sweep(dir: &Path) -> OutputError {
     }
 }
 
-/// Prepare to write a merged sweep into `dir`: like [`Staging::new`], and a different sweep
-/// there is replaced only with `force`.
+/// Prepare to write a finished sweep computed elsewhere (merged shards, or a sweep run in
+/// memory from Python) into `dir`: like [`Staging::new`], and a different sweep there,
+/// finished or not, is replaced only with `force`.
 pub fn stage_merged(dir: &Path, info: &SweepInfo, force: bool) -> Result<Staging, OutputError> {
     let (target, holding) = check_target(dir, Kind::Sweep, force)?;
-    if matches!(holding, Holding::Result { kind: Kind::Sweep, .. }) && !force && !same_sweep(&target, info) {
+    // A finished sweep, or the progress of an unfinished one (a CLI sweep that was stopped):
+    // either is replaced only with `force` unless it is this very sweep.
+    let a_sweep = matches!(holding, Holding::Result { kind: Kind::Sweep, .. }) || target.join(SWEEP_JSON).exists();
+    if a_sweep && !force && !same_sweep(&target, info) {
         return Err(different_sweep(dir));
     }
     Staging::new(dir, Kind::Sweep, force)

@@ -29,7 +29,7 @@ const SIGNAL_POLL: Duration = Duration::from_millis(50);
 /// signal handler raises meanwhile (Ctrl-C: `KeyboardInterrupt`), ask the core to stop, wait
 /// for `work` to end, withdraw the request and raise that exception.
 pub(crate) fn interruptible<T: Send>(py: Python<'_>, work: impl FnOnce() -> T + Send) -> PyResult<T> {
-    use std::sync::mpsc::{RecvTimeoutError, channel};
+    use std::sync::mpsc::{RecvTimeoutError, TryRecvError, channel};
     std::thread::scope(|scope| {
         // The worker says when it ends (or its sender drops, if it panics), so a short call
         // returns at once rather than at the next poll.
@@ -49,6 +49,15 @@ pub(crate) fn interruptible<T: Send>(py: Python<'_>, work: impl FnOnce() -> T + 
                 break;
             }
             if let Err(signal) = py.check_signals() {
+                if !matches!(ended.try_recv(), Err(TryRecvError::Empty)) {
+                    // The work ended before the stop could reach it (a result may already be
+                    // committed): keep its result, and let Python raise the interrupt at its
+                    // next chance.
+                    drop(signal);
+                    // SAFETY: called with the GIL held; it only marks SIGINT as received.
+                    unsafe { pyo3::ffi::PyErr_SetInterrupt() };
+                    break;
+                }
                 coprosim_core::stop::request();
                 let _ = py.detach(|| handle.join());
                 coprosim_core::stop::clear();

@@ -5,8 +5,9 @@ use crate::errors::{output_error, problems_error, scenario_error};
 use crate::write::{chart_size, commit_into, writer_lock};
 use coprosim::engine::sweep::{self as design, PointResult, SweepInfo};
 use coprosim::input::Load;
-use coprosim::output::commit::{Kind, Staging};
-use coprosim::output::sweep::{Timing, indices, points_csv, replications_csv, sensitivity_csv, write_sweep};
+use coprosim::output::sweep::{
+    Timing, indices, points_csv, replications_csv, sensitivity_csv, stage_merged, write_sweep,
+};
 use coprosim::scenario::sweep::Sweep;
 use pyo3::exceptions::{PyKeyError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -159,7 +160,7 @@ impl PySweepResult {
     ) -> PyResult<Vec<String>> {
         let size = chart_size(charts, width, height)?;
         let _writer = writer_lock(py, &dir)?;
-        let staging = Staging::new(&dir, Kind::Sweep, force).map_err(|e| output_error(py, e))?;
+        let staging = stage_merged(&dir, &self.info, force).map_err(|e| output_error(py, e))?;
         let timing = Timing { threads: self.threads, wall_time_seconds: self.wall_time_seconds, shards: Vec::new() };
         commit_into(py, &dir, staging, |work| write_sweep(work, &self.info, &self.points, size, &timing))
     }

@@ -9,12 +9,14 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use std::path::{Path, PathBuf};
 
-/// Take `dir`'s writer lock, saying on standard error whom it waits for.
+/// Take `dir`'s writer lock, saying on standard error whom it waits for. The wait runs
+/// without the GIL (another Python thread may hold the lock and need the GIL to finish) and
+/// Ctrl-C ends it.
 pub(crate) fn writer_lock(py: Python<'_>, dir: &Path) -> PyResult<output::writer::WriterLock> {
     let target = output::commit::resolve(dir).map_err(|e| output_error(py, e))?;
     let shown = dir.display().to_string();
     let waiting = |who: &str| eprintln!("waiting: {shown} is being written by coprosim {who}");
-    output::writer::lock(&target, &waiting).map_err(|e| output_error(py, e))
+    crate::interruptible(py, || output::writer::lock(&target, &waiting))?.map_err(|e| output_error(py, e))
 }
 
 /// Charts of the given size, or none.
@@ -22,9 +24,10 @@ pub(crate) fn chart_size(charts: bool, width: u32, height: u32) -> PyResult<Opti
     if !charts {
         return Ok(None);
     }
-    for (name, v) in [("width", width), ("height", height)] {
-        if !(300..=10000).contains(&v) {
-            return Err(PyValueError::new_err(format!("{name}: found {v}, expected 300 to 10000 pixels")));
+    // The command line's ranges (`--width`, `--height`).
+    for (name, v, low) in [("width", width, 400), ("height", height, 300)] {
+        if !(low..=10000).contains(&v) {
+            return Err(PyValueError::new_err(format!("{name}: found {v}, expected {low} to 10000 pixels")));
         }
     }
     Ok(Some(ChartSize { width, height }))

@@ -115,3 +115,25 @@ def test_input_errors_of_sweeps_and_targets(repo, tmp_path):
     with pytest.raises(coprosim.ScenarioError) as caught:
         coprosim.Targets.load(bad)
     assert "abc.particles" in {p.path for p in caught.value.problems}, caught.value
+
+
+def test_a_sweep_is_not_written_over_another_sweep_without_force(repo, tmp_path, run_cli):
+    sweeps = repo / "scenarios" / "sweeps"
+    done = run_cli("sweep", sweeps / "ci_small.toml", "-n", 1, "--no-charts", "-o", tmp_path / "finished")
+    assert done.returncode == 0, done.stderr
+    # The progress of a stopped sweep: its description and log, no manifest yet.
+    unfinished = tmp_path / "unfinished"
+    unfinished.mkdir()
+    for name in ("sweep.json", "progress.jsonl"):
+        (unfinished / name).write_bytes((tmp_path / "finished" / name).read_bytes())
+    other = coprosim.sweep(sweeps / "planning_modes.toml", replications=1)
+    for target in (tmp_path / "finished", unfinished):
+        before = (target / "progress.jsonl").read_bytes()
+        with pytest.raises(coprosim.OutputError, match="different sweep"):
+            other.write(target, charts=False)
+        assert (target / "progress.jsonl").read_bytes() == before
+    other.write(unfinished, charts=False, force=True)
+    assert coprosim.Sweep.load(sweeps / "planning_modes.toml").name in (unfinished / "sweep.json").read_text()
+    # The same sweep, finished or not, is simply completed.
+    same = coprosim.sweep(sweeps / "ci_small.toml", replications=1)
+    same.write(tmp_path / "finished", charts=False)

@@ -652,12 +652,13 @@ impl Sweep {
         let per_replication = 56 + outputs * 16;
         // A point's result also keeps every replication's value of every output (16 bytes
         // each) in a vector of its own (header, allocator overhead: measured, 2026-11-24).
-        let kept = 64 + self.file.replications as u64 * outputs * 16;
+        let kept = (self.file.replications as u64).saturating_mul(outputs * 16).saturating_add(64);
         let per_point = (axes * 8 + 48) + (axes * 8 + outputs * 24 + 96) + (16 + axes * 12 + outputs * 60) + 8 + kept;
+        // Saturating: an absurd design must read as too big, never wrap round to small.
         super::PROCESS_BYTES
-            + threads * (base.world_bytes() + base.record_bytes())
-            + chunk * self.file.replications as u64 * per_replication
-            + points.saturating_mul(per_point)
+            .saturating_add(threads.saturating_mul(base.world_bytes().saturating_add(base.record_bytes())))
+            .saturating_add(chunk.saturating_mul(self.file.replications as u64).saturating_mul(per_replication))
+            .saturating_add(points.saturating_mul(per_point))
     }
 
     /// Refuse a sweep that would not fit in `available` bytes, before any work.
