@@ -365,12 +365,9 @@ fn shipped_sweeps_are_valid() {
     }
 }
 
-#[test]
-fn an_inert_parameter_gets_sobol_indices_of_zero_because_a_block_shares_its_seeds() {
-    // Outreach costs nothing when there is no outreach: `outreach_cost` is inert here. With
-    // common random numbers within each Saltelli block, the rows that differ only in it give
-    // identical outputs, so both its indices are exactly 0 (with a seed per row, replication
-    // noise gave such a parameter a total-order index of 0.2).
+/// A Sobol sweep of the grid test's town with no outreach, over voice and the inert
+/// `outreach_cost`: outreach costs nothing when there is no outreach.
+fn inert_sobol(dir: &Path) -> PathBuf {
     let header = r#"
 name = "inert"
 replications = 3
@@ -392,9 +389,16 @@ max = 20000
     // The grid test's town, with no outreach.
     let town = GRID[GRID.find("[scenario]").unwrap()..]
         .replace("founders = 20\n", "founders = 20\ngovernance = { outreach = 0.0 }\n");
-    let sobol = format!("{header}{town}");
+    write(dir, "inert.toml", &format!("{header}{town}"))
+}
+
+#[test]
+fn an_inert_parameter_gets_sobol_indices_of_zero_because_a_block_shares_its_seeds() {
+    // With common random numbers within each Saltelli block, the rows that differ only in the
+    // inert parameter give identical outputs, so both its indices are exactly 0 (with a seed
+    // per row, replication noise gave such a parameter a total-order index of 0.2).
     let tmp = tempfile::tempdir().unwrap();
-    let file = write(tmp.path(), "inert.toml", &sobol);
+    let file = inert_sobol(tmp.path());
     let out = tmp.path().join("o");
     sweep(&file, &out, &[]).success();
     let text = std::fs::read_to_string(out.join("sensitivity.csv")).unwrap();
@@ -403,16 +407,76 @@ max = 20000
         line.split(',').skip(2).map(|v| v.parse().unwrap()).collect()
     };
     let inert = row("outreach_cost");
-    assert!(inert.iter().all(|v| *v == 0.0), "first, total and their intervals all 0: {inert:?}");
+    assert!(inert[..6].iter().all(|v| *v == 0.0), "first, total and their intervals all 0: {inert:?}");
     let voice = row("governance.voice");
     assert!(voice[3] > 0.0, "the parameter that acts has a total-order index: {voice:?}");
+    // The dummy, the random stream, is added after the axes: replication noise alone gives it
+    // a total-order index above 0, the floor the others are read against.
+    let dummy = row("dummy");
+    assert!(dummy[3] > 0.0 && dummy[6] > 0.0 && dummy[7] > 0.0, "{dummy:?}");
     // Rows of one block share seeds; the next block draws anew.
     let points = std::fs::read_to_string(out.join("points.csv")).unwrap();
     let retention: Vec<f64> = points.lines().skip(1).map(|l| l.split(',').nth(3).unwrap().parse().unwrap()).collect();
-    assert_eq!(retention.len(), 8 * 4);
-    let blocks: Vec<&[f64]> = retention.chunks(4).collect();
-    // A and the row that takes only B's inert column are the same world with the same draws.
+    assert_eq!(retention.len(), 8 * 5);
+    let blocks: Vec<&[f64]> = retention.chunks(5).collect();
+    // A and the row that takes only B's inert column are the same world with the same draws;
+    // the dummy's row has A's parameters but B's draws.
     assert!(blocks.iter().all(|b| b[0] == b[3]), "{blocks:?}");
+    assert!(blocks.iter().any(|b| b[0] != b[4]), "{blocks:?}");
+}
+
+#[test]
+fn a_sobol_sweep_and_its_salib_export_are_the_same_from_shards() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = inert_sobol(tmp.path());
+    let one = tmp.path().join("one");
+    sweep(&file, &one, &["--threads", "2"]).success();
+    let shards: Vec<PathBuf> = (1..=3).map(|k| tmp.path().join(format!("shard{k}"))).collect();
+    for (k, dir) in shards.iter().enumerate() {
+        sweep(&file, dir, &["--shard", &format!("{}/3", k + 1), "--threads", "1"]).success();
+    }
+    let merged = tmp.path().join("merged");
+    coprosim().arg("merge").args(&shards).arg("--out").arg(&merged).assert().success();
+    let files = [
+        "points.csv",
+        "replications.csv",
+        "sensitivity.csv",
+        "salib/problem.json",
+        "salib/X.txt",
+        "salib/Y.txt",
+        "charts/sensitivity_annual_retention.svg",
+    ];
+    same_files(&one, &merged, &files);
+    // SALib's order within a block is A, AB_1, AB_2, AB_dummy, B; coprosim runs A, B, AB_1, ….
+    let read = |n: &str| std::fs::read_to_string(one.join(n)).unwrap();
+    let x: Vec<Vec<f64>> =
+        read("salib/X.txt").lines().map(|l| l.split(' ').map(|v| v.parse().unwrap()).collect()).collect();
+    assert_eq!(x.len(), 8 * 5);
+    let points: Vec<Vec<f64>> = read("points.csv")
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').skip(1).take(2).map(|v| v.parse().unwrap()).collect())
+        .collect();
+    // points.csv rounds to six significant digits; the export keeps every digit.
+    let near = |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(a, b)| (a - b).abs() <= 1e-6 * b.abs().max(1.0));
+    for (block, rows) in x.chunks(5).enumerate() {
+        let p = |r: usize| &points[block * 5 + r];
+        for (row, point) in [(0, 0), (1, 2), (2, 3), (3, 0), (4, 1)] {
+            assert!(near(&rows[row][..2], p(point)), "block {block}: row {row} is point {point}");
+        }
+        assert!(rows.iter().all(|r| r.len() == 3 && (0.0..1.0).contains(&r[2])), "the dummy's unit value");
+        assert_eq!(rows[3][2], rows[4][2], "the dummy's row takes B's dummy value");
+    }
+    let problem: serde_json::Value = serde_json::from_str(&read("salib/problem.json")).unwrap();
+    assert_eq!(problem["names"][2], "dummy");
+    assert_eq!(problem["bounds"][1], serde_json::json!([1000.0, 20000.0]));
+    // Written over by another kind of sweep, the export goes, folder and all; a Sobol sweep can
+    // then write there again.
+    let grid = write(tmp.path(), "grid.toml", GRID);
+    sweep(&grid, &one, &["--force"]).success();
+    assert!(!one.join("salib").exists());
+    sweep(&file, &one, &["--force"]).success();
+    assert!(one.join("salib/X.txt").exists());
 }
 
 #[test]

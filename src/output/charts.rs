@@ -1078,6 +1078,9 @@ pub struct IndexBars {
     pub first: Vec<(f64, f64, f64)>,
     /// (total, low, high) per parameter.
     pub total: Vec<(f64, f64, f64)>,
+    /// The noise floor drawn across the bars, if the design has a dummy input: the dummy's
+    /// total-order index and its interval.
+    pub noise_floor: Option<(f64, f64, f64)>,
 }
 
 impl Drawable for IndexBars {
@@ -1153,6 +1156,17 @@ impl Drawable for IndexBars {
                 }
             }
         }
+        let floor = self.noise_floor.filter(|f| f.0.is_finite());
+        if let Some((f, lo, hi)) = floor {
+            if lo.is_finite() && hi.is_finite() {
+                let band = Rectangle::new([(-0.6, lo), (n as f64 - 0.4, hi)], RGBColor(90, 90, 90).mix(0.12).filled());
+                chart.draw_series(std::iter::once(band)).map_err(e)?;
+            }
+            let style = RGBColor(90, 90, 90).stroke_width(stroke);
+            chart
+                .draw_series(DashedLineSeries::new([(-0.6, f), (n as f64 - 0.4, f)], 5 * stroke, 4 * stroke, style))
+                .map_err(e)?;
+        }
         let (x, step) = ((10.0 * unit) as i32, (36.0 * unit) as i32);
         let mut y = (70.0 * unit) as i32;
         for (label, look, alpha) in [("first order S_i", Look::nth(0), 1.0), ("total order ST_i", Look::nth(1), 0.45)] {
@@ -1168,13 +1182,21 @@ impl Drawable for IndexBars {
         }
         y += step / 2;
         let chars = legend_chars(legend_width, x, unit);
-        for line in wrap("Bars: estimate; whiskers: 95% bootstrap interval.", chars) {
-            legend.draw(&Text::new(line, (x, y - step / 3), font(18.0))).map_err(e)?;
-            y += step * 3 / 4;
+        let mut notes = vec!["Bars: estimate; whiskers: 95% bootstrap interval."];
+        if floor.is_some() {
+            notes.push("Dashed line and grey band: the noise floor, the total-order index of the dummy (the replications' random stream) and its interval; a parameter whose interval reaches the band is not told apart from replication noise.");
+        }
+        for note in notes {
+            for line in wrap(note, chars) {
+                legend.draw(&Text::new(line, (x, y - step / 3), font(18.0))).map_err(e)?;
+                y += step * 3 / 4;
+            }
+            y += step / 4;
         }
         for (p, label) in params.iter().zip(&labels) {
             y += step / 4;
-            for line in wrap(&format!("{label}: {p}"), chars) {
+            let text = if label == p { label.clone() } else { format!("{label}: {p}") };
+            for line in wrap(&text, chars) {
                 legend.draw(&Text::new(line, (x, y - step / 3), font(15.0))).map_err(e)?;
                 y += step * 3 / 5;
             }

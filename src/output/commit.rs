@@ -168,7 +168,16 @@ fn written_names(kind: Kind) -> &'static [&'static str] {
             CHARTS,
             MANIFEST,
         ],
-        Kind::Sweep => &[SWEEP_JSON, PROGRESS, "points.csv", super::REPLICATIONS, "sensitivity.csv", CHARTS, MANIFEST],
+        Kind::Sweep => &[
+            SWEEP_JSON,
+            PROGRESS,
+            "points.csv",
+            super::REPLICATIONS,
+            "sensitivity.csv",
+            super::sweep::SALIB,
+            CHARTS,
+            MANIFEST,
+        ],
         Kind::Calibration => &[
             "calibration.json",
             "generations.jsonl",
@@ -440,6 +449,14 @@ impl Staging {
         }
         for rel in owned.iter().filter(|p| !new.contains(*p) && *p != MANIFEST) {
             remove_if_present(&self.target.join(rel))?;
+            // A folder of the result's (`salib/`) emptied by this is the result's too: left
+            // behind it would read as the user's at the next write.
+            if let Some((folder, _)) = rel.split_once('/') {
+                let folder = self.target.join(folder);
+                if std::fs::read_dir(&folder).is_ok_and(|mut d| d.next().is_none()) {
+                    std::fs::remove_dir(&folder).map_err(io(&folder))?;
+                }
+            }
         }
         // charts/ is the tool's: nothing in it outlives the result it belongs to.
         let charts = self.target.join(CHARTS);

@@ -99,19 +99,63 @@ pub fn replications_csv(info: &SweepInfo, points: &[PointResult]) -> Vec<u8> {
     bytes
 }
 
-/// Sobol indices of each output (None when some point's output is undefined).
-pub fn indices(info: &SweepInfo, points: &[PointResult]) -> Vec<Option<Vec<Indices>>> {
-    let k = info.axes.len();
+/// The name of a Sobol design's dummy input in `sensitivity.csv`, the charts and the SALib export.
+pub const DUMMY: &str = "dummy";
+
+/// The inputs of a Sobol design, in column order: the axes, then the dummy if it has one.
+pub fn sobol_inputs(info: &SweepInfo) -> Vec<String> {
+    let mut names = info.axes.clone();
+    if info.dummy {
+        names.push(DUMMY.to_string());
+    }
+    names
+}
+
+/// The Sobol analysis of one output.
+#[derive(Debug, Clone)]
+pub struct OutputIndices {
+    /// Indices of each input ([`sobol_inputs`]).
+    pub inputs: Vec<Indices>,
+    /// The variance of the point means over the A and B rows: what the indices divide.
+    pub variance: f64,
+    /// The part of it replication noise alone explains: the mean over the A and B rows of a
+    /// point mean's variance, sd² / n.
+    pub replication_variance: f64,
+}
+
+/// Sobol indices of each output (None when some point's output is undefined). The estimators
+/// take each point's mean over its replications.
+pub fn indices(info: &SweepInfo, points: &[PointResult]) -> Vec<Option<OutputIndices>> {
+    let k = sobol_inputs(info).len();
     (0..info.outputs.len())
         .map(|o| {
-            let y: Option<Vec<f64>> = points.iter().map(|p| p.outputs[o].mean).collect();
-            y.map(|y| sobol_indices(&y, k, info.bootstrap, info.seed))
+            let y: Vec<f64> = points.iter().map(|p| p.outputs[o].mean).collect::<Option<_>>()?;
+            let ab: Vec<&PointResult> = points.iter().filter(|p| p.index % (k + 2) < 2).collect();
+            let ab_mean = ab.iter().filter_map(|p| p.outputs[o].mean).sum::<f64>() / ab.len() as f64;
+            let variance =
+                ab.iter().filter_map(|p| p.outputs[o].mean).map(|m| (m - ab_mean) * (m - ab_mean)).sum::<f64>()
+                    / ab.len() as f64;
+            let replication_variance = ab
+                .iter()
+                .map(|p| match (p.outputs[o].sd, p.outputs[o].n) {
+                    (Some(sd), n) if n > 1 => sd * sd / n as f64,
+                    _ => 0.0,
+                })
+                .sum::<f64>()
+                / ab.len() as f64;
+            Some(OutputIndices {
+                inputs: sobol_indices(&y, k, info.bootstrap, info.seed),
+                variance,
+                replication_variance,
+            })
         })
         .collect()
 }
 
-/// `sensitivity.csv`: first- and total-order indices with 95% bootstrap intervals.
-pub fn sensitivity_csv(info: &SweepInfo, all: &[Option<Vec<Indices>>]) -> Vec<u8> {
+/// `sensitivity.csv`: first- and total-order indices with 95% bootstrap intervals, one row per
+/// output and input (the dummy last), with the output's variance over the design and the part
+/// replication noise explains.
+pub fn sensitivity_csv(info: &SweepInfo, all: &[Option<OutputIndices>]) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
         "output",
@@ -122,23 +166,76 @@ pub fn sensitivity_csv(info: &SweepInfo, all: &[Option<Vec<Indices>>]) -> Vec<u8
         "total_order",
         "total_ci95_low",
         "total_ci95_high",
+        "output_variance",
+        "replication_variance",
     ])
     .expect("memory");
     for (o, indices) in info.outputs.iter().zip(all) {
-        for (i, axis) in info.axes.iter().enumerate() {
-            let cells = match indices {
+        for (i, input) in sobol_inputs(info).iter().enumerate() {
+            let cells: [String; 8] = match indices {
                 Some(ix) => {
-                    let x = ix[i];
-                    [x.first, x.first_ci.0, x.first_ci.1, x.total, x.total_ci.0, x.total_ci.1].map(num)
+                    let x = ix.inputs[i];
+                    [
+                        x.first,
+                        x.first_ci.0,
+                        x.first_ci.1,
+                        x.total,
+                        x.total_ci.0,
+                        x.total_ci.1,
+                        ix.variance,
+                        ix.replication_variance,
+                    ]
+                    .map(num)
                 }
                 None => Default::default(),
             };
-            let mut row = vec![o.clone(), axis.clone()];
+            let mut row = vec![o.clone(), input.clone()];
             row.extend(cells);
             w.write_record(&row).expect("memory");
         }
     }
     w.into_inner().expect("memory")
+}
+
+/// The folder of a Sobol sweep's export for SALib.
+pub const SALIB: &str = "salib";
+
+/// A Sobol sweep's design and outputs as SALib reads them: `problem.json` (SALib's problem
+/// dictionary: the inputs' names and bounds, the dummy's [0, 1]), `X.txt` (the inputs of every
+/// point, the axes as run and the dummy's unit value, space-separated) and `Y.txt` (each
+/// output's point means, one column per output after a `#` line naming them; `nan` where
+/// undefined), rows in SALib's order for a design without second-order indices: per block A,
+/// AB_1 … AB_k, B. `SALib.analyze.sobol.analyze(problem, Y[:, o], calc_second_order=False)`
+/// then gives `sensitivity.csv`'s point estimates to rounding (its intervals are its own).
+pub fn salib_files(info: &SweepInfo, points: &[PointResult]) -> Vec<(String, Vec<u8>)> {
+    let inputs = sobol_inputs(info);
+    let k = inputs.len();
+    let mut bounds: Vec<[f64; 2]> = info.bounds.iter().map(|&(lo, hi)| [lo, hi]).collect();
+    if info.dummy {
+        bounds.push([0.0, 1.0]);
+    }
+    let problem = serde_json::json!({ "num_vars": k, "names": inputs, "bounds": bounds });
+    let unit = crate::observe::sensitivity::saltelli_points(info.sobol_base_samples, k, info.seed);
+    let (mut x, mut y) = (String::new(), String::new());
+    y.push_str(&format!("# {}\n", info.outputs.join(" ")));
+    let line = |values: Vec<String>| values.join(" ") + "\n";
+    for (b, block) in points.chunks(k + 2).enumerate() {
+        let order = std::iter::once(0).chain(2..k + 2).chain(std::iter::once(1));
+        for r in order.filter(|&r| r < block.len()) {
+            let p = &block[r];
+            let mut row: Vec<String> = p.values.iter().map(|v| format!("{v}")).collect();
+            if info.dummy {
+                row.push(format!("{}", unit[b * (k + 2) + r][k - 1]));
+            }
+            x.push_str(&line(row));
+            y.push_str(&line(p.outputs.iter().map(|o| o.mean.map_or("nan".into(), |m| format!("{m}"))).collect()));
+        }
+    }
+    vec![
+        (format!("{SALIB}/problem.json"), serde_json::to_vec_pretty(&problem).expect("serialises")),
+        (format!("{SALIB}/X.txt"), x.into_bytes()),
+        (format!("{SALIB}/Y.txt"), y.into_bytes()),
+    ]
 }
 
 /// What `manifest.json` records about a sweep.
@@ -339,6 +436,9 @@ pub fn write_sweep(
         let all_indices = if sobol { indices(info, points) } else { Vec::new() };
         if sobol {
             put("sensitivity.csv".into(), &sensitivity_csv(info, &all_indices))?;
+            for (name, bytes) in salib_files(info, points) {
+                put(name, &bytes)?;
+            }
         }
         if let Some(size) = charts_size {
             for r in sweep_charts(info, points, &all_indices, size)? {
@@ -468,7 +568,7 @@ fn heatmap_row(info: &SweepInfo, points: &[PointResult], o: usize) -> Heatmap {
 fn sweep_charts(
     info: &SweepInfo,
     points: &[PointResult],
-    indices: &[Option<Vec<Indices>>],
+    indices: &[Option<OutputIndices>],
     size: ChartSize,
 ) -> Result<Vec<charts::Rendered>, OutputError> {
     let mut out = Vec::new();
@@ -532,9 +632,10 @@ fn sweep_charts(
                     "First-order and total-order Sobol indices of {label} for each swept parameter (N = {} base samples, {} points, {reps} replications each), with 95% bootstrap intervals.",
                     info.sobol_base_samples, info.points
                 ),
-                parameters: info.axes.clone(),
-                first: ix.iter().map(|x| (x.first, x.first_ci.0, x.first_ci.1)).collect(),
-                total: ix.iter().map(|x| (x.total, x.total_ci.0, x.total_ci.1)).collect(),
+                parameters: sobol_inputs(info),
+                first: ix.inputs.iter().map(|x| (x.first, x.first_ci.0, x.first_ci.1)).collect(),
+                total: ix.inputs.iter().map(|x| (x.total, x.total_ci.0, x.total_ci.1)).collect(),
+                noise_floor: info.dummy.then(|| ix.inputs.last().map_or((f64::NAN, 0.0, 0.0), |d| (d.total, d.total_ci.0, d.total_ci.1))),
             },
             size,
         )?);

@@ -4,7 +4,8 @@
 //! Every point's result depends only on the sweep and the point's index: its scenario is the
 //! base with the axis values applied, and its replications draw from ChaCha8 streams keyed by
 //! a seed derived from (sweep seed, point index), or in a Sobol design from (sweep seed,
-//! Saltelli block), shared by the block's rows. Each completed point has a progress line
+//! Saltelli block), shared by the block's rows (B's and the dummy's row from a second one when
+//! the design has the dummy; [`Plan::seeds`]). Each completed point has a progress line
 //! ([`line_for`]) with a SHA-256 of its content, which the command line appends to
 //! `progress.jsonl`, so an interrupted sweep resumes by recomputing only what is missing, and
 //! shards (`--shard K/N`, points with index ≡ K−1 mod N) can run anywhere and be merged. The
@@ -56,6 +57,13 @@ pub struct SweepInfo {
     /// descriptions written before it was recorded.
     #[serde(default)]
     pub coalitions: usize,
+    /// Each axis's (min, max) in a Sobol design, for the SALib problem; empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bounds: Vec<(f64, f64)>,
+    /// Whether a Sobol design has the dummy input (the replications' random stream) after its
+    /// axes: its blocks then have axes + 3 rows, the last running A's parameters on B's streams.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dummy: bool,
     /// The choices of each axis that has them (text or true/false parameters), by axis; a
     /// point's value on such an axis is the choice's position. Empty when no axis has choices.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -80,6 +88,8 @@ pub struct Plan {
     pub points: Vec<Vec<f64>>,
     /// Values per grid axis (empty for other designs).
     pub grid_shape: Vec<usize>,
+    /// The seed each point's replications draw from, in point order.
+    pub seeds: Vec<u64>,
 }
 
 /// One output's statistics at a point.
@@ -121,16 +131,27 @@ pub fn point_seed(seed: u64, index: usize) -> u64 {
     mix(seed ^ mix(index as u64 + 1))
 }
 
-/// The seed the replications of point `index` of `s` draw from. In a Sobol design the k + 2
-/// rows of a Saltelli block (A, B and each A with one column of B) share their block's seed:
-/// common random numbers, so that the differences the estimators take between the rows of a
-/// block are the parameters' effects and not replication noise (with a seed per row, an inert
-/// parameter scored a total-order index of 0.2). Other designs give every point its own.
-pub fn replication_seed(s: &Sweep, index: usize) -> u64 {
-    match s.file.design.kind {
-        DesignKind::Sobol => point_seed(s.file.seed, index / (s.file.axes.len() + 2)),
-        _ => point_seed(s.file.seed, index),
-    }
+/// The seed of the second set of random streams of Saltelli block `block`: B's, and the
+/// dummy's row's.
+fn b_stream_seed(seed: u64, block: usize) -> u64 {
+    mix(point_seed(seed, block) ^ 0xb_57ea_0000)
+}
+
+/// The seeds of a Saltelli design's points. The rows of a block (A, B, A with one column of
+/// B for each input) share their block's seed: common random numbers, so that the
+/// differences the estimators take between A and each AB_i are the parameters' effects and
+/// not replication noise (with a seed per row, an inert parameter scored a total-order index
+/// of 0.2). With the dummy, the random stream is itself an input: B draws from a second seed,
+/// and the dummy's row (A's parameters on B's streams) differs from A by replication noise
+/// alone, so its indices are the noise floor.
+fn saltelli_seeds(seed: u64, blocks: usize, inputs: usize, dummy: bool) -> Vec<u64> {
+    let rows = inputs + 2;
+    (0..blocks * rows)
+        .map(|i| {
+            let (block, row) = (i / rows, i % rows);
+            if dummy && (row == 1 || row == rows - 1) { b_stream_seed(seed, block) } else { point_seed(seed, block) }
+        })
+        .collect()
 }
 
 /// Choose the sweep's points.
@@ -156,7 +177,8 @@ pub fn plan(s: &Sweep) -> Plan {
             for axis in &values {
                 points = points.iter().flat_map(|p| axis.iter().map(move |v| [p.as_slice(), &[*v]].concat())).collect();
             }
-            Plan { points, grid_shape: values.iter().map(Vec::len).collect() }
+            let seeds = (0..points.len()).map(|i| point_seed(s.file.seed, i)).collect();
+            Plan { points, grid_shape: values.iter().map(Vec::len).collect(), seeds }
         }
         DesignKind::LatinHypercube => {
             let n = s.file.design.points as usize;
@@ -171,12 +193,15 @@ pub fn plan(s: &Sweep) -> Plan {
                 columns.push(strata.iter().map(|&st| (st as f64 + rng.random::<f64>()) / n as f64).collect());
             }
             let points = (0..n).map(|j| scale(&columns.iter().map(|c| c[j]).collect::<Vec<_>>())).collect();
-            Plan { points, grid_shape: Vec::new() }
+            Plan { points, grid_shape: Vec::new(), seeds: (0..n).map(|i| point_seed(s.file.seed, i)).collect() }
         }
         DesignKind::Sobol => {
             let n = s.file.design.base_samples as usize;
-            let points = saltelli_points(n, k, s.file.seed).iter().map(|u| scale(u)).collect();
-            Plan { points, grid_shape: Vec::new() }
+            let inputs = s.sobol_inputs();
+            // The dummy's column (the last) picks the random streams, not a parameter: `scale`
+            // takes the axes' columns only.
+            let points = saltelli_points(n, inputs, s.file.seed).iter().map(|u| scale(&u[..k])).collect();
+            Plan { points, grid_shape: Vec::new(), seeds: saltelli_seeds(s.file.seed, n, inputs, s.file.design.dummy) }
         }
     }
 }
@@ -208,6 +233,12 @@ impl SweepInfo {
             points: plan.points.len(),
             shard,
             coalitions: s.base.coalitions.len(),
+            dummy: s.file.design.kind == DesignKind::Sobol && s.file.design.dummy,
+            bounds: if s.file.design.kind == DesignKind::Sobol {
+                s.file.axes.iter().map(|a| a.bounds().expect("validated")).collect()
+            } else {
+                Vec::new()
+            },
             choices: if s.file.axes.iter().any(|a| !a.choices.is_empty()) {
                 s.file.axes.iter().map(|a| a.choice_names()).collect()
             } else {
@@ -227,9 +258,10 @@ impl SweepInfo {
     }
 }
 
-/// Run one point: apply its axis values to the base and run its replications in parallel.
+/// Run one point: apply its axis values to the base and run its replications, drawing from
+/// ChaCha8 streams of `seed`, in parallel.
 /// None when a stop is requested before every replication finished.
-pub fn run_point(s: &Sweep, outputs: &[OutputSpec], index: usize, values: &[f64]) -> Option<PointResult> {
+pub fn run_point(s: &Sweep, outputs: &[OutputSpec], index: usize, values: &[f64], seed: u64) -> Option<PointResult> {
     let mut scenario: Scenario = s.base.clone();
     for (axis, v) in s.file.axes.iter().zip(values) {
         scenario = axis.apply(&scenario, *v).expect("every axis value was validated before running");
@@ -248,7 +280,6 @@ pub fn run_point(s: &Sweep, outputs: &[OutputSpec], index: usize, values: &[f64]
                 .expect("outputs were validated against the base scenario")
         })
         .collect();
-    let seed = replication_seed(s, index);
     let per_rep: Vec<Vec<f64>> = crate::par::map(0..s.file.replications as usize, |r| {
         let rec = run_replication_or_stop(&scenario, &cat, seed, r as u32)?;
         Some(wanted.iter().map(|&i| rec.summary[i]).collect())
@@ -325,7 +356,7 @@ pub fn run_batch(
         if super::stop_requested() {
             return None;
         }
-        let r = run_point(s, outputs, i, &plan.points[i])?;
+        let r = run_point(s, outputs, i, &plan.points[i], plan.seeds[i])?;
         on_point();
         Some(r)
     })
@@ -381,6 +412,27 @@ mod tests {
             strata.sort_unstable();
             assert_eq!(strata, (0..10).collect::<Vec<_>>());
         }
+    }
+
+    #[test]
+    fn a_saltelli_block_shares_its_seeds_and_the_dummy_takes_bs() {
+        let axes = TWO_AXES.replace("values = [0.2, 0.8]", "min = 0.2\nmax = 0.8").replace("steps = 3\n", "");
+        let p = plan(&sweep("kind = \"sobol\"\nbase_samples = 4", &axes));
+        // Blocks of A, B, AB_1, AB_2 and the dummy's row: A's parameters on B's streams.
+        assert_eq!(p.points.len(), 4 * 5);
+        for block in p.seeds.chunks(5).zip(p.points.chunks(5)) {
+            let (seeds, points) = block;
+            assert_eq!([seeds[2], seeds[3]], [seeds[0]; 2]);
+            assert_eq!(seeds[4], seeds[1]);
+            assert_ne!(seeds[0], seeds[1]);
+            assert_eq!(points[4], points[0]);
+            assert_eq!((points[2][0], points[2][1]), (points[1][0], points[0][1]));
+        }
+        assert_ne!(p.seeds[0], p.seeds[5], "each block draws anew");
+        // Without the dummy every row of a block draws from one seed.
+        let p = plan(&sweep("kind = \"sobol\"\nbase_samples = 4\ndummy = false", &axes));
+        assert_eq!(p.points.len(), 4 * 4);
+        assert!(p.seeds.chunks(4).all(|b| b.iter().all(|s| *s == b[0])));
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod diagnostics;
 mod digest;
 pub mod inequality;
 pub mod sensitivity;
+pub mod sobol_sequence;
 pub mod stats;
 pub mod survival;
 

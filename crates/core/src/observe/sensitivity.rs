@@ -8,25 +8,34 @@
 //! f over the rows of A and B together:
 //!
 //! - first order: `S_i  = mean_j( (f(B)_j − f̄) (f(AB_i)_j − f(A)_j) ) / V`, with f̄ the mean
-//!   over A and B (centring removes variance proportional to f̄² without adding bias)
+//!   of every evaluation (centring removes variance proportional to f̄² without adding bias;
+//!   the mean of all rows, as SALib centres, so that SALib's analysis of the exported design
+//!   gives the same indices to rounding)
 //! - total order: `ST_i = mean_j( (f(A)_j − f(AB_i)_j)^2 ) / (2 V)` (Jansen 1999)
 //!
 //! Confidence intervals resample the N rows with replacement and take the 2.5% and 97.5%
-//! percentiles of the re-estimated indices. Base samples are pseudo-random (ChaCha8), not
-//! a quasi-random sequence: estimates converge more slowly but without structure to check.
+//! percentiles of the re-estimated indices.
+//!
+//! Base samples: A and B are the first and last k coordinates of the first N points of a
+//! scrambled Sobol' sequence in 2k dimensions ([`super::sobol_sequence`]), as SALib builds
+//! them from an unscrambled one; with N a power of two each column is balanced (one value in
+//! each of N equal intervals).
 
+use super::sobol_sequence::SobolSequence;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+
+/// The most inputs a Saltelli design can have: A and B take two Sobol' dimensions each.
+pub const MAX_INPUTS: usize = super::sobol_sequence::MAX_DIMENSIONS / 2;
 
 /// The unit-cube points of a Saltelli design, in evaluation order: for each base sample j,
 /// the rows A_j, B_j, AB_1j, …, AB_kj.
 pub fn saltelli_points(n: usize, k: usize, seed: u64) -> Vec<Vec<f64>> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    rng.set_stream(0x5a17e111);
+    let sequence = SobolSequence::scrambled(2 * k, seed);
     let mut out = Vec::with_capacity(n * (k + 2));
-    for _ in 0..n {
-        let a: Vec<f64> = (0..k).map(|_| rng.random::<f64>()).collect();
-        let b: Vec<f64> = (0..k).map(|_| rng.random::<f64>()).collect();
+    for j in 0..n {
+        let mut a = sequence.point(j as u32);
+        let b = a.split_off(k);
         out.push(a.clone());
         out.push(b.clone());
         for i in 0..k {
@@ -54,15 +63,13 @@ pub struct Indices {
 fn estimate(y: &[f64], k: usize, rows: &[usize]) -> Vec<(f64, f64)> {
     let w = k + 2;
     let n = rows.len() as f64;
-    let (mut sum, mut sum2) = (0.0, 0.0);
-    for &j in rows {
-        for v in [y[j * w], y[j * w + 1]] {
-            sum += v;
-            sum2 += v * v;
-        }
-    }
-    let mean = sum / (2.0 * n);
-    let var = sum2 / (2.0 * n) - mean * mean;
+    // f̄ centres f(B) and is the mean of every evaluation; V is the variance of the A and B
+    // rows about their own mean, taken as a sum of squared deviations so that an output far
+    // from zero loses no digits.
+    let mean = rows.iter().flat_map(|&j| &y[j * w..(j + 1) * w]).sum::<f64>() / (w as f64 * n);
+    let ab = || rows.iter().flat_map(|&j| [y[j * w], y[j * w + 1]]);
+    let ab_mean = ab().sum::<f64>() / (2.0 * n);
+    let var = ab().map(|v| (v - ab_mean) * (v - ab_mean)).sum::<f64>() / (2.0 * n);
     (0..k)
         .map(|i| {
             if var <= 0.0 {

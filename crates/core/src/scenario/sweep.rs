@@ -15,7 +15,7 @@ choice! {
         Grid = "grid",
         /// `points` points, one per stratum of every axis (McKay et al. 1979).
         LatinHypercube = "latin_hypercube" | "lhs",
-        /// Saltelli's scheme for Sobol indices: `base_samples × (axes + 2)` points.
+        /// Saltelli's scheme for Sobol indices: `base_samples × (axes + 3)` points (with the dummy).
         Sobol = "sobol" | "saltelli",
     }
 }
@@ -27,8 +27,10 @@ section! {
         kind: DesignKind = DesignKind::Grid;
         /// Points of a Latin hypercube.
         points: u32 = 20, unit "points", range(2, 10_000_000);
-        /// Base samples N of a Sobol design (N × (axes + 2) points are run).
+        /// Base samples N of a Sobol design, a power of two (N × (axes + 3) points are run with the dummy, N × (axes + 2) without).
         base_samples: u32 = 64, unit "samples", range(2, 10_000_000);
+        /// Sobol designs: add a dummy parameter, the replications' random stream (a block's last row runs A's parameters on B's streams), whose indices are the noise floor a real parameter must clear.
+        dummy: bool = true;
         /// Bootstrap resamples for the Sobol indices' confidence intervals.
         bootstrap: u32 = 1000, unit "resamples", range(10, 1_000_000);
     }
@@ -575,6 +577,25 @@ impl Sweep {
                 }
             }
         }
+        if f.design.kind == DesignKind::Sobol {
+            let n = f.design.base_samples;
+            if !n.is_power_of_two() {
+                let (lo, hi) = (1u32 << (31 - n.leading_zeros()), 1u32 << (32 - n.leading_zeros()));
+                out.push(Problem::new(
+                    "design.base_samples",
+                    format!(
+                        "found {n}, expected a power of two such as {lo} or {hi}: the Sobol' sequence's base samples are balanced only in powers of two"
+                    ),
+                ));
+            }
+            let most = crate::observe::sensitivity::MAX_INPUTS - usize::from(f.design.dummy);
+            if f.axes.len() > most {
+                out.push(Problem::new(
+                    "axes",
+                    format!("found {} axes, expected at most {most} in a Sobol design", f.axes.len()),
+                ));
+            }
+        }
         if let Some(n) = self.design_points()
             && n > MAX_POINTS
         {
@@ -625,14 +646,19 @@ impl Sweep {
     }
 
     /// Points of the design (None when it would overflow): the product of the grid axes'
-    /// value counts, the Latin hypercube's points, or a Sobol design's N × (axes + 2).
+    /// value counts, the Latin hypercube's points, or a Sobol design's N × (inputs + 2).
     pub fn design_points(&self) -> Option<u64> {
         let f = &self.file;
         match f.design.kind {
             DesignKind::Grid => f.axes.iter().try_fold(1u64, |n, a| n.checked_mul(a.grid_len())),
             DesignKind::LatinHypercube => Some(f.design.points as u64),
-            DesignKind::Sobol => (f.design.base_samples as u64).checked_mul(f.axes.len() as u64 + 2),
+            DesignKind::Sobol => (f.design.base_samples as u64).checked_mul(self.sobol_inputs() as u64 + 2),
         }
+    }
+
+    /// The inputs of a Sobol design: the axes and, unless switched off, the dummy.
+    pub fn sobol_inputs(&self) -> usize {
+        self.file.axes.len() + usize::from(self.file.design.dummy)
     }
 
     /// Estimated peak memory of the sweep in bytes on `threads` threads: each thread holds one
@@ -687,9 +713,12 @@ impl Sweep {
     pub fn identity(&self) -> String {
         let mut text = toml::to_string(&self.file).unwrap_or_default();
         if self.file.design.kind == DesignKind::Sobol {
-            // How the replications are seeded is part of what the points mean: a Sobol sweep
-            // begun when every row had its own seed never resumes with block-shared seeds.
+            // How the points are chosen and the replications seeded is part of what the points
+            // mean: a Sobol sweep begun with another sampler or seeding never resumes with this.
             text.push_str("\n# seeding: common random numbers within each Saltelli block\n");
+            text.push_str(
+                "# sampler: scrambled Sobol' sequence (Joe & Kuo 6.21201; linear matrix scramble, digital shift)\n",
+            );
         }
         text.push_str("\n# base\n");
         text.push_str(&self.base.to_toml());
@@ -756,6 +785,16 @@ mod tests {
             "[design]\nkind = \"sobol\"\n[[axes]]\nkey = \"policy.performance_regime\"\nmin = -0.5\nmax = 1.0\n",
         ));
         assert_eq!(p.path, "axes[0].min");
+    }
+
+    #[test]
+    fn a_sobol_design_takes_a_power_of_two_base_samples() {
+        let axis = "[[axes]]\nkey = \"policy.performance_regime\"\nmin = 0.0\nmax = 1.0\n";
+        let p = first_problem(sweep(&format!("[design]\nkind = \"sobol\"\nbase_samples = 48\n{axis}")));
+        assert_eq!(p.path, "design.base_samples");
+        assert!(p.message.starts_with("found 48, expected a power of two such as 32 or 64"), "{}", p.message);
+        let s = sweep(&format!("[design]\nkind = \"sobol\"\nbase_samples = 64\n{axis}")).unwrap();
+        assert_eq!(s.design_points(), Some(64 * 4), "one axis, the dummy, A and B");
     }
 
     #[test]
