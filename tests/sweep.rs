@@ -480,6 +480,45 @@ fn a_sobol_sweep_and_its_salib_export_are_the_same_from_shards() {
 }
 
 #[test]
+fn a_morris_screening_finds_the_inert_parameter_inert_and_the_dummy_not() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sobol = std::fs::read_to_string(inert_sobol(tmp.path())).unwrap();
+    let text = sobol.replace("kind = \"sobol\"\nbase_samples = 8\n", "kind = \"morris\"\ntrajectories = 10\n");
+    assert_ne!(text, sobol);
+    let file = write(tmp.path(), "morris.toml", &text);
+    let one = tmp.path().join("one");
+    sweep(&file, &one, &["--threads", "2"]).success();
+    let read = |n: &str| std::fs::read_to_string(one.join(n)).unwrap();
+    let morris = read("morris.csv");
+    let row = |param: &str| -> Vec<f64> {
+        let line = morris.lines().find(|l| l.contains(param)).unwrap();
+        line.split(',').skip(2).map(|v| v.parse().unwrap()).collect()
+    };
+    // A trajectory's points share their draws: stepping the inert parameter changes nothing.
+    assert_eq!(row("outreach_cost"), vec![0.0, 0.0, 0.0, 0.0, 0.0, 10.0]);
+    // The dummy's step changes only the draws: replication noise, the floor to read μ* against.
+    assert!(row("dummy")[1] > 0.0, "{morris}");
+    assert!(row("governance.voice")[1] > 0.0, "{morris}");
+    // 10 trajectories of 4 points (two axes and the dummy); each step moves one input.
+    let x: Vec<Vec<f64>> =
+        read("salib/X.txt").lines().map(|l| l.split(' ').map(|v| v.parse().unwrap()).collect()).collect();
+    assert_eq!(x.len(), 10 * 4);
+    for t in x.chunks(4) {
+        for j in 1..4 {
+            assert_eq!((0..3).filter(|&i| t[j][i] != t[j - 1][i]).count(), 1, "{t:?}");
+        }
+    }
+    // Shards and merge give the same bytes.
+    let shards: Vec<PathBuf> = (1..=2).map(|k| tmp.path().join(format!("shard{k}"))).collect();
+    for (k, dir) in shards.iter().enumerate() {
+        sweep(&file, dir, &["--shard", &format!("{}/2", k + 1), "--threads", "1"]).success();
+    }
+    let merged = tmp.path().join("merged");
+    coprosim().arg("merge").args(&shards).arg("--out").arg(&merged).assert().success();
+    same_files(&one, &merged, &["points.csv", "replications.csv", "morris.csv", "salib/X.txt", "salib/Y.txt"]);
+}
+
+#[test]
 fn plot_redraws_a_sweeps_charts_from_its_files_alone() {
     let tmp = tempfile::tempdir().unwrap();
     let file = write(tmp.path(), "grid.toml", GRID);

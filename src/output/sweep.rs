@@ -1,4 +1,5 @@
-//! A finished sweep's files: `points.csv`, `replications.csv`, `sensitivity.csv` (Sobol designs), charts and
+//! A finished sweep's files: `points.csv`, `replications.csv`, `sensitivity.csv` (Sobol designs),
+//! `morris.csv` (Morris designs), `salib/` (both), charts and
 //! `manifest.json`. Everything but the manifest's timing is a function of the sweep's
 //! description and its sorted point results, so sharded, resumed and straight runs agree
 //! byte for byte.
@@ -7,6 +8,7 @@ use super::charts::{self, ChartSize, Figure, Heatmap, IndexBars, Line, Look, Pan
 use super::commit::{Holding, Kind, Staging, check_target};
 use super::{MANIFEST, OutputError, num, sha256_hex, write_atomic};
 use crate::engine::sweep::{PointResult, SweepInfo, line_for};
+use crate::observe::morris::{Effects, morris_effects, morris_points};
 use crate::observe::sensitivity::{Indices, sobol_indices};
 use crate::observe::stats::mean_interval;
 use crate::observe::summary_domain;
@@ -102,8 +104,8 @@ pub fn replications_csv(info: &SweepInfo, points: &[PointResult]) -> Vec<u8> {
 /// The name of a Sobol design's dummy input in `sensitivity.csv`, the charts and the SALib export.
 pub const DUMMY: &str = "dummy";
 
-/// The inputs of a Sobol design, in column order: the axes, then the dummy if it has one.
-pub fn sobol_inputs(info: &SweepInfo) -> Vec<String> {
+/// The inputs of a Sobol or Morris design, in column order: the axes, then the dummy if it has one.
+pub fn design_inputs(info: &SweepInfo) -> Vec<String> {
     let mut names = info.axes.clone();
     if info.dummy {
         names.push(DUMMY.to_string());
@@ -126,7 +128,7 @@ pub struct OutputIndices {
 /// Sobol indices of each output (None when some point's output is undefined). The estimators
 /// take each point's mean over its replications.
 pub fn indices(info: &SweepInfo, points: &[PointResult]) -> Vec<Option<OutputIndices>> {
-    let k = sobol_inputs(info).len();
+    let k = design_inputs(info).len();
     (0..info.outputs.len())
         .map(|o| {
             let y: Vec<f64> = points.iter().map(|p| p.outputs[o].mean).collect::<Option<_>>()?;
@@ -171,7 +173,7 @@ pub fn sensitivity_csv(info: &SweepInfo, all: &[Option<OutputIndices>]) -> Vec<u
     ])
     .expect("memory");
     for (o, indices) in info.outputs.iter().zip(all) {
-        for (i, input) in sobol_inputs(info).iter().enumerate() {
+        for (i, input) in design_inputs(info).iter().enumerate() {
             let cells: [String; 8] = match indices {
                 Some(ix) => {
                     let x = ix.inputs[i];
@@ -197,38 +199,100 @@ pub fn sensitivity_csv(info: &SweepInfo, all: &[Option<OutputIndices>]) -> Vec<u
     w.into_inner().expect("memory")
 }
 
-/// The folder of a Sobol sweep's export for SALib.
+/// Morris measures of each output (None when some point's output is undefined), from each
+/// point's mean over its replications.
+pub fn morris(info: &SweepInfo, points: &[PointResult]) -> Vec<Option<Vec<Effects>>> {
+    let k = design_inputs(info).len();
+    let unit = morris_points(info.points / (k + 1), k, info.morris_levels, info.seed);
+    (0..info.outputs.len())
+        .map(|o| {
+            let y: Vec<f64> = points.iter().map(|p| p.outputs[o].mean).collect::<Option<_>>()?;
+            Some(morris_effects(&y, &unit, k, info.morris_levels, info.bootstrap, info.seed))
+        })
+        .collect()
+}
+
+/// `morris.csv`: μ, μ* with its 95% bootstrap interval, and σ of each output's elementary
+/// effects, one row per output and input (the dummy last), in output units per unit-cube step.
+pub fn morris_csv(info: &SweepInfo, all: &[Option<Vec<Effects>>]) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "output",
+        "parameter",
+        "mu",
+        "mu_star",
+        "mu_star_ci95_low",
+        "mu_star_ci95_high",
+        "sigma",
+        "trajectories",
+    ])
+    .expect("memory");
+    let inputs = design_inputs(info);
+    let trajectories = info.points / (inputs.len() + 1);
+    for (o, effects) in info.outputs.iter().zip(all) {
+        for (i, input) in inputs.iter().enumerate() {
+            let cells: [String; 5] = match effects {
+                Some(e) => [e[i].mu, e[i].mu_star, e[i].mu_star_ci.0, e[i].mu_star_ci.1, e[i].sigma].map(num),
+                None => Default::default(),
+            };
+            let mut row = vec![o.clone(), input.clone()];
+            row.extend(cells);
+            row.push(trajectories.to_string());
+            w.write_record(&row).expect("memory");
+        }
+    }
+    w.into_inner().expect("memory")
+}
+
+/// The folder of a Sobol or Morris sweep's export for SALib.
 pub const SALIB: &str = "salib";
 
-/// A Sobol sweep's design and outputs as SALib reads them: `problem.json` (SALib's problem
-/// dictionary: the inputs' names and bounds, the dummy's [0, 1]), `X.txt` (the inputs of every
-/// point, the axes as run and the dummy's unit value, space-separated) and `Y.txt` (each
-/// output's point means, one column per output after a `#` line naming them; `nan` where
-/// undefined), rows in SALib's order for a design without second-order indices: per block A,
-/// AB_1 … AB_k, B. `SALib.analyze.sobol.analyze(problem, Y[:, o], calc_second_order=False)`
-/// then gives `sensitivity.csv`'s point estimates to rounding (its intervals are its own).
+/// A Sobol or Morris sweep's design and outputs as SALib reads them: `problem.json` (SALib's
+/// problem dictionary: the inputs' names and bounds, the dummy's [0, 1]), `X.txt` (every
+/// point's inputs, space-separated) and `Y.txt` (each output's point means, one column per
+/// output after a `#` line naming them; `nan` where undefined).
+///
+/// Sobol: rows in SALib's order for a design without second-order indices, per block A,
+/// AB_1 … AB_k, B; X holds the axes as run and the dummy's unit value.
+/// `SALib.analyze.sobol.analyze(problem, Y[:, o], calc_second_order=False)` then gives
+/// `sensitivity.csv`'s point estimates to rounding (its intervals are its own).
+/// Morris: trajectories in run order; `SALib.analyze.morris.analyze(problem, X, Y[:, o],
+/// num_levels=p)` gives `morris.csv`'s μ, μ* and σ to rounding.
 pub fn salib_files(info: &SweepInfo, points: &[PointResult]) -> Vec<(String, Vec<u8>)> {
-    let inputs = sobol_inputs(info);
+    let inputs = design_inputs(info);
     let k = inputs.len();
     let mut bounds: Vec<[f64; 2]> = info.bounds.iter().map(|&(lo, hi)| [lo, hi]).collect();
     if info.dummy {
         bounds.push([0.0, 1.0]);
     }
     let problem = serde_json::json!({ "num_vars": k, "names": inputs, "bounds": bounds });
-    let unit = crate::observe::sensitivity::saltelli_points(info.sobol_base_samples, k, info.seed);
     let (mut x, mut y) = (String::new(), String::new());
     y.push_str(&format!("# {}\n", info.outputs.join(" ")));
     let line = |values: Vec<String>| values.join(" ") + "\n";
-    for (b, block) in points.chunks(k + 2).enumerate() {
-        let order = std::iter::once(0).chain(2..k + 2).chain(std::iter::once(1));
-        for r in order.filter(|&r| r < block.len()) {
-            let p = &block[r];
-            let mut row: Vec<String> = p.values.iter().map(|v| format!("{v}")).collect();
-            if info.dummy {
-                row.push(format!("{}", unit[b * (k + 2) + r][k - 1]));
-            }
+    let outputs =
+        |p: &PointResult| line(p.outputs.iter().map(|o| o.mean.map_or("nan".into(), |m| format!("{m}"))).collect());
+    if info.design == "morris" {
+        // Trajectories in run order. SALib finds each step's input from X, so X holds the
+        // design's values before whole-number parameters are rounded for the run.
+        let unit = morris_points(info.points / (k + 1), k, info.morris_levels, info.seed);
+        for (p, u) in points.iter().zip(&unit) {
+            let row = u.iter().zip(&bounds).map(|(u, [lo, hi])| format!("{}", lo + u * (hi - lo))).collect();
             x.push_str(&line(row));
-            y.push_str(&line(p.outputs.iter().map(|o| o.mean.map_or("nan".into(), |m| format!("{m}"))).collect()));
+            y.push_str(&outputs(p));
+        }
+    } else {
+        let unit = crate::observe::sensitivity::saltelli_points(info.sobol_base_samples, k, info.seed);
+        for (b, block) in points.chunks(k + 2).enumerate() {
+            let order = std::iter::once(0).chain(2..k + 2).chain(std::iter::once(1));
+            for r in order.filter(|&r| r < block.len()) {
+                let p = &block[r];
+                let mut row: Vec<String> = p.values.iter().map(|v| format!("{v}")).collect();
+                if info.dummy {
+                    row.push(format!("{}", unit[b * (k + 2) + r][k - 1]));
+                }
+                x.push_str(&line(row));
+                y.push_str(&outputs(p));
+            }
         }
     }
     vec![
@@ -436,6 +500,11 @@ pub fn write_sweep(
         let all_indices = if sobol { indices(info, points) } else { Vec::new() };
         if sobol {
             put("sensitivity.csv".into(), &sensitivity_csv(info, &all_indices))?;
+        }
+        if info.design == "morris" {
+            put("morris.csv".into(), &morris_csv(info, &morris(info, points)))?;
+        }
+        if sobol || info.design == "morris" {
             for (name, bytes) in salib_files(info, points) {
                 put(name, &bytes)?;
             }
@@ -632,7 +701,7 @@ fn sweep_charts(
                     "First-order and total-order Sobol indices of {label} for each swept parameter (N = {} base samples, {} points, {reps} replications each), with 95% bootstrap intervals.",
                     info.sobol_base_samples, info.points
                 ),
-                parameters: sobol_inputs(info),
+                parameters: design_inputs(info),
                 first: ix.inputs.iter().map(|x| (x.first, x.first_ci.0, x.first_ci.1)).collect(),
                 total: ix.inputs.iter().map(|x| (x.total, x.total_ci.0, x.total_ci.1)).collect(),
                 noise_floor: info.dummy.then(|| ix.inputs.last().map_or((f64::NAN, 0.0, 0.0), |d| (d.total, d.total_ci.0, d.total_ci.1))),

@@ -6,7 +6,7 @@ use crate::write::{chart_size, commit_into, writer_lock};
 use coprosim::engine::sweep::{self as design, PointResult, SweepInfo};
 use coprosim::input::Load;
 use coprosim::output::sweep::{
-    Timing, indices, points_csv, replications_csv, sensitivity_csv, stage_merged, write_sweep,
+    Timing, indices, morris, morris_csv, points_csv, replications_csv, sensitivity_csv, stage_merged, write_sweep,
 };
 use coprosim::scenario::sweep::Sweep;
 use pyo3::exceptions::{PyKeyError, PyRuntimeError, PyValueError};
@@ -118,11 +118,14 @@ pub fn sweep(
 
 #[pymethods]
 impl PySweepResult {
-    /// Names of the tables: `points`, `replications`, and `sensitivity` for a Sobol design.
+    /// Names of the tables: `points`, `replications`, and `sensitivity` for a Sobol design or `morris` for a Morris one.
     fn tables(&self) -> Vec<String> {
         let mut t = vec!["points".to_string(), "replications".to_string()];
         if self.info.design == "sobol" {
             t.push("sensitivity".into());
+        }
+        if self.info.design == "morris" {
+            t.push("morris".into());
         }
         t
     }
@@ -135,6 +138,7 @@ impl PySweepResult {
             "sensitivity" if self.info.design == "sobol" => {
                 sensitivity_csv(&self.info, &indices(&self.info, &self.points))
             }
+            "morris" if self.info.design == "morris" => morris_csv(&self.info, &morris(&self.info, &self.points)),
             _ => {
                 return Err(PyKeyError::new_err(format!(
                     "{name}: no such table; there are {}",

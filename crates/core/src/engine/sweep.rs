@@ -13,6 +13,7 @@
 //! one and merged shards give the same bytes.
 
 use super::run_replication_or_stop;
+use crate::observe::morris::morris_points;
 use crate::observe::sensitivity::saltelli_points;
 use crate::observe::stats::summarise;
 use crate::observe::{Catalogue, summary_keys};
@@ -57,11 +58,15 @@ pub struct SweepInfo {
     /// descriptions written before it was recorded.
     #[serde(default)]
     pub coalitions: usize,
-    /// Each axis's (min, max) in a Sobol design, for the SALib problem; empty otherwise.
+    /// Grid levels p of a Morris design (0 for other designs).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub morris_levels: usize,
+    /// Each axis's (min, max) in a Sobol or Morris design, for the SALib problem; empty otherwise.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub bounds: Vec<(f64, f64)>,
-    /// Whether a Sobol design has the dummy input (the replications' random stream) after its
-    /// axes: its blocks then have axes + 3 rows, the last running A's parameters on B's streams.
+    /// Whether a Sobol or Morris design has the dummy input (the replications' random stream)
+    /// after its axes: a Sobol block's last row then runs A's parameters on B's streams; a
+    /// Morris trajectory's points draw from a second seed once the dummy has moved.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub dummy: bool,
     /// The choices of each axis that has them (text or true/false parameters), by axis; a
@@ -79,6 +84,10 @@ impl SweepInfo {
             None => crate::text::num(v),
         }
     }
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// The points of a sweep.
@@ -197,11 +206,29 @@ pub fn plan(s: &Sweep) -> Plan {
         }
         DesignKind::Sobol => {
             let n = s.file.design.base_samples as usize;
-            let inputs = s.sobol_inputs();
+            let inputs = s.design_inputs();
             // The dummy's column (the last) picks the random streams, not a parameter: `scale`
             // takes the axes' columns only.
             let points = saltelli_points(n, inputs, s.file.seed).iter().map(|u| scale(&u[..k])).collect();
-            Plan { points, grid_shape: Vec::new(), seeds: saltelli_seeds(s.file.seed, n, inputs, s.file.design.dummy) }
+            Plan { points, grid_shape: Vec::new(), seeds: saltelli_seeds(s.file.seed, n, inputs, s.has_dummy()) }
+        }
+        DesignKind::Morris => {
+            let r = s.file.design.trajectories as usize;
+            let inputs = s.design_inputs();
+            let unit = morris_points(r, inputs, s.file.design.levels as usize, s.file.seed);
+            // A trajectory's points share its seed (common random numbers, so that each step's
+            // difference is the moved parameter's effect); once the dummy has moved they draw
+            // from the trajectory's second seed, so the dummy's step is replication noise alone.
+            let seeds = unit
+                .iter()
+                .enumerate()
+                .map(|(i, u)| {
+                    let t = i / (inputs + 1);
+                    let moved = s.has_dummy() && u[inputs - 1] != unit[t * (inputs + 1)][inputs - 1];
+                    if moved { b_stream_seed(s.file.seed, t) } else { point_seed(s.file.seed, t) }
+                })
+                .collect();
+            Plan { points: unit.iter().map(|u| scale(&u[..k])).collect(), grid_shape: Vec::new(), seeds }
         }
     }
 }
@@ -213,6 +240,7 @@ impl SweepInfo {
             DesignKind::Grid => "grid",
             DesignKind::LatinHypercube => "latin_hypercube",
             DesignKind::Sobol => "sobol",
+            DesignKind::Morris => "morris",
         };
         SweepInfo {
             identity: s.identity(),
@@ -233,8 +261,9 @@ impl SweepInfo {
             points: plan.points.len(),
             shard,
             coalitions: s.base.coalitions.len(),
-            dummy: s.file.design.kind == DesignKind::Sobol && s.file.design.dummy,
-            bounds: if s.file.design.kind == DesignKind::Sobol {
+            morris_levels: if s.file.design.kind == DesignKind::Morris { s.file.design.levels as usize } else { 0 },
+            dummy: s.has_dummy(),
+            bounds: if matches!(s.file.design.kind, DesignKind::Sobol | DesignKind::Morris) {
                 s.file.axes.iter().map(|a| a.bounds().expect("validated")).collect()
             } else {
                 Vec::new()

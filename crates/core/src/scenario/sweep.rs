@@ -17,21 +17,27 @@ choice! {
         LatinHypercube = "latin_hypercube" | "lhs",
         /// Saltelli's scheme for Sobol indices: `base_samples × (axes + 3)` points (with the dummy).
         Sobol = "sobol" | "saltelli",
+        /// Morris's elementary-effects screening: `trajectories × (axes + 2)` points (with the dummy).
+        Morris = "morris",
     }
 }
 
 section! {
     /// The design of a sweep.
     pub struct Design {
-        /// "grid", "latin_hypercube" or "sobol".
+        /// "grid", "latin_hypercube", "sobol" or "morris".
         kind: DesignKind = DesignKind::Grid;
         /// Points of a Latin hypercube.
         points: u32 = 20, unit "points", range(2, 10_000_000);
         /// Base samples N of a Sobol design, a power of two (N × (axes + 3) points are run with the dummy, N × (axes + 2) without).
         base_samples: u32 = 64, unit "samples", range(2, 10_000_000);
-        /// Sobol designs: add a dummy parameter, the replications' random stream (a block's last row runs A's parameters on B's streams), whose indices are the noise floor a real parameter must clear.
+        /// Trajectories r of a Morris design (r × (axes + 2) points are run with the dummy, r × (axes + 1) without).
+        trajectories: u32 = 20, unit "trajectories", range(2, 1_000_000);
+        /// Grid levels p of a Morris design, an even number; each step moves one parameter by p / (2(p − 1)) of its range.
+        levels: u32 = 4, unit "levels", range(2, 1000);
+        /// Sobol and Morris designs: add a dummy parameter, the replications' random stream (a block's last row runs A's parameters on B's streams), whose indices are the noise floor a real parameter must clear.
         dummy: bool = true;
-        /// Bootstrap resamples for the Sobol indices' confidence intervals.
+        /// Bootstrap resamples for the Sobol indices' and Morris μ*'s confidence intervals.
         bootstrap: u32 = 1000, unit "resamples", range(10, 1_000_000);
     }
 }
@@ -596,6 +602,12 @@ impl Sweep {
                 ));
             }
         }
+        if f.design.kind == DesignKind::Morris && f.design.levels % 2 == 1 {
+            out.push(Problem::new(
+                "design.levels",
+                format!("found {}, expected an even number of levels (4 is usual): an odd grid is not symmetric under the step p / (2(p − 1))", f.design.levels),
+            ));
+        }
         if let Some(n) = self.design_points()
             && n > MAX_POINTS
         {
@@ -646,19 +658,26 @@ impl Sweep {
     }
 
     /// Points of the design (None when it would overflow): the product of the grid axes'
-    /// value counts, the Latin hypercube's points, or a Sobol design's N × (inputs + 2).
+    /// value counts, the Latin hypercube's points, a Sobol design's N × (inputs + 2) or a Morris
+    /// design's r × (inputs + 1).
     pub fn design_points(&self) -> Option<u64> {
         let f = &self.file;
         match f.design.kind {
             DesignKind::Grid => f.axes.iter().try_fold(1u64, |n, a| n.checked_mul(a.grid_len())),
             DesignKind::LatinHypercube => Some(f.design.points as u64),
-            DesignKind::Sobol => (f.design.base_samples as u64).checked_mul(self.sobol_inputs() as u64 + 2),
+            DesignKind::Sobol => (f.design.base_samples as u64).checked_mul(self.design_inputs() as u64 + 2),
+            DesignKind::Morris => (f.design.trajectories as u64).checked_mul(self.design_inputs() as u64 + 1),
         }
     }
 
-    /// The inputs of a Sobol design: the axes and, unless switched off, the dummy.
-    pub fn sobol_inputs(&self) -> usize {
-        self.file.axes.len() + usize::from(self.file.design.dummy)
+    /// Whether the design has the dummy input: Sobol and Morris designs, unless switched off.
+    pub fn has_dummy(&self) -> bool {
+        matches!(self.file.design.kind, DesignKind::Sobol | DesignKind::Morris) && self.file.design.dummy
+    }
+
+    /// The inputs of a Sobol or Morris design: the axes and the dummy if it has one.
+    pub fn design_inputs(&self) -> usize {
+        self.file.axes.len() + usize::from(self.has_dummy())
     }
 
     /// Estimated peak memory of the sweep in bytes on `threads` threads: each thread holds one

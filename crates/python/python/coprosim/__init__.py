@@ -349,6 +349,11 @@ class SweepResult(_Result):
         return self.table("sensitivity") if "sensitivity" in self.tables else None
 
     @property
+    def morris(self) -> "Optional[pandas.DataFrame]":
+        """``morris.csv`` (Morris designs; None otherwise)."""
+        return self.table("morris") if "morris" in self.tables else None
+
+    @property
     def info(self) -> Dict[str, Any]:
         """The sweep's description as ``sweep.json`` records it."""
         info: Dict[str, Any] = json.loads(self._native.info_json())
