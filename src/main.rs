@@ -8,6 +8,7 @@ use coprosim::engine::{self, RunConfig};
 use coprosim::inference::calibrate;
 use coprosim::inference::targets::{Targets, apply};
 use coprosim::input::{FileKind, Load};
+use coprosim::observe::detail::{DetailRequest, snapshot_ticks};
 use coprosim::output::charts::ChartSize;
 use coprosim::output::commit::{Kind, Staging};
 use coprosim::output::sweep::Timing;
@@ -87,6 +88,15 @@ enum Command {
         /// estimated parameters from that posterior, so intervals include parameter uncertainty.
         #[arg(long, value_name = "DIR")]
         posterior: Option<PathBuf>,
+        /// Snapshot every agent at these years (from founding, in the recorded period, comma-separated) into agents.csv.
+        #[arg(long, value_name = "YEARS", value_delimiter = ',')]
+        agents: Vec<f64>,
+        /// Record every join, exit and dissolution (events.csv) and the membership spells they make (spells.csv).
+        #[arg(long)]
+        events: bool,
+        /// Replications recorded in detail by --agents and --events: the first N.
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        detail_replications: u32,
         #[command(flatten)]
         size: SizeArgs,
     },
@@ -323,9 +333,24 @@ fn main() -> ExitCode {
     QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
     let quiet = cli.quiet;
     let result = match cli.command {
-        Command::Run { scenario, replications, seed, threads, out, force, no_charts, posterior, size } => {
+        Command::Run {
+            scenario,
+            replications,
+            seed,
+            threads,
+            out,
+            force,
+            no_charts,
+            posterior,
+            agents,
+            events,
+            detail_replications,
+            size,
+        } => {
             let charts = (!no_charts).then(|| size.size());
-            let opts = RunOptions { replications, seed, threads, out, force: force.on, quiet, charts, posterior };
+            let detail = Detail { years: agents, events, replications: detail_replications };
+            let opts =
+                RunOptions { replications, seed, threads, out, force: force.on, quiet, charts, posterior, detail };
             run(scenario.as_deref(), opts)
         }
         Command::Calibrate { targets, out, threads, force, no_charts, size } => {
@@ -640,10 +665,33 @@ struct RunOptions {
     quiet: bool,
     charts: Option<ChartSize>,
     posterior: Option<PathBuf>,
+    detail: Detail,
+}
+
+/// What `--agents`, `--events` and `--detail-replications` ask for.
+struct Detail {
+    years: Vec<f64>,
+    events: bool,
+    replications: u32,
+}
+
+impl Detail {
+    /// The request for the engine, its years checked against the scenario's recorded period.
+    fn request(&self, scenario: &Scenario) -> Result<Option<DetailRequest>, Failure> {
+        if self.years.is_empty() && !self.events {
+            return Ok(None);
+        }
+        if self.replications == 0 {
+            return Err(Failure::Input("--detail-replications: found 0, expected at least 1".into()));
+        }
+        let cat = coprosim::observe::Catalogue::new(scenario);
+        let snapshot_ticks = snapshot_ticks(&cat, &self.years).map_err(|e| Failure::Input(format!("--agents: {e}")))?;
+        Ok(Some(DetailRequest { snapshot_ticks, events: self.events, replications: self.replications }))
+    }
 }
 
 fn run(path: Option<&Path>, opts: RunOptions) -> Result<(), Failure> {
-    let RunOptions { replications, seed, threads, out, force, quiet, charts, posterior } = opts;
+    let RunOptions { replications, seed, threads, out, force, quiet, charts, posterior, detail } = opts;
     let (mut scenario, file, scenario_sha256) = load(path)?;
     if let Some(r) = replications {
         if r == 0 {
@@ -659,6 +707,7 @@ fn run(path: Option<&Path>, opts: RunOptions) -> Result<(), Failure> {
     }
     let used_threads = threads.unwrap_or_else(rayon::current_num_threads);
     fits(&scenario, &file, used_threads, scenario.simulation.replications)?;
+    let request = detail.request(&scenario)?;
     let dir = out.unwrap_or_else(|| default_out(&scenario.name));
     let posterior = posterior.map(|p| posterior_for(&p, &scenario)).transpose()?;
     let _writer = writer_lock(&dir)?;
@@ -681,10 +730,13 @@ fn run(path: Option<&Path>, opts: RunOptions) -> Result<(), Failure> {
             apply(&scenario, &p.keys, &p.particles[particle]).expect("every particle was checked against the scenario")
         })
     };
-    let results = engine::run_varied(&scenario, cfg, &vary, &|| bar.inc(1)).map_err(|e| match e {
-        engine::EngineError::Interrupted { .. } => Failure::Interrupted(format!("{e}; {} is unchanged", dir.display())),
-        other => Failure::Runtime(other.to_string()),
-    })?;
+    let results =
+        engine::run_detailed(&scenario, cfg, &vary, request.as_ref(), &|| bar.inc(1)).map_err(|e| match e {
+            engine::EngineError::Interrupted { .. } => {
+                Failure::Interrupted(format!("{e}; {} is unchanged", dir.display()))
+            }
+            other => Failure::Runtime(other.to_string()),
+        })?;
     let wall = start.elapsed().as_secs_f64();
     bar.finish_and_clear();
 
@@ -697,6 +749,10 @@ fn run(path: Option<&Path>, opts: RunOptions) -> Result<(), Failure> {
     let manifest = Manifest::for_run(&scenario, file, scenario_sha256, &cfg, used_threads, wall, source);
     let work = staging.dir().to_path_buf();
     output::write_run(&work, &results, &scenario.to_toml(), manifest).map_err(writing_failure(&dir))?;
+    if let Some(r) = &request {
+        output::detail::write_detail(&work, &results, !r.snapshot_ticks.is_empty(), r.events)
+            .map_err(writing_failure(&dir))?;
+    }
     if let Some(p) = &posterior {
         let draws: Vec<usize> =
             (0..cfg.replications).map(|r| calibrate::posterior_draw(&p.weights, cfg.seed, r)).collect();

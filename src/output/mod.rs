@@ -12,6 +12,7 @@ pub mod calibration;
 pub mod charts;
 pub mod commit;
 pub mod comparison;
+pub mod detail;
 pub mod explorer;
 pub mod report;
 pub mod rundata;

@@ -6,6 +6,7 @@ use crate::scenario::PyScenario;
 use crate::write::{chart_size, commit_into, writer_lock};
 use coprosim::engine::{self, EngineError, RunConfig};
 use coprosim::observe::Results;
+use coprosim::observe::detail::{DetailRequest, snapshot_ticks};
 use coprosim::output::commit::{Kind, Staging};
 use coprosim::output::{self, Manifest};
 use pyo3::exceptions::{PyKeyError, PyRuntimeError, PyValueError};
@@ -21,18 +22,24 @@ pub struct PyRun {
     cfg: RunConfig,
     threads: usize,
     wall_time_seconds: f64,
+    /// Whether agent snapshots and the event log were recorded.
+    detail: (bool, bool),
 }
 
 /// Run `scenario`'s replications (its own count and seed unless given) on `threads` threads
 /// (None: one per core), without the GIL; Ctrl-C stops it.
 #[pyfunction]
-#[pyo3(signature = (scenario, replications=None, seed=None, threads=None))]
+#[pyo3(signature = (scenario, replications=None, seed=None, threads=None, agents=Vec::new(), events=false, detail_replications=1))]
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     py: Python<'_>,
     scenario: &PyScenario,
     replications: Option<u32>,
     seed: Option<u64>,
     threads: Option<usize>,
+    agents: Vec<f64>,
+    events: bool,
+    detail_replications: u32,
 ) -> PyResult<PyRun> {
     if replications == Some(0) {
         return Err(PyValueError::new_err("replications: found 0, expected at least 1"));
@@ -52,28 +59,52 @@ pub fn run(
             problems_error(py, &scenario.file(), vec![(scenario.file(), None, None, p.path, p.message)])
         })?;
     }
+    let request = if agents.is_empty() && !events {
+        None
+    } else {
+        if detail_replications == 0 {
+            return Err(PyValueError::new_err("detail_replications: found 0, expected at least 1"));
+        }
+        let cat = coprosim::observe::Catalogue::new(&scenario.scenario);
+        let snapshot_ticks =
+            snapshot_ticks(&cat, &agents).map_err(|e| PyValueError::new_err(format!("agents: {e}")))?;
+        Some(DetailRequest { snapshot_ticks, events, replications: detail_replications })
+    };
     let start = std::time::Instant::now();
     let s = &scenario.scenario;
-    let results = crate::interruptible(py, || engine::run(s, cfg, &|| {}))?.map_err(|e| match e {
-        EngineError::Interrupted { .. } => crate::interrupted("the run"),
-        other => PyRuntimeError::new_err(other.to_string()),
-    })?;
-    Ok(PyRun { results, scenario, cfg, threads: used, wall_time_seconds: start.elapsed().as_secs_f64() })
+    let r = request.as_ref();
+    let results =
+        crate::interruptible(py, || engine::run_detailed(s, cfg, &|_| None, r, &|| {}))?.map_err(|e| match e {
+            EngineError::Interrupted { .. } => crate::interrupted("the run"),
+            other => PyRuntimeError::new_err(other.to_string()),
+        })?;
+    let detail = (!agents.is_empty(), events);
+    Ok(PyRun { results, scenario, cfg, threads: used, wall_time_seconds: start.elapsed().as_secs_f64(), detail })
+}
+
+impl PyRun {
+    /// Every CSV file of the run, the detail files included.
+    fn files(&self) -> Vec<(&'static str, Vec<u8>)> {
+        let mut files = output::csv_files(&self.results);
+        files.extend(output::detail::detail_files(&self.results, self.detail.0, self.detail.1));
+        files
+    }
 }
 
 #[pymethods]
 impl PyRun {
-    /// Names of the tables (`series`, `retention`, `summary`, `inequality`, `replications`).
+    /// Names of the tables (`series`, `retention`, `summary`, `inequality`, `replications`,
+    /// and `agents`, `events` and `spells` when they were recorded).
     fn tables(&self) -> Vec<String> {
-        output::csv_files(&self.results).into_iter().map(|(n, _)| n.trim_end_matches(".csv").to_string()).collect()
+        self.files().into_iter().map(|(n, _)| n.trim_end_matches(".csv").to_string()).collect()
     }
 
     /// The bytes of `<name>.csv`, exactly as `coprosim run` writes it.
     fn csv<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyBytes>> {
         let file = format!("{name}.csv");
-        let bytes = output::csv_files(&self.results).into_iter().find(|(n, _)| *n == file).map(|(_, b)| b).ok_or_else(
-            || PyKeyError::new_err(format!("{name}: no such table; there are {}", self.tables().join(", "))),
-        )?;
+        let bytes = self.files().into_iter().find(|(n, _)| *n == file).map(|(_, b)| b).ok_or_else(|| {
+            PyKeyError::new_err(format!("{name}: no such table; there are {}", self.tables().join(", ")))
+        })?;
         Ok(PyBytes::new(py, &bytes))
     }
 
@@ -107,6 +138,7 @@ impl PyRun {
         let toml = self.scenario.scenario.to_toml();
         commit_into(py, &dir, staging, |work| {
             let mut written = output::write_run(work, &self.results, &toml, manifest)?;
+            written.extend(output::detail::write_detail(work, &self.results, self.detail.0, self.detail.1)?);
             if let Some(size) = size {
                 written.extend(output::write_charts(work, size)?);
             }

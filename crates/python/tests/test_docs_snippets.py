@@ -36,3 +36,11 @@ def test_sweep_replications_snippet(tmp_path, run_cli):
     assert done.returncode == 0, done.stderr
     out = run_snippet(snippet("sweep-replications"), tmp_path)
     assert "final_members" in out and "annual_retention" in out
+
+
+def test_run_detail_snippet(tmp_path, run_cli):
+    out = tmp_path / "output" / "baseline_agents"
+    done = run_cli("run", "--agents", "40,45,50", "--events", "-n", 2, "--no-charts", "-o", out)
+    assert done.returncode == 0, done.stderr
+    printed = run_snippet(snippet("run-detail"), tmp_path)
+    assert "purposive" in printed and "censored" in printed and "join" in printed

@@ -36,6 +36,23 @@ def test_write_gives_the_command_lines_files_byte_for_byte(repo, tmp_path, run_c
         assert read == exact, column
 
 
+def test_agents_and_events_give_the_command_lines_files(repo, tmp_path, run_cli, monkeypatch):
+    monkeypatch.chdir(repo)
+    flags = ["--agents", "40,50", "--events", "--detail-replications", 2, "--no-charts"]
+    done = run_cli("run", "scenarios/baseline.toml", "-n", 3, "--seed", 5, *flags, "-o", tmp_path / "cli")
+    assert done.returncode == 0, done.stderr
+    scenario = coprosim.Scenario.load("scenarios/baseline.toml")
+    run = coprosim.run(scenario, replications=3, seed=5, agents=[40, 50], events=True, detail_replications=2)
+    run.write(tmp_path / "py", charts=False)
+    files = compare_dirs(tmp_path / "cli", tmp_path / "py")
+    assert {"agents.csv", "events.csv", "spells.csv"} <= set(files)
+    assert set(run.agents["replication"]) == {0, 1} and set(run.agents["year"]) == {40, 50}
+    assert set(run.spells["reason"]) <= {"left", "dissolved", "censored"}
+    assert coprosim.run(scenario, replications=1).events is None
+    with pytest.raises(ValueError, match="agents: found year 3"):
+        coprosim.run(scenario, replications=1, agents=[3])
+
+
 def test_tables_respect_their_ranges():
     run = coprosim.run(coprosim.Scenario.baseline(), replications=3, seed=2)
     reps = run.replications

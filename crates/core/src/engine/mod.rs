@@ -5,6 +5,7 @@
 pub mod sweep;
 
 use crate::model::Model;
+use crate::observe::detail::{Detail, DetailRecorder, DetailRequest};
 use crate::observe::{self, Catalogue, Recorder, ReplicationRecord, Results};
 use crate::scenario::Scenario;
 use rand::SeedableRng;
@@ -64,7 +65,7 @@ pub fn replication_rng(seed: u64, replication: u32) -> ChaCha8Rng {
 
 /// Simulate one replication from initialisation to the horizon.
 pub fn run_replication(s: &Scenario, cat: &Catalogue, seed: u64, replication: u32) -> ReplicationRecord {
-    simulate(s, cat, seed, replication, &|| false).expect("never asked to stop")
+    simulate(s, cat, seed, replication, &|| false, None).expect("never asked to stop").0
 }
 
 /// Like [`run_replication`], but None as soon as a stop is requested ([`crate::stop`]). The
@@ -76,16 +77,19 @@ pub fn run_replication_or_stop(
     seed: u64,
     replication: u32,
 ) -> Option<ReplicationRecord> {
-    simulate(s, cat, seed, replication, &stop_requested)
+    simulate(s, cat, seed, replication, &stop_requested, None).map(|(record, _)| record)
 }
 
+/// One replication, with its agent-level detail if `detail` covers it. Observing the detail
+/// draws no random numbers, so the replication is the same with or without it.
 fn simulate(
     s: &Scenario,
     cat: &Catalogue,
     seed: u64,
     replication: u32,
     stop: &dyn Fn() -> bool,
-) -> Option<ReplicationRecord> {
+    detail: Option<&DetailRequest>,
+) -> Option<(ReplicationRecord, Option<Detail>)> {
     if stop() {
         return None;
     }
@@ -99,14 +103,19 @@ fn simulate(
     }
     model.start_recording();
     let mut recorder = Recorder::new(cat, &model);
+    let mut detailed = detail.filter(|d| d.covers(replication)).map(|d| DetailRecorder::new(d, replication, &model));
     for _ in 0..s.ticks() {
         if stop() {
             return None;
         }
         model.step(&mut rng);
         recorder.observe(cat, &model);
+        if let Some(d) = detailed.as_mut() {
+            d.observe(&model);
+        }
     }
-    Some(recorder.finish(cat, &model))
+    let detail = detailed.map(|d| d.finish(&model));
+    Some((recorder.finish(cat, &model), detail))
 }
 
 /// Run every replication and reduce them; `on_replication_done` is called once per finished
@@ -124,16 +133,27 @@ pub fn run_varied(
     vary: &(dyn Fn(u32) -> Option<Scenario> + Sync),
     on_replication_done: &(dyn Fn() + Sync),
 ) -> Result<Results, EngineError> {
+    run_detailed(s, cfg, vary, None, on_replication_done)
+}
+
+/// Like [`run_varied`], and the agent-level detail `detail` asks for in `Results::details`.
+pub fn run_detailed(
+    s: &Scenario,
+    cfg: RunConfig,
+    vary: &(dyn Fn(u32) -> Option<Scenario> + Sync),
+    detail: Option<&DetailRequest>,
+    on_replication_done: &(dyn Fn() + Sync),
+) -> Result<Results, EngineError> {
     let cat = Catalogue::new(s);
     let replications = cfg.replications as usize;
-    let records: Vec<Option<ReplicationRecord>> = crate::par::with_threads(cfg.threads, || {
+    let records: Vec<Option<(ReplicationRecord, Option<Detail>)>> = crate::par::with_threads(cfg.threads, || {
         crate::par::map(0..replications, |r| {
             if stop_requested() {
                 return None;
             }
             let r = r as u32;
             let varied = vary(r);
-            let rec = run_replication_or_stop(varied.as_ref().unwrap_or(s), &cat, cfg.seed, r)?;
+            let rec = simulate(varied.as_ref().unwrap_or(s), &cat, cfg.seed, r, &stop_requested, detail)?;
             on_replication_done();
             Some(rec)
         })
@@ -142,8 +162,10 @@ pub fn run_varied(
     if completed < records.len() {
         return Err(EngineError::Interrupted { completed, total: records.len() });
     }
-    let records: Vec<ReplicationRecord> = records.into_iter().flatten().collect();
-    crate::par::with_threads(cfg.threads, || results_of(s, &records)).map_err(EngineError::from)
+    let (records, details): (Vec<ReplicationRecord>, Vec<Option<Detail>>) = records.into_iter().flatten().unzip();
+    let mut results = crate::par::with_threads(cfg.threads, || results_of(s, &records))?;
+    results.details = details.into_iter().flatten().collect();
+    Ok(results)
 }
 
 /// The results of a run from its replications' records, given in replication order: the

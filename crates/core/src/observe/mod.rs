@@ -6,6 +6,7 @@
 //! agents plus ticks, never agents × ticks. [`aggregate`] then reduces replications in
 //! replication order.
 
+pub mod detail;
 pub mod diagnostics;
 mod digest;
 pub mod inequality;
@@ -683,6 +684,9 @@ pub struct Results {
     /// Every replication's headline values, in replication order, each in [`summary_keys`]
     /// order (NaN where undefined): the raw values behind `summary.csv`.
     pub replications: Vec<Vec<f64>>,
+    /// Agent-level detail of the replications a [`detail::DetailRequest`] covered, in
+    /// replication order (empty unless asked for).
+    pub details: Vec<detail::Detail>,
 }
 
 /// Reduce replications (given in replication order) to cross-replication statistics. Cells
@@ -774,7 +778,16 @@ pub fn aggregate(cat: Catalogue, records: &[ReplicationRecord]) -> Results {
         })
         .collect();
     let replications = records.iter().map(|r| r.summary.clone()).collect();
-    Results { catalogue: cat, series, retention, summary, lorenz, diagnostics: Vec::new(), replications }
+    Results {
+        catalogue: cat,
+        series,
+        retention,
+        summary,
+        lorenz,
+        diagnostics: Vec::new(),
+        replications,
+        details: Vec::new(),
+    }
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _core
 from ._errors import CoprosimError, OutputError, Problem, ScenarioError
@@ -306,6 +306,21 @@ class Run(_Result):
         return self.table("replications")
 
     @property
+    def agents(self) -> "Optional[pandas.DataFrame]":
+        """``agents.csv``: every agent at each snapshot year (None unless ``agents`` were asked for)."""
+        return self.table("agents") if "agents" in self.tables else None
+
+    @property
+    def events(self) -> "Optional[pandas.DataFrame]":
+        """``events.csv``: every join, exit and dissolution (None unless ``events=True``)."""
+        return self.table("events") if "events" in self.tables else None
+
+    @property
+    def spells(self) -> "Optional[pandas.DataFrame]":
+        """``spells.csv``: membership spells for survival analysis (None unless ``events=True``)."""
+        return self.table("spells") if "spells" in self.tables else None
+
+    @property
     def scenario(self) -> Scenario:
         """The scenario as run (with the replications and seed given to :func:`run`)."""
         return Scenario(self._native.scenario)
@@ -406,13 +421,25 @@ def run(
     replications: Optional[int] = None,
     seed: Optional[int] = None,
     threads: Optional[int] = None,
+    agents: Sequence[float] = (),
+    events: bool = False,
+    detail_replications: int = 1,
 ) -> Run:
     """Run a scenario's Monte Carlo replications (its own count and seed unless given) on
     ``threads`` threads (None: one per core). The same inputs and seed give the same results
-    on any thread count, as ``coprosim run`` does. Ctrl-C stops it (``KeyboardInterrupt``)."""
+    on any thread count, as ``coprosim run`` does. Ctrl-C stops it (``KeyboardInterrupt``).
+
+    ``agents`` (years from founding, in the recorded period) snapshots every agent into
+    :attr:`Run.agents`, and ``events`` records joins, exits and dissolutions into
+    :attr:`Run.events` and :attr:`Run.spells`, for the first ``detail_replications``
+    replications, as ``coprosim run --agents ... --events`` does."""
     s = _scenario(scenario)
     args = (_count("replications", replications, 1, 2**32 - 1), _count("seed", seed, 0), _count("threads", threads, 1))
-    return Run(_core.run(s._native, *args))
+    years = [float(y) for y in agents]
+    detail = _count("detail_replications", detail_replications, 1, 2**32 - 1)
+    if detail is None:
+        raise TypeError("detail_replications: found None, expected a whole number")
+    return Run(_core.run(s._native, *args, years, bool(events), detail))
 
 
 def sweep(

@@ -122,7 +122,13 @@ class Calibration(_Written):
 
 def input_kind(path: str) -> str: ...
 def run(
-    scenario: Scenario, replications: Optional[int] = None, seed: Optional[int] = None, threads: Optional[int] = None
+    scenario: Scenario,
+    replications: Optional[int] = None,
+    seed: Optional[int] = None,
+    threads: Optional[int] = None,
+    agents: Sequence[float] = ...,
+    events: bool = False,
+    detail_replications: int = 1,
 ) -> Run: ...
 def sweep(
     sweep: Sweep, replications: Optional[int] = None, seed: Optional[int] = None, threads: Optional[int] = None

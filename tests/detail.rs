@@ -1,0 +1,150 @@
+//! Agent snapshots, the event log and spells (`run --agents YEARS --events`): consistent with
+//! the run's own series, free of side effects on it, the same on any thread count, and
+//! refused when asked for a year the run does not record.
+
+use assert_cmd::Command;
+use std::collections::HashMap;
+use std::path::Path;
+
+fn coprosim() -> Command {
+    Command::cargo_bin("coprosim").unwrap()
+}
+
+/// Two groups, two coalitions, a year of burn-in and three recorded years.
+const TOWN: &str = r#"
+name = "town"
+[simulation]
+years = 3
+burn_in_years = 1
+replications = 2
+seed = 11
+[population]
+size = 400
+[[population.groups]]
+name = "a"
+share = 0.5
+[[population.groups]]
+name = "b"
+share = 0.5
+time_cost = 0.15
+[[coalitions]]
+name = "one"
+founders = 20
+[coalitions.funding.contract]
+amount = 30000
+[[coalitions]]
+name = "two"
+founders = 20
+governance = { outreach = 0.5 }
+"#;
+
+fn rows(dir: &Path, file: &str) -> Vec<HashMap<String, String>> {
+    let mut r = csv::Reader::from_path(dir.join(file)).unwrap();
+    let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    r.records().map(|rec| header.iter().cloned().zip(rec.unwrap().iter().map(String::from)).collect()).collect()
+}
+
+fn run(dir: &Path, scenario: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
+    coprosim().arg("run").arg(scenario).arg("-o").arg(dir).args(["-q", "--no-charts"]).args(extra).assert()
+}
+
+#[test]
+fn snapshots_events_and_spells_agree_with_the_series() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = tmp.path().join("town.toml");
+    std::fs::write(&scenario, TOWN).unwrap();
+    let (plain, detailed) = (tmp.path().join("plain"), tmp.path().join("detailed"));
+    run(&plain, &scenario, &["-n", "1"]).success();
+    run(&detailed, &scenario, &["-n", "1", "--agents", "1,2.5,4", "--events"]).success();
+    // Watching draws no random numbers: the run is the same with or without it.
+    for f in ["series.csv", "summary.csv", "replications.csv", "retention.csv"] {
+        assert_eq!(std::fs::read(plain.join(f)).unwrap(), std::fs::read(detailed.join(f)).unwrap(), "{f}");
+    }
+    let series = rows(&plain, "series.csv");
+    let value = |metric: &str, tick: u32| -> f64 {
+        let row = series
+            .iter()
+            .find(|r| {
+                r["metric"] == metric && r["tick"] == tick.to_string() && r["coalition"] == "all" && r["group"] == "all"
+            })
+            .unwrap();
+        row["mean"].parse().unwrap()
+    };
+
+    // Snapshots: every agent at ticks 52, 130 and 208; members as the series counts them.
+    let agents = rows(&detailed, "agents.csv");
+    assert_eq!(agents.len(), 3 * 400);
+    for tick in [52, 130, 208] {
+        let members = agents.iter().filter(|a| a["tick"] == tick.to_string() && !a["coalition"].is_empty()).count();
+        assert_eq!(members as f64, value("members", tick), "tick {tick}");
+    }
+    assert!(agents.iter().all(|a| a["coalition"].is_empty() == a["tenure_weeks"].is_empty()));
+
+    // Events: joins and exits tick by tick as the series counts them.
+    let events = rows(&detailed, "events.csv");
+    for tick in 53..=208u32 {
+        for (event, metric) in [("join", "joins"), ("exit", "exits")] {
+            let n = events.iter().filter(|e| e["tick"] == tick.to_string() && e["event"] == event).count();
+            assert_eq!(n as f64, value(metric, tick), "{event}s at tick {tick}");
+        }
+    }
+    // Spells: the members at the start, and every join, open one; every exit closes one.
+    let spells = rows(&detailed, "spells.csv");
+    let joins = events.iter().filter(|e| e["event"] == "join").count();
+    assert_eq!(spells.len() as f64, value("members", 52) + joins as f64);
+    let ended = spells.iter().filter(|s| s["event"] == "1").count();
+    assert_eq!(ended, events.iter().filter(|e| e["event"] == "exit").count());
+    for s in &spells {
+        let (start, entry, end): (u32, u32, u32) =
+            (s["start_tick"].parse().unwrap(), s["entry_tick"].parse().unwrap(), s["end_tick"].parse().unwrap());
+        assert!(start <= entry && entry <= end && end <= 208, "{s:?}");
+        assert_eq!(entry, start.max(52), "left-truncated at the recorded period's start: {s:?}");
+        assert_eq!(s["event"] == "0", s["reason"] == "censored", "{s:?}");
+        if s["event"] == "0" {
+            assert_eq!(end, 208, "an open spell is censored at the horizon: {s:?}");
+        }
+    }
+    // Censored spells are the members at the horizon.
+    assert_eq!(spells.iter().filter(|s| s["event"] == "0").count() as f64, value("members", 208));
+    let manifest = std::fs::read_to_string(detailed.join("manifest.json")).unwrap();
+    for f in ["agents.csv", "events.csv", "spells.csv"] {
+        assert!(manifest.contains(f), "{f} is listed in the manifest");
+    }
+}
+
+#[test]
+fn detail_is_the_same_on_any_thread_count_and_covers_the_first_replications() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = tmp.path().join("town.toml");
+    std::fs::write(&scenario, TOWN).unwrap();
+    let (one, two) = (tmp.path().join("one"), tmp.path().join("two"));
+    let flags = ["-n", "3", "--agents", "3", "--events", "--detail-replications", "2"];
+    run(&one, &scenario, &[&flags[..], &["-j", "1"]].concat()).success();
+    run(&two, &scenario, &[&flags[..], &["-j", "2"]].concat()).success();
+    for f in ["agents.csv", "events.csv", "spells.csv"] {
+        assert_eq!(std::fs::read(one.join(f)).unwrap(), std::fs::read(two.join(f)).unwrap(), "{f}");
+    }
+    let reps: std::collections::BTreeSet<String> =
+        rows(&one, "agents.csv").into_iter().map(|a| a["replication"].clone()).collect();
+    assert_eq!(reps.into_iter().collect::<Vec<_>>(), ["0", "1"]);
+    // Without --events there is no event log; a later run without detail removes the files.
+    run(&one, &scenario, &["-n", "1", "--agents", "3", "--force"]).success();
+    assert!(one.join("agents.csv").exists() && !one.join("events.csv").exists());
+    run(&one, &scenario, &["-n", "1", "--force"]).success();
+    assert!(!one.join("agents.csv").exists());
+}
+
+#[test]
+fn a_year_outside_the_recorded_period_is_refused_before_running() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = tmp.path().join("town.toml");
+    std::fs::write(&scenario, TOWN).unwrap();
+    let out = tmp.path().join("o");
+    let got = run(&out, &scenario, &["--agents", "0.5"]).code(2);
+    let err = String::from_utf8_lossy(&got.get_output().stderr).to_string();
+    assert!(err.contains("--agents: found year 0.5, expected a year of the recorded period, from 1 to 4"), "{err}");
+    assert!(!out.exists(), "nothing is written");
+    let got = run(&out, &scenario, &["--agents", "1.001"]).code(2);
+    let err = String::from_utf8_lossy(&got.get_output().stderr).to_string();
+    assert!(err.contains("falls on a tick"), "{err}");
+}
