@@ -519,6 +519,47 @@ fn a_morris_screening_finds_the_inert_parameter_inert_and_the_dummy_not() {
 }
 
 #[test]
+fn a_series_read_at_a_year_is_an_output_and_at_the_horizon_equals_final_members() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = GRID.replace(
+        r#"outputs = ["annual_retention", "final_members"]"#,
+        r#"outputs = ["final_members", "members@2", "members/c/all@1", "annual_retention@1.5"]"#,
+    );
+    let file = write(tmp.path(), "series.toml", &text);
+    let out = tmp.path().join("o");
+    sweep(&file, &out, &[]).success();
+    let mut r = csv::Reader::from_path(out.join("points.csv")).unwrap();
+    let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    for name in ["members@2_mean", "members[c/all]@1_mean", "annual_retention@1.5_ci95_low"] {
+        assert!(header.contains(&name.to_string()), "{name} in {header:?}");
+    }
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        // Members at the last tick are the members at the horizon.
+        assert_eq!(rec[col("members@2_mean")], rec[col("final_members_mean")]);
+        let share: f64 = rec[col("annual_retention@1.5_mean")].parse().unwrap();
+        assert!((0.0..=1.0).contains(&share));
+        let (lo, hi): (f64, f64) = (
+            rec[col("annual_retention@1.5_ci95_low")].parse().unwrap(),
+            rec[col("annual_retention@1.5_ci95_high")].parse().unwrap(),
+        );
+        assert!(0.0 <= lo && hi <= 1.0, "a share's interval stays in [0, 1]");
+    }
+    // A year outside the recorded period, or a series that does not exist, is refused.
+    let bad =
+        GRID.replace(r#"outputs = ["annual_retention", "final_members"]"#, r#"outputs = ["members@3", "memberz@1"]"#);
+    let file = write(tmp.path(), "bad.toml", &bad);
+    let got = sweep(&file, &tmp.path().join("b"), &[]).code(2);
+    let err = String::from_utf8_lossy(&got.get_output().stderr).to_string();
+    assert!(
+        err.contains("outputs[0]") && err.contains("found year 3, expected a year of the recorded period, 0 to 2"),
+        "{err}"
+    );
+    assert!(err.contains("outputs[1]") && err.contains(r#"found series "memberz""#), "{err}");
+}
+
+#[test]
 fn plot_redraws_a_sweeps_charts_from_its_files_alone() {
     let tmp = tempfile::tempdir().unwrap();
     let file = write(tmp.path(), "grid.toml", GRID);

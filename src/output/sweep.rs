@@ -29,7 +29,7 @@ fn stem(label: &str) -> String {
 /// The 95% interval of a point's mean of output `label` (`metric` or `metric[c/g]`), within
 /// the metric's range ([`crate::observe::stats::mean_interval`]).
 pub fn ci(info: &SweepInfo, o: &crate::engine::sweep::OutputStat, label: &str) -> (Option<f64>, Option<f64>) {
-    let metric = label.split('[').next().unwrap_or(label);
+    let metric = label.split(['[', '@']).next().unwrap_or(label);
     match (o.mean, o.sd) {
         (Some(m), Some(sd)) if o.n > 1 => {
             let (lo, hi) = mean_interval(m, sd, o.n as usize, summary_domain(metric, info.coalitions));

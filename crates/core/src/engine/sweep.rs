@@ -13,10 +13,10 @@
 //! one and merged shards give the same bytes.
 
 use super::run_replication_or_stop;
+use crate::observe::Catalogue;
 use crate::observe::morris::morris_points;
 use crate::observe::sensitivity::saltelli_points;
 use crate::observe::stats::summarise;
-use crate::observe::{Catalogue, summary_keys};
 use crate::scenario::Scenario;
 use crate::scenario::sweep::{DesignKind, OutputSpec, Slot, Sweep, slot};
 use crate::text::sha256_hex;
@@ -296,22 +296,12 @@ pub fn run_point(s: &Sweep, outputs: &[OutputSpec], index: usize, values: &[f64]
         scenario = axis.apply(&scenario, *v).expect("every axis value was validated before running");
     }
     let cat = Catalogue::new(&scenario);
-    let keys = summary_keys(&cat);
-    let wanted: Vec<usize> = outputs
-        .iter()
-        .map(|o| {
-            keys.iter()
-                .position(|k| {
-                    k.metric == o.metric
-                        && cat.coalition_label(k.coalition) == o.coalition
-                        && cat.group_label(k.group) == o.group
-                })
-                .expect("outputs were validated against the base scenario")
-        })
-        .collect();
+    // Validated against the base scenario; an axis that moves the clock (`simulation.years`)
+    // can put a series' year outside a point's recorded period, where it is undefined.
+    let wanted: Vec<_> = outputs.iter().map(|o| o.reading(&cat).ok()).collect();
     let per_rep: Vec<Vec<f64>> = crate::par::map(0..s.file.replications as usize, |r| {
         let rec = run_replication_or_stop(&scenario, &cat, seed, r as u32)?;
-        Some(wanted.iter().map(|&i| rec.summary[i]).collect())
+        Some(wanted.iter().map(|w| w.map_or(f64::NAN, |w| w.read(&rec, &cat))).collect())
     })
     .into_iter()
     .collect::<Option<_>>()?;

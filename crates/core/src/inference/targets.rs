@@ -437,43 +437,9 @@ fn reading(o: &Observation, s: &Scenario, cat: &Catalogue) -> Result<Reading, St
             });
     }
     if !o.series.is_empty() {
-        let column = cat
-            .series
-            .iter()
-            .position(|k| k.metric.name() == o.series && k.coalition == coalition && k.group == group)
-            .ok_or_else(|| {
-                let mut names: Vec<&str> = cat.series.iter().map(|k| k.metric.name()).collect();
-                names.dedup();
-                let known = names.contains(&o.series.as_str());
-                if known {
-                    format!(
-                        "series \"{}\" is not recorded for coalition \"{}\" and group \"{}\"; see series.csv for the combinations",
-                        o.series, o.coalition, o.group
-                    )
-                } else {
-                    let mut all: Vec<&str> = Vec::new();
-                    for n in names {
-                        if !all.contains(&n) {
-                            all.push(n);
-                        }
-                    }
-                    format!("found series \"{}\", expected one of {}", o.series, all.join(", "))
-                }
-            })?;
         let year = o.year.ok_or("missing `year`, expected the year at which the series is read")?;
-        let tpy = s.simulation.ticks_per_year as f64;
-        let tick = year * tpy;
-        let first = cat.first_tick as f64;
-        let last = first + cat.ticks as f64;
-        if (tick - tick.round()).abs() > 1e-9 || tick < first || tick > last {
-            return Err(format!(
-                "found year {year}, expected a year of the recorded period, {} to {}, on a tick (a multiple of 1/{})",
-                first / tpy,
-                last / tpy,
-                s.simulation.ticks_per_year
-            ));
-        }
-        return Ok(Reading::Series { column, row: (tick.round() - first) as usize });
+        let (column, row) = cat.series_at(&o.series, coalition, group, year)?;
+        return Ok(Reading::Series { column, row });
     }
     if let Some(weeks) = o.survival_weeks {
         if coalition.is_some() {

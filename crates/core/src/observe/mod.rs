@@ -185,6 +185,52 @@ impl Catalogue {
     pub fn group_label(&self, g: Option<usize>) -> &str {
         g.map_or("all", |g| &self.groups[g])
     }
+
+    /// Where series `metric` of a coalition and group (None = all) is read at `year` (from
+    /// founding, a tick of the recorded period): its column in [`Catalogue::series`] order and
+    /// its row (tick from the start of recording); or why it cannot be.
+    pub fn series_at(
+        &self,
+        metric: &str,
+        coalition: Option<usize>,
+        group: Option<usize>,
+        year: f64,
+    ) -> Result<(usize, usize), String> {
+        let column = self
+            .series
+            .iter()
+            .position(|k| k.metric.name() == metric && k.coalition == coalition && k.group == group)
+            .ok_or_else(|| {
+                let mut names: Vec<&str> = Vec::new();
+                for k in &self.series {
+                    if !names.contains(&k.metric.name()) {
+                        names.push(k.metric.name());
+                    }
+                }
+                if names.contains(&metric) {
+                    format!(
+                        "series \"{metric}\" is not recorded for coalition \"{}\" and group \"{}\"; see series.csv for the combinations",
+                        self.coalition_label(coalition),
+                        self.group_label(group)
+                    )
+                } else {
+                    format!("found series \"{metric}\", expected one of {}", names.join(", "))
+                }
+            })?;
+        let tpy = self.ticks_per_year as f64;
+        let tick = year * tpy;
+        let first = self.first_tick as f64;
+        let last = first + self.ticks as f64;
+        if !tick.is_finite() || (tick - tick.round()).abs() > 1e-9 || tick < first || tick > last {
+            return Err(format!(
+                "found year {year}, expected a year of the recorded period, {} to {}, on a tick (a multiple of 1/{})",
+                first / tpy,
+                last / tpy,
+                self.ticks_per_year
+            ));
+        }
+        Ok((column, (tick.round() - first) as usize))
+    }
 }
 
 /// Annual-retention bookkeeping: a ring of membership bitsets one year deep.
@@ -562,6 +608,10 @@ pub fn summary_domain(metric: &str, coalitions: usize) -> Domain {
         | "gini_hours" => Domain::Share,
         "coalitions_surviving" if coalitions > 0 => Domain::UpTo(coalitions as f64),
         "final_members" | "participants" | "coalitions_surviving" | "representation_ratio" => Domain::NonNegative,
+        // Series read at a year (sweep outputs `metric@YEAR`).
+        "coalitions_active" if coalitions > 0 => Domain::UpTo(coalitions as f64),
+        "members" | "joins" | "exits" | "coalitions_active" | "income_donations" | "income_grants"
+        | "income_contract" | "income_earned" | "spending" => Domain::NonNegative,
         _ => Domain::Real,
     }
 }

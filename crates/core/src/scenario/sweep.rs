@@ -75,7 +75,7 @@ section! {
         replications: u32 = 20, range(1, 1_000_000);
         /// Master seed; point p, replication r draws from a stream derived from (seed, p, r).
         seed: u64 = 1;
-        /// Headline outputs to record: a summary.csv metric, optionally `metric/coalition/group`.
+        /// Outputs to record: a summary.csv metric, optionally `metric/coalition/group` (e.g. `final_members/food_bank`); or a series.csv metric at a year from founding, `metric/coalition/group@YEAR` (e.g. `members/food_bank/all@45`).
         outputs: Vec<String> = vec!["annual_retention".to_string()];
         /// How points are chosen.
         design: Design = Design::default();
@@ -358,7 +358,8 @@ impl Axis {
     }
 }
 
-/// A headline output a sweep records: a summary metric for a coalition and group.
+/// An output a sweep records: a summary metric for a coalition and group, or a series metric
+/// read at a year.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutputSpec {
     /// Metric name.
@@ -367,25 +368,102 @@ pub struct OutputSpec {
     pub coalition: String,
     /// Group name or "all".
     pub group: String,
+    /// The year (from founding) at which a `series.csv` metric is read; None for a
+    /// `summary.csv` metric. NaN when the text after `@` is not a number.
+    pub year: Option<f64>,
 }
 
 impl OutputSpec {
-    /// Parse `metric`, `metric/coalition` or `metric/coalition/group`.
+    /// Parse `metric`, `metric/coalition` or `metric/coalition/group`, each optionally
+    /// followed by `@YEAR` for a series metric at that year.
     pub fn parse(text: &str) -> OutputSpec {
-        let mut parts = text.split('/');
+        let (body, year) = match text.split_once('@') {
+            Some((body, year)) => (body, Some(year.trim().parse().unwrap_or(f64::NAN))),
+            None => (text, None),
+        };
+        let mut parts = body.split('/');
         let metric = parts.next().unwrap_or_default().to_string();
         let coalition = parts.next().unwrap_or("all").to_string();
         let group = parts.next().unwrap_or("all").to_string();
-        OutputSpec { metric, coalition, group }
+        OutputSpec { metric, coalition, group, year }
     }
 
-    /// Column-friendly name.
+    /// Column-friendly name: `metric`, `metric[coalition/group]`, then `@year` for a series.
     pub fn label(&self) -> String {
         let mut s = self.metric.clone();
         if self.coalition != "all" || self.group != "all" {
             s.push_str(&format!("[{}/{}]", self.coalition, self.group));
         }
+        if let Some(y) = self.year {
+            s.push_str(&format!("@{y}"));
+        }
         s
+    }
+
+    /// Where this output is read in a replication's record of a scenario with catalogue
+    /// `cat`, or why it cannot be.
+    pub fn reading(&self, cat: &crate::observe::Catalogue) -> Result<OutputReading, String> {
+        let index =
+            |names: &[String], name: &str, what: &str| -> Result<Option<usize>, String> {
+                match name {
+                    "all" => Ok(None),
+                    _ => names.iter().position(|n| n == name).map(Some).ok_or_else(|| {
+                        format!("found {what} \"{name}\", expected \"all\" or one of {}", names.join(", "))
+                    }),
+                }
+            };
+        let coalition = index(&cat.coalitions, &self.coalition, "coalition")?;
+        let group = index(&cat.groups, &self.group, "group")?;
+        if let Some(year) = self.year {
+            let (column, row) = cat.series_at(&self.metric, coalition, group, year)?;
+            return Ok(OutputReading::Series { column, row });
+        }
+        let keys = crate::observe::summary_keys(cat);
+        keys.iter()
+            .position(|k| k.metric == self.metric && k.coalition == coalition && k.group == group)
+            .map(OutputReading::Summary)
+            .ok_or_else(|| {
+                let mut names: Vec<String> = Vec::new();
+                for k in &keys {
+                    let n = match (k.coalition, k.group) {
+                        (None, None) => k.metric.to_string(),
+                        (c, g) => format!("{}/{}/{}", k.metric, cat.coalition_label(c), cat.group_label(g)),
+                    };
+                    if !names.contains(&n) {
+                        names.push(n);
+                    }
+                }
+                format!(
+                    "found \"{}\", expected one of {}, or a series.csv metric at a year, e.g. \"members/all/all@{}\"",
+                    self.label(),
+                    names.join(", "),
+                    crate::text::num((cat.first_tick + cat.ticks) as f64 / cat.ticks_per_year as f64)
+                )
+            })
+    }
+}
+
+/// Where a sweep output is read in one replication's record.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum OutputReading {
+    /// Entry of the headline scalars ([`crate::observe::summary_keys`] order).
+    Summary(usize),
+    /// A series column at a row (tick from the start of recording).
+    Series {
+        /// Column in the catalogue's series order.
+        column: usize,
+        /// Row.
+        row: usize,
+    },
+}
+
+impl OutputReading {
+    /// The value in `rec` (NaN when undefined).
+    pub fn read(self, rec: &crate::observe::ReplicationRecord, cat: &crate::observe::Catalogue) -> f64 {
+        match self {
+            OutputReading::Summary(i) => rec.summary[i],
+            OutputReading::Series { column, row } => rec.series[row * cat.series.len() + column] as f64,
+        }
     }
 }
 
@@ -620,29 +698,9 @@ impl Sweep {
             out.push(Problem::new("outputs", "found none, expected at least one output to record"));
         }
         let cat = crate::observe::Catalogue::new(&self.base);
-        let known = crate::observe::summary_keys(&cat);
         for (i, o) in f.outputs.iter().enumerate() {
-            let spec = OutputSpec::parse(o);
-            let found = known.iter().any(|k| {
-                k.metric == spec.metric
-                    && cat.coalition_label(k.coalition) == spec.coalition
-                    && cat.group_label(k.group) == spec.group
-            });
-            if !found {
-                let mut names: Vec<String> = Vec::new();
-                for k in &known {
-                    let n = match (k.coalition, k.group) {
-                        (None, None) => k.metric.to_string(),
-                        (c, g) => format!("{}/{}/{}", k.metric, cat.coalition_label(c), cat.group_label(g)),
-                    };
-                    if !names.contains(&n) {
-                        names.push(n);
-                    }
-                }
-                out.push(Problem::new(
-                    format!("outputs[{i}]"),
-                    format!("found \"{o}\", expected one of {}", names.join(", ")),
-                ));
+            if let Err(e) = OutputSpec::parse(o).reading(&cat) {
+                out.push(Problem::new(format!("outputs[{i}]"), e));
             }
         }
         out
