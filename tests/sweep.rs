@@ -515,7 +515,18 @@ fn a_morris_screening_finds_the_inert_parameter_inert_and_the_dummy_not() {
     }
     let merged = tmp.path().join("merged");
     coprosim().arg("merge").args(&shards).arg("--out").arg(&merged).assert().success();
-    same_files(&one, &merged, &["points.csv", "replications.csv", "morris.csv", "salib/X.txt", "salib/Y.txt"]);
+    same_files(
+        &one,
+        &merged,
+        &[
+            "points.csv",
+            "replications.csv",
+            "morris.csv",
+            "salib/X.txt",
+            "salib/Y.txt",
+            "charts/morris_annual_retention.svg",
+        ],
+    );
 }
 
 #[test]

@@ -1079,8 +1079,46 @@ pub struct IndexBars {
     /// (total, low, high) per parameter.
     pub total: Vec<(f64, f64, f64)>,
     /// The noise floor drawn across the bars, if the design has a dummy input: the dummy's
-    /// total-order index and its interval.
+    /// total-order index (or μ*) and its interval.
     pub noise_floor: Option<(f64, f64, f64)>,
+    /// What the bars measure: Sobol indices or Morris's elementary effects.
+    pub measure: BarMeasure,
+}
+
+/// The measure an [`IndexBars`] chart draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BarMeasure {
+    /// First- and total-order Sobol indices: shares of variance, drawn up to at least 1.
+    Sobol,
+    /// Morris's μ* (with its interval) and σ, in output units per unit-cube step.
+    Morris,
+}
+
+impl BarMeasure {
+    fn y_label(self) -> &'static str {
+        match self {
+            BarMeasure::Sobol => "Sobol index (share of output variance)",
+            BarMeasure::Morris => "elementary effect (output per unit-cube step)",
+        }
+    }
+
+    fn series(self) -> [&'static str; 2] {
+        match self {
+            BarMeasure::Sobol => ["first order S_i", "total order ST_i"],
+            BarMeasure::Morris => ["μ*, mean |effect|", "σ, sd of the effects"],
+        }
+    }
+
+    fn floor_note(self) -> &'static str {
+        match self {
+            BarMeasure::Sobol => {
+                "Dashed line and grey band: the noise floor, the total-order index of the dummy (the replications' random stream) and its interval; a parameter whose interval reaches the band is not told apart from replication noise."
+            }
+            BarMeasure::Morris => {
+                "Dashed line and grey band: the noise floor, the dummy's μ* (the replications' random stream) and its interval; a parameter whose μ* interval reaches the band is not told apart from replication noise."
+            }
+        }
+    }
 }
 
 impl Drawable for IndexBars {
@@ -1096,7 +1134,15 @@ impl Drawable for IndexBars {
         let legend_width = legend.dim_in_pixel().0 as i32;
         let font = |pt: f64| text_style((pt * unit).max(8.0));
         let n = self.parameters.len();
-        let top = self.first.iter().chain(&self.total).map(|b| b.2).filter(|v| v.is_finite()).fold(1.0f64, f64::max);
+        let least_top = if self.measure == BarMeasure::Sobol { 1.0 } else { 0.0 };
+        let top = self
+            .first
+            .iter()
+            .chain(&self.total)
+            .flat_map(|b| [b.0, b.2])
+            .filter(|v| v.is_finite())
+            .fold(least_top, f64::max);
+        let top = if top > 0.0 { top } else { 1.0 };
         let bottom = self.first.iter().chain(&self.total).map(|b| b.1).filter(|v| v.is_finite()).fold(0.0f64, f64::min);
         let mut chart = ChartBuilder::on(&main)
             .margin((12.0 * unit) as u32)
@@ -1109,7 +1155,7 @@ impl Drawable for IndexBars {
         chart
             .configure_mesh()
             .x_desc("parameter")
-            .y_desc("Sobol index (share of output variance)")
+            .y_desc(self.measure.y_label())
             .label_style(font(16.0))
             .axis_desc_style(font(19.0))
             .x_labels(n * 2 + 1)
@@ -1169,7 +1215,8 @@ impl Drawable for IndexBars {
         }
         let (x, step) = ((10.0 * unit) as i32, (36.0 * unit) as i32);
         let mut y = (70.0 * unit) as i32;
-        for (label, look, alpha) in [("first order S_i", Look::nth(0), 1.0), ("total order ST_i", Look::nth(1), 0.45)] {
+        let [first_name, second_name] = self.measure.series();
+        for (label, look, alpha) in [(first_name, Look::nth(0), 1.0), (second_name, Look::nth(1), 0.45)] {
             let c = PALETTE[look.colour];
             legend
                 .draw(&Rectangle::new([(x, y - step / 3), (x + step, y + step / 3)], c.mix(alpha).filled()))
@@ -1182,9 +1229,12 @@ impl Drawable for IndexBars {
         }
         y += step / 2;
         let chars = legend_chars(legend_width, x, unit);
-        let mut notes = vec!["Bars: estimate; whiskers: 95% bootstrap interval."];
+        let mut notes = vec![match self.measure {
+            BarMeasure::Sobol => "Bars: estimate; whiskers: 95% bootstrap interval.",
+            BarMeasure::Morris => "Bars: estimate; whiskers: 95% bootstrap interval of μ* over trajectories.",
+        }];
         if floor.is_some() {
-            notes.push("Dashed line and grey band: the noise floor, the total-order index of the dummy (the replications' random stream) and its interval; a parameter whose interval reaches the band is not told apart from replication noise.");
+            notes.push(self.measure.floor_note());
         }
         for note in notes {
             for line in wrap(note, chars) {

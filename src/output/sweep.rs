@@ -4,7 +4,7 @@
 //! description and its sorted point results, so sharded, resumed and straight runs agree
 //! byte for byte.
 
-use super::charts::{self, ChartSize, Figure, Heatmap, IndexBars, Line, Look, Panel};
+use super::charts::{self, BarMeasure, ChartSize, Figure, Heatmap, IndexBars, Line, Look, Panel};
 use super::commit::{Holding, Kind, Staging, check_target};
 use super::{MANIFEST, OutputError, num, sha256_hex, write_atomic};
 use crate::engine::sweep::{PointResult, SweepInfo, line_for};
@@ -705,9 +705,34 @@ fn sweep_charts(
                 first: ix.inputs.iter().map(|x| (x.first, x.first_ci.0, x.first_ci.1)).collect(),
                 total: ix.inputs.iter().map(|x| (x.total, x.total_ci.0, x.total_ci.1)).collect(),
                 noise_floor: info.dummy.then(|| ix.inputs.last().map_or((f64::NAN, 0.0, 0.0), |d| (d.total, d.total_ci.0, d.total_ci.1))),
+                measure: BarMeasure::Sobol,
             },
             size,
         )?);
+    }
+    if info.design == "morris" {
+        let trajectories = info.points / (design_inputs(info).len() + 1);
+        for (label, effects) in info.outputs.iter().zip(morris(info, points)) {
+            let Some(e) = effects else { continue };
+            out.push(charts::render(
+                &IndexBars {
+                    name: format!("morris_{}", stem(label)),
+                    title: format!("Morris screening of {label}: {}", info.name),
+                    caption: format!(
+                        "Morris's μ* (mean absolute elementary effect, with its 95% bootstrap interval over trajectories) and σ of {label} for each swept parameter ({trajectories} trajectories, {} levels, {reps} replications a point), in {label} per unit-cube step.",
+                        info.morris_levels
+                    ),
+                    parameters: design_inputs(info),
+                    first: e.iter().map(|x| (x.mu_star, x.mu_star_ci.0, x.mu_star_ci.1)).collect(),
+                    total: e.iter().map(|x| (x.sigma, f64::NAN, f64::NAN)).collect(),
+                    noise_floor: info
+                        .dummy
+                        .then(|| e.last().map_or((f64::NAN, 0.0, 0.0), |d| (d.mu_star, d.mu_star_ci.0, d.mu_star_ci.1))),
+                    measure: BarMeasure::Morris,
+                },
+                size,
+            )?);
+        }
     }
     Ok(out)
 }
