@@ -133,7 +133,7 @@ pub struct Detail {
     pub agents: Vec<AgentRow>,
     /// Events by tick; within a tick, dissolutions first, then agents by index.
     pub events: Vec<Event>,
-    /// Spells, by the tick observation began, then agent.
+    /// Spells, by the tick observation began, then agent (the order they open in).
     pub spells: Vec<Spell>,
 }
 
@@ -159,7 +159,7 @@ impl DetailRecorder {
             for i in 0..a.len() {
                 let m = a.membership[i];
                 if m != OUTSIDE {
-                    r.open_spell(i, m, a.spell_start[i], model.tick);
+                    r.open_spell(i, a.group[i], m, a.spell_start[i], model.tick);
                 }
             }
         }
@@ -167,11 +167,11 @@ impl DetailRecorder {
         r
     }
 
-    fn open_spell(&mut self, i: usize, m: u16, start: u32, entry: u32) {
+    fn open_spell(&mut self, i: usize, group: u8, m: u16, start: u32, entry: u32) {
         self.open[i] = Some(self.detail.spells.len() as u32);
         self.detail.spells.push(Spell {
             agent: i as u32,
-            group: 0,
+            group,
             coalition: m,
             start_tick: start,
             entry_tick: entry,
@@ -244,7 +244,7 @@ impl DetailRecorder {
                         group,
                         coalition: is,
                     });
-                    self.open_spell(i, is, t, t);
+                    self.open_spell(i, a.group[i], is, t, t);
                 }
             }
         }
@@ -256,10 +256,6 @@ impl DetailRecorder {
         for &s in self.open.iter().flatten() {
             self.detail.spells[s as usize].end_tick = model.tick;
         }
-        for s in &mut self.detail.spells {
-            s.group = model.agents.group[s.agent as usize];
-        }
-        self.detail.spells.sort_by_key(|s| (s.entry_tick, s.agent));
         self.detail
     }
 }
