@@ -3,7 +3,7 @@
 //! `spells.csv` (membership spells for survival analysis). One row per agent and snapshot, per
 //! event, per spell; tidy, labelled by name; ticks count from founding as in `series.csv`.
 
-use super::{OutputError, add_to_manifest, sha256_hex, write_atomic};
+use super::{OutputError, add_to_manifest, csv_bytes as csv, sha256_hex, write_atomic};
 use crate::observe::Results;
 use crate::observe::detail::{Detail, EventKind};
 use std::path::{Path, PathBuf};
@@ -14,15 +14,6 @@ pub const AGENTS: &str = "agents.csv";
 pub const EVENTS: &str = "events.csv";
 /// The spells.
 pub const SPELLS: &str = "spells.csv";
-
-fn csv(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(header).expect("writing to memory");
-    for row in rows {
-        w.write_record(&row).expect("writing to memory");
-    }
-    w.into_inner().expect("flushing to memory")
-}
 
 fn opt<T: ToString>(v: Option<T>) -> String {
     v.map_or(String::new(), |v| v.to_string())

@@ -181,7 +181,7 @@ fn stats_cells(s: &Summary) -> [String; 6] {
     [num(s.mean), num(s.sd), num(s.p05), num(s.p50), num(s.p95), s.n.to_string()]
 }
 
-fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {
+pub(crate) fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(header).expect("writing to memory");
     for row in rows {
