@@ -106,6 +106,50 @@ fn snapshots_events_and_spells_agree_with_the_series() {
     }
     // Censored spells are the members at the horizon.
     assert_eq!(spells.iter().filter(|s| s["event"] == "0").count() as f64, value("members", 208));
+
+    // Participants in the last year: the distinct agents with a spell that reaches into the
+    // year's ticks (its first to its last), in each coalition and in all; undefined until a
+    // recorded year is complete (series.csv has no row for it), then the same until the next
+    // year ends.
+    let at = |metric: &str, coalition: &str, tick: u32| -> Option<f64> {
+        let row = series
+            .iter()
+            .find(|r| r["metric"] == metric && r["tick"] == tick.to_string() && r["coalition"] == coalition)?;
+        row["mean"].parse().ok()
+    };
+    for tick in [52, 80, 103] {
+        assert_eq!(at("participants_last_year", "all", tick), None, "tick {tick}");
+    }
+    for end in [104u32, 156, 208] {
+        let took_part = |coalition: Option<&str>| -> f64 {
+            let agents: std::collections::BTreeSet<&String> = spells
+                .iter()
+                .filter(|s| coalition.is_none_or(|c| s["coalition"] == c))
+                .filter(|s| {
+                    let (start, stop): (u32, u32) = (s["start_tick"].parse().unwrap(), s["end_tick"].parse().unwrap());
+                    let last = if s["event"] == "1" { stop - 1 } else { stop };
+                    start <= end && last >= end - 52
+                })
+                .map(|s| &s["agent"])
+                .collect();
+            agents.len() as f64
+        };
+        for (coalition, label) in [(None, "all"), (Some("one"), "one"), (Some("two"), "two")] {
+            let expected = took_part(coalition);
+            assert!(expected > 0.0);
+            for tick in [end, (end + 51).min(208)] {
+                assert_eq!(at("participants_last_year", label, tick), Some(expected), "{label} at tick {tick}");
+            }
+        }
+    }
+    // Roles held never exceed the members or the roles offered.
+    for tick in (52..=208).step_by(13) {
+        for c in ["one", "two"] {
+            let (filled, members) = (at("roles_filled", c, tick).unwrap(), at("members", c, tick).unwrap());
+            let (roles, credentialed) = (at("roles", c, tick).unwrap(), at("credentialed_roles", c, tick).unwrap());
+            assert!(filled <= members && filled <= roles && credentialed <= roles, "{c} at tick {tick}");
+        }
+    }
     let manifest = std::fs::read_to_string(detailed.join("manifest.json")).unwrap();
     for f in ["agents.csv", "events.csv", "spells.csv"] {
         assert!(manifest.contains(f), "{f} is listed in the manifest");

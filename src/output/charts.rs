@@ -741,7 +741,8 @@ pub fn figures(data: &RunData) -> Vec<Figure> {
 /// The unit of a `series.csv` metric, and whether it is a share in [0, 1].
 fn metric_unit(metric: &str) -> (&'static str, bool) {
     match metric {
-        "members" => ("people", false),
+        "members" | "participants_last_year" => ("people", false),
+        "roles" | "credentialed_roles" | "roles_filled" => ("roles", false),
         "joins" | "exits" => ("people per tick", false),
         "budget" => ("currency", false),
         "income_donations" | "income_grants" | "income_contract" | "income_earned" | "spending" => {

@@ -107,6 +107,14 @@ impl Roles {
         (cred, open)
     }
 
+    /// Roles held when `members` (of whom `credentialed_members` hold credentials) compete
+    /// for them: credentialed members in the credentialed roles, everyone left in the open
+    /// ones; every member without role capacity.
+    pub fn filled(&self, members: u32, credentialed_members: u32) -> f64 {
+        let credentialed = (credentialed_members as f64).min(self.credentialed);
+        credentialed + (members as f64 - credentialed).min(self.open())
+    }
+
     /// Vacancies left after `stayers` members (of whom `credentialed_stayers` hold credentials)
     /// keep their places: (credentialed-only, open to anyone).
     pub fn vacancies(&self, stayers: u32, credentialed_stayers: u32) -> (u32, u32) {
@@ -212,6 +220,18 @@ mod tests {
         assert!(h.exit_probability(0.3, 0.3, 0) > h.exit_probability(0.3, 0.3, 10));
         assert_eq!(h.exit_probability(0.3, 0.3, 2), h.exit_probability(0.3, 0.3, 2));
         assert!(h.exit_probability(-100.0, 0.0, 0) <= 1.0);
+    }
+
+    #[test]
+    fn roles_filled_need_credentials_for_the_credentialed_ones() {
+        let roles = Roles { total: 10.0, credentialed: 4.0 };
+        // 1 credentialed member in a credentialed role, 6 others in open roles.
+        assert_eq!(roles.filled(7, 1), 7.0);
+        // 12 without credentials fill the 6 open roles only.
+        assert_eq!(roles.filled(12, 0), 6.0);
+        // 12 of whom 6 credentialed: 4 credentialed roles, and 8 for the 6 open ones.
+        assert_eq!(roles.filled(12, 6), 10.0);
+        assert_eq!(Roles { total: f64::INFINITY, credentialed: 0.0 }.filled(800, 3), 800.0);
     }
 
     #[test]

@@ -60,6 +60,14 @@ pub enum Metric {
     IncomeEarned,
     /// Spending on staff, outreach and stipends, at a yearly rate.
     Spending,
+    /// Roles the coalition offers (undefined without role capacity).
+    Roles,
+    /// Of those, roles that require credentials (undefined without role capacity).
+    CredentialedRoles,
+    /// Members holding a role: all of them within capacity, the roles beyond it.
+    RolesFilled,
+    /// Distinct agents who were members at some tick of the last completed recorded year.
+    ParticipantsLastYear,
 }
 
 impl Metric {
@@ -84,6 +92,10 @@ impl Metric {
             Metric::IncomeContract => "income_contract",
             Metric::IncomeEarned => "income_earned",
             Metric::Spending => "spending",
+            Metric::Roles => "roles",
+            Metric::CredentialedRoles => "credentialed_roles",
+            Metric::RolesFilled => "roles_filled",
+            Metric::ParticipantsLastYear => "participants_last_year",
         }
     }
 }
@@ -162,6 +174,14 @@ impl Catalogue {
             }
         }
         series.push(SeriesKey { coalition: None, group: None, metric: Metric::CoalitionsActive });
+        for metric in [Metric::Roles, Metric::CredentialedRoles, Metric::RolesFilled] {
+            for c in 0..nc {
+                series.push(SeriesKey { coalition: Some(c), group: None, metric });
+            }
+        }
+        for &coalition in &all_and(nc) {
+            series.push(SeriesKey { coalition, group: None, metric: Metric::ParticipantsLastYear });
+        }
         let shares: Vec<f64> = s.population.groups.iter().map(|g| g.share).collect();
         let sizes = crate::model::agents::group_sizes(s.population.size, &shares);
         Catalogue {
@@ -256,6 +276,12 @@ pub struct Recorder {
     seen_this_year: Vec<u64>,
     /// Share of all agents who took part, per completed recorded year.
     yearly_participation: Vec<f64>,
+    /// Agents who were members of coalition `c` at some tick of the current recorded year:
+    /// `words` bits per coalition, coalition by coalition.
+    seen_by_coalition: Vec<u64>,
+    /// Participants of the last completed recorded year: all coalitions, then each (NaN
+    /// before the first year is complete).
+    participants_last_year: Vec<f64>,
 }
 
 /// What one replication leaves behind.
@@ -308,7 +334,10 @@ impl Recorder {
             origin: model.tick,
             seen_this_year: Vec::new(),
             yearly_participation: Vec::new(),
+            seen_by_coalition: vec![0; words * model.coalitions.len()],
+            participants_last_year: vec![f64::NAN; model.coalitions.len() + 1],
         };
+        r.restart_coalition_year(model);
         let snapshot = &mut r.ring.snapshots[0];
         for (i, &m) in model.agents.membership.iter().enumerate() {
             if m != OUTSIDE {
@@ -326,6 +355,7 @@ impl Recorder {
         let t = (model.tick - self.origin) as usize;
         let a = &model.agents;
         let year = self.ring.snapshots.len();
+        let words = a.len().div_ceil(64);
         let slot = t % year;
         let compare = t >= year;
         let ring = &mut self.ring;
@@ -353,13 +383,19 @@ impl Recorder {
             if cur != OUTSIDE {
                 *word |= bit;
                 self.seen_this_year[i / 64] |= bit;
+                self.seen_by_coalition[cur as usize * words + i / 64] |= bit;
             } else {
                 *word &= !bit
             }
         }
         if t.is_multiple_of(year) {
-            let took_part: u64 = self.seen_this_year.iter().map(|w| w.count_ones() as u64).sum();
+            let count = |bits: &[u64]| bits.iter().map(|w| w.count_ones() as u64).sum::<u64>();
+            let took_part = count(&self.seen_this_year);
             self.yearly_participation.push(took_part as f64 / a.len() as f64);
+            self.participants_last_year[0] = took_part as f64;
+            for (c, bits) in self.seen_by_coalition.chunks(words).enumerate() {
+                self.participants_last_year[c + 1] = count(bits) as f64;
+            }
             self.seen_this_year.clone_from(&ring.snapshots[slot]);
         }
         if compare {
@@ -369,6 +405,21 @@ impl Recorder {
             }
         }
         self.record_row(cat, model, compare);
+        if t.is_multiple_of(year) {
+            self.restart_coalition_year(model);
+        }
+    }
+
+    /// Start a recorded year's participants per coalition from the members at its first tick
+    /// (as the year's participants of all coalitions start from the retention snapshot).
+    fn restart_coalition_year(&mut self, model: &Model) {
+        let words = model.agents.len().div_ceil(64);
+        self.seen_by_coalition.iter_mut().for_each(|w| *w = 0);
+        for (i, &m) in model.agents.membership.iter().enumerate() {
+            if m != OUTSIDE {
+                self.seen_by_coalition[m as usize * words + i / 64] |= 1 << (i % 64);
+            }
+        }
     }
 
     fn record_row(&mut self, cat: &Catalogue, model: &Model, retention: bool) {
@@ -421,6 +472,13 @@ impl Recorder {
                 Metric::IncomeContract => operating(|c| c.inflow.contract) * per_year,
                 Metric::IncomeEarned => operating(|c| c.inflow.earned) * per_year,
                 Metric::Spending => operating(|c| c.spending) * per_year,
+                // Unlimited roles (no role capacity) have no count to report.
+                Metric::Roles => operating(|c| if c.roles.total.is_finite() { c.roles.total } else { f64::NAN }),
+                Metric::CredentialedRoles => {
+                    operating(|c| if c.roles.total.is_finite() { c.roles.credentialed } else { f64::NAN })
+                }
+                Metric::RolesFilled => operating(|c| c.roles.filled(c.members, c.credentialed_members)),
+                Metric::ParticipantsLastYear => self.participants_last_year[key.coalition.map_or(0, |c| c + 1)],
             };
             self.values.push(v as f32);
         }
@@ -610,8 +668,19 @@ pub fn summary_domain(metric: &str, coalitions: usize) -> Domain {
         "final_members" | "participants" | "coalitions_surviving" | "representation_ratio" => Domain::NonNegative,
         // Series read at a year (sweep outputs `metric@YEAR`).
         "coalitions_active" if coalitions > 0 => Domain::UpTo(coalitions as f64),
-        "members" | "joins" | "exits" | "coalitions_active" | "income_donations" | "income_grants"
-        | "income_contract" | "income_earned" | "spending" => Domain::NonNegative,
+        "members"
+        | "joins"
+        | "exits"
+        | "coalitions_active"
+        | "income_donations"
+        | "income_grants"
+        | "income_contract"
+        | "income_earned"
+        | "spending"
+        | "roles"
+        | "credentialed_roles"
+        | "roles_filled"
+        | "participants_last_year" => Domain::NonNegative,
         _ => Domain::Real,
     }
 }
@@ -842,6 +911,27 @@ pub fn aggregate(cat: Catalogue, records: &[ReplicationRecord]) -> Results {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn the_memory_estimate_counts_every_series() {
+        for (coalitions, groups) in [(1, 1), (3, 2), (10, 1), (2, 6)] {
+            let mut s = Scenario::baseline();
+            let (c0, g0) = (s.coalitions[0].clone(), s.population.groups[0].clone());
+            s.coalitions =
+                (0..coalitions).map(|c| crate::scenario::Coalition { name: format!("c{c}"), ..c0.clone() }).collect();
+            s.population.groups = (0..groups)
+                .map(|g| crate::scenario::Group { name: format!("g{g}"), share: 1.0 / groups as f64, ..g0.clone() })
+                .collect();
+            let cat = Catalogue::new(&s);
+            assert_eq!(
+                s.record_bytes(),
+                (cat.ticks as u64 + 1) * cat.series.len() as u64 * 4,
+                "{coalitions} x {groups}"
+            );
+        }
+    }
+
     #[test]
     fn trend_is_relative_growth_per_year() {
         let flat = vec![100.0; 53];

@@ -314,9 +314,10 @@ impl Scenario {
 
     /// One finished replication's record (its series rows).
     pub fn record_bytes(&self) -> u64 {
-        let series = (self.population.groups.len() as u64 + 2) * (self.coalitions.len() as u64 + 2) * 3
-            + 8 * self.coalitions.len() as u64
-            + 8;
+        // The series of `Catalogue::new`, counted without building it (a test keeps the two in
+        // step).
+        let (nc, ng) = (self.coalitions.len() as u64, self.population.groups.len() as u64);
+        let series = 3 * (nc + 1) * (ng + 1) + ng + (ng + 1) + (nc + 1) + 11 * nc + 1 + 3 * nc + (nc + 1);
         (self.ticks() as u64 + 1) * series * 4
     }
 
