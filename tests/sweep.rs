@@ -14,10 +14,12 @@ name = "tiny_grid"
 replications = 2
 seed = 11
 outputs = ["annual_retention", "final_members"]
+series = ["members/c/all"]
 [design]
 kind = "grid"
 [[axes]]
 key = "coalitions[0].governance.voice"
+label = "say in decisions"
 values = [0.3, 0.6, 0.9]
 [[axes]]
 key = "policy.performance_regime"
@@ -72,7 +74,8 @@ fn grid_sweep_writes_points_heatmaps_and_manifest() {
     assert_eq!(lines.count(), 6);
     for chart in ["heatmap_annual_retention", "heatmap_final_members"] {
         let svg = std::fs::read_to_string(out.join(format!("charts/{chart}.svg"))).unwrap();
-        assert!(svg.contains("coalitions[0].governance.voice") && svg.contains("policy.performance_regime"), "{chart}");
+        // Axes by their labels: the file's own, or one made from the key path.
+        assert!(svg.contains("say in decisions") && svg.contains("performance regime"), "{chart}");
         assert!(out.join(format!("charts/{chart}.png")).exists());
     }
     let manifest: serde_json::Value =
@@ -86,7 +89,7 @@ fn grid_sweep_writes_points_heatmaps_and_manifest() {
     let mut rows = raw.lines();
     assert_eq!(
         rows.next().unwrap(),
-        "point,coalitions[0].governance.voice,policy.performance_regime,replication,output,value"
+        "point,coalitions[0].governance.voice,policy.performance_regime,replication,output,output_label,value"
     );
     let rows: Vec<Vec<&str>> = rows.map(|l| l.split(',').collect()).collect();
     assert_eq!(rows.len(), 6 * 2 * 2, "points x replications x outputs");
@@ -97,7 +100,7 @@ fn grid_sweep_writes_points_heatmaps_and_manifest() {
             let values: Vec<f64> = rows
                 .iter()
                 .filter(|r| r[0] == cells[0] && r[4] == output)
-                .map(|r| r[5].parse::<f64>().unwrap())
+                .map(|r| r[6].parse::<f64>().unwrap())
                 .collect();
             assert_eq!(values.len(), 2);
             let mean = values.iter().sum::<f64>() / 2.0;
@@ -122,8 +125,10 @@ fn results_do_not_depend_on_threads_or_shards() {
         &[
             "points.csv",
             "replications.csv",
+            "series.csv",
             "charts/heatmap_annual_retention.svg",
             "charts/heatmap_annual_retention.png",
+            "charts/series_members_c_all.png",
         ],
     );
 
@@ -147,7 +152,14 @@ fn results_do_not_depend_on_threads_or_shards() {
     same_files(
         &one,
         &merged,
-        &["points.csv", "replications.csv", "charts/heatmap_annual_retention.svg", "charts/heatmap_final_members.png"],
+        &[
+            "points.csv",
+            "replications.csv",
+            "series.csv",
+            "charts/heatmap_annual_retention.svg",
+            "charts/heatmap_final_members.png",
+            "charts/series_members_c_all.svg",
+        ],
     );
     // The merged directory is a complete sweep result: the same files as the local run...
     let listing = |d: &Path| -> Vec<String> {
@@ -404,7 +416,7 @@ fn an_inert_parameter_gets_sobol_indices_of_zero_because_a_block_shares_its_seed
     let text = std::fs::read_to_string(out.join("sensitivity.csv")).unwrap();
     let row = |param: &str| -> Vec<f64> {
         let line = text.lines().find(|l| l.contains(param)).unwrap();
-        line.split(',').skip(2).map(|v| v.parse().unwrap()).collect()
+        line.split(',').skip(4).map(|v| v.parse().unwrap()).collect()
     };
     let inert = row("outreach_cost");
     assert!(inert[..6].iter().all(|v| *v == 0.0), "first, total and their intervals all 0: {inert:?}");
@@ -492,7 +504,7 @@ fn a_morris_screening_finds_the_inert_parameter_inert_and_the_dummy_not() {
     let morris = read("morris.csv");
     let row = |param: &str| -> Vec<f64> {
         let line = morris.lines().find(|l| l.contains(param)).unwrap();
-        line.split(',').skip(2).map(|v| v.parse().unwrap()).collect()
+        line.split(',').skip(4).map(|v| v.parse().unwrap()).collect()
     };
     // A trajectory's points share their draws: stepping the inert parameter changes nothing.
     assert_eq!(row("outreach_cost"), vec![0.0, 0.0, 0.0, 0.0, 0.0, 10.0]);
@@ -557,9 +569,54 @@ fn a_series_read_at_a_year_is_an_output_and_at_the_horizon_equals_final_members(
         );
         assert!(0.0 <= lo && hi <= 1.0, "a share's interval stays in [0, 1]");
     }
-    // A year outside the recorded period, or a series that does not exist, is refused.
-    let bad =
-        GRID.replace(r#"outputs = ["annual_retention", "final_members"]"#, r#"outputs = ["members@3", "memberz@1"]"#);
+    // The whole trajectory (series.csv) holds the same statistics at every year as the
+    // outputs read at that year: members of c at year 1, and at the horizon, all members.
+    let mut r = csv::Reader::from_path(out.join("points.csv")).unwrap();
+    let points: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    let mut r = csv::Reader::from_path(out.join("series.csv")).unwrap();
+    let sh: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        sh,
+        [
+            "point",
+            "coalitions[0].governance.voice",
+            "policy.performance_regime",
+            "series",
+            "series_label",
+            "year",
+            "mean",
+            "ci95_low",
+            "ci95_high",
+            "sd",
+            "n"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), points.len() * 3, "years 0, 1 and 2 of every point");
+    let mean_at = |point: &str, year: &str| -> String {
+        let row = rows.iter().find(|r| &r[0] == point && &r[5] == year).unwrap();
+        assert_eq!((&row[3], &row[4]), ("members[c/all]", "members (c)"));
+        row[6].to_string()
+    };
+    for p in &points {
+        assert_eq!(mean_at(&p[0], "1"), p[col("members[c/all]@1_mean")]);
+        assert_eq!(mean_at(&p[0], "2"), p[col("final_members_mean")]);
+    }
+    // Labels: the axis's own, and outputs in words, beside the key paths.
+    let info: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("sweep.json")).unwrap()).unwrap();
+    assert_eq!(info["axis_labels"], serde_json::json!(["say in decisions", "performance regime"]));
+    assert_eq!(info["output_labels"][2], "members (c) at year 1");
+    let replications = std::fs::read_to_string(out.join("replications.csv")).unwrap();
+    assert!(replications.starts_with(
+        "point,coalitions[0].governance.voice,policy.performance_regime,replication,output,output_label,value\n"
+    ));
+    assert!(replications.contains(",members[c/all]@1,members (c) at year 1,"), "{replications}");
+
+    // A year outside the recorded period, or a series that does not exist, is refused; so is
+    // a trajectory with a year.
+    let bad = GRID
+        .replace(r#"outputs = ["annual_retention", "final_members"]"#, r#"outputs = ["members@3", "memberz@1"]"#)
+        .replace(r#"series = ["members/c/all"]"#, r#"series = ["members@1", "roles/nowhere"]"#);
     let file = write(tmp.path(), "bad.toml", &bad);
     let got = sweep(&file, &tmp.path().join("b"), &[]).code(2);
     let err = String::from_utf8_lossy(&got.get_output().stderr).to_string();
@@ -568,6 +625,8 @@ fn a_series_read_at_a_year_is_an_output_and_at_the_horizon_equals_final_members(
         "{err}"
     );
     assert!(err.contains("outputs[1]") && err.contains(r#"found series "memberz""#), "{err}");
+    assert!(err.contains("series[0]") && err.contains("expected a series without a year"), "{err}");
+    assert!(err.contains("series[1]") && err.contains(r#"found coalition "nowhere""#), "{err}");
 }
 
 #[test]
@@ -603,7 +662,7 @@ fn plot_redraws_a_sweeps_charts_from_its_files_alone() {
 fn an_axis_of_choices_sweeps_text_and_true_false_parameters() {
     let text = GRID
         .replace(
-            "key = \"coalitions[0].governance.voice\"\nvalues = [0.3, 0.6, 0.9]",
+            "key = \"coalitions[0].governance.voice\"\nlabel = \"say in decisions\"\nvalues = [0.3, 0.6, 0.9]",
             "key = \"coalitions[c].mode.planning\"\nchoices = [\"professional\", \"shared\", \"community\"]",
         )
         .replace(
@@ -622,7 +681,7 @@ fn an_axis_of_choices_sweeps_text_and_true_false_parameters() {
         ["professional,false", "professional,true", "shared,false", "shared,true", "community,false", "community,true"]
     );
     let svg = std::fs::read_to_string(out.join("charts/heatmap_annual_retention.svg")).unwrap();
-    for name in ["professional", "community", "true", "false", "planning (coalitions[c].mode.planning)"] {
+    for name in ["professional", "community", "true", "false", "planning (c)"] {
         assert!(svg.contains(name), "{name}");
     }
     // The same grid written with numbers for the modes does not exist: each point ran the

@@ -1075,6 +1075,8 @@ pub struct IndexBars {
     pub caption: String,
     /// Parameter labels.
     pub parameters: Vec<String>,
+    /// Parameter key paths, listed beside the labels in the legend.
+    pub keys: Vec<String>,
     /// (first, low, high) per parameter.
     pub first: Vec<(f64, f64, f64)>,
     /// (total, low, high) per parameter.
@@ -1152,7 +1154,9 @@ impl Drawable for IndexBars {
             .build_cartesian_2d(-0.6..n as f64 - 0.4, bottom.min(0.0)..top * 1.05)
             .map_err(e)?;
         let params = &self.parameters;
-        let labels = bar_labels(params);
+        // Characters a bar pair's slot holds at the label font (about 0.5 em a character).
+        let slot = (main.dim_in_pixel().0 as f64 - 90.0 * unit) / n.max(1) as f64;
+        let labels = bar_labels(params, (slot / (16.0 * unit * 0.5)) as usize);
         chart
             .configure_mesh()
             .x_desc("parameter")
@@ -1244,9 +1248,10 @@ impl Drawable for IndexBars {
             }
             y += step / 4;
         }
-        for (p, label) in params.iter().zip(&labels) {
+        for ((p, label), key) in params.iter().zip(&labels).zip(&self.keys) {
             y += step / 4;
-            let text = if label == p { label.clone() } else { format!("{label}: {p}") };
+            let named = if label == p { label.clone() } else { format!("{label} {p}") };
+            let text = if key == p { named } else { format!("{named}: {key}") };
             for line in wrap(&text, chars) {
                 legend.draw(&Text::new(line, (x, y - step / 3), font(15.0))).map_err(e)?;
                 y += step * 3 / 5;
@@ -1256,12 +1261,16 @@ impl Drawable for IndexBars {
     }
 }
 
-/// Short axis labels for parameters: the key's last step, or `#i` where two share one.
-fn bar_labels(keys: &[String]) -> Vec<String> {
-    let last: Vec<&str> = keys.iter().map(|k| k.rsplit('.').next().unwrap_or(k)).collect();
-    last.iter()
+/// Axis labels for the bars: a parameter's label where it is distinct and fits in `fits`
+/// characters, `#i` (spelled out in the legend) otherwise.
+fn bar_labels(labels: &[String], fits: usize) -> Vec<String> {
+    labels
+        .iter()
         .enumerate()
-        .map(|(i, l)| if last.iter().filter(|m| *m == l).count() > 1 { format!("#{}", i + 1) } else { l.to_string() })
+        .map(|(i, l)| {
+            let distinct = labels.iter().filter(|m| *m == l).count() == 1;
+            if distinct && l.chars().count() <= fits { l.clone() } else { format!("#{}", i + 1) }
+        })
         .collect()
 }
 

@@ -76,17 +76,18 @@ pub fn write_replications_csv(w: impl std::io::Write, info: &SweepInfo, points: 
     let mut w = csv::Writer::from_writer(w);
     let mut header = vec!["point".to_string()];
     header.extend(info.axes.iter().cloned());
-    header.extend(["replication", "output", "value"].map(String::from));
+    header.extend(["replication", "output", "output_label", "value"].map(String::from));
     w.write_record(&header)?;
     let outputs = info.outputs.len().max(1);
     for p in points {
         let axes: Vec<String> = p.values.iter().enumerate().map(|(a, v)| info.value_text(a, *v)).collect();
         for (i, v) in p.replications.iter().enumerate() {
-            let mut row = Vec::with_capacity(axes.len() + 4);
+            let mut row = Vec::with_capacity(axes.len() + 5);
             row.push(p.index.to_string());
             row.extend(axes.iter().cloned());
             row.push((i / outputs).to_string());
             row.push(info.outputs[i % outputs].clone());
+            row.push(info.output_label(i % outputs).to_string());
             row.push(v.map_or(String::new(), super::full_precision));
             w.write_record(&row)?;
         }
@@ -111,6 +112,47 @@ pub fn design_inputs(info: &SweepInfo) -> Vec<String> {
         names.push(DUMMY.to_string());
     }
     names
+}
+
+/// The human labels of a Sobol or Morris design's inputs, in [`design_inputs`] order.
+pub fn design_input_labels(info: &SweepInfo) -> Vec<String> {
+    let mut labels: Vec<String> = (0..info.axes.len()).map(|a| info.axis_label(a).to_string()).collect();
+    if info.dummy {
+        labels.push(DUMMY.to_string());
+    }
+    labels
+}
+
+/// A sweep's whole trajectories, `series.csv`.
+pub const SERIES: &str = "series.csv";
+
+/// `series.csv`: every point's trajectories (tidy), one row per point, trajectory and year:
+/// `point`, the axis values as `points.csv` gives them, `series` and its `series_label`,
+/// `year` (from founding), and the mean over replications with its 95% interval (within the
+/// metric's range), sd and the replications in which it was defined, `n` (0 with empty
+/// statistics where undefined: a dissolved coalition, a point whose period ends sooner).
+pub fn series_csv(info: &SweepInfo, points: &[PointResult]) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["point".to_string()];
+    header.extend(info.axes.iter().cloned());
+    header.extend(["series", "series_label", "year", "mean", "ci95_low", "ci95_high", "sd", "n"].map(String::from));
+    w.write_record(&header).expect("memory");
+    let years = info.series_years.len();
+    for p in points {
+        let axes: Vec<String> = p.values.iter().enumerate().map(|(a, v)| info.value_text(a, *v)).collect();
+        for (k, label) in info.series.iter().enumerate() {
+            for (y, year) in info.series_years.iter().enumerate() {
+                let o = &p.series[k * years + y];
+                let (lo, hi) = ci(info, o, label);
+                let mut row = vec![p.index.to_string()];
+                row.extend(axes.iter().cloned());
+                row.extend([label.clone(), info.series_labels[k].clone(), num(*year)]);
+                row.extend([opt(o.mean), opt(lo), opt(hi), opt(o.sd), o.n.to_string()]);
+                w.write_record(&row).expect("memory");
+            }
+        }
+    }
+    w.into_inner().expect("memory")
 }
 
 /// The Sobol analysis of one output.
@@ -161,7 +203,9 @@ pub fn sensitivity_csv(info: &SweepInfo, all: &[Option<OutputIndices>]) -> Vec<u
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
         "output",
+        "output_label",
         "parameter",
+        "parameter_label",
         "first_order",
         "first_ci95_low",
         "first_ci95_high",
@@ -172,7 +216,8 @@ pub fn sensitivity_csv(info: &SweepInfo, all: &[Option<OutputIndices>]) -> Vec<u
         "replication_variance",
     ])
     .expect("memory");
-    for (o, indices) in info.outputs.iter().zip(all) {
+    let labels = design_input_labels(info);
+    for (o, (output, indices)) in info.outputs.iter().zip(all).enumerate() {
         for (i, input) in design_inputs(info).iter().enumerate() {
             let cells: [String; 8] = match indices {
                 Some(ix) => {
@@ -191,7 +236,7 @@ pub fn sensitivity_csv(info: &SweepInfo, all: &[Option<OutputIndices>]) -> Vec<u
                 }
                 None => Default::default(),
             };
-            let mut row = vec![o.clone(), input.clone()];
+            let mut row = vec![output.clone(), info.output_label(o).to_string(), input.clone(), labels[i].clone()];
             row.extend(cells);
             w.write_record(&row).expect("memory");
         }
@@ -218,7 +263,9 @@ pub fn morris_csv(info: &SweepInfo, all: &[Option<Vec<Effects>>]) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
         "output",
+        "output_label",
         "parameter",
+        "parameter_label",
         "mu",
         "mu_star",
         "mu_star_ci95_low",
@@ -229,13 +276,14 @@ pub fn morris_csv(info: &SweepInfo, all: &[Option<Vec<Effects>>]) -> Vec<u8> {
     .expect("memory");
     let inputs = design_inputs(info);
     let trajectories = info.points / (inputs.len() + 1);
-    for (o, effects) in info.outputs.iter().zip(all) {
+    let labels = design_input_labels(info);
+    for (o, (output, effects)) in info.outputs.iter().zip(all).enumerate() {
         for (i, input) in inputs.iter().enumerate() {
             let cells: [String; 5] = match effects {
                 Some(e) => [e[i].mu, e[i].mu_star, e[i].mu_star_ci.0, e[i].mu_star_ci.1, e[i].sigma].map(num),
                 None => Default::default(),
             };
-            let mut row = vec![o.clone(), input.clone()];
+            let mut row = vec![output.clone(), info.output_label(o).to_string(), input.clone(), labels[i].clone()];
             row.extend(cells);
             row.push(trajectories.to_string());
             w.write_record(&row).expect("memory");
@@ -496,6 +544,9 @@ pub fn write_sweep(
     if info.shard.is_none() {
         // The data first, then the charts (which take longest) one by one.
         put("points.csv".into(), &points_csv(info, points))?;
+        if !info.series.is_empty() {
+            put(SERIES.into(), &series_csv(info, points))?;
+        }
         let sobol = info.design == "sobol";
         let all_indices = if sobol { indices(info, points) } else { Vec::new() };
         if sobol {
@@ -580,15 +631,18 @@ fn write_progress(dir: &Path, info: &SweepInfo, points: &[PointResult]) -> Resul
 pub fn heatmap(info: &SweepInfo, points: &[PointResult], o: usize) -> Heatmap {
     let (nx, ny) = (info.grid_shape[0], info.grid_shape[1]);
     let label = &info.outputs[o];
+    let human = info.output_label(o);
     Heatmap {
         name: format!("heatmap_{}", stem(label)),
-        title: format!("{}: {}", charts::human_key(label), info.name),
+        title: format!("{human}: {}", info.name),
         caption: format!(
-            "Mean {label} over {} replications at each combination of {} and {}, with the 95% interval of each mean beneath it: cells whose intervals overlap may differ only by noise. Colour: viridis, from the lowest cell mean (dark) to the highest (yellow), as the bar beside the chart shows; grey: undefined.",
-            info.replications, info.axes[0], info.axes[1]
+            "Mean {human} over {} replications at each combination of {} and {}, with the 95% interval of each mean beneath it: cells whose intervals overlap may differ only by noise. Colour: viridis, from the lowest cell mean (dark) to the highest (yellow), as the bar beside the chart shows; grey: undefined.",
+            info.replications,
+            info.axis_label(0),
+            info.axis_label(1)
         ),
-        x_label: charts::human_key(&info.axes[0]),
-        y_label: charts::human_key(&info.axes[1]),
+        x_label: info.axis_label(0).to_string(),
+        y_label: info.axis_label(1).to_string(),
         xs: (0..nx).map(|i| points[i * ny].values[0]).collect(),
         ys: (0..ny).map(|j| points[j].values[1]).collect(),
         x_names: info.choices.first().cloned().unwrap_or_default(),
@@ -604,25 +658,27 @@ pub fn heatmap(info: &SweepInfo, points: &[PointResult], o: usize) -> Heatmap {
                     .collect()
             })
             .collect(),
-        value_label: format!("mean {}", charts::human_key(label)),
+        value_label: format!("mean {human}"),
     }
 }
 
 /// A one-axis grid of choices as a single row of heatmap cells.
 fn heatmap_row(info: &SweepInfo, points: &[PointResult], o: usize) -> Heatmap {
     let label = &info.outputs[o];
+    let human = info.output_label(o);
     let cell = |p: &PointResult| match ci(info, &p.outputs[o], label) {
         (Some(a), Some(b)) if a.is_finite() && b.is_finite() => Some((a, b)),
         _ => None,
     };
     Heatmap {
         name: format!("heatmap_{}", stem(label)),
-        title: format!("{}: {}", charts::human_key(label), info.name),
+        title: format!("{human}: {}", info.name),
         caption: format!(
-            "Mean {label} over {} replications for each choice of {}, with the 95% interval of each mean beneath it. Colour: viridis, from the lowest mean (dark) to the highest (yellow).",
-            info.replications, info.axes[0]
+            "Mean {human} over {} replications for each choice of {}, with the 95% interval of each mean beneath it. Colour: viridis, from the lowest mean (dark) to the highest (yellow).",
+            info.replications,
+            info.axis_label(0)
         ),
-        x_label: charts::human_key(&info.axes[0]),
+        x_label: info.axis_label(0).to_string(),
         y_label: String::new(),
         xs: points.iter().map(|p| p.values[0]).collect(),
         ys: vec![0.0],
@@ -630,7 +686,58 @@ fn heatmap_row(info: &SweepInfo, points: &[PointResult], o: usize) -> Heatmap {
         y_names: vec![String::new()],
         values: points.iter().map(|p| vec![p.outputs[o].mean]).collect(),
         intervals: points.iter().map(|p| vec![cell(p)]).collect(),
-        value_label: format!("mean {}", charts::human_key(label)),
+        value_label: format!("mean {human}"),
+    }
+}
+
+/// Points of a grid beyond which its trajectories are not drawn (the lines would be unreadable;
+/// `series.csv` has them all).
+pub const MAX_TRAJECTORY_LINES: usize = 8;
+
+/// Trajectory `k` of every point of a small grid: a line per point with its 95% band.
+fn trajectory_chart(info: &SweepInfo, points: &[PointResult], k: usize) -> Figure {
+    let (label, human) = (&info.series[k], &info.series_labels[k]);
+    let years = info.series_years.len();
+    let lines = points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            // The values alone: the legend's note names the axes, so the names stay short.
+            let name = (0..info.axes.len()).map(|a| info.value_text(a, p.values[a])).collect::<Vec<_>>().join(", ");
+            let mut line = Line { label: name, look: Look::nth(i), points: vec![], band: vec![], thin: false };
+            for (y, &year) in info.series_years.iter().enumerate() {
+                let o = &p.series[k * years + y];
+                if let Some(m) = o.mean {
+                    line.points.push((year, m));
+                }
+                if let (Some(lo), Some(hi)) = ci(info, o, label) {
+                    line.band.push((year, lo, hi));
+                }
+            }
+            line
+        })
+        .collect();
+    let metric = label.split(['[', '@']).next().unwrap_or(label);
+    let share = matches!(summary_domain(metric, info.coalitions), crate::observe::stats::Domain::Share);
+    Figure {
+        name: format!("series_{}", stem(label)),
+        title: format!("{human}: {}", info.name),
+        caption: format!(
+            "Mean {human} ({label}) at each whole year over {} replications, one line per point of the grid; shading: 95% interval of the mean.",
+            info.replications
+        ),
+        panels: vec![Panel {
+            title: format!("{human} by year"),
+            x_label: "years from founding".into(),
+            y_label: human.clone(),
+            lines,
+            y_range: share.then_some((0.0, 1.0)),
+        }],
+        columns: 1,
+        notes: vec![
+            format!("Lines by {}.", (0..info.axes.len()).map(|a| info.axis_label(a)).collect::<Vec<_>>().join(", ")),
+            "Lines: means; shading: 95% interval of the mean.".into(),
+        ],
     }
 }
 
@@ -659,7 +766,9 @@ fn sweep_charts(
     }
     if info.design == "grid" && info.axes.len() == 1 && !choices {
         for (o, label) in info.outputs.iter().enumerate() {
-            let mut line = Line { label: label.clone(), look: Look::nth(0), points: vec![], band: vec![], thin: false };
+            let human = info.output_label(o);
+            let mut line =
+                Line { label: human.to_string(), look: Look::nth(0), points: vec![], band: vec![], thin: false };
             for p in points {
                 let x = p.values[0];
                 if let Some(m) = p.outputs[o].mean {
@@ -672,15 +781,16 @@ fn sweep_charts(
             out.push(charts::render(
                 &Figure {
                     name: format!("line_{}", stem(label)),
-                    title: format!("{label}: {}", info.name),
+                    title: format!("{human}: {}", info.name),
                     caption: format!(
-                        "Mean {label} over {reps} replications against {}; shading: 95% interval of the mean.",
+                        "Mean {human} over {reps} replications against {} ({}); shading: 95% interval of the mean.",
+                        info.axis_label(0),
                         info.axes[0]
                     ),
                     panels: vec![Panel {
-                        title: format!("{} against {}", charts::human_key(label), charts::short_key(&info.axes[0])),
-                        x_label: charts::human_key(&info.axes[0]),
-                        y_label: charts::human_key(label),
+                        title: format!("{human} against {}", info.axis_label(0)),
+                        x_label: info.axis_label(0).to_string(),
+                        y_label: human.to_string(),
                         lines: vec![line],
                         y_range: None,
                     }],
@@ -691,17 +801,24 @@ fn sweep_charts(
             )?);
         }
     }
-    for (label, ix) in info.outputs.iter().zip(indices) {
+    if info.design == "grid" && points.len() <= MAX_TRAJECTORY_LINES {
+        for k in 0..info.series.len() {
+            out.push(charts::render(&trajectory_chart(info, points, k), size)?);
+        }
+    }
+    for (o, (label, ix)) in info.outputs.iter().zip(indices).enumerate() {
         let Some(ix) = ix else { continue };
+        let human = info.output_label(o);
         out.push(charts::render(
             &IndexBars {
                 name: format!("sensitivity_{}", stem(label)),
-                title: format!("Sobol indices of {label}: {}", info.name),
+                title: format!("Sobol indices of {human}: {}", info.name),
                 caption: format!(
-                    "First-order and total-order Sobol indices of {label} for each swept parameter (N = {} base samples, {} points, {reps} replications each), with 95% bootstrap intervals.",
+                    "First-order and total-order Sobol indices of {human} ({label}) for each swept parameter (N = {} base samples, {} points, {reps} replications each), with 95% bootstrap intervals.",
                     info.sobol_base_samples, info.points
                 ),
-                parameters: design_inputs(info),
+                parameters: design_input_labels(info),
+                keys: design_inputs(info),
                 first: ix.inputs.iter().map(|x| (x.first, x.first_ci.0, x.first_ci.1)).collect(),
                 total: ix.inputs.iter().map(|x| (x.total, x.total_ci.0, x.total_ci.1)).collect(),
                 noise_floor: info.dummy.then(|| ix.inputs.last().map_or((f64::NAN, 0.0, 0.0), |d| (d.total, d.total_ci.0, d.total_ci.1))),
@@ -712,17 +829,19 @@ fn sweep_charts(
     }
     if info.design == "morris" {
         let trajectories = info.points / (design_inputs(info).len() + 1);
-        for (label, effects) in info.outputs.iter().zip(morris(info, points)) {
+        for (o, (label, effects)) in info.outputs.iter().zip(morris(info, points)).enumerate() {
             let Some(e) = effects else { continue };
+            let human = info.output_label(o);
             out.push(charts::render(
                 &IndexBars {
                     name: format!("morris_{}", stem(label)),
-                    title: format!("Morris screening of {label}: {}", info.name),
+                    title: format!("Morris screening of {human}: {}", info.name),
                     caption: format!(
-                        "Morris's μ* (mean absolute elementary effect, with its 95% bootstrap interval over trajectories) and σ of {label} for each swept parameter ({trajectories} trajectories, {} levels, {reps} replications a point), in {label} per unit-cube step.",
+                        "Morris's μ* (mean absolute elementary effect, with its 95% bootstrap interval over trajectories) and σ of {human} ({label}) for each swept parameter ({trajectories} trajectories, {} levels, {reps} replications a point), in {human} per unit-cube step.",
                         info.morris_levels
                     ),
-                    parameters: design_inputs(info),
+                    parameters: design_input_labels(info),
+                keys: design_inputs(info),
                     first: e.iter().map(|x| (x.mu_star, x.mu_star_ci.0, x.mu_star_ci.1)).collect(),
                     total: e.iter().map(|x| (x.sigma, f64::NAN, f64::NAN)).collect(),
                     noise_floor: info

@@ -6,7 +6,8 @@ use crate::write::{chart_size, commit_into, writer_lock};
 use coprosim::engine::sweep::{self as design, PointResult, SweepInfo};
 use coprosim::input::Load;
 use coprosim::output::sweep::{
-    Timing, indices, morris, morris_csv, points_csv, replications_csv, sensitivity_csv, stage_merged, write_sweep,
+    Timing, indices, morris, morris_csv, points_csv, replications_csv, sensitivity_csv, series_csv, stage_merged,
+    write_sweep,
 };
 use coprosim::scenario::sweep::Sweep;
 use pyo3::exceptions::{PyKeyError, PyRuntimeError, PyValueError};
@@ -118,9 +119,12 @@ pub fn sweep(
 
 #[pymethods]
 impl PySweepResult {
-    /// Names of the tables: `points`, `replications`, and `sensitivity` for a Sobol design or `morris` for a Morris one.
+    /// Names of the tables: `points`, `replications`, `series` when the sweep records whole trajectories, and `sensitivity` for a Sobol design or `morris` for a Morris one.
     fn tables(&self) -> Vec<String> {
         let mut t = vec!["points".to_string(), "replications".to_string()];
+        if !self.info.series.is_empty() {
+            t.push("series".into());
+        }
         if self.info.design == "sobol" {
             t.push("sensitivity".into());
         }
@@ -135,6 +139,7 @@ impl PySweepResult {
         let bytes = match name {
             "points" => points_csv(&self.info, &self.points),
             "replications" => replications_csv(&self.info, &self.points),
+            "series" if !self.info.series.is_empty() => series_csv(&self.info, &self.points),
             "sensitivity" if self.info.design == "sobol" => {
                 sensitivity_csv(&self.info, &indices(&self.info, &self.points))
             }

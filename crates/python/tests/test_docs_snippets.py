@@ -44,3 +44,11 @@ def test_run_detail_snippet(tmp_path, run_cli):
     assert done.returncode == 0, done.stderr
     printed = run_snippet(snippet("run-detail"), tmp_path)
     assert "purposive" in printed and "censored" in printed and "join" in printed
+
+
+def test_sweep_series_snippet(tmp_path, run_cli):
+    sweep = REPO / "scenarios" / "sweeps" / "planning_modes.toml"
+    done = run_cli("sweep", sweep, "-n", 2, "--no-charts", "-o", tmp_path / "output" / "planning_modes")
+    assert done.returncode == 0, done.stderr
+    out = run_snippet(snippet("sweep-series"), tmp_path)
+    assert "professional" in out and "community" in out and "50" in out

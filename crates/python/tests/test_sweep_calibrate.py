@@ -137,3 +137,22 @@ def test_a_sweep_is_not_written_over_another_sweep_without_force(repo, tmp_path,
     # The same sweep, finished or not, is simply completed.
     same = coprosim.sweep(sweeps / "ci_small.toml", replications=1)
     same.write(tmp_path / "finished", charts=False)
+
+
+def test_a_sweep_records_whole_trajectories_with_labels(repo, tmp_path, run_cli, monkeypatch):
+    monkeypatch.chdir(repo)
+    path = "scenarios/sweeps/planning_modes.toml"
+    done = run_cli("sweep", path, "--replications", 2, "-o", tmp_path / "cli")
+    assert done.returncode == 0, done.stderr
+    result = coprosim.sweep(path, replications=2)
+    result.write(tmp_path / "py")
+    files = compare_dirs(tmp_path / "cli", tmp_path / "py")
+    assert "series.csv" in files and "charts/series_roles_filled_food_bank_all.svg" in files
+    series = result.series
+    years = result.info["series_years"]
+    assert len(series) == 6 * 2 * len(years)
+    assert set(series["series_label"]) == {"roles filled (food_bank)", "lived experience share (food_bank)"}
+    assert series["n"].max() == 2
+    assert result.info["axis_labels"] == ["who plans the food bank", "credentialed roles"]
+    share = series[series["series"] == "lived_experience_share[food_bank/all]"]
+    assert share["ci95_low"].min() >= 0 and share["ci95_high"].max() <= 1

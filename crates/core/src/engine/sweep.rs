@@ -38,6 +38,21 @@ pub struct SweepInfo {
     pub axes: Vec<String>,
     /// Output labels.
     pub outputs: Vec<String>,
+    /// Human labels of the axes (the file's `label`, or made from the key path).
+    #[serde(default)]
+    pub axis_labels: Vec<String>,
+    /// Human labels of the outputs.
+    #[serde(default)]
+    pub output_labels: Vec<String>,
+    /// Labels of the whole trajectories recorded at every point (empty when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub series: Vec<String>,
+    /// Human labels of the trajectories.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub series_labels: Vec<String>,
+    /// The years (from founding) at which every trajectory is read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub series_years: Vec<f64>,
     /// "grid", "latin_hypercube" or "sobol".
     pub design: String,
     /// Axis value counts of a grid (for the heatmap).
@@ -76,6 +91,16 @@ pub struct SweepInfo {
 }
 
 impl SweepInfo {
+    /// The human label of axis `a` (its key path in a description written before labels).
+    pub fn axis_label(&self, a: usize) -> &str {
+        self.axis_labels.get(a).unwrap_or(&self.axes[a])
+    }
+
+    /// The human label of output `o` (its label in a description written before labels).
+    pub fn output_label(&self, o: usize) -> &str {
+        self.output_labels.get(o).unwrap_or(&self.outputs[o])
+    }
+
     /// How a point's value on axis `axis` reads: the choice's text on an axis of choices, the
     /// number otherwise.
     pub fn value_text(&self, axis: usize, v: f64) -> String {
@@ -126,6 +151,10 @@ pub struct PointResult {
     /// values behind `outputs`, for `replications.csv`. Required in a progress line, so a line
     /// written before it was kept is recomputed, not read as a point without values.
     pub replications: Vec<Option<f64>>,
+    /// Statistics of every trajectory at every year, trajectory by trajectory (trajectory `k`
+    /// at year `y` at `k * years + y`); empty when the sweep records none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub series: Vec<OutputStat>,
 }
 
 fn mix(mut z: u64) -> u64 {
@@ -248,6 +277,11 @@ impl SweepInfo {
             description: s.file.description.clone(),
             axes: s.file.axes.iter().map(|a| a.key.clone()).collect(),
             outputs: s.outputs().iter().map(OutputSpec::label).collect(),
+            axis_labels: s.axis_labels(),
+            output_labels: s.outputs().iter().map(OutputSpec::human_label).collect(),
+            series: s.trajectories().iter().map(OutputSpec::label).collect(),
+            series_labels: s.trajectories().iter().map(OutputSpec::human_label).collect(),
+            series_years: s.trajectory_years(),
             design: design.into(),
             grid_shape: plan.grid_shape.clone(),
             sobol_base_samples: if s.file.design.kind == DesignKind::Sobol {
@@ -298,24 +332,34 @@ pub fn run_point(s: &Sweep, outputs: &[OutputSpec], index: usize, values: &[f64]
     let cat = Catalogue::new(&scenario);
     // Validated against the base scenario; an axis that moves the clock (`simulation.years`)
     // can put a series' year outside a point's recorded period, where it is undefined.
-    let wanted: Vec<_> = outputs.iter().map(|o| o.reading(&cat).ok()).collect();
+    // Trajectories are read as outputs at each of the base's whole years, after the outputs.
+    let years = s.trajectory_years();
+    let mut wanted: Vec<_> = outputs.iter().map(|o| o.reading(&cat).ok()).collect();
+    for spec in s.trajectories() {
+        wanted.extend(years.iter().map(|&y| OutputSpec { year: Some(y), ..spec.clone() }.reading(&cat).ok()));
+    }
     let per_rep: Vec<Vec<f64>> = crate::par::map(0..s.file.replications as usize, |r| {
         let rec = run_replication_or_stop(&scenario, &cat, seed, r as u32)?;
         Some(wanted.iter().map(|w| w.map_or(f64::NAN, |w| w.read(&rec, &cat))).collect())
     })
     .into_iter()
     .collect::<Option<_>>()?;
-    let replications = per_rep.iter().flatten().map(|&v| v.is_finite().then_some(v)).collect();
-    let outputs = (0..wanted.len())
-        .map(|o| {
-            let mut v: Vec<f64> = per_rep.iter().map(|rep| rep[o]).collect();
-            match summarise(&mut v) {
-                Some(st) => OutputStat { mean: Some(st.mean), sd: Some(st.sd), n: st.n as u32 },
-                None => OutputStat { mean: None, sd: None, n: 0 },
-            }
-        })
-        .collect();
-    Some(PointResult { index, values: values.to_vec(), outputs, replications })
+    let o = outputs.len();
+    let replications = per_rep.iter().flat_map(|rep| &rep[..o]).map(|&v| v.is_finite().then_some(v)).collect();
+    let stat = |k: usize| {
+        let mut v: Vec<f64> = per_rep.iter().map(|rep| rep[k]).collect();
+        match summarise(&mut v) {
+            Some(st) => OutputStat { mean: Some(st.mean), sd: Some(st.sd), n: st.n as u32 },
+            None => OutputStat { mean: None, sd: None, n: 0 },
+        }
+    };
+    Some(PointResult {
+        index,
+        values: values.to_vec(),
+        outputs: (0..o).map(stat).collect(),
+        replications,
+        series: (o..wanted.len()).map(stat).collect(),
+    })
 }
 
 /// The JSON text of a progress line: the point and the sweep it belongs to, so that a line
@@ -476,6 +520,7 @@ mod tests {
             values: vec![0.5],
             outputs: vec![OutputStat { mean: Some(0.6), sd: Some(0.1), n: 2 }],
             replications: vec![Some(0.5), Some(0.7)],
+            series: vec![],
         };
         let good = line_for(&info, &p);
         let tampered = good.replace("0.6", "0.7");
@@ -495,7 +540,7 @@ mod tests {
         let (mine, other_seed) = (info(5), info(6));
         let mut other_sweep = info(5);
         other_sweep.identity = "0".repeat(64);
-        let p = PointResult { index: 0, values: vec![0.2, 0.0], outputs: vec![], replications: vec![] };
+        let p = PointResult { index: 0, values: vec![0.2, 0.0], outputs: vec![], replications: vec![], series: vec![] };
         let text = [&mine, &other_seed, &other_sweep].map(|i| line_for(i, &p) + "\n").concat();
         assert_eq!(parse_progress(&text, &mine), Progress { points: vec![p], foreign: 2 });
     }
@@ -510,6 +555,7 @@ mod tests {
                 values: vec![rng.random::<f64>(), rng.random::<f64>() * 1e5],
                 outputs: vec![OutputStat { mean: Some(rng.random::<f64>() * 600.0), sd: Some(rng.random()), n: 3 }],
                 replications: vec![Some(rng.random::<f64>()), None, Some(rng.random::<f64>() * 1e-300)],
+                series: vec![OutputStat { mean: Some(rng.random::<f64>() * 40.0), sd: None, n: 1 }],
             })
             .collect();
         let info = info(3);

@@ -206,6 +206,16 @@ impl Catalogue {
         g.map_or("all", |g| &self.groups[g])
     }
 
+    /// The whole years (from founding) of the recorded period, with their rows (ticks from the
+    /// start of recording).
+    pub fn whole_years(&self) -> Vec<(f64, usize)> {
+        let tpy = self.ticks_per_year;
+        (self.first_tick..=self.first_tick + self.ticks)
+            .filter(|t| t % tpy == 0)
+            .map(|t| (f64::from(t / tpy), (t - self.first_tick) as usize))
+            .collect()
+    }
+
     /// Where series `metric` of a coalition and group (None = all) is read at `year` (from
     /// founding, a tick of the recorded period): its column in [`Catalogue::series`] order and
     /// its row (tick from the start of recording); or why it cannot be.

@@ -57,6 +57,8 @@ section! {
         max: Option<f64> = None;
         /// Evenly spaced values from min to max (grid designs).
         steps: Option<u32> = None, range(2, 1_000_000);
+        /// Human label for the charts and the CSV files' label columns (default: made from the key path, e.g. "voice (food_bank)" for `coalitions[food_bank].governance.voice`).
+        label: String = String::new();
     }
 }
 
@@ -77,6 +79,8 @@ section! {
         seed: u64 = 1;
         /// Outputs to record: a summary.csv metric, optionally `metric/coalition/group` (e.g. `final_members/food_bank`); or a series.csv metric at a year from founding, `metric/coalition/group@YEAR` (e.g. `members/food_bank/all@45`).
         outputs: Vec<String> = vec!["annual_retention".to_string()];
+        /// Whole trajectories to record at every point: a series.csv metric, optionally `metric/coalition/group` (e.g. `members/food_bank/all`), with no year; each point's mean, 95% interval, sd and n at every whole year of the base scenario's recorded period go to the sweep's `series.csv`.
+        series: Vec<String> = Vec::new();
         /// How points are chosen.
         design: Design = Design::default();
         /// The parameters swept.
@@ -358,6 +362,49 @@ impl Axis {
     }
 }
 
+/// A human label for a parameter's key path: its last step in words, after its table's name
+/// when the step alone says little (`contract amount`), then the coalition or group it belongs
+/// to by name, e.g. "voice (food_bank)" for `coalitions[0].governance.voice`.
+pub fn key_label(s: &Scenario, path: &str) -> String {
+    let steps: Vec<&str> = path.split('.').collect();
+    let bare = |step: &str| step.split('[').next().unwrap_or(step).to_string();
+    let last = bare(steps[steps.len() - 1]);
+    // Tables that only group parameters add nothing to a label.
+    const GROUPING: [&str; 10] = [
+        "governance",
+        "behaviour",
+        "policy",
+        "organisation",
+        "simulation",
+        "population",
+        "mode",
+        "funding",
+        "coalitions",
+        "groups",
+    ];
+    let mut words = last.replace('_', " ");
+    if let Some(parent) = steps.len().checked_sub(2).map(|i| bare(steps[i]))
+        && !GROUPING.contains(&parent.as_str())
+    {
+        words = format!("{} {words}", parent.replace('_', " "));
+    }
+    // The element a path goes through, by name: `coalitions[0]` or `coalitions[food_bank]`.
+    let owner = steps.iter().find_map(|step| {
+        let (table, rest) = step.split_once('[')?;
+        let inner = rest.trim_end_matches(']');
+        let names: Vec<&str> = match table {
+            "coalitions" => s.coalitions.iter().map(|c| c.name.as_str()).collect(),
+            "groups" => s.population.groups.iter().map(|g| g.name.as_str()).collect(),
+            _ => return Some(inner.to_string()),
+        };
+        Some(inner.parse::<usize>().ok().and_then(|i| names.get(i).map(|n| n.to_string())).unwrap_or(inner.to_string()))
+    });
+    match owner {
+        Some(o) => format!("{words} ({o})"),
+        None => words,
+    }
+}
+
 /// An output a sweep records: a summary metric for a coalition and group, or a series metric
 /// read at a year.
 #[derive(Debug, Clone, PartialEq)]
@@ -386,6 +433,25 @@ impl OutputSpec {
         let coalition = parts.next().unwrap_or("all").to_string();
         let group = parts.next().unwrap_or("all").to_string();
         OutputSpec { metric, coalition, group, year }
+    }
+
+    /// Human label: the metric in words, its coalition and group when not all, and the year,
+    /// e.g. "final members (food_bank)" or "members (food_bank, disadvantaged) at year 45".
+    pub fn human_label(&self) -> String {
+        let mut s = match self.metric.as_str() {
+            "top10_hours_share" => "top 10% hours share".to_string(),
+            "top25_hours_share" => "top 25% hours share".to_string(),
+            m => m.replace('_', " "),
+        };
+        let scope: Vec<&str> =
+            [self.coalition.as_str(), self.group.as_str()].into_iter().filter(|x| *x != "all").collect();
+        if !scope.is_empty() {
+            s.push_str(&format!(" ({})", scope.join(", ")));
+        }
+        if let Some(y) = self.year {
+            s.push_str(&format!(" at year {}", crate::text::num(y)));
+        }
+        s
     }
 
     /// Column-friendly name: `metric`, `metric[coalition/group]`, then `@year` for a series.
@@ -703,7 +769,44 @@ impl Sweep {
                 out.push(Problem::new(format!("outputs[{i}]"), e));
             }
         }
+        for (i, text) in f.series.iter().enumerate() {
+            let spec = OutputSpec::parse(text);
+            let problem = if spec.year.is_some() {
+                Some(format!(
+                    "found \"{text}\", expected a series without a year: a whole trajectory is recorded at every year (for one year, add it to `outputs`)"
+                ))
+            } else {
+                let first = cat.whole_years().first().map_or(f64::NAN, |y| y.0);
+                OutputSpec { year: Some(first), ..spec }.reading(&cat).err()
+            };
+            if let Some(e) = problem {
+                out.push(Problem::new(format!("series[{i}]"), e));
+            }
+        }
         out
+    }
+
+    /// Labels of the axes, in axis order: each axis's `label`, or one made from its key path.
+    pub fn axis_labels(&self) -> Vec<String> {
+        self.file
+            .axes
+            .iter()
+            .map(|a| if a.label.trim().is_empty() { key_label(&self.base, &a.key) } else { a.label.trim().to_string() })
+            .collect()
+    }
+
+    /// The whole trajectories recorded at every point, in file order (specs without a year).
+    pub fn trajectories(&self) -> Vec<OutputSpec> {
+        self.file.series.iter().map(|o| OutputSpec::parse(o)).collect()
+    }
+
+    /// The years (from founding) at which the trajectories are read: every whole year of the
+    /// base scenario's recorded period; none when the sweep records no trajectory.
+    pub fn trajectory_years(&self) -> Vec<f64> {
+        if self.file.series.is_empty() {
+            return Vec::new();
+        }
+        crate::observe::Catalogue::new(&self.base).whole_years().into_iter().map(|(year, _)| year).collect()
     }
 
     /// The documented definition of every sweep-file key (the inline scenario's keys are
@@ -745,7 +848,10 @@ impl Sweep {
     pub fn memory_estimate(&self, threads: usize) -> u64 {
         let threads = threads.max(1) as u64;
         let base = &self.base;
-        let outputs = self.file.outputs.len().max(1) as u64;
+        // A trajectory value is another output of a replication, and is kept per point as
+        // its statistics only.
+        let trajectory_values = (self.file.series.len() as u64).saturating_mul(self.trajectory_years().len() as u64);
+        let outputs = self.file.outputs.len().max(1) as u64 + trajectory_values;
         let axes = self.file.axes.len() as u64;
         let points = self.design_points().unwrap_or(u64::MAX);
         let chunk = (threads * 4).max(8).min(points);
@@ -755,7 +861,10 @@ impl Sweep {
         let per_replication = 56 + outputs * 16;
         // A point's result also keeps every replication's value of every output (16 bytes
         // each) in a vector of its own (header, allocator overhead: measured, 2026-11-24).
-        let kept = (self.file.replications as u64).saturating_mul(outputs * 16).saturating_add(64);
+        let kept = (self.file.replications as u64)
+            .saturating_mul((outputs - trajectory_values) * 16)
+            .saturating_add(64)
+            .saturating_add(trajectory_values * 40);
         let per_point = (axes * 8 + 48) + (axes * 8 + outputs * 24 + 96) + (16 + axes * 12 + outputs * 60) + 8 + kept;
         // Saturating: an absurd design must read as too big, never wrap round to small.
         super::PROCESS_BYTES
@@ -817,6 +926,25 @@ mod tests {
             Err(ScenarioError::Invalid { problems, .. }) => problems[0].clone(),
             other => panic!("expected invalid, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn labels_read_as_words_and_name_the_coalition_or_group() {
+        let b = Scenario::baseline();
+        let first = &b.coalitions[0].name;
+        assert_eq!(key_label(&b, "coalitions[0].governance.voice"), format!("voice ({first})"));
+        assert_eq!(key_label(&b, "coalitions[food_bank].funding.contract.amount"), "contract amount (food_bank)");
+        assert_eq!(key_label(&b, "behaviour.base_exit"), "base exit");
+        assert_eq!(
+            key_label(&b, "population.groups[1].time_cost"),
+            format!("time cost ({})", b.population.groups[1].name)
+        );
+        let spec = OutputSpec::parse("members/food_bank/disadvantaged@45");
+        assert_eq!(spec.human_label(), "members (food_bank, disadvantaged) at year 45");
+        assert_eq!(OutputSpec::parse("top10_hours_share").human_label(), "top 10% hours share");
+        // An axis's own label wins; blank falls back to the key path's.
+        let s = sweep("[[axes]]\nkey = \"behaviour.base_exit\"\nlabel = \" exits from life events \"\nvalues = [0.1, 0.2]\n[[axes]]\nkey = \"policy.performance_regime\"\nlabel = \" \"\nvalues = [0, 1]\n").unwrap();
+        assert_eq!(s.axis_labels(), ["exits from life events", "performance regime"]);
     }
 
     #[test]

@@ -359,6 +359,12 @@ class SweepResult(_Result):
         return self.table("replications")
 
     @property
+    def series(self) -> "Optional[pandas.DataFrame]":
+        """``series.csv``: every point's whole trajectories, one row per point, trajectory and
+        year (sweeps with ``series``; None otherwise)."""
+        return self.table("series") if "series" in self.tables else None
+
+    @property
     def sensitivity(self) -> "Optional[pandas.DataFrame]":
         """``sensitivity.csv`` (Sobol designs; None otherwise)."""
         return self.table("sensitivity") if "sensitivity" in self.tables else None
