@@ -63,6 +63,12 @@ section! {
         series: String = String::new();
         /// Year from founding (series.csv's year column) at which `series` is read; within the recorded period.
         year: Option<f64> = None, unit "years";
+        /// A whole trajectory instead of one year: the years (from founding) at which `series` is read, each with its value in `values` and its sd in `sd` (the same for every year) or `sds`; one statistic per year.
+        years: Vec<f64> = Vec::new(), unit "years";
+        /// The observed values of a trajectory, one per entry of `years`.
+        values: Vec<f64> = Vec::new();
+        /// The standard deviation of each value of a trajectory, one per entry of `years` (or one `sd` for all).
+        sds: Vec<f64> = Vec::new();
         /// Duration at which the Kaplan-Meier probability that a membership spell (begun in the recorded period) lasts longer is read.
         survival_weeks: Option<f64> = None, unit "weeks", above(0, 1e6);
         /// Coalition name, or "all".
@@ -458,6 +464,117 @@ fn reading(o: &Observation, s: &Scenario, cat: &Catalogue) -> Result<Reading, St
     Err("missing what is observed: expected one of `metric`, `series` (with `year`) or `survival_weeks`".into())
 }
 
+/// The statistics of a trajectory observation (`series` with `years`, `values` and `sd` or
+/// `sds`), one per year, pushed onto `out`; or the problems with it, at paths under `at`.
+fn trajectory(o: &Observation, at: &str, s: &Scenario, cat: &Catalogue, out: &mut Vec<Statistic>) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let n = o.years.len();
+    if o.series.is_empty() {
+        problems.push(Problem::new(
+            join(at, "series"),
+            "missing `series`, expected the series.csv metric a trajectory (`years`, `values`) observes",
+        ));
+    }
+    if !o.metric.is_empty() || o.survival_weeks.is_some() || o.year.is_some() || o.value.is_some() {
+        problems.push(Problem::new(
+            at,
+            "found `years`/`values` with `metric`, `survival_weeks`, `year` or `value`, expected a trajectory (`series`, `years`, `values`) or one statistic",
+        ));
+    }
+    if n == 0 {
+        problems
+            .push(Problem::new(join(at, "years"), "missing `years`, expected the years the values were observed in"));
+    }
+    if o.values.len() != n {
+        problems.push(Problem::new(
+            join(at, "values"),
+            format!("found {} values, expected one per entry of `years` ({n})", o.values.len()),
+        ));
+    }
+    if o.low.is_some() || o.high.is_some() {
+        problems.push(Problem::new(at, "found an interval (`low`, `high`) on a trajectory, expected `sd` or `sds`"));
+    }
+    let sds: Vec<f64> = match (o.sd, o.sds.is_empty()) {
+        (Some(sd), true) => vec![sd; n],
+        (None, false) if o.sds.len() == n => o.sds.clone(),
+        (None, false) => {
+            problems.push(Problem::new(
+                join(at, "sds"),
+                format!("found {} sds, expected one per entry of `years` ({n})", o.sds.len()),
+            ));
+            Vec::new()
+        }
+        (Some(_), false) => {
+            problems.push(Problem::new(join(at, "sd"), "found both `sd` and `sds`, expected one"));
+            Vec::new()
+        }
+        (None, true) => {
+            problems.push(Problem::new(
+                at,
+                "missing the uncertainty of the observed values, expected `sd` (for every year) or `sds` (one per year)",
+            ));
+            Vec::new()
+        }
+    };
+    for (k, sd) in sds.iter().enumerate() {
+        if !(sd.is_finite() && *sd > 0.0) {
+            problems.push(Problem::new(
+                format!("{}[{k}]", join(at, "sds")),
+                format!("found {sd}, expected a number above 0"),
+            ));
+        }
+    }
+    for (k, v) in o.values.iter().enumerate() {
+        if !v.is_finite() {
+            problems.push(Problem::new(
+                format!("{}[{k}]", join(at, "values")),
+                format!("found {v}, expected a finite number"),
+            ));
+        }
+    }
+    let mut read = Vec::new();
+    for (k, &year) in o.years.iter().enumerate() {
+        let at_year = Observation { year: Some(year), years: Vec::new(), ..o.clone() };
+        match reading(&at_year, s, cat) {
+            Ok(r) => read.push((at_year, r)),
+            Err(e) => {
+                let key = if e.starts_with("found coalition") {
+                    join(at, "coalition")
+                } else if e.starts_with("found group") {
+                    join(at, "group")
+                } else if e.contains("year") && !e.contains("series \"") {
+                    format!("{}[{k}]", join(at, "years"))
+                } else {
+                    join(at, "series")
+                };
+                let about_the_year = e.contains("year");
+                problems.push(Problem::new(key, e));
+                if !about_the_year {
+                    break; // the series or its scope is wrong: once, not once a year
+                }
+            }
+        }
+    }
+    if problems.is_empty() {
+        for (k, (at_year, reading)) in read.into_iter().enumerate() {
+            let label = if o.name.is_empty() {
+                at_year.label()
+            } else {
+                format!("{}@year{}", o.name, crate::text::num(o.years[k]))
+            };
+            out.push(Statistic {
+                label,
+                value: o.values[k],
+                sd: sds[k],
+                reading,
+                held_out: o.held_out,
+                source: o.source.clone(),
+            });
+        }
+    }
+    problems
+}
+
 fn quoted(names: &[String]) -> String {
     names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ")
 }
@@ -490,8 +607,16 @@ impl Targets {
         } else if parsed.observed.iter().all(|o| o.held_out) {
             problems.push(Problem::new("observed", "every statistic is held out, expected at least one to fit"));
         }
+        // Every statistic's label with the observation it came from, to refuse duplicates.
+        let mut labels: Vec<(String, usize)> = Vec::new();
         for (i, o) in parsed.observed.iter().enumerate() {
             let at = format!("observed[{i}]");
+            if !o.years.is_empty() || !o.values.is_empty() || !o.sds.is_empty() {
+                let before = statistics.len();
+                problems.extend(trajectory(o, &at, &base, &cat, &mut statistics));
+                labels.extend(statistics[before..].iter().map(|s| (s.label.clone(), i)));
+                continue;
+            }
             let kinds = [!o.metric.is_empty(), !o.series.is_empty(), o.survival_weeks.is_some()];
             if kinds.iter().filter(|k| **k).count() > 1 {
                 problems.push(Problem::new(
@@ -576,15 +701,15 @@ impl Targets {
                     source: o.source.clone(),
                 });
             }
+            labels.push((o.label(), i));
         }
-        for (i, o) in parsed.observed.iter().enumerate() {
-            if parsed.observed[..i].iter().any(|p| p.label() == o.label()) {
+        let mut reported = Vec::new();
+        for (k, (label, i)) in labels.iter().enumerate() {
+            if labels[..k].iter().any(|(l, _)| l == label) && !reported.contains(i) {
+                reported.push(*i);
                 problems.push(Problem::new(
                     format!("observed[{i}]"),
-                    format!(
-                        "found \"{}\" again, expected each statistic once (give a `name` to tell them apart)",
-                        o.label()
-                    ),
+                    format!("found \"{label}\" again, expected each statistic once (give a `name` to tell them apart)"),
                 ));
             }
         }
@@ -738,6 +863,44 @@ mod tests {
         assert!((s.sd - 10.0 / 1.644_853_626_951_472_2).abs() < 1e-9, "{}", s.sd);
         assert_eq!(t.statistics[2].reading, Reading::Survival { spells: 2, ticks: 52 });
         assert_eq!(t.fitted(), vec![0, 1]);
+    }
+
+    #[test]
+    fn a_trajectory_is_one_statistic_a_year() {
+        let t = targets(&format!(
+            "{GOOD}[[observed]]\nseries = \"members\"\ncoalition = \"food_bank\"\nyears = [44, 46, 48]\nvalues = [30, 32, 31]\nsd = 4\n\n[[observed]]\nname = \"active\"\nseries = \"coalitions_active\"\nyears = [45, 50]\nvalues = [3, 3]\nsds = [0.5, 0.7]\n"
+        ))
+        .unwrap();
+        let labels: Vec<&str> = t.statistics.iter().map(|s| s.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "annual_retention",
+                "members@year44[food_bank/all]",
+                "members@year46[food_bank/all]",
+                "members@year48[food_bank/all]",
+                "active@year45",
+                "active@year50"
+            ]
+        );
+        assert_eq!((t.statistics[2].value, t.statistics[2].sd), (32.0, 4.0));
+        assert_eq!((t.statistics[5].value, t.statistics[5].sd), (3.0, 0.7));
+        // Year 46 is two years of weekly ticks after year 44.
+        match (t.statistics[1].reading, t.statistics[2].reading) {
+            (Reading::Series { column: a, row: r1 }, Reading::Series { column: b, row: r2 }) => {
+                assert_eq!((a, r2 - r1), (b, 104));
+            }
+            other => panic!("{other:?}"),
+        }
+        // Every problem at once: too few values, a year outside the recorded period, a bad sd,
+        // and a year that repeats another statistic.
+        let ps = problems(targets(&format!(
+            "{GOOD}[[observed]]\nseries = \"members\"\nyears = [44, 99]\nvalues = [30]\nsds = [4, -1]\n\n[[observed]]\nseries = \"members\"\nyear = 45\nvalue = 3\nsd = 1\n\n[[observed]]\nseries = \"members\"\nyears = [45]\nvalues = [3]\nsd = 1\n"
+        )));
+        let paths: Vec<&str> = ps.iter().map(|p| p.path.as_str()).collect();
+        for want in ["observed[1].values", "observed[1].sds[1]", "observed[1].years[1]", "observed[3]"] {
+            assert!(paths.contains(&want), "{want} in {ps:?}");
+        }
     }
 
     #[test]
