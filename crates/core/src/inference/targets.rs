@@ -464,6 +464,24 @@ fn reading(o: &Observation, s: &Scenario, cat: &Catalogue) -> Result<Reading, St
     Err("missing what is observed: expected one of `metric`, `series` (with `year`) or `survival_weeks`".into())
 }
 
+/// The key of observation `o` that reading error `e` is about ("" for the observation as a
+/// whole).
+fn problem_key(o: &Observation, e: &str) -> &'static str {
+    if e.starts_with("found coalition") {
+        "coalition"
+    } else if e.starts_with("found group") {
+        "group"
+    } else if !o.metric.is_empty() {
+        "metric"
+    } else if !o.series.is_empty() {
+        if e.contains("year") && !e.contains("series \"") { "year" } else { "series" }
+    } else if o.survival_weeks.is_some() {
+        if e.contains("coalition") { "coalition" } else { "survival_weeks" }
+    } else {
+        ""
+    }
+}
+
 /// The statistics of a trajectory observation (`series` with `years`, `values` and `sd` or
 /// `sds`), one per year, pushed onto `out`; or the problems with it, at paths under `at`.
 fn trajectory(o: &Observation, at: &str, s: &Scenario, cat: &Catalogue, out: &mut Vec<Statistic>) -> Vec<Problem> {
@@ -538,18 +556,12 @@ fn trajectory(o: &Observation, at: &str, s: &Scenario, cat: &Catalogue, out: &mu
         match reading(&at_year, s, cat) {
             Ok(r) => read.push((at_year, r)),
             Err(e) => {
-                let key = if e.starts_with("found coalition") {
-                    join(at, "coalition")
-                } else if e.starts_with("found group") {
-                    join(at, "group")
-                } else if e.contains("year") && !e.contains("series \"") {
-                    format!("{}[{k}]", join(at, "years"))
-                } else {
-                    join(at, "series")
-                };
-                let about_the_year = e.contains("year");
-                problems.push(Problem::new(key, e));
-                if !about_the_year {
+                let key = problem_key(&at_year, &e);
+                problems.push(Problem::new(
+                    if key == "year" { format!("{}[{k}]", join(at, "years")) } else { join(at, key) },
+                    e,
+                ));
+                if key != "year" {
                     break; // the series or its scope is wrong: once, not once a year
                 }
             }
@@ -633,22 +645,7 @@ impl Targets {
             }
             let read = reading(o, &base, &cat);
             if let Err(e) = &read {
-                let key = if !o.metric.is_empty() {
-                    "metric"
-                } else if !o.series.is_empty() {
-                    if e.contains("year") && !e.contains("series \"") { "year" } else { "series" }
-                } else if o.survival_weeks.is_some() {
-                    if e.contains("coalition") { "coalition" } else { "survival_weeks" }
-                } else {
-                    ""
-                };
-                let key = if e.starts_with("found coalition") {
-                    "coalition"
-                } else if e.starts_with("found group") {
-                    "group"
-                } else {
-                    key
-                };
+                let key = problem_key(o, e);
                 problems.push(Problem::new(if key.is_empty() { at.clone() } else { join(&at, key) }, e.clone()));
             }
             if o.value.is_none() {

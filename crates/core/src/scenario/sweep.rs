@@ -851,7 +851,8 @@ impl Sweep {
         // A trajectory value is another output of a replication, and is kept per point as
         // its statistics only.
         let trajectory_values = (self.file.series.len() as u64).saturating_mul(self.trajectory_years().len() as u64);
-        let outputs = self.file.outputs.len().max(1) as u64 + trajectory_values;
+        let scalar_outputs = self.file.outputs.len().max(1) as u64;
+        let outputs = scalar_outputs + trajectory_values;
         let axes = self.file.axes.len() as u64;
         let points = self.design_points().unwrap_or(u64::MAX);
         let chunk = (threads * 4).max(8).min(points);
@@ -862,7 +863,7 @@ impl Sweep {
         // A point's result also keeps every replication's value of every output (16 bytes
         // each) in a vector of its own (header, allocator overhead: measured, 2026-11-24).
         let kept = (self.file.replications as u64)
-            .saturating_mul((outputs - trajectory_values) * 16)
+            .saturating_mul(scalar_outputs * 16)
             .saturating_add(64)
             .saturating_add(trajectory_values * 40);
         let per_point = (axes * 8 + 48) + (axes * 8 + outputs * 24 + 96) + (16 + axes * 12 + outputs * 60) + 8 + kept;
