@@ -97,6 +97,10 @@ enum Command {
         /// Replications recorded in detail by --agents and --events: the first N.
         #[arg(long, value_name = "N", default_value_t = 1)]
         detail_replications: u32,
+        /// Also write the detail tables of --agents and --events as Parquet (agents.parquet,
+        /// events.parquet, spells.parquet): the same columns as the CSV files, typed.
+        #[arg(long)]
+        parquet: bool,
         #[command(flatten)]
         size: SizeArgs,
     },
@@ -345,10 +349,11 @@ fn main() -> ExitCode {
             agents,
             events,
             detail_replications,
+            parquet,
             size,
         } => {
             let charts = (!no_charts).then(|| size.size());
-            let detail = Detail { years: agents, events, replications: detail_replications };
+            let detail = Detail { years: agents, events, replications: detail_replications, parquet };
             let opts =
                 RunOptions { replications, seed, threads, out, force: force.on, quiet, charts, posterior, detail };
             run(scenario.as_deref(), opts)
@@ -668,17 +673,23 @@ struct RunOptions {
     detail: Detail,
 }
 
-/// What `--agents`, `--events` and `--detail-replications` ask for.
+/// What `--agents`, `--events`, `--detail-replications` and `--parquet` ask for.
 struct Detail {
     years: Vec<f64>,
     events: bool,
     replications: u32,
+    parquet: bool,
 }
 
 impl Detail {
     /// The request for the engine, its years checked against the scenario's recorded period.
     fn request(&self, scenario: &Scenario) -> Result<Option<DetailRequest>, Failure> {
         if self.years.is_empty() && !self.events {
+            if self.parquet {
+                return Err(Failure::Input(
+                    "--parquet: found no detail table to write, expected --agents YEARS or --events".into(),
+                ));
+            }
             return Ok(None);
         }
         if self.replications == 0 {
@@ -750,7 +761,7 @@ fn run(path: Option<&Path>, opts: RunOptions) -> Result<(), Failure> {
     let work = staging.dir().to_path_buf();
     output::write_run(&work, &results, &scenario.to_toml(), manifest).map_err(writing_failure(&dir))?;
     if let Some(r) = &request {
-        output::detail::write_detail(&work, &results, !r.snapshot_ticks.is_empty(), r.events)
+        output::detail::write_detail(&work, &results, !r.snapshot_ticks.is_empty(), r.events, detail.parquet)
             .map_err(writing_failure(&dir))?;
     }
     if let Some(p) = &posterior {

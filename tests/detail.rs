@@ -162,18 +162,21 @@ fn detail_is_the_same_on_any_thread_count_and_covers_the_first_replications() {
     let scenario = tmp.path().join("town.toml");
     std::fs::write(&scenario, TOWN).unwrap();
     let (one, two) = (tmp.path().join("one"), tmp.path().join("two"));
-    let flags = ["-n", "3", "--agents", "3", "--events", "--detail-replications", "2"];
+    let flags = ["-n", "3", "--agents", "3", "--events", "--detail-replications", "2", "--parquet"];
     run(&one, &scenario, &[&flags[..], &["-j", "1"]].concat()).success();
     run(&two, &scenario, &[&flags[..], &["-j", "2"]].concat()).success();
-    for f in ["agents.csv", "events.csv", "spells.csv"] {
+    // Two processes: the Parquet writer's hashing is seeded afresh in each.
+    for f in ["agents.csv", "events.csv", "spells.csv", "agents.parquet", "events.parquet", "spells.parquet"] {
         assert_eq!(std::fs::read(one.join(f)).unwrap(), std::fs::read(two.join(f)).unwrap(), "{f}");
     }
     let reps: std::collections::BTreeSet<String> =
         rows(&one, "agents.csv").into_iter().map(|a| a["replication"].clone()).collect();
     assert_eq!(reps.into_iter().collect::<Vec<_>>(), ["0", "1"]);
     // Without --events there is no event log; a later run without detail removes the files.
+    // Without --parquet there are no Parquet files.
     run(&one, &scenario, &["-n", "1", "--agents", "3", "--force"]).success();
     assert!(one.join("agents.csv").exists() && !one.join("events.csv").exists());
+    assert!(!one.join("agents.parquet").exists() && !one.join("spells.parquet").exists());
     run(&one, &scenario, &["-n", "1", "--force"]).success();
     assert!(!one.join("agents.csv").exists());
 }
@@ -191,4 +194,70 @@ fn a_year_outside_the_recorded_period_is_refused_before_running() {
     let got = run(&out, &scenario, &["--agents", "1.001"]).code(2);
     let err = String::from_utf8_lossy(&got.get_output().stderr).to_string();
     assert!(err.contains("falls on a tick"), "{err}");
+    let got = run(&out, &scenario, &["--parquet"]).code(2);
+    let err = String::from_utf8_lossy(&got.get_output().stderr).to_string();
+    assert!(err.contains("--parquet: found no detail table to write, expected --agents YEARS or --events"), "{err}");
+    assert!(!out.exists(), "nothing is written");
+}
+
+/// Every cell of a Parquet file, as the text its CSV twin holds: a whole number or a name as
+/// written, a real as the number the CSV text reads as, a null as an empty field.
+fn parquet_rows(path: &Path) -> Vec<HashMap<String, String>> {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    use parquet::record::Field;
+    let reader = SerializedFileReader::new(std::fs::File::open(path).unwrap()).unwrap();
+    reader
+        .get_row_iter(None)
+        .unwrap()
+        .map(|row| {
+            row.unwrap()
+                .get_column_iter()
+                .map(|(name, field)| {
+                    let text = match field {
+                        Field::Null => String::new(),
+                        Field::Bool(b) => b.to_string(),
+                        Field::Long(v) => v.to_string(),
+                        Field::Double(v) => format!("{v:?}"),
+                        Field::Str(s) => s.clone(),
+                        other => panic!("{name}: unexpected {other:?}"),
+                    };
+                    (name.clone(), text)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn the_parquet_files_hold_the_csv_files_values_typed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = tmp.path().join("town.toml");
+    std::fs::write(&scenario, TOWN).unwrap();
+    let out = tmp.path().join("o");
+    run(&out, &scenario, &["-n", "2", "--agents", "2,3.5", "--events", "--detail-replications", "2", "--parquet"])
+        .success();
+    let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+    for table in ["agents", "events", "spells"] {
+        let csv = rows(&out, &format!("{table}.csv"));
+        let parquet = parquet_rows(&out.join(format!("{table}.parquet")));
+        assert!(manifest.contains(&format!("\"{table}.parquet\"")), "{table}.parquet is listed in the manifest");
+        assert!(csv.len() > 10, "{table}: {} rows", csv.len());
+        assert_eq!(csv.len(), parquet.len(), "{table}: rows");
+        let mut empty = 0;
+        for (i, (c, p)) in csv.iter().zip(&parquet).enumerate() {
+            assert_eq!(c.len(), p.len(), "{table} row {i}: columns");
+            for (name, text) in c {
+                let got = &p[name];
+                if let (Ok(a), Ok(b)) = (text.parse::<f64>(), got.parse::<f64>()) {
+                    assert_eq!(a.to_bits(), b.to_bits(), "{table} row {i} {name}: csv {text}, parquet {got}");
+                } else {
+                    assert_eq!(text, got, "{table} row {i} {name}");
+                }
+                empty += usize::from(text.is_empty());
+            }
+        }
+        if table != "spells" {
+            assert!(empty > 0, "{table}: the optional columns' nulls were compared");
+        }
+    }
 }

@@ -2,10 +2,12 @@
 //! (every agent at each snapshot), `events.csv` (joins, exits and why, dissolutions) and
 //! `spells.csv` (membership spells for survival analysis). One row per agent and snapshot, per
 //! event, per spell; tidy, labelled by name; ticks count from founding as in `series.csv`.
+//! `run --parquet` writes each as Parquet too (`agents.parquet`, ...), the same columns typed.
 
-use super::{OutputError, add_to_manifest, csv_bytes as csv, sha256_hex, write_atomic};
+use super::table::{Cell, Kind::*, Table};
+use super::{OutputError, add_to_manifest, sha256_hex, write_atomic};
 use crate::observe::Results;
-use crate::observe::detail::{Detail, EventKind};
+use crate::observe::detail::{AgentRow, Detail, Event, EventKind, Spell};
 use std::path::{Path, PathBuf};
 
 /// The snapshot file.
@@ -14,140 +16,155 @@ pub const AGENTS: &str = "agents.csv";
 pub const EVENTS: &str = "events.csv";
 /// The spells.
 pub const SPELLS: &str = "spells.csv";
+/// The snapshots as Parquet (`run --parquet`).
+pub const AGENTS_PARQUET: &str = "agents.parquet";
+/// The event log as Parquet.
+pub const EVENTS_PARQUET: &str = "events.parquet";
+/// The spells as Parquet.
+pub const SPELLS_PARQUET: &str = "spells.parquet";
 
-fn opt<T: ToString>(v: Option<T>) -> String {
-    v.map_or(String::new(), |v| v.to_string())
-}
-
-fn full(v: f64) -> String {
-    super::full_precision(v)
-}
-
-/// The detail files of a run's results: none unless detail was recorded; `agents.csv` when
-/// snapshots were, `events.csv` and `spells.csv` when events were.
-pub fn detail_files(r: &Results, snapshots: bool, events: bool) -> Vec<(&'static str, Vec<u8>)> {
+/// The detail tables of a run's results: none unless detail was recorded; `agents` when
+/// snapshots were, `events` and `spells` when events were. Each is written as CSV, and as
+/// Parquet too when asked.
+pub fn detail_tables(r: &Results, snapshots: bool, events: bool) -> Vec<(&'static str, DetailTable<'_>)> {
     let cat = &r.catalogue;
     let tpy = cat.ticks_per_year as f64;
     let weeks = cat.weeks_per_tick;
-    let year = |t: u32| super::num(t as f64 / tpy);
-    let coalition = |c: u16| cat.coalitions[c as usize].clone();
-    let group = |g: u8| cat.groups[g as usize].clone();
+    let year = move |t: u32| Cell::Real(t as f64 / tpy);
+    let coalition = move |c: u16| Cell::Text(&cat.coalitions[c as usize]);
+    let group = move |g: u8| Cell::Text(&cat.groups[g as usize]);
     let details: &[Detail] = &r.details;
     let mut out = Vec::new();
     if snapshots {
-        let rows = details.iter().flat_map(|d| {
-            d.agents.iter().map(move |a| {
-                vec![
-                    d.replication.to_string(),
-                    a.tick.to_string(),
-                    year(a.tick),
-                    a.agent.to_string(),
-                    group(a.group),
-                    full(a.weights[0]),
-                    full(a.weights[1]),
-                    full(a.weights[2]),
-                    a.coalition.map_or(String::new(), coalition),
-                    opt(a.tenure_ticks.map(|t| full(t as f64 * weeks))),
-                    full(a.hours_per_week),
-                    full(a.hours_total),
-                    a.lived_experience.to_string(),
-                    a.credentialed.to_string(),
-                    opt(a.satisfaction.map(full)),
-                    full(a.aspiration),
-                ]
+        let rows = details.iter().flat_map(|d| d.agents.iter().map(move |a| (d.replication, a))).collect();
+        let table = Table::new(rows)
+            .column("replication", Whole, |(r, _): &(u32, &AgentRow)| Cell::Whole((*r).into()))
+            .column("tick", Whole, |(_, a)| Cell::Whole(a.tick.into()))
+            .column("year", Year, move |(_, a)| year(a.tick))
+            .column("agent", Whole, |(_, a)| Cell::Whole(a.agent.into()))
+            .column("group", Text, move |(_, a)| group(a.group))
+            .column("material", Real, |(_, a)| Cell::Real(a.weights[0]))
+            .column("solidary", Real, |(_, a)| Cell::Real(a.weights[1]))
+            .column("purposive", Real, |(_, a)| Cell::Real(a.weights[2]))
+            .optional("coalition", Text, move |(_, a)| a.coalition.map_or(Cell::Empty, coalition))
+            .optional("tenure_weeks", Real, move |(_, a)| {
+                a.tenure_ticks.map_or(Cell::Empty, |t| Cell::Real(t as f64 * weeks))
             })
-        });
-        out.push((
-            AGENTS,
-            csv(
-                &[
-                    "replication",
-                    "tick",
-                    "year",
-                    "agent",
-                    "group",
-                    "material",
-                    "solidary",
-                    "purposive",
-                    "coalition",
-                    "tenure_weeks",
-                    "hours_per_week",
-                    "hours_total",
-                    "lived_experience",
-                    "credentialed",
-                    "satisfaction",
-                    "aspiration",
-                ],
-                rows,
-            ),
-        ));
+            .column("hours_per_week", Real, |(_, a)| Cell::Real(a.hours_per_week))
+            .column("hours_total", Real, |(_, a)| Cell::Real(a.hours_total))
+            .column("lived_experience", Flag, |(_, a)| Cell::Flag(a.lived_experience))
+            .column("credentialed", Flag, |(_, a)| Cell::Flag(a.credentialed))
+            .optional("satisfaction", Real, |(_, a)| a.satisfaction.map_or(Cell::Empty, Cell::Real))
+            .column("aspiration", Real, |(_, a)| Cell::Real(a.aspiration));
+        out.push((AGENTS, DetailTable::Agents(table)));
     }
     if events {
-        let rows = details.iter().flat_map(|d| {
-            d.events.iter().map(move |e| {
-                vec![
-                    d.replication.to_string(),
-                    e.tick.to_string(),
-                    year(e.tick),
-                    opt(e.agent),
-                    e.group.map_or(String::new(), group),
-                    coalition(e.coalition),
-                    e.kind.name().to_string(),
-                    e.kind.reason().to_string(),
-                ]
-            })
-        });
-        out.push((
-            EVENTS,
-            csv(&["replication", "tick", "year", "agent", "group", "coalition", "event", "reason"], rows),
-        ));
-        let rows = details.iter().flat_map(|d| {
-            d.spells.iter().map(move |s| {
-                vec![
-                    d.replication.to_string(),
-                    s.agent.to_string(),
-                    group(s.group),
-                    coalition(s.coalition),
-                    s.start_tick.to_string(),
-                    s.entry_tick.to_string(),
-                    s.end_tick.to_string(),
-                    full((s.entry_tick - s.start_tick) as f64 * weeks),
-                    full((s.end_tick - s.start_tick) as f64 * weeks),
-                    u8::from(s.ended_by.is_some()).to_string(),
-                    s.ended_by.map_or("censored", EventKind::reason).to_string(),
-                ]
-            })
-        });
-        out.push((
-            SPELLS,
-            csv(
-                &[
-                    "replication",
-                    "agent",
-                    "group",
-                    "coalition",
-                    "start_tick",
-                    "entry_tick",
-                    "end_tick",
-                    "entry_weeks",
-                    "duration_weeks",
-                    "event",
-                    "reason",
-                ],
-                rows,
-            ),
-        ));
+        let rows = details.iter().flat_map(|d| d.events.iter().map(move |e| (d.replication, e))).collect();
+        let table = Table::new(rows)
+            .column("replication", Whole, |(r, _): &(u32, &Event)| Cell::Whole((*r).into()))
+            .column("tick", Whole, |(_, e)| Cell::Whole(e.tick.into()))
+            .column("year", Year, move |(_, e)| year(e.tick))
+            .optional("agent", Whole, |(_, e)| e.agent.map_or(Cell::Empty, |a| Cell::Whole(a.into())))
+            .optional("group", Text, move |(_, e)| e.group.map_or(Cell::Empty, group))
+            .column("coalition", Text, move |(_, e)| coalition(e.coalition))
+            .column("event", Text, |(_, e)| Cell::Text(e.kind.name()))
+            .optional("reason", Text, |(_, e)| match e.kind.reason() {
+                "" => Cell::Empty,
+                why => Cell::Text(why),
+            });
+        out.push((EVENTS, DetailTable::Events(table)));
+        let rows = details.iter().flat_map(|d| d.spells.iter().map(move |s| (d.replication, s))).collect();
+        let table = Table::new(rows)
+            .column("replication", Whole, |(r, _): &(u32, &Spell)| Cell::Whole((*r).into()))
+            .column("agent", Whole, |(_, s)| Cell::Whole(s.agent.into()))
+            .column("group", Text, move |(_, s)| group(s.group))
+            .column("coalition", Text, move |(_, s)| coalition(s.coalition))
+            .column("start_tick", Whole, |(_, s)| Cell::Whole(s.start_tick.into()))
+            .column("entry_tick", Whole, |(_, s)| Cell::Whole(s.entry_tick.into()))
+            .column("end_tick", Whole, |(_, s)| Cell::Whole(s.end_tick.into()))
+            .column("entry_weeks", Real, move |(_, s)| Cell::Real((s.entry_tick - s.start_tick) as f64 * weeks))
+            .column("duration_weeks", Real, move |(_, s)| Cell::Real((s.end_tick - s.start_tick) as f64 * weeks))
+            .column("event", Whole, |(_, s)| Cell::Whole(s.ended_by.is_some().into()))
+            .column("reason", Text, |(_, s)| Cell::Text(s.ended_by.map_or("censored", EventKind::reason)));
+        out.push((SPELLS, DetailTable::Spells(table)));
     }
     out
 }
 
-/// Write the detail files into a run's directory and list them in its manifest.
-pub fn write_detail(dir: &Path, r: &Results, snapshots: bool, events: bool) -> Result<Vec<PathBuf>, OutputError> {
+/// One of the detail tables (their rows differ in type).
+pub enum DetailTable<'a> {
+    /// `agents`: one row per agent and snapshot.
+    Agents(Table<'a, (u32, &'a AgentRow)>),
+    /// `events`: one row per event.
+    Events(Table<'a, (u32, &'a Event)>),
+    /// `spells`: one row per membership spell.
+    Spells(Table<'a, (u32, &'a Spell)>),
+}
+
+impl DetailTable<'_> {
+    /// The table as CSV.
+    pub fn csv(&self) -> Vec<u8> {
+        match self {
+            DetailTable::Agents(t) => t.csv(),
+            DetailTable::Events(t) => t.csv(),
+            DetailTable::Spells(t) => t.csv(),
+        }
+    }
+
+    /// The table as Parquet.
+    pub fn parquet(&self) -> Vec<u8> {
+        match self {
+            DetailTable::Agents(t) => t.parquet(),
+            DetailTable::Events(t) => t.parquet(),
+            DetailTable::Spells(t) => t.parquet(),
+        }
+    }
+}
+
+/// The detail files of a run's results, as (file name, bytes): each table's CSV file, and its
+/// Parquet file (`agents.parquet`, ...) when `parquet` is set.
+pub fn detail_files(r: &Results, snapshots: bool, events: bool, parquet: bool) -> Vec<(&'static str, Vec<u8>)> {
+    let mut out = Vec::new();
+    for (name, table) in detail_tables(r, snapshots, events) {
+        out.push((name, table.csv()));
+        if parquet {
+            out.push((parquet_name(name), table.parquet()));
+        }
+    }
+    out
+}
+
+/// `agents.csv` → `agents.parquet`.
+fn parquet_name(csv: &'static str) -> &'static str {
+    match csv {
+        AGENTS => AGENTS_PARQUET,
+        EVENTS => EVENTS_PARQUET,
+        SPELLS => SPELLS_PARQUET,
+        _ => unreachable!("only the detail tables are written as Parquet"),
+    }
+}
+
+/// Write the detail files into a run's directory and list them in its manifest. One file is
+/// held in memory at a time: a million agents' snapshots are hundreds of megabytes.
+pub fn write_detail(
+    dir: &Path,
+    r: &Results,
+    snapshots: bool,
+    events: bool,
+    parquet: bool,
+) -> Result<Vec<PathBuf>, OutputError> {
     let mut written = Vec::new();
     let mut listed = Vec::new();
-    for (name, bytes) in detail_files(r, snapshots, events) {
+    let mut write = |name: &'static str, bytes: Vec<u8>| -> Result<(), OutputError> {
         written.push(write_atomic(dir, name, &bytes)?);
         listed.push((name.to_string(), sha256_hex(&bytes)));
+        Ok(())
+    };
+    for (name, table) in detail_tables(r, snapshots, events) {
+        write(name, table.csv())?;
+        if parquet {
+            write(parquet_name(name), table.parquet())?;
+        }
     }
     if !listed.is_empty() {
         add_to_manifest(dir, &listed)?;

@@ -18,6 +18,7 @@ pub mod report;
 pub mod rundata;
 pub mod sweep;
 pub mod sweep_dir;
+pub mod table;
 pub mod writer;
 
 /// Name of the manifest that marks a directory as a coprosim result.

@@ -86,7 +86,7 @@ impl PyRun {
     /// Every CSV file of the run, the detail files included.
     fn files(&self) -> Vec<(&'static str, Vec<u8>)> {
         let mut files = output::csv_files(&self.results);
-        files.extend(output::detail::detail_files(&self.results, self.detail.0, self.detail.1));
+        files.extend(output::detail::detail_files(&self.results, self.detail.0, self.detail.1, false));
         files
     }
 }
@@ -138,7 +138,7 @@ impl PyRun {
         let toml = self.scenario.scenario.to_toml();
         commit_into(py, &dir, staging, |work| {
             let mut written = output::write_run(work, &self.results, &toml, manifest)?;
-            written.extend(output::detail::write_detail(work, &self.results, self.detail.0, self.detail.1)?);
+            written.extend(output::detail::write_detail(work, &self.results, self.detail.0, self.detail.1, false)?);
             if let Some(size) = size {
                 written.extend(output::write_charts(work, size)?);
             }
