@@ -155,6 +155,16 @@ impl Hazard {
         let newcomer = self.newcomer.get(tenure as usize).copied().unwrap_or(1.0);
         (p * newcomer).min(1.0)
     }
+
+    /// The most [`Self::exit_probability`] can be at this tenure, whatever the satisfaction: the
+    /// same operations with the logistic at its supremum, 1. Rounding is monotone and every
+    /// factor is non-negative, so the computed probability never exceeds it, and a draw at or
+    /// above it stays without evaluating the logistic (most members, most ticks).
+    #[inline]
+    pub fn exit_ceiling(&self, tenure: u32) -> f64 {
+        let newcomer = self.newcomer.get(tenure as usize).copied().unwrap_or(1.0);
+        ((self.base + self.dissatisfied) * newcomer).min(1.0)
+    }
 }
 
 /// Probability an exposed outsider joins: increasing in the payoff it expects, reduced by
@@ -170,6 +180,15 @@ pub fn join_probability(
 ) -> f64 {
     let distrust = offer.public_share * (1.0 - trust);
     join_max * logistic(sensitivity * (expected - aspiration)) * (1.0 - distrust)
+}
+
+/// The most [`join_probability`] can be, whatever the expected payoff: the same operations
+/// with the logistic at its supremum, 1, so (rounding being monotone, every factor
+/// non-negative) a draw at or above it does not join, and the payoff need not be evaluated.
+#[inline]
+pub fn join_ceiling(trust: f64, offer: &Offer, join_max: f64) -> f64 {
+    let distrust = offer.public_share * (1.0 - trust);
+    join_max * (1.0 - distrust)
 }
 
 #[cfg(test)]

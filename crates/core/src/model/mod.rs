@@ -151,6 +151,10 @@ pub struct Model {
     member_ties: Vec<u32>,
     /// Agents whose membership changed this tick (joins, exits, admissions).
     changed: Vec<u32>,
+    /// Per coalition: members after this tick's decisions, before admissions, and how many of
+    /// them are credentialed; counted as the agents decide, for the vacancies `admit` fills.
+    stayers: Vec<u32>,
+    credentialed_stayers: Vec<u32>,
     /// Policy changes still to come: (first tick, scenario in force from then).
     timeline: std::collections::VecDeque<(u32, Scenario)>,
 }
@@ -232,6 +236,8 @@ impl Model {
             applications: Vec::new(),
             member_ties: Vec::new(),
             changed: Vec::new(),
+            stayers: Vec::new(),
+            credentialed_stayers: Vec::new(),
             timeline: s.timeline().unwrap_or_default().into(),
         };
         model.aggregate_into(&mut coalitions);
@@ -372,12 +378,22 @@ impl Model {
         self.tally.clear();
         self.prepare_offers();
 
+        let nc = self.coalitions.len();
+        self.stayers.clear();
+        self.stayers.resize(nc, 0);
+        self.credentialed_stayers.clear();
+        self.credentialed_stayers.resize(nc, 0);
+
         // 3. Agents decide.
         for i in 0..self.agents.len() {
             let m = self.agents.previous[i];
             let g = self.agents.group[i] as usize;
             let next = if m != OUTSIDE { self.member_decides(i, m, t, rng) } else { self.outsider_decides(i, t, rng) };
             self.agents.membership[i] = next;
+            if next != OUTSIDE {
+                self.stayers[next as usize] += 1;
+                self.credentialed_stayers[next as usize] += u32::from(self.agents.credentialed[i]);
+            }
             if next != m {
                 self.changed.push(i as u32);
                 if m != OUTSIDE {
@@ -418,11 +434,16 @@ impl Model {
         let tenure = t - 1 - a.spell_start[i];
         // A newcomer who expected more than it finds is disappointed: the shortfall counts
         // against its satisfaction until it has learnt what the programme is.
-        let shortfall = (a.expected_at_join[i] - a.satisfaction[i]).max(0.0);
-        let felt =
-            a.satisfaction[i] - shortfall * self.rates.disappointment.get(tenure as usize).copied().unwrap_or(0.0);
-        let p = self.rates.hazard.exit_probability(felt, a.aspiration[i], tenure);
-        if rng.random::<f64>() < p {
+        let draw = rng.random::<f64>();
+        let leaves = draw < self.rates.hazard.exit_ceiling(tenure) && {
+            let shortfall = (a.expected_at_join[i] - a.satisfaction[i]).max(0.0);
+            let felt =
+                a.satisfaction[i] - shortfall * self.rates.disappointment.get(tenure as usize).copied().unwrap_or(0.0);
+            let p = self.rates.hazard.exit_probability(felt, a.aspiration[i], tenure);
+            debug_assert!(p.is_nan() || p <= self.rates.hazard.exit_ceiling(tenure), "{p} above its ceiling");
+            draw < p
+        };
+        if leaves {
             a.available_from[i] = t + self.rates.rejoin_delay;
             OUTSIDE
         } else {
@@ -451,8 +472,12 @@ impl Model {
         } else {
             let cumulative = &self.outreach_cumulative[self.agents.group[i] as usize];
             let reach = cumulative.last().copied().unwrap_or(0.0);
-            let v = (u - p_wom) / (1.0 - p_wom);
-            if v < reach { cumulative.iter().position(|&c| v < c).map(|c| c as u16) } else { None }
+            if outreach_misses(u - p_wom, 1.0 - p_wom, reach) {
+                None
+            } else {
+                let v = (u - p_wom) / (1.0 - p_wom);
+                if v < reach { cumulative.iter().position(|&c| v < c).map(|c| c as u16) } else { None }
+            }
         };
         let Some(m) = exposed_to else { return OUTSIDE };
         let coalition = &self.coalitions[m as usize];
@@ -460,24 +485,34 @@ impl Model {
             return OUTSIDE;
         }
         let offer = self.offers[m as usize];
+        // Outsiders see a programme from outside: they join on an uncertain expectation and
+        // learn the real payoff as members. (Drawn for every exposed outsider, on its own
+        // stream, whether or not the payoff is needed below.)
+        let error = (self.rates.expectation_noise > 0.0).then(|| -> f64 {
+            rand::distr::Distribution::sample(&crate::distributions::StandardNormal, &mut self.side)
+        });
+        let trust = self.groups[self.agents.group[i] as usize].trust;
+        let draw = rng.random::<f64>();
+        if draw >= decision::join_ceiling(trust, &offer, self.rates.join_max) {
+            return OUTSIDE;
+        }
         let mut expected = self.payoff(i, m, &offer, offer.mission);
-        if self.rates.expectation_noise > 0.0 {
-            // Outsiders see a programme from outside: they join on an uncertain expectation
-            // and learn the real payoff as members.
-            let e: f64 = rand::distr::Distribution::sample(&crate::distributions::StandardNormal, &mut self.side);
+        if let Some(e) = error {
             expected += self.rates.expectation_noise * e;
         }
-        let a = &self.agents;
-        let trust = self.groups[a.group[i] as usize].trust;
         let p = decision::join_probability(
             expected,
-            a.aspiration[i],
+            self.agents.aspiration[i],
             trust,
             &offer,
             self.rates.join_max,
             self.rates.join_sensitivity,
         );
-        if rng.random::<f64>() < p {
+        debug_assert!(
+            p.is_nan() || p <= decision::join_ceiling(trust, &offer, self.rates.join_max),
+            "{p} above its ceiling"
+        );
+        if draw < p {
             if coalition.roles.total.is_finite() {
                 // Limited roles: wait for this tick's admissions.
                 let key = self.side.random::<f64>();
@@ -513,19 +548,24 @@ impl Model {
         let mut applications = std::mem::take(&mut self.applications);
         applications
             .sort_by(|a, b| a.coalition.cmp(&b.coalition).then(a.key.total_cmp(&b.key)).then(a.agent.cmp(&b.agent)));
-        let nc = self.coalitions.len();
-        let (mut stayers, mut credentialed_stayers) = (vec![0u32; nc], vec![0u32; nc]);
-        for i in 0..self.agents.len() {
-            let m = self.agents.membership[i];
-            if m != OUTSIDE {
-                stayers[m as usize] += 1;
-                credentialed_stayers[m as usize] += u32::from(self.agents.credentialed[i]);
+        #[cfg(debug_assertions)]
+        {
+            let nc = self.coalitions.len();
+            let (mut stayers, mut credentialed_stayers) = (vec![0u32; nc], vec![0u32; nc]);
+            for i in 0..self.agents.len() {
+                let m = self.agents.membership[i];
+                if m != OUTSIDE {
+                    stayers[m as usize] += 1;
+                    credentialed_stayers[m as usize] += u32::from(self.agents.credentialed[i]);
+                }
             }
+            assert_eq!((stayers, credentialed_stayers), (self.stayers.clone(), self.credentialed_stayers.clone()));
         }
         for group in applications.chunk_by(|a, b| a.coalition == b.coalition) {
             let m = group[0].coalition;
             let c = m as usize;
-            let (mut credentialed, mut open) = self.coalitions[c].roles.vacancies(stayers[c], credentialed_stayers[c]);
+            let (mut credentialed, mut open) =
+                self.coalitions[c].roles.vacancies(self.stayers[c], self.credentialed_stayers[c]);
             let mut admitted = vec![false; group.len()];
             for (k, app) in group.iter().enumerate() {
                 if credentialed > 0 && self.agents.credentialed[app.agent as usize] {
@@ -577,6 +617,21 @@ impl Model {
             }
         }
     }
+}
+
+/// Whether an outsider's draw certainly misses every coalition's outreach: `x / d >= reach`
+/// for `x >= 0` (the draw beyond word of mouth) and `d` in (0, 1] (what word of mouth leaves),
+/// decided with a multiplication. Most outsiders miss, and the division it avoids was a fifth
+/// of a tick's time; where the answer is close, this says no and the caller divides, so every
+/// decision is the division's own, bit for bit. The margin of 2^-48 covers the rounding of
+/// both products and of the division (each within 2^-53).
+#[inline]
+fn outreach_misses(x: f64, d: f64, reach: f64) -> bool {
+    if reach <= 0.0 {
+        return true;
+    }
+    let bound = reach * d;
+    bound >= f64::MIN_POSITIVE && x > bound * (1.0 + 16.0 * f64::EPSILON)
 }
 
 /// Founders: a seed agent drawn by group founder weight, then outsiders reached through its
@@ -654,6 +709,35 @@ mod tests {
             out.push(m.coalitions[0].members);
         }
         out
+    }
+
+    #[test]
+    fn the_outreach_shortcut_says_miss_only_where_the_division_does() {
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let (mut misses, mut close) = (0u32, 0u32);
+        let reaches = [0.0, 1e-300, 1e-9, 0.003, 0.1, 0.25, 0.5, 0.999_999, 1.0];
+        for _ in 0..20_000 {
+            let p_wom: f64 = [0.0, 0.05, 0.5, 0.999, 1.0 - f64::EPSILON][rng.random_range(0..5)];
+            let d = 1.0 - p_wom;
+            for &reach in &reaches {
+                let target = reach * d;
+                // Draws at and a few units in the last place either side of the boundary, and
+                // anywhere in [0, 1 - p_wom).
+                let near = (-3i64..=3).map(|k| f64::from_bits((target.to_bits() as i64 + k).max(0) as u64));
+                let anywhere = rng.random::<f64>() * d;
+                for x in near.chain([anywhere, 0.0]) {
+                    let divided_misses = x / d >= reach;
+                    let shortcut = outreach_misses(x, d, reach);
+                    assert!(!shortcut || divided_misses, "x {x:e}, d {d:e}, reach {reach:e}");
+                    // (A subnormal boundary is always left to the division.)
+                    if x == anywhere && divided_misses && target >= f64::MIN_POSITIVE {
+                        if shortcut { misses += 1 } else { close += 1 }
+                    }
+                }
+            }
+        }
+        // Of the draws anywhere, it decides almost every miss itself.
+        assert!(misses > 1000 * close.max(1), "{misses} decided, {close} left to the division");
     }
 
     #[test]
