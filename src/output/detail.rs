@@ -4,7 +4,7 @@
 //! event, per spell; tidy, labelled by name; ticks count from founding as in `series.csv`.
 //! `run --parquet` writes each as Parquet too (`agents.parquet`, ...), the same columns typed.
 
-use super::table::{Cell, Kind::*, Table};
+use super::table::{Cell, Kind::*, Table, Tabular};
 use super::{OutputError, add_to_manifest, sha256_hex, write_atomic};
 use crate::observe::Results;
 use crate::observe::detail::{AgentRow, Detail, Event, EventKind, Spell};
@@ -26,7 +26,7 @@ pub const SPELLS_PARQUET: &str = "spells.parquet";
 /// The detail tables of a run's results: none unless detail was recorded; `agents` when
 /// snapshots were, `events` and `spells` when events were. Each is written as CSV, and as
 /// Parquet too when asked.
-pub fn detail_tables(r: &Results, snapshots: bool, events: bool) -> Vec<(&'static str, DetailTable<'_>)> {
+pub fn detail_tables(r: &Results, snapshots: bool, events: bool) -> Vec<(&'static str, Box<dyn Tabular + '_>)> {
     let cat = &r.catalogue;
     let tpy = cat.ticks_per_year as f64;
     let weeks = cat.weeks_per_tick;
@@ -56,7 +56,7 @@ pub fn detail_tables(r: &Results, snapshots: bool, events: bool) -> Vec<(&'stati
             .column("credentialed", Flag, |(_, a)| Cell::Flag(a.credentialed))
             .optional("satisfaction", Real, |(_, a)| a.satisfaction.map_or(Cell::Empty, Cell::Real))
             .column("aspiration", Real, |(_, a)| Cell::Real(a.aspiration));
-        out.push((AGENTS, DetailTable::Agents(table)));
+        out.push((AGENTS, Box::new(table) as Box<dyn Tabular>));
     }
     if events {
         let rows = details.iter().flat_map(|d| d.events.iter().map(move |e| (d.replication, e))).collect();
@@ -72,7 +72,7 @@ pub fn detail_tables(r: &Results, snapshots: bool, events: bool) -> Vec<(&'stati
                 "" => Cell::Empty,
                 why => Cell::Text(why),
             });
-        out.push((EVENTS, DetailTable::Events(table)));
+        out.push((EVENTS, Box::new(table)));
         let rows = details.iter().flat_map(|d| d.spells.iter().map(move |s| (d.replication, s))).collect();
         let table = Table::new(rows)
             .column("replication", Whole, |(r, _): &(u32, &Spell)| Cell::Whole((*r).into()))
@@ -86,39 +86,9 @@ pub fn detail_tables(r: &Results, snapshots: bool, events: bool) -> Vec<(&'stati
             .column("duration_weeks", Real, move |(_, s)| Cell::Real((s.end_tick - s.start_tick) as f64 * weeks))
             .column("event", Whole, |(_, s)| Cell::Whole(s.ended_by.is_some().into()))
             .column("reason", Text, |(_, s)| Cell::Text(s.ended_by.map_or("censored", EventKind::reason)));
-        out.push((SPELLS, DetailTable::Spells(table)));
+        out.push((SPELLS, Box::new(table)));
     }
     out
-}
-
-/// One of the detail tables (their rows differ in type).
-pub enum DetailTable<'a> {
-    /// `agents`: one row per agent and snapshot.
-    Agents(Table<'a, (u32, &'a AgentRow)>),
-    /// `events`: one row per event.
-    Events(Table<'a, (u32, &'a Event)>),
-    /// `spells`: one row per membership spell.
-    Spells(Table<'a, (u32, &'a Spell)>),
-}
-
-impl DetailTable<'_> {
-    /// The table as CSV.
-    pub fn csv(&self) -> Vec<u8> {
-        match self {
-            DetailTable::Agents(t) => t.csv(),
-            DetailTable::Events(t) => t.csv(),
-            DetailTable::Spells(t) => t.csv(),
-        }
-    }
-
-    /// The table as Parquet.
-    pub fn parquet(&self) -> Vec<u8> {
-        match self {
-            DetailTable::Agents(t) => t.parquet(),
-            DetailTable::Events(t) => t.parquet(),
-            DetailTable::Spells(t) => t.parquet(),
-        }
-    }
 }
 
 /// The detail files of a run's results, as (file name, bytes): each table's CSV file, and its

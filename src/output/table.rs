@@ -109,6 +109,24 @@ impl<'a, R> Table<'a, R> {
     }
 }
 
+/// A table whatever its rows: what a list of tables of different rows holds.
+pub trait Tabular {
+    /// The table as CSV.
+    fn csv(&self) -> Vec<u8>;
+    /// The table as Parquet.
+    fn parquet(&self) -> Vec<u8>;
+}
+
+impl<R> Tabular for Table<'_, R> {
+    fn csv(&self) -> Vec<u8> {
+        Table::csv(self)
+    }
+
+    fn parquet(&self) -> Vec<u8> {
+        Table::parquet(self)
+    }
+}
+
 fn csv_field(kind: Kind, cell: Cell<'_>) -> String {
     match (kind, cell) {
         (_, Cell::Empty) => String::new(),
