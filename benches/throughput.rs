@@ -87,7 +87,7 @@ fn calibration(c: &mut Criterion) {
             let out: Vec<Option<Vec<f64>>> = (0..batch)
                 .into_par_iter()
                 .map(|k| {
-                    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(round);
+                    let mut rng = chacha20::ChaCha8Rng::seed_from_u64(round);
                     rng.set_stream(k);
                     let theta: Vec<f64> = t.priors.iter().map(|p| p.sample(&mut rng)).collect();
                     calibrate::simulate(&t, &cat, &theta, &mut rng, &fitted)

@@ -5,12 +5,12 @@
 //! rate).
 
 use assert_cmd::Command;
+use chacha20::ChaCha8Rng;
 use common::TINY_TOWN;
 use coprosim::inference::calibrate::{self, posterior_marginal};
 use coprosim::inference::targets::Targets;
 use coprosim::observe::Catalogue;
 use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use rand_distr::Distribution;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};

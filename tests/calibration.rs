@@ -5,12 +5,12 @@
 //! below the 25-30% of adults who volunteer for any organisation. Checked as Monte Carlo
 //! intervals, not points; the targets are in `docs/calibration_targets.toml`.
 
+use chacha20::ChaCha8Rng;
 use coprosim::engine::{self, RunConfig};
 use coprosim::model::Model;
 use coprosim::observe::stats::Domain;
 use coprosim::scenario::Scenario;
 use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 
 /// One target: a summary metric and the interval its 95% CI must lie within.
 #[derive(Debug, serde::Deserialize)]

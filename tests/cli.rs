@@ -1,5 +1,7 @@
 //! End-to-end tests of the `coprosim` command line.
 
+mod common;
+
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 
@@ -12,31 +14,16 @@ fn repo(path: &str) -> PathBuf {
 }
 
 /// A small, fast scenario: two groups, two coalitions, three years.
-const SMALL: &str = r#"
+const SMALL: &str = concat!(
+    r#"
 name = "small"
 [simulation]
 years = 3
 replications = 6
 seed = 7
-[population]
-size = 400
-[[population.groups]]
-name = "a"
-share = 0.5
-[[population.groups]]
-name = "b"
-share = 0.5
-time_cost = 0.15
-[[coalitions]]
-name = "one"
-founders = 20
-[coalitions.funding.contract]
-amount = 30000
-[[coalitions]]
-name = "two"
-founders = 20
-governance = { outreach = 0.5 }
-"#;
+"#,
+    two_programmes!()
+);
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);

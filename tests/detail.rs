@@ -2,6 +2,8 @@
 //! the run's own series, free of side effects on it, the same on any thread count, and
 //! refused when asked for a year the run does not record.
 
+mod common;
+
 use assert_cmd::Command;
 use std::collections::HashMap;
 use std::path::Path;
@@ -11,32 +13,17 @@ fn coprosim() -> Command {
 }
 
 /// Two groups, two coalitions, a year of burn-in and three recorded years.
-const TOWN: &str = r#"
+const TOWN: &str = concat!(
+    r#"
 name = "town"
 [simulation]
 years = 3
 burn_in_years = 1
 replications = 2
 seed = 11
-[population]
-size = 400
-[[population.groups]]
-name = "a"
-share = 0.5
-[[population.groups]]
-name = "b"
-share = 0.5
-time_cost = 0.15
-[[coalitions]]
-name = "one"
-founders = 20
-[coalitions.funding.contract]
-amount = 30000
-[[coalitions]]
-name = "two"
-founders = 20
-governance = { outreach = 0.5 }
-"#;
+"#,
+    two_programmes!()
+);
 
 fn rows(dir: &Path, file: &str) -> Vec<HashMap<String, String>> {
     let mut r = csv::Reader::from_path(dir.join(file)).unwrap();

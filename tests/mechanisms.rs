@@ -6,12 +6,12 @@
 //! bites (common random numbers), and the tests read the mean paired difference with its 95%
 //! interval (normal approximation, as in `tests/claims.rs`).
 
+use chacha20::ChaCha8Rng;
 use coprosim::engine::run_replication;
 use coprosim::model::Model;
 use coprosim::observe::Catalogue;
 use coprosim::scenario::Scenario;
 use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 /// Replications per arm: the knock-out's residual is a few points, so it needs this many

@@ -169,6 +169,22 @@ pub mod parquet_file {
         Arc::new(t)
     }
 
+    /// A column's cells, of which Parquet stores the present ones (the definition levels say
+    /// where the nulls are).
+    struct Present<'c, 'a> {
+        cells: &'c [Cell<'a>],
+        column: &'static str,
+    }
+
+    impl<'a> Present<'_, 'a> {
+        /// The present values, each taken from its cell by `pick`, which answers None for a
+        /// cell of another kind than the column's: a bug in the table's definition.
+        fn pick<T>(&self, pick: impl Fn(Cell<'a>) -> Option<T>) -> Vec<T> {
+            let kind = |c: Cell<'a>| pick(c).unwrap_or_else(|| panic!("column {} holds a {c:?}", self.column));
+            self.cells.iter().filter(|c| **c != Cell::Empty).map(|&c| kind(c)).collect()
+        }
+    }
+
     /// A year as the CSV text reads, so that both files hold the same number.
     fn year(v: f64) -> f64 {
         crate::text::num(v).parse().unwrap_or(f64::NAN)
@@ -188,55 +204,30 @@ pub mod parquet_file {
                 let defs: Option<Vec<i16>> =
                     c.optional.then(|| cells.iter().map(|x| i16::from(*x != Cell::Empty)).collect());
                 let defs = defs.as_deref();
-                let mismatch = || -> ! { panic!("column {} holds a value of another kind", c.name) };
-                match col.untyped() {
+                let values = Present { cells: &cells, column: c.name };
+                let written = match col.untyped() {
                     ColumnWriter::Int64ColumnWriter(w) => {
-                        let v: Vec<i64> = cells
-                            .iter()
-                            .filter_map(|x| match *x {
-                                Cell::Whole(v) => Some(v),
-                                Cell::Empty => None,
-                                _ => mismatch(),
-                            })
-                            .collect();
-                        w.write_batch(&v, defs, None).expect("writing to memory");
+                        w.write_batch(&values.pick(|x| if let Cell::Whole(v) = x { Some(v) } else { None }), defs, None)
                     }
                     ColumnWriter::DoubleColumnWriter(w) => {
-                        let v: Vec<f64> = cells
-                            .iter()
-                            .filter_map(|x| match *x {
-                                Cell::Real(v) if c.kind == Kind::Year => Some(year(v)),
-                                Cell::Real(v) => Some(v),
-                                Cell::Empty => None,
-                                _ => mismatch(),
-                            })
-                            .collect();
-                        w.write_batch(&v, defs, None).expect("writing to memory");
+                        let round: fn(f64) -> f64 = if c.kind == Kind::Year { year } else { std::convert::identity };
+                        w.write_batch(
+                            &values.pick(|x| if let Cell::Real(v) = x { Some(round(v)) } else { None }),
+                            defs,
+                            None,
+                        )
                     }
-                    ColumnWriter::ByteArrayColumnWriter(w) => {
-                        let v: Vec<ByteArray> = cells
-                            .iter()
-                            .filter_map(|x| match *x {
-                                Cell::Text(s) => Some(ByteArray::from(s)),
-                                Cell::Empty => None,
-                                _ => mismatch(),
-                            })
-                            .collect();
-                        w.write_batch(&v, defs, None).expect("writing to memory");
-                    }
+                    ColumnWriter::ByteArrayColumnWriter(w) => w.write_batch(
+                        &values.pick(|x| if let Cell::Text(s) = x { Some(ByteArray::from(s)) } else { None }),
+                        defs,
+                        None,
+                    ),
                     ColumnWriter::BoolColumnWriter(w) => {
-                        let v: Vec<bool> = cells
-                            .iter()
-                            .filter_map(|x| match *x {
-                                Cell::Flag(b) => Some(b),
-                                Cell::Empty => None,
-                                _ => mismatch(),
-                            })
-                            .collect();
-                        w.write_batch(&v, defs, None).expect("writing to memory");
+                        w.write_batch(&values.pick(|x| if let Cell::Flag(b) = x { Some(b) } else { None }), defs, None)
                     }
                     _ => unreachable!("the schema has only these physical types"),
-                }
+                };
+                written.expect("writing to memory");
                 col.close().expect("writing to memory");
             }
             group.close().expect("writing to memory");

@@ -1,6 +1,7 @@
 //! Helpers shared by the test files (the Monte Carlo ones, `claims.rs`, `mechanisms.rs` and
-//! `presets.rs`, the calibration ones, `calibrate.rs`, and the browser ones,
-//! `report_browser.rs` and `explorer_browser.rs`).
+//! `presets.rs`, the calibration ones, `calibrate.rs`, the browser ones,
+//! `report_browser.rs` and `explorer_browser.rs`, and the command-line ones, `cli.rs` and
+//! `detail.rs`).
 // Each test file is its own crate and uses a subset of these.
 #![allow(dead_code)]
 
@@ -39,6 +40,35 @@ pub fn paired(control: &[f64], treated: &[f64]) -> (f64, f64, f64) {
     let sd = (d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
     let half = 1.96 * sd / n.sqrt();
     (mean, mean - half, mean + half)
+}
+
+/// A town of 400 in two groups, with two programmes: `one` on a government contract, `two`
+/// doing outreach. The rest of a scenario after its name and `[simulation]` table, as a
+/// literal for `concat!`.
+#[macro_export]
+macro_rules! two_programmes {
+    () => {
+        r#"
+[population]
+size = 400
+[[population.groups]]
+name = "a"
+share = 0.5
+[[population.groups]]
+name = "b"
+share = 0.5
+time_cost = 0.15
+[[coalitions]]
+name = "one"
+founders = 20
+[coalitions.funding.contract]
+amount = 30000
+[[coalitions]]
+name = "two"
+founders = 20
+governance = { outreach = 0.5 }
+"#
+    };
 }
 
 /// A small self-funded club in a town of 300, monthly ticks, as the inline `[scenario]` of a

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 /// What the core may depend on, and why.
 const ALLOWED: &[(&str, &str)] = &[
     ("rand", "random number traits"),
-    ("rand_chacha", "ChaCha8 streams, the same on every platform"),
+    ("chacha20", "ChaCha8 streams, the same on every platform"),
     ("serde", "scenario and result types"),
     ("toml", "scenario text"),
     ("serde_json", "sweep progress lines and identities"),

@@ -303,8 +303,8 @@ impl Distribution<f64> for Beta {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chacha20::ChaCha8Rng;
     use rand::{Rng, SeedableRng};
-    use rand_chacha::ChaCha8Rng;
 
     /// Draw for draw the same algorithms as rand_distr 0.6 (a dev-dependency, for this check
     /// only), over enough draws to pass through every branch: the ziggurat's wedges and

@@ -20,8 +20,8 @@ use crate::observe::stats::summarise;
 use crate::scenario::Scenario;
 use crate::scenario::sweep::{DesignKind, OutputSpec, Slot, Sweep, slot};
 use crate::text::sha256_hex;
+use chacha20::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 /// What the finished sweep needs to know about itself; stored in `sweep.json` so that

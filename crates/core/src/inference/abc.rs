@@ -17,9 +17,9 @@
 
 use super::prior::Prior;
 use crate::distributions::StandardNormal;
+use chacha20::ChaCha8Rng;
 use rand::distr::Distribution;
 use rand::{RngExt, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 
 /// When to stop, and how large each generation is.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -13,9 +13,9 @@ use crate::distributions::StandardNormal;
 use crate::engine::run_replication_or_stop;
 use crate::observe::survival::kaplan_meier;
 use crate::observe::{Catalogue, ReplicationRecord};
+use chacha20::ChaCha8Rng;
 use rand::distr::Distribution;
 use rand::{RngExt, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 
 /// The value of an observed statistic in one replication's record (NaN when undefined).
 pub fn read(stat: &Statistic, rec: &ReplicationRecord, cat: &Catalogue) -> f64 {

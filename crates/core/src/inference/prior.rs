@@ -5,9 +5,9 @@
 //! perturbed particles outside it are rejected before any simulation runs.
 
 use crate::distributions::{Beta, StandardNormal};
+use chacha20::ChaCha8Rng;
 use rand::RngExt;
 use rand::distr::Distribution;
-use rand_chacha::ChaCha8Rng;
 
 /// A prior over one parameter.
 #[derive(Debug, Clone, Copy, PartialEq)]

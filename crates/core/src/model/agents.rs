@@ -3,9 +3,9 @@
 use super::decision::Weights;
 use crate::distributions::{Gamma, Normal};
 use crate::scenario::Scenario;
+use chacha20::ChaCha8Rng;
 use rand::RngExt;
 use rand::distr::Distribution;
-use rand_chacha::ChaCha8Rng;
 
 /// Membership value of an agent outside every coalition.
 pub const OUTSIDE: u16 = u16::MAX;

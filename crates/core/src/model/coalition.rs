@@ -5,7 +5,7 @@
 use super::decision::{Offer, Roles};
 use super::funding::{Funding, Inflow};
 use crate::scenario;
-use rand_chacha::ChaCha8Rng;
+use chacha20::ChaCha8Rng;
 
 /// Shared organisational rates, converted once to per-tick form.
 #[derive(Debug, Clone)]

@@ -4,9 +4,9 @@
 
 use crate::distributions::Beta;
 use crate::scenario::{self, Stream};
+use chacha20::ChaCha8Rng;
 use rand::RngExt;
 use rand::distr::Distribution;
-use rand_chacha::ChaCha8Rng;
 
 /// Streams in the order of [`Inflow`]'s fields.
 const STREAMS: usize = 4;

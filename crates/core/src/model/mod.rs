@@ -14,9 +14,9 @@ pub use coalition::{Coalition, OrgRates};
 pub use network::Network;
 
 use crate::scenario::Scenario;
+use chacha20::ChaCha8Rng;
 use decision::{Hazard, Offer};
 use rand::RngExt;
-use rand_chacha::ChaCha8Rng;
 
 /// Agent-level rates converted to per-tick form.
 #[derive(Debug, Clone)]
@@ -120,7 +120,7 @@ impl Tally {
 }
 
 /// One replication's world.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Model {
     /// The agents.
     pub agents: Agents,

@@ -1,8 +1,8 @@
 //! Social ties: a homophilous small-world network (Watts–Strogatz ring with rewiring),
 //! stored as compressed sparse rows.
 
+use chacha20::ChaCha8Rng;
 use rand::RngExt;
-use rand_chacha::ChaCha8Rng;
 
 /// Undirected ties in compressed sparse row form.
 #[derive(Debug, Clone, Default)]

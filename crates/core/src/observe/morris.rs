@@ -12,8 +12,8 @@
 //! trajectories. The definitions are SALib's (`SALib.analyze.morris`, unscaled), so its
 //! analysis of the exported design gives the same μ, μ* and σ.
 
+use chacha20::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 
 /// The step of a Morris design with `levels` levels.
 pub fn delta(levels: usize) -> f64 {

@@ -22,8 +22,8 @@
 //! each of N equal intervals).
 
 use super::sobol_sequence::SobolSequence;
+use chacha20::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 
 /// The most inputs a Saltelli design can have: A and B take two Sobol' dimensions each.
 pub const MAX_INPUTS: usize = super::sobol_sequence::MAX_DIMENSIONS / 2;

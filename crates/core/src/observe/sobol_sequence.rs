@@ -16,8 +16,8 @@
 //! base samples of a Saltelli design are such a balanced set, which is why the sweep file
 //! requires it.
 
+use chacha20::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 
 /// Joe & Kuo's `d s a m_1 … m_s` lines for dimensions 2 to 256.
 const DIRECTION_NUMBERS: &str = include_str!("new-joe-kuo-6.256");
