@@ -31,6 +31,13 @@ fn rows(dir: &Path, file: &str) -> Vec<HashMap<String, String>> {
     r.records().map(|rec| header.iter().cloned().zip(rec.unwrap().iter().map(String::from)).collect()).collect()
 }
 
+/// The town's scenario file, written into `dir`.
+fn town(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("town.toml");
+    std::fs::write(&path, TOWN).unwrap();
+    path
+}
+
 fn run(dir: &Path, scenario: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
     coprosim().arg("run").arg(scenario).arg("-o").arg(dir).args(["-q", "--no-charts"]).args(extra).assert()
 }
@@ -38,8 +45,7 @@ fn run(dir: &Path, scenario: &Path, extra: &[&str]) -> assert_cmd::assert::Asser
 #[test]
 fn snapshots_events_and_spells_agree_with_the_series() {
     let tmp = tempfile::tempdir().unwrap();
-    let scenario = tmp.path().join("town.toml");
-    std::fs::write(&scenario, TOWN).unwrap();
+    let scenario = town(tmp.path());
     let (plain, detailed) = (tmp.path().join("plain"), tmp.path().join("detailed"));
     run(&plain, &scenario, &["-n", "1"]).success();
     run(&detailed, &scenario, &["-n", "1", "--agents", "1,2.5,4", "--events"]).success();
@@ -146,8 +152,7 @@ fn snapshots_events_and_spells_agree_with_the_series() {
 #[test]
 fn detail_is_the_same_on_any_thread_count_and_covers_the_first_replications() {
     let tmp = tempfile::tempdir().unwrap();
-    let scenario = tmp.path().join("town.toml");
-    std::fs::write(&scenario, TOWN).unwrap();
+    let scenario = town(tmp.path());
     let (one, two) = (tmp.path().join("one"), tmp.path().join("two"));
     let flags = ["-n", "3", "--agents", "3", "--events", "--detail-replications", "2", "--parquet"];
     run(&one, &scenario, &[&flags[..], &["-j", "1"]].concat()).success();
@@ -171,8 +176,7 @@ fn detail_is_the_same_on_any_thread_count_and_covers_the_first_replications() {
 #[test]
 fn a_year_outside_the_recorded_period_is_refused_before_running() {
     let tmp = tempfile::tempdir().unwrap();
-    let scenario = tmp.path().join("town.toml");
-    std::fs::write(&scenario, TOWN).unwrap();
+    let scenario = town(tmp.path());
     let out = tmp.path().join("o");
     let got = run(&out, &scenario, &["--agents", "0.5"]).code(2);
     let err = String::from_utf8_lossy(&got.get_output().stderr).to_string();
@@ -218,8 +222,7 @@ fn parquet_rows(path: &Path) -> Vec<HashMap<String, String>> {
 #[test]
 fn the_parquet_files_hold_the_csv_files_values_typed() {
     let tmp = tempfile::tempdir().unwrap();
-    let scenario = tmp.path().join("town.toml");
-    std::fs::write(&scenario, TOWN).unwrap();
+    let scenario = town(tmp.path());
     let out = tmp.path().join("o");
     run(&out, &scenario, &["-n", "2", "--agents", "2,3.5", "--events", "--detail-replications", "2", "--parquet"])
         .success();
