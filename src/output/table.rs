@@ -75,55 +75,28 @@ impl<'a, R> Table<'a, R> {
     }
 
     /// The column names, in order.
-    pub fn header(&self) -> Vec<&'static str> {
+    fn header(&self) -> Vec<&'static str> {
         self.columns.iter().map(|c| c.name).collect()
-    }
-
-    /// Number of rows.
-    pub fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    /// Whether the table has no rows.
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
-    /// The table as CSV: a header line, then one line per row.
-    pub fn csv(&self) -> Vec<u8> {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(self.header()).expect("writing to memory");
-        let mut record = Vec::with_capacity(self.columns.len());
-        for row in &self.rows {
-            record.clear();
-            record.extend(self.columns.iter().map(|c| csv_field(c.kind, (c.cell)(row))));
-            w.write_record(&record).expect("writing to memory");
-        }
-        w.into_inner().expect("flushing to memory")
-    }
-
-    /// The table as a Parquet file (Snappy-compressed, row groups of at most
-    /// [`parquet_file::ROW_GROUP`] rows). The bytes depend only on the rows.
-    pub fn parquet(&self) -> Vec<u8> {
-        parquet_file::write(self)
     }
 }
 
 /// A table whatever its rows: what a list of tables of different rows holds.
 pub trait Tabular {
-    /// The table as CSV.
+    /// The table as CSV: a header line, then one line per row.
     fn csv(&self) -> Vec<u8>;
-    /// The table as Parquet.
+    /// The table as a Parquet file (Snappy-compressed, row groups of at most
+    /// [`parquet_file::ROW_GROUP`] rows). The bytes depend only on the rows.
     fn parquet(&self) -> Vec<u8>;
 }
 
 impl<R> Tabular for Table<'_, R> {
     fn csv(&self) -> Vec<u8> {
-        Table::csv(self)
+        let rows = self.rows.iter().map(|row| self.columns.iter().map(|c| csv_field(c.kind, (c.cell)(row))).collect());
+        super::csv_bytes(&self.header(), rows)
     }
 
     fn parquet(&self) -> Vec<u8> {
-        Table::parquet(self)
+        parquet_file::write(self)
     }
 }
 
