@@ -101,13 +101,15 @@ fn calibration(c: &mut Criterion) {
 
 /// Throughput as the town grows: the baseline's programmes and behaviour at 100,000 and
 /// 1,000,000 residents, one year from founding (52 ticks, no burn-in; initialisation
-/// included), one replication on one thread, and as many replications as threads on all
-/// cores. Building the million-agent world alone is timed too. Peak memory is measured
-/// outside Criterion: `/usr/bin/time -v coprosim run scenarios/scale/million.toml -j 1
+/// included): one replication on one thread; one replication on all cores (its blocks of
+/// agents decide in parallel, `coprosim_core::model::blocks`); and as many replications as
+/// threads on all cores. Building the million-agent world alone is timed too. Peak memory is
+/// measured outside Criterion: `/usr/bin/time -v coprosim run scenarios/scale/million.toml
 /// --no-charts` (docs/PERFORMANCE.md).
 fn scale(c: &mut Criterion) {
     let mut group = c.benchmark_group("scale");
     group.sample_size(10).measurement_time(Duration::from_secs(20));
+    let one_thread = rayon::ThreadPoolBuilder::new().num_threads(1).build().expect("a pool of one thread");
     for size in [100_000u32, 1_000_000] {
         let mut s = Scenario::baseline();
         (s.population.size, s.simulation.burn_in_years, s.simulation.years) = (size, 0, 1);
@@ -115,6 +117,13 @@ fn scale(c: &mut Criterion) {
         let agent_ticks = size as u64 * s.total_ticks() as u64;
         group.throughput(Throughput::Elements(agent_ticks));
         group.bench_function(format!("{size}_agents_one_replication_one_thread"), |b| {
+            let mut r = 0u32;
+            b.iter(|| {
+                r = r.wrapping_add(1);
+                one_thread.install(|| black_box(engine::run_replication(&s, &cat, s.simulation.seed, r)))
+            })
+        });
+        group.bench_function(format!("{size}_agents_one_replication_all_threads"), |b| {
             let mut r = 0u32;
             b.iter(|| {
                 r = r.wrapping_add(1);

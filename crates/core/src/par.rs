@@ -35,6 +35,28 @@ pub fn map_slice<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Sen
     map(0..items.len(), |i| f(&items[i]))
 }
 
+/// `f(item)` for every item, each on its own (on rayon's threads with the `parallel` feature,
+/// in order without it). For work that writes only through its item, such as a block of agents
+/// deciding on its own streams.
+#[cfg(feature = "parallel")]
+pub fn for_each<T: Send>(items: Vec<T>, f: impl Fn(T) + Sync + Send) {
+    use rayon::prelude::*;
+    if items.len() == 1 {
+        // One item needs no thread: the common case (a town of one block) pays nothing.
+        items.into_iter().for_each(f);
+    } else {
+        items.into_par_iter().for_each(f);
+    }
+}
+
+/// `f(item)` for every item, each on its own (on rayon's threads with the `parallel` feature,
+/// in order without it). For work that writes only through its item, such as a block of agents
+/// deciding on its own streams.
+#[cfg(not(feature = "parallel"))]
+pub fn for_each<T: Send>(items: Vec<T>, f: impl Fn(T) + Sync + Send) {
+    items.into_iter().for_each(f);
+}
+
 /// Run `f` with `threads` worker threads for the maps inside it (0 = one per core). Without
 /// the `parallel` feature, `f` runs on the caller's thread.
 #[cfg(feature = "parallel")]

@@ -32,6 +32,8 @@ fn scenarios() -> Vec<PathBuf> {
         .collect();
     presets.sort();
     out.extend(presets);
+    // A town of several blocks of agents, each on its own streams (natively on two threads).
+    out.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/wasi/three_blocks.toml"));
     out
 }
 

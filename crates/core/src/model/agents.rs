@@ -119,6 +119,63 @@ impl Agents {
     }
 }
 
+/// The per-agent state a tick's decisions write, moved out of [`Agents`] while blocks of
+/// agents decide (see [`super::blocks`]), so that they can read the rest of the model while
+/// each writes its own part of these arrays.
+#[derive(Debug, Default)]
+pub(super) struct Written {
+    pub membership: Vec<u16>,
+    pub spell_start: Vec<u32>,
+    pub satisfaction: Vec<f64>,
+    pub mission_at_join: Vec<f64>,
+    pub hours_total: Vec<f64>,
+    pub expected_at_join: Vec<f64>,
+    pub available_from: Vec<u32>,
+}
+
+impl Written {
+    #[cfg(test)]
+    pub fn with_len(n: usize) -> Written {
+        Written {
+            membership: vec![OUTSIDE; n],
+            spell_start: vec![0; n],
+            satisfaction: vec![0.0; n],
+            mission_at_join: vec![0.0; n],
+            hours_total: vec![0.0; n],
+            expected_at_join: vec![0.0; n],
+            available_from: vec![0; n],
+        }
+    }
+}
+
+impl Agents {
+    /// Move the arrays a tick's decisions write out (no copy), leaving them empty until
+    /// [`Agents::restore_written`].
+    pub(super) fn take_written(&mut self) -> Written {
+        use std::mem::take;
+        Written {
+            membership: take(&mut self.membership),
+            spell_start: take(&mut self.spell_start),
+            satisfaction: take(&mut self.satisfaction),
+            mission_at_join: take(&mut self.mission_at_join),
+            hours_total: take(&mut self.hours_total),
+            expected_at_join: take(&mut self.expected_at_join),
+            available_from: take(&mut self.available_from),
+        }
+    }
+
+    /// Put back what [`Agents::take_written`] took.
+    pub(super) fn restore_written(&mut self, w: Written) {
+        self.membership = w.membership;
+        self.spell_start = w.spell_start;
+        self.satisfaction = w.satisfaction;
+        self.mission_at_join = w.mission_at_join;
+        self.hours_total = w.hours_total;
+        self.expected_at_join = w.expected_at_join;
+        self.available_from = w.available_from;
+    }
+}
+
 /// Group sizes from shares by largest remainder, so they sum to the population size exactly.
 pub fn group_sizes(size: u32, shares: &[f64]) -> Vec<u32> {
     let total: f64 = shares.iter().sum();

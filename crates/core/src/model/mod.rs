@@ -4,6 +4,7 @@
 //! stream, and exposes its state for the observers in [`crate::observe`].
 
 pub mod agents;
+pub mod blocks;
 pub mod coalition;
 pub mod decision;
 pub mod funding;
@@ -140,10 +141,11 @@ pub struct Model {
     offers: Vec<Offer>,
     /// Per group: cumulative outreach reach over coalitions, for picking who reached an outsider.
     outreach_cumulative: Vec<Vec<f64>>,
-    /// Draws of the second version's mechanisms (credentials, expectation errors, admission
-    /// order): a stream of its own, so switching them on leaves every other draw unchanged
-    /// and compares arms with common random numbers.
-    side: ChaCha8Rng,
+    /// The blocks agents decide in, with their random streams. Draws of the second version's
+    /// mechanisms (credentials, expectation errors, admission order) come from side streams,
+    /// so switching them on leaves every other draw unchanged and compares arms with common
+    /// random numbers.
+    blocks: Vec<blocks::Block>,
     applications: Vec<Application>,
     /// Per agent: ties who were members of any coalition at the end of the last tick. Kept
     /// up to date from the agents whose membership changed, instead of recounted for every
@@ -220,6 +222,7 @@ impl Model {
             recruit_founders(&mut agents, &network, &group_ranges, &founder_weights, c as u16, spec.founders, rng);
         }
         let groups = group_traits(s);
+        let agent_count = agents.len();
         let mut model = Model {
             tally: Tally::new(coalitions.len(), s.population.groups.len()),
             agents,
@@ -232,7 +235,9 @@ impl Model {
             org,
             offers: Vec::new(),
             outreach_cumulative: Vec::new(),
-            side,
+            blocks: (0..blocks::block_count(agent_count))
+                .map(|b| blocks::Block::new(blocks::block_streams(rng, b)))
+                .collect(),
             applications: Vec::new(),
             member_ties: Vec::new(),
             changed: Vec::new(),
@@ -240,6 +245,8 @@ impl Model {
             credentialed_stayers: Vec::new(),
             timeline: s.timeline().unwrap_or_default().into(),
         };
+        // The first block draws on the replication's side stream, where the credentials were.
+        model.blocks[0].side = side;
         model.aggregate_into(&mut coalitions);
         for c in &mut coalitions {
             c.settle_founding(rng, &model.org);
@@ -378,35 +385,8 @@ impl Model {
         self.tally.clear();
         self.prepare_offers();
 
-        let nc = self.coalitions.len();
-        self.stayers.clear();
-        self.stayers.resize(nc, 0);
-        self.credentialed_stayers.clear();
-        self.credentialed_stayers.resize(nc, 0);
-
         // 3. Agents decide.
-        for i in 0..self.agents.len() {
-            let m = self.agents.previous[i];
-            let g = self.agents.group[i] as usize;
-            let next = if m != OUTSIDE { self.member_decides(i, m, t, rng) } else { self.outsider_decides(i, t, rng) };
-            self.agents.membership[i] = next;
-            if next != OUTSIDE {
-                self.stayers[next as usize] += 1;
-                self.credentialed_stayers[next as usize] += u32::from(self.agents.credentialed[i]);
-            }
-            if next != m {
-                self.changed.push(i as u32);
-                if m != OUTSIDE {
-                    let k = self.tally.at(m as usize, g);
-                    self.tally.exits[k] += 1;
-                }
-                if next != OUTSIDE {
-                    let k = self.tally.at(next as usize, g);
-                    self.tally.joins[k] += 1;
-                }
-            }
-        }
-
+        self.agents_decide(t, rng);
         self.admit(t);
         self.update_member_ties();
 
@@ -419,122 +399,10 @@ impl Model {
         self.coalitions = coalitions;
     }
 
-    /// A member of coalition `m` updates its satisfaction and decides whether to stay.
+    /// Hours agent `i` gives this tick as a member of a coalition offering `offer`.
     #[inline]
-    fn member_decides(&mut self, i: usize, m: u16, t: u32, rng: &mut ChaCha8Rng) -> u16 {
-        if !self.coalitions[m as usize].active {
-            // Step 4 of last tick: the coalition dissolved and its members become outsiders.
-            self.agents.available_from[i] = t;
-            return OUTSIDE;
-        }
-        let offer = self.offers[m as usize];
-        let u = self.payoff(i, m, &offer, self.agents.mission_at_join[i]);
-        let a = &mut self.agents;
-        a.satisfaction[i] += self.rates.satisfaction_memory * (u - a.satisfaction[i]);
-        let tenure = t - 1 - a.spell_start[i];
-        // A newcomer who expected more than it finds is disappointed: the shortfall counts
-        // against its satisfaction until it has learnt what the programme is.
-        let draw = rng.random::<f64>();
-        let leaves = draw < self.rates.hazard.exit_ceiling(tenure) && {
-            let shortfall = (a.expected_at_join[i] - a.satisfaction[i]).max(0.0);
-            let felt =
-                a.satisfaction[i] - shortfall * self.rates.disappointment.get(tenure as usize).copied().unwrap_or(0.0);
-            let p = self.rates.hazard.exit_probability(felt, a.aspiration[i], tenure);
-            debug_assert!(p.is_nan() || p <= self.rates.hazard.exit_ceiling(tenure), "{p} above its ceiling");
-            draw < p
-        };
-        if leaves {
-            a.available_from[i] = t + self.rates.rejoin_delay;
-            OUTSIDE
-        } else {
-            let role = if a.credentialed[i] { offer.role_share_credentialed } else { offer.role_share_open };
-            a.hours_total[i] += a.hours_per_week[i] * role * self.rates.weeks_per_tick;
-            m
-        }
-    }
-
-    /// An outsider may be exposed by word of mouth through member ties or by a coalition's
-    /// outreach, and joins with a probability rising in the payoff it expects.
-    #[inline]
-    fn outsider_decides(&mut self, i: usize, t: u32, rng: &mut ChaCha8Rng) -> u16 {
-        if t < self.agents.available_from[i] {
-            return OUTSIDE;
-        }
-        let prev = &self.agents.previous;
-        let ties = self.network.ties(i);
-        let member_ties = self.member_ties[i] as usize;
-        let u = rng.random::<f64>();
-        let p_wom = self.rates.word_of_mouth[member_ties];
-        let exposed_to = if u < p_wom {
-            // Conditional on exposure, u / p_wom is uniform: it picks which member tie told them.
-            let pick = ((u / p_wom) * member_ties as f64) as usize;
-            ties.iter().map(|&j| prev[j as usize]).filter(|&m| m != OUTSIDE).nth(pick.min(member_ties - 1))
-        } else {
-            let cumulative = &self.outreach_cumulative[self.agents.group[i] as usize];
-            let reach = cumulative.last().copied().unwrap_or(0.0);
-            if outreach_misses(u - p_wom, 1.0 - p_wom, reach) {
-                None
-            } else {
-                let v = (u - p_wom) / (1.0 - p_wom);
-                if v < reach { cumulative.iter().position(|&c| v < c).map(|c| c as u16) } else { None }
-            }
-        };
-        let Some(m) = exposed_to else { return OUTSIDE };
-        let coalition = &self.coalitions[m as usize];
-        if !coalition.active {
-            return OUTSIDE;
-        }
-        let offer = self.offers[m as usize];
-        // Outsiders see a programme from outside: they join on an uncertain expectation and
-        // learn the real payoff as members. (Drawn for every exposed outsider, on its own
-        // stream, whether or not the payoff is needed below.)
-        let error = (self.rates.expectation_noise > 0.0).then(|| -> f64 {
-            rand::distr::Distribution::sample(&crate::distributions::StandardNormal, &mut self.side)
-        });
-        let trust = self.groups[self.agents.group[i] as usize].trust;
-        let draw = rng.random::<f64>();
-        if draw >= decision::join_ceiling(trust, &offer, self.rates.join_max) {
-            return OUTSIDE;
-        }
-        let mut expected = self.payoff(i, m, &offer, offer.mission);
-        if let Some(e) = error {
-            expected += self.rates.expectation_noise * e;
-        }
-        let p = decision::join_probability(
-            expected,
-            self.agents.aspiration[i],
-            trust,
-            &offer,
-            self.rates.join_max,
-            self.rates.join_sensitivity,
-        );
-        debug_assert!(
-            p.is_nan() || p <= decision::join_ceiling(trust, &offer, self.rates.join_max),
-            "{p} above its ceiling"
-        );
-        if draw < p {
-            if coalition.roles.total.is_finite() {
-                // Limited roles: wait for this tick's admissions.
-                let key = self.side.random::<f64>();
-                self.applications.push(Application { agent: i as u32, coalition: m, key, expected });
-                return OUTSIDE;
-            }
-            self.start_spell(i, m, t, expected);
-            m
-        } else {
-            OUTSIDE
-        }
-    }
-
-    fn start_spell(&mut self, i: usize, m: u16, t: u32, expected: f64) {
-        let offer = self.offers[m as usize];
-        let role = self.role_share(i, &offer);
-        let a = &mut self.agents;
-        a.spell_start[i] = t;
-        a.satisfaction[i] = expected;
-        a.expected_at_join[i] = expected;
-        a.mission_at_join[i] = offer.mission;
-        a.hours_total[i] += a.hours_per_week[i] * role * self.rates.weeks_per_tick;
+    fn hours_this_tick(&self, i: usize, offer: &Offer) -> f64 {
+        self.agents.hours_per_week[i] * self.role_share(i, offer) * self.rates.weeks_per_tick
     }
 
     /// Coalitions with limited roles admit applicants into the roles their staying members
@@ -579,14 +447,17 @@ impl Model {
                     admitted[k] = true;
                 }
             }
+            let offer = self.offers[c];
+            let mut written = self.agents.take_written();
+            let mut w = blocks::WrittenBlock::whole(&mut written);
             for (app, _) in group.iter().zip(&admitted).filter(|(_, a)| **a) {
                 let i = app.agent as usize;
-                self.agents.membership[i] = m;
                 self.changed.push(i as u32);
-                self.start_spell(i, m, t, app.expected);
+                w.join(i, m, t, app.expected, offer.mission, self.hours_this_tick(i, &offer));
                 let k = self.tally.at(c, self.agents.group[i] as usize);
                 self.tally.joins[k] += 1;
             }
+            self.agents.restore_written(written);
         }
         applications.clear();
         self.applications = applications;

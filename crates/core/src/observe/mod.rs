@@ -263,6 +263,17 @@ impl Catalogue {
     }
 }
 
+/// Positions of the set bits of `word`, lowest first.
+fn set_bits(mut word: u64) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        (word != 0).then(|| {
+            let b = word.trailing_zeros() as usize;
+            word &= word - 1;
+            b
+        })
+    })
+}
+
 /// Annual-retention bookkeeping: a ring of membership bitsets one year deep.
 #[derive(Debug, Clone)]
 struct RetentionRing {
@@ -372,30 +383,44 @@ impl Recorder {
         ring.retained_now.iter_mut().for_each(|x| *x = 0);
         ring.base_now.iter_mut().for_each(|x| *x = 0);
         let snapshot = &mut ring.snapshots[slot];
-        for i in 0..a.len() {
-            let (prev, cur) = (a.previous[i], a.membership[i]);
-            let g = a.group[i] as usize + 1;
-            // Spells begun in the burn-in are left out: their start was not observed.
-            if prev != OUTSIDE && cur != prev && a.spell_start[i] >= self.origin {
-                let duration = model.tick - a.spell_start[i];
-                self.spells[0].add(duration, true);
-                self.spells[g].add(duration, true);
+        // Word by word: 64 agents' membership as bits, so that retention is counted with
+        // popcounts and only agents whose spell ended, or who are members, are visited alone.
+        for (w, word) in snapshot.iter_mut().enumerate() {
+            let (lo, hi) = (w * 64, (w * 64 + 64).min(a.len()));
+            let (mut members, mut ended) = (0u64, 0u64);
+            for (b, (&prev, &cur)) in a.previous[lo..hi].iter().zip(&a.membership[lo..hi]).enumerate() {
+                members |= u64::from(cur != OUTSIDE) << b;
+                ended |= u64::from(prev != OUTSIDE && cur != prev) << b;
             }
-            let bit = 1u64 << (i % 64);
-            let word = &mut snapshot[i / 64];
-            if compare && *word & bit != 0 {
-                let kept = u64::from(cur != OUTSIDE);
-                ring.base_now[0] += 1;
-                ring.base_now[g] += 1;
-                ring.retained_now[0] += kept;
-                ring.retained_now[g] += kept;
+            for i in set_bits(ended).map(|b| lo + b) {
+                // Spells begun in the burn-in are left out: their start was not observed.
+                if a.spell_start[i] >= self.origin {
+                    let duration = model.tick - a.spell_start[i];
+                    self.spells[0].add(duration, true);
+                    self.spells[a.group[i] as usize + 1].add(duration, true);
+                }
             }
-            if cur != OUTSIDE {
-                *word |= bit;
-                self.seen_this_year[i / 64] |= bit;
-                self.seen_by_coalition[cur as usize * words + i / 64] |= bit;
-            } else {
-                *word &= !bit
+            if compare {
+                let (base, kept) = (*word, *word & members);
+                ring.base_now[0] += u64::from(base.count_ones());
+                ring.retained_now[0] += u64::from(kept.count_ones());
+                if a.group[lo] == a.group[hi - 1] {
+                    // Agents are laid out by group, so a word is almost always one group's.
+                    let g = a.group[lo] as usize + 1;
+                    ring.base_now[g] += u64::from(base.count_ones());
+                    ring.retained_now[g] += u64::from(kept.count_ones());
+                } else {
+                    for b in set_bits(base) {
+                        let g = a.group[lo + b] as usize + 1;
+                        ring.base_now[g] += 1;
+                        ring.retained_now[g] += kept >> b & 1;
+                    }
+                }
+            }
+            *word = members;
+            self.seen_this_year[w] |= members;
+            for b in set_bits(members) {
+                self.seen_by_coalition[a.membership[lo + b] as usize * words + w] |= 1 << b;
             }
         }
         if t.is_multiple_of(year) {
