@@ -86,7 +86,8 @@ fn explorer_in_a_browser() {
         assert_eq!(shown, returned);
     }
     eprintln!(
-        "explorer: 20 replications of the baseline in {:.2} s, then {:.2} s after the lever moved ({} workers)",
+        "explorer: warmed up in {:.2} s; 20 replications of the baseline in {:.2} s, then {:.2} s after the lever moved ({} workers)",
+        first["warmUpMs"].as_f64().unwrap() / 1000.0,
         first["ms"].as_f64().unwrap() / 1000.0,
         second["ms"].as_f64().unwrap() / 1000.0,
         first["workers"]

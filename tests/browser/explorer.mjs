@@ -22,6 +22,7 @@ try {
   const snapshot = () => page.evaluate(() => ({
     error: window.explorer.error,
     ms: window.explorer.lastMs,
+    warmUpMs: window.explorer.warmUpMs,
     workers: window.explorer.workers,
     replications: window.explorer.state.replications,
     digest: window.explorer.result && window.explorer.result.digest,

@@ -21,4 +21,5 @@ pub mod observe;
 pub mod par;
 pub mod scenario;
 pub mod stop;
+pub mod stream;
 pub mod text;

@@ -303,7 +303,7 @@ impl Distribution<f64> for Beta {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chacha20::ChaCha8Rng;
+    use crate::stream::ChaCha8Rng;
     use rand::{Rng, SeedableRng};
 
     /// Draw for draw the same algorithms as rand_distr 0.6 (a dev-dependency, for this check

@@ -8,7 +8,7 @@ use crate::model::Model;
 use crate::observe::detail::{Detail, DetailRecorder, DetailRequest};
 use crate::observe::{self, Catalogue, Recorder, ReplicationRecord, Results};
 use crate::scenario::Scenario;
-use chacha20::ChaCha8Rng;
+use crate::stream::ChaCha8Rng;
 use rand::SeedableRng;
 
 /// How to run a scenario.

@@ -19,8 +19,8 @@ use crate::observe::sensitivity::saltelli_points;
 use crate::observe::stats::summarise;
 use crate::scenario::Scenario;
 use crate::scenario::sweep::{DesignKind, OutputSpec, Slot, Sweep, slot};
+use crate::stream::ChaCha8Rng;
 use crate::text::sha256_hex;
-use chacha20::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 

@@ -17,7 +17,7 @@
 
 use super::prior::Prior;
 use crate::distributions::StandardNormal;
-use chacha20::ChaCha8Rng;
+use crate::stream::ChaCha8Rng;
 use rand::distr::Distribution;
 use rand::{RngExt, SeedableRng};
 

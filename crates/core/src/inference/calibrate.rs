@@ -13,7 +13,7 @@ use crate::distributions::StandardNormal;
 use crate::engine::run_replication_or_stop;
 use crate::observe::survival::kaplan_meier;
 use crate::observe::{Catalogue, ReplicationRecord};
-use chacha20::ChaCha8Rng;
+use crate::stream::ChaCha8Rng;
 use rand::distr::Distribution;
 use rand::{RngExt, SeedableRng};
 

@@ -5,7 +5,7 @@
 //! perturbed particles outside it are rejected before any simulation runs.
 
 use crate::distributions::{Beta, StandardNormal};
-use chacha20::ChaCha8Rng;
+use crate::stream::ChaCha8Rng;
 use rand::RngExt;
 use rand::distr::Distribution;
 

@@ -3,7 +3,7 @@
 use super::decision::Weights;
 use crate::distributions::{Gamma, Normal};
 use crate::scenario::Scenario;
-use chacha20::ChaCha8Rng;
+use crate::stream::ChaCha8Rng;
 use rand::RngExt;
 use rand::distr::Distribution;
 

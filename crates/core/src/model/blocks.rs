@@ -13,7 +13,7 @@
 
 use super::agents::Written;
 use super::{Application, Model, OUTSIDE, decision};
-use chacha20::ChaCha8Rng;
+use crate::stream::ChaCha8Rng;
 use rand::RngExt;
 
 /// Agents per block. A power of two large enough that a block's work (about a tenth of a

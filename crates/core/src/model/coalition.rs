@@ -5,7 +5,7 @@
 use super::decision::{Offer, Roles};
 use super::funding::{Funding, Inflow};
 use crate::scenario;
-use chacha20::ChaCha8Rng;
+use crate::stream::ChaCha8Rng;
 
 /// Shared organisational rates, converted once to per-tick form.
 #[derive(Debug, Clone)]

@@ -4,7 +4,7 @@
 
 use crate::distributions::Beta;
 use crate::scenario::{self, Stream};
-use chacha20::ChaCha8Rng;
+use crate::stream::ChaCha8Rng;
 use rand::RngExt;
 use rand::distr::Distribution;
 

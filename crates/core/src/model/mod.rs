@@ -15,7 +15,7 @@ pub use coalition::{Coalition, OrgRates};
 pub use network::Network;
 
 use crate::scenario::Scenario;
-use chacha20::ChaCha8Rng;
+use crate::stream::ChaCha8Rng;
 use decision::{Hazard, Offer};
 use rand::RngExt;
 

@@ -1,7 +1,7 @@
 //! Social ties: a homophilous small-world network (Watts–Strogatz ring with rewiring),
 //! stored as compressed sparse rows.
 
-use chacha20::ChaCha8Rng;
+use crate::stream::ChaCha8Rng;
 use rand::RngExt;
 
 /// Undirected ties in compressed sparse row form.

@@ -12,7 +12,7 @@
 //! trajectories. The definitions are SALib's (`SALib.analyze.morris`, unscaled), so its
 //! analysis of the exported design gives the same μ, μ* and σ.
 
-use chacha20::ChaCha8Rng;
+use crate::stream::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
 
 /// The step of a Morris design with `levels` levels.

@@ -22,7 +22,7 @@
 //! each of N equal intervals).
 
 use super::sobol_sequence::SobolSequence;
-use chacha20::ChaCha8Rng;
+use crate::stream::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
 
 /// The most inputs a Saltelli design can have: A and B take two Sobol' dimensions each.

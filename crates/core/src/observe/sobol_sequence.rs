@@ -16,7 +16,7 @@
 //! base samples of a Saltelli design are such a balanced set, which is why the sweep file
 //! requires it.
 
-use chacha20::ChaCha8Rng;
+use crate::stream::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
 
 /// Joe & Kuo's `d s a m_1 … m_s` lines for dimensions 2 to 256.
