@@ -285,22 +285,26 @@ impl Model {
         if t < w.available_from[i - w.first] {
             return OUTSIDE;
         }
-        let prev = &self.agents.previous;
-        let ties = self.network.ties(i);
+        // Nearly every agent is an outsider who is told of no programme: this path reads only
+        // what that answer needs (a bounds check is a side effect the compiler cannot move
+        // past the draw, so the ties are looked up only for the few who are told).
         let member_ties = self.member_ties[i] as usize;
         let u = b.main.random::<f64>();
         let p_wom = self.rates.word_of_mouth[member_ties];
         let exposed_to = if u < p_wom {
             // Conditional on exposure, u / p_wom is uniform: it picks which member tie told them.
             let pick = ((u / p_wom) * member_ties as f64) as usize;
+            let prev = &self.agents.previous;
+            let ties = self.network.ties(i);
             ties.iter().map(|&j| prev[j as usize]).filter(|&m| m != OUTSIDE).nth(pick.min(member_ties - 1))
         } else {
-            let cumulative = &self.outreach_cumulative[self.agents.group[i] as usize];
-            let reach = cumulative.last().copied().unwrap_or(0.0);
+            let g = self.agents.group[i] as usize;
+            let reach = self.outreach_reach[g];
             if super::outreach_misses(u - p_wom, 1.0 - p_wom, reach) {
                 None
             } else {
                 let v = (u - p_wom) / (1.0 - p_wom);
+                let cumulative = &self.outreach_cumulative[g];
                 if v < reach { cumulative.iter().position(|&c| v < c).map(|c| c as u16) } else { None }
             }
         };

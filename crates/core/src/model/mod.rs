@@ -141,6 +141,8 @@ pub struct Model {
     offers: Vec<Offer>,
     /// Per group: cumulative outreach reach over coalitions, for picking who reached an outsider.
     outreach_cumulative: Vec<Vec<f64>>,
+    /// Per group: the total of `outreach_cumulative` (its last value, 0 without coalitions).
+    outreach_reach: Vec<f64>,
     /// The blocks agents decide in, with their random streams. Draws of the second version's
     /// mechanisms (credentials, expectation errors, admission order) come from side streams,
     /// so switching them on leaves every other draw unchanged and compares arms with common
@@ -235,6 +237,7 @@ impl Model {
             org,
             offers: Vec::new(),
             outreach_cumulative: Vec::new(),
+            outreach_reach: Vec::new(),
             blocks: (0..blocks::block_count(agent_count))
                 .map(|b| blocks::Block::new(blocks::block_streams(rng, b)))
                 .collect(),
@@ -329,6 +332,8 @@ impl Model {
                     .collect()
             })
             .collect();
+        self.outreach_reach.clear();
+        self.outreach_reach.extend(self.outreach_cumulative.iter().map(|c| c.last().copied().unwrap_or(0.0)));
     }
 
     /// Ties of agent `i` who were members of coalition `m` last tick.
