@@ -501,9 +501,21 @@ fn default_out(name: &str) -> PathBuf {
 
 /// The size guard: refuse, with the key to change, a run that would not fit in memory.
 fn fits(scenario: &Scenario, file: &str, threads: usize, replications: u32) -> Result<(), Failure> {
+    fits_with_detail(scenario, file, threads, replications, None)
+}
+
+/// [`fits`], counting the agent snapshots `detail` asks for.
+fn fits_with_detail(
+    scenario: &Scenario,
+    file: &str,
+    threads: usize,
+    replications: u32,
+    detail: Option<&DetailRequest>,
+) -> Result<(), Failure> {
     let Some(available) = coprosim::input::available_memory() else { return Ok(()) };
+    let detail = detail.map_or(0, |d| d.snapshot_bytes(scenario.population.size, replications));
     scenario
-        .check_fits(threads, replications, available)
+        .check_fits_with_detail(threads, replications, detail, available)
         .map_err(|p| Failure::Input(format!("{file}: {}: {}", p.path, p.message)))
 }
 
@@ -717,8 +729,8 @@ fn run(path: Option<&Path>, opts: RunOptions) -> Result<(), Failure> {
         return Err(Failure::Input("--threads: found 0, expected at least 1".into()));
     }
     let used_threads = threads.unwrap_or_else(rayon::current_num_threads);
-    fits(&scenario, &file, used_threads, scenario.simulation.replications)?;
     let request = detail.request(&scenario)?;
+    fits_with_detail(&scenario, &file, used_threads, scenario.simulation.replications, request.as_ref())?;
     let dir = out.unwrap_or_else(|| default_out(&scenario.name));
     let posterior = posterior.map(|p| posterior_for(&p, &scenario)).transpose()?;
     let _writer = writer_lock(&dir)?;

@@ -251,3 +251,24 @@ fn the_parquet_files_hold_the_csv_files_values_typed() {
         }
     }
 }
+
+#[test]
+fn snapshots_too_large_for_memory_are_refused_before_running() {
+    // A town that fits in memory (`check` says so), whose every agent in every replication
+    // at 50 snapshot years would not: about 10^11 rows.
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = tmp.path().join("big.toml");
+    let text = TOWN
+        .replace("years = 3\nburn_in_years = 1\nreplications = 2", "years = 50\nburn_in_years = 0\nreplications = 1000")
+        .replace("[population]\nsize = 400\n", "[population]\nsize = 2000000\n");
+    assert!(text.contains("size = 2000000") && text.contains("replications = 1000"));
+    std::fs::write(&scenario, &text).unwrap();
+    coprosim().arg("check").arg(&scenario).arg("-q").assert().success();
+    let out = tmp.path().join("o");
+    let years: Vec<String> = (1..=50).map(|y| y.to_string()).collect();
+    let got = run(&out, &scenario, &["--agents", &years.join(","), "--detail-replications", "1000"]).code(2);
+    let err = String::from_utf8_lossy(&got.get_output().stderr).to_string();
+    assert!(err.contains("population.size") && err.contains("and its agent snapshots needs about"), "{err}");
+    assert!(err.contains("ask for fewer snapshot years or detail replications"), "{err}");
+    assert!(!out.exists(), "nothing is written");
+}

@@ -54,11 +54,6 @@ pub fn run(
     let mut cfg = RunConfig::from_scenario(&scenario.scenario);
     cfg.threads = crate::thread_count(threads)?;
     let used = crate::threads_used(threads);
-    if let Some(available) = coprosim::input::available_memory() {
-        scenario.scenario.check_fits(used, cfg.replications, available).map_err(|p| {
-            problems_error(py, &scenario.file(), vec![(scenario.file(), None, None, p.path, p.message)])
-        })?;
-    }
     let request = if agents.is_empty() && !events {
         None
     } else {
@@ -70,6 +65,13 @@ pub fn run(
             snapshot_ticks(&cat, &agents).map_err(|e| PyValueError::new_err(format!("agents: {e}")))?;
         Some(DetailRequest { snapshot_ticks, events, replications: detail_replications })
     };
+    if let Some(available) = coprosim::input::available_memory() {
+        let detail =
+            request.as_ref().map_or(0, |d| d.snapshot_bytes(scenario.scenario.population.size, cfg.replications));
+        scenario.scenario.check_fits_with_detail(used, cfg.replications, detail, available).map_err(|p| {
+            problems_error(py, &scenario.file(), vec![(scenario.file(), None, None, p.path, p.message)])
+        })?;
+    }
     let start = std::time::Instant::now();
     let s = &scenario.scenario;
     let r = request.as_ref();

@@ -323,17 +323,36 @@ impl Scenario {
 
     /// Refuse a run that would not fit in `available` bytes, before allocating anything.
     pub fn check_fits(&self, threads: usize, replications: u32, available: u64) -> Result<(), Problem> {
+        self.check_fits_with_detail(threads, replications, 0, available)
+    }
+
+    /// [`Scenario::check_fits`] for a run that also keeps `detail` bytes of agent-level detail
+    /// until it is written (`DetailRequest::snapshot_bytes`).
+    pub fn check_fits_with_detail(
+        &self,
+        threads: usize,
+        replications: u32,
+        detail: u64,
+        available: u64,
+    ) -> Result<(), Problem> {
+        let (what, remedy) = if detail > 0 {
+            (" and its agent snapshots", ", or ask for fewer snapshot years or detail replications")
+        } else {
+            ("", "")
+        };
         refuse_beyond(
-            self.memory_estimate(threads, replications),
+            self.memory_estimate(threads, replications).saturating_add(detail),
             available,
             "population.size",
             &format!(
-                "a run of {} agents with {} ties each, {} ticks and {replications} replications on {threads} threads",
+                "a run of {} agents with {} ties each, {} ticks and {replications} replications on {threads} threads{what}",
                 self.population.size,
                 self.population.network.mean_degree,
                 self.ticks()
             ),
-            "reduce population.size, population.network.mean_degree, the horizon, simulation.replications or --threads",
+            &format!(
+                "reduce population.size, population.network.mean_degree, the horizon, simulation.replications or --threads{remedy}"
+            ),
         )
     }
 
