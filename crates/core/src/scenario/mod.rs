@@ -296,12 +296,15 @@ impl Scenario {
         52.0 / self.simulation.ticks_per_year as f64
     }
 
-    /// Estimated peak memory of a run in bytes: the process itself, one world per worker
-    /// thread (agents, ties, a year of membership bitsets, network construction) plus every
-    /// replication's series rows, which are kept until the cross-replication reduction.
-    /// Measured peaks are 0.8 times this or less (docs/PERFORMANCE.md).
+    /// Estimated peak memory of a run in bytes: the process itself, one world per replication
+    /// in flight (agents, ties, a year of membership bitsets, network construction: one per
+    /// worker thread, but never more than there are replications, since the threads of one
+    /// replication share its world) plus every replication's series rows, which are kept
+    /// until the cross-replication reduction. Measured peaks are 0.8 times this or less
+    /// (docs/PERFORMANCE.md).
     pub fn memory_estimate(&self, threads: usize, replications: u32) -> u64 {
-        PROCESS_BYTES + threads.max(1) as u64 * self.world_bytes() + replications as u64 * self.record_bytes()
+        let worlds = threads.max(1).min(replications.max(1) as usize) as u64;
+        PROCESS_BYTES + worlds * self.world_bytes() + replications as u64 * self.record_bytes()
     }
 
     /// One replication's world while it runs.
@@ -624,6 +627,17 @@ mod tests {
         assert_eq!(s.simulation.ticks_per_year, 52);
         assert_eq!(s.ticks(), 520);
         assert_eq!(s.coalitions[0].governance.voice, 0.7);
+    }
+
+    #[test]
+    fn a_world_is_counted_per_replication_in_flight() {
+        let s = Scenario::parse(MINIMAL, "t.toml").unwrap();
+        let (world, record) = (s.world_bytes(), s.record_bytes());
+        assert_eq!(s.memory_estimate(8, 100) - s.memory_estimate(1, 100), 7 * world);
+        // One replication on eight threads: its blocks of agents share one world.
+        assert_eq!(s.memory_estimate(8, 1), s.memory_estimate(1, 1));
+        assert_eq!(s.memory_estimate(8, 3) - s.memory_estimate(1, 3), 2 * world);
+        assert_eq!(s.memory_estimate(1, 3) - s.memory_estimate(1, 1), 2 * record);
     }
 
     #[test]
