@@ -41,12 +41,7 @@ pub fn map_slice<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Sen
 #[cfg(feature = "parallel")]
 pub fn for_each<T: Send>(items: Vec<T>, f: impl Fn(T) + Sync + Send) {
     use rayon::prelude::*;
-    if items.len() == 1 {
-        // One item needs no thread: the common case (a town of one block) pays nothing.
-        items.into_iter().for_each(f);
-    } else {
-        items.into_par_iter().for_each(f);
-    }
+    items.into_par_iter().for_each(f);
 }
 
 /// `f(item)` for every item, each on its own (on rayon's threads with the `parallel` feature,

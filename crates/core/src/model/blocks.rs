@@ -196,11 +196,18 @@ impl Model {
         let mut written = self.agents.take_written();
         {
             let this = &*self;
-            let parts: Vec<_> = blocks.iter_mut().zip(WrittenBlock::blocks(&mut written)).collect();
-            crate::par::for_each(parts, |(block, mut w)| {
+            let decide = |block: &mut Block, mut w: WrittenBlock| {
                 block.clear(cells, nc);
                 this.block_decides(t, block, &mut w);
-            });
+            };
+            if let [only] = blocks.as_mut_slice() {
+                // A town of one block, every shipped scenario but the scale ones: nothing to
+                // share out, so no list of blocks is built each tick.
+                decide(only, WrittenBlock::whole(&mut written));
+            } else {
+                let parts: Vec<_> = blocks.iter_mut().zip(WrittenBlock::blocks(&mut written)).collect();
+                crate::par::for_each(parts, |(block, w)| decide(block, w));
+            }
         }
         self.agents.restore_written(written);
         std::mem::swap(rng, &mut blocks[0].main);
