@@ -434,6 +434,9 @@ impl Model {
             }
             assert_eq!((stayers, credentialed_stayers), (self.stayers.clone(), self.credentialed_stayers.clone()));
         }
+        // Admissions write what decisions write: the same arrays, taken out once.
+        let mut written = self.agents.take_written();
+        let mut w = blocks::WrittenBlock::whole(&mut written);
         for group in applications.chunk_by(|a, b| a.coalition == b.coalition) {
             let m = group[0].coalition;
             let c = m as usize;
@@ -453,8 +456,6 @@ impl Model {
                 }
             }
             let offer = self.offers[c];
-            let mut written = self.agents.take_written();
-            let mut w = blocks::WrittenBlock::whole(&mut written);
             for (app, _) in group.iter().zip(&admitted).filter(|(_, a)| **a) {
                 let i = app.agent as usize;
                 self.changed.push(i as u32);
@@ -462,8 +463,8 @@ impl Model {
                 let k = self.tally.at(c, self.agents.group[i] as usize);
                 self.tally.joins[k] += 1;
             }
-            self.agents.restore_written(written);
         }
+        self.agents.restore_written(written);
         applications.clear();
         self.applications = applications;
     }
