@@ -35,7 +35,7 @@ pub fn apply(base: &Scenario, settings: &Value) -> Result<(Scenario, String), St
             let year = number(cut.get("year").unwrap_or(&Value::Null), "the year of the cut")?;
             let stream: Stream = serde_json::from_value(cut.get("stream").cloned().unwrap_or(Value::Null))
                 .map_err(|e| format!("the stream cut: {e}"))?;
-            s.policy.shocks.push(Shock { year, stream, cut: share, coalition: String::new() });
+            s.policy.shocks.push(Shock { year, stream, cut: share, coalition: String::new(), area: String::new() });
         }
     }
     if let Some(seed) = settings.get("seed").filter(|v| !v.is_null()) {

@@ -404,13 +404,12 @@ fn reading(o: &Observation, s: &Scenario, cat: &Catalogue) -> Result<Reading, St
             format!("found coalition \"{name}\", expected \"all\" or one of {}", quoted(&cat.coalitions))
         })?),
     };
-    let group =
-        match o.group.as_str() {
-            "all" => None,
-            name => Some(cat.groups.iter().position(|g| g == name).ok_or_else(|| {
-                format!("found group \"{name}\", expected \"all\" or one of {}", quoted(&cat.groups))
-            })?),
-        };
+    let group = match o.group.as_str() {
+        "all" => None,
+        name => Some(cat.group_labels().iter().position(|g| g == name).ok_or_else(|| {
+            format!("found group \"{name}\", expected \"all\" or one of {}", quoted(&cat.group_labels()))
+        })?),
+    };
     if !o.metric.is_empty() {
         let keys = summary_keys(cat);
         return keys

@@ -15,6 +15,8 @@ pub const OUTSIDE: u16 = u16::MAX;
 pub struct Agents {
     /// Population group.
     pub group: Vec<u8>,
+    /// Area (0 when the scenario has none).
+    pub area: Vec<u8>,
     /// Material incentive weight.
     pub w_material: Vec<f64>,
     /// Solidary incentive weight.
@@ -25,6 +27,9 @@ pub struct Agents {
     pub lived: Vec<bool>,
     /// Holds the credentials credentialed roles require.
     pub credentialed: Vec<bool>,
+    /// The purposes that are causes of the agent's own, a bit per purpose in
+    /// [`crate::scenario::Purpose::ALL`] order (every bit when no purpose is drawn).
+    pub causes: Vec<u16>,
     /// Payoff below which the agent grows dissatisfied.
     pub aspiration: Vec<f64>,
     /// Hours per week given while a member.
@@ -43,8 +48,17 @@ pub struct Agents {
     pub hours_total: Vec<f64>,
     /// The payoff the agent expected when it joined its current (or last) coalition.
     pub expected_at_join: Vec<f64>,
-    /// First tick at which the agent may be recruited again after exiting.
+    /// First tick at which the agent may consider joining again: after exiting, or after it
+    /// considered a programme and did not join.
     pub available_from: Vec<u32>,
+    /// Has time to spare for a programme (redrawn at each life event).
+    pub free: Vec<bool>,
+    /// Tick of the agent's next life event (`u32::MAX` without life events).
+    pub next_life_event: Vec<u32>,
+    /// Friends made among fellow members of the current coalition (reset on joining).
+    pub bonds: Vec<f64>,
+    /// How well the current coalition's role suits the agent, a payoff learnt as a member.
+    pub fit: Vec<f64>,
 }
 
 impl Agents {
@@ -64,18 +78,20 @@ impl Agents {
         Weights { material: self.w_material[i], solidary: self.w_solidary[i], purposive: self.w_purposive[i] }
     }
 
-    /// Draw the population: agents laid out contiguously by group, each with incentive weights
-    /// from its group's Dirichlet distribution, lived experience, aspiration and weekly hours
-    /// (log-normal around the group's median).
-    pub fn populate(s: &Scenario, sizes: &[u32], rng: &mut ChaCha8Rng) -> Agents {
-        let n: usize = sizes.iter().map(|&k| k as usize).sum();
+    /// Draw the population: agents laid out contiguously by area and by group within it
+    /// (`layout`), each with incentive weights from its group's Dirichlet distribution, lived
+    /// experience, aspiration and weekly hours (log-normal around the group's median).
+    pub fn populate(s: &Scenario, layout: &super::layout::Layout, rng: &mut ChaCha8Rng) -> Agents {
+        let n: usize = layout.sizes().iter().map(|&k| k as usize).sum();
         let mut a = Agents {
             group: Vec::with_capacity(n),
+            area: layout.area_of_each(),
             w_material: Vec::with_capacity(n),
             w_solidary: Vec::with_capacity(n),
             w_purposive: Vec::with_capacity(n),
             lived: Vec::with_capacity(n),
             credentialed: Vec::new(),
+            causes: vec![u16::MAX; n],
             aspiration: Vec::with_capacity(n),
             hours_per_week: Vec::with_capacity(n),
             membership: vec![OUTSIDE; n],
@@ -86,11 +102,17 @@ impl Agents {
             hours_total: vec![0.0; n],
             expected_at_join: vec![0.0; n],
             available_from: vec![0; n],
+            free: vec![true; n],
+            next_life_event: vec![u32::MAX; n],
+            bonds: vec![0.0; n],
+            fit: vec![0.0; n],
         };
         let b = &s.behaviour;
         let aspiration = Normal::new(b.aspiration_mean, b.aspiration_sd).expect("validated: sd >= 0 and finite");
         let effort = Normal::new(0.0, b.hours_dispersion).expect("validated: dispersion >= 0 and finite");
-        for (g, (group, &size)) in s.population.groups.iter().zip(sizes).enumerate() {
+        for (k, &size) in layout.sizes().iter().enumerate() {
+            let g = k % layout.groups;
+            let group = &s.population.groups[g];
             let c = &group.incentives;
             let gammas = [c.material, c.solidary, c.purposive]
                 .map(|alpha| Gamma::new(alpha, 1.0).expect("validated: concentration > 0 and finite"));
@@ -119,61 +141,76 @@ impl Agents {
     }
 }
 
-/// The per-agent state a tick's decisions write, moved out of [`Agents`] while blocks of
-/// agents decide (see [`super::blocks`]), so that they can read the rest of the model while
-/// each writes its own part of these arrays.
-#[derive(Debug, Default)]
-pub(super) struct Written {
-    pub membership: Vec<u16>,
-    pub spell_start: Vec<u32>,
-    pub satisfaction: Vec<f64>,
-    pub mission_at_join: Vec<f64>,
-    pub hours_total: Vec<f64>,
-    pub expected_at_join: Vec<f64>,
-    pub available_from: Vec<u32>,
+/// Declares the per-agent arrays a tick's decisions write, once: [`Written`], which holds
+/// them while they are moved out of [`Agents`], and [`WrittenBlock`], one block's part of
+/// each, with the moves and the cut between them.
+macro_rules! written {
+    ($($(#[$doc:meta])* $field:ident: $t:ty = $init:expr),* $(,)?) => {
+        /// The per-agent state a tick's decisions write, moved out of [`Agents`] while blocks of
+        /// agents decide (see [`super::blocks`]), so that they can read the rest of the model
+        /// while each writes its own part of these arrays.
+        #[derive(Debug, Default)]
+        pub(super) struct Written {
+            $($(#[$doc])* pub $field: Vec<$t>,)*
+        }
+
+        impl Written {
+            #[cfg(test)]
+            pub fn with_len(n: usize) -> Written {
+                Written { $($field: vec![$init; n],)* }
+            }
+        }
+
+        impl Agents {
+            /// Move the arrays a tick's decisions write out (no copy), leaving them empty until
+            /// [`Agents::restore_written`].
+            pub(super) fn take_written(&mut self) -> Written {
+                Written { $($field: std::mem::take(&mut self.$field),)* }
+            }
+
+            /// Put back what [`Agents::take_written`] took.
+            pub(super) fn restore_written(&mut self, w: Written) {
+                $(self.$field = w.$field;)*
+            }
+        }
+
+        /// The part of [`Written`] that belongs to the agents `first..first + len`.
+        pub(super) struct WrittenBlock<'a> {
+            /// Index of the block's first agent.
+            pub first: usize,
+            $($(#[$doc])* pub $field: &'a mut [$t],)*
+        }
+
+        impl<'a> WrittenBlock<'a> {
+            /// All of `w`.
+            pub fn whole(w: &'a mut Written) -> WrittenBlock<'a> {
+                WrittenBlock { first: 0, $($field: &mut w.$field,)* }
+            }
+
+            /// This block cut after its first `k` agents.
+            pub fn split_at(self, k: usize) -> (WrittenBlock<'a>, WrittenBlock<'a>) {
+                $(let $field = self.$field.split_at_mut(k);)*
+                (
+                    WrittenBlock { first: self.first, $($field: $field.0,)* },
+                    WrittenBlock { first: self.first + k, $($field: $field.1,)* },
+                )
+            }
+        }
+    };
 }
 
-impl Written {
-    #[cfg(test)]
-    pub fn with_len(n: usize) -> Written {
-        Written {
-            membership: vec![OUTSIDE; n],
-            spell_start: vec![0; n],
-            satisfaction: vec![0.0; n],
-            mission_at_join: vec![0.0; n],
-            hours_total: vec![0.0; n],
-            expected_at_join: vec![0.0; n],
-            available_from: vec![0; n],
-        }
-    }
-}
-
-impl Agents {
-    /// Move the arrays a tick's decisions write out (no copy), leaving them empty until
-    /// [`Agents::restore_written`].
-    pub(super) fn take_written(&mut self) -> Written {
-        use std::mem::take;
-        Written {
-            membership: take(&mut self.membership),
-            spell_start: take(&mut self.spell_start),
-            satisfaction: take(&mut self.satisfaction),
-            mission_at_join: take(&mut self.mission_at_join),
-            hours_total: take(&mut self.hours_total),
-            expected_at_join: take(&mut self.expected_at_join),
-            available_from: take(&mut self.available_from),
-        }
-    }
-
-    /// Put back what [`Agents::take_written`] took.
-    pub(super) fn restore_written(&mut self, w: Written) {
-        self.membership = w.membership;
-        self.spell_start = w.spell_start;
-        self.satisfaction = w.satisfaction;
-        self.mission_at_join = w.mission_at_join;
-        self.hours_total = w.hours_total;
-        self.expected_at_join = w.expected_at_join;
-        self.available_from = w.available_from;
-    }
+written! {
+    membership: u16 = OUTSIDE,
+    spell_start: u32 = 0,
+    satisfaction: f64 = 0.0,
+    mission_at_join: f64 = 0.0,
+    hours_total: f64 = 0.0,
+    expected_at_join: f64 = 0.0,
+    available_from: u32 = 0,
+    free: bool = true,
+    next_life_event: u32 = u32::MAX,
+    bonds: f64 = 0.0,
+    fit: f64 = 0.0,
 }
 
 /// Group sizes from shares by largest remainder, so they sum to the population size exactly.

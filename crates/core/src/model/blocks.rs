@@ -11,7 +11,7 @@
 //! counts are integers and the lists are merged in block order, so a tick is the same bits on
 //! any number of threads, and without threads at all (WebAssembly).
 
-use super::agents::Written;
+use super::agents::{Written, WrittenBlock};
 use super::{Application, Model, OUTSIDE, decision};
 use crate::stream::ChaCha8Rng;
 use rand::RngExt;
@@ -22,11 +22,12 @@ use rand::RngExt;
 /// fewer agents, so it is one block and its results are those of the model without blocks.
 pub const BLOCK_AGENTS: usize = 1 << 14;
 
-/// The main and side streams of block `b` of a replication whose main stream is `rng`. Block 0
-/// has the replication's own (the side stream is stream number `^ 2^63`); block `b > 0` has
-/// stream number `replication ^ (2^61 + b * 2^32)` and its side stream that `^ 2^63`: the same
-/// key, numbers that no replication (below 2^32), side stream or other use of the seed takes.
-pub fn block_streams(rng: &ChaCha8Rng, b: usize) -> (ChaCha8Rng, ChaCha8Rng) {
+/// The main, side and life streams of block `b` of a replication whose main stream is `rng`.
+/// Block 0 has the replication's own (the side stream is stream number `^ 2^63`, the life
+/// stream `^ 2^62`); block `b > 0` has stream number `replication ^ (2^61 + b * 2^32)`, its side
+/// stream that `^ 2^63` and its life stream that `^ 2^62`: the same key, numbers that no
+/// replication (below 2^32), side stream or other use of the seed takes.
+pub fn block_streams(rng: &ChaCha8Rng, b: usize) -> (ChaCha8Rng, ChaCha8Rng, ChaCha8Rng) {
     use rand::SeedableRng;
     let stream = if b == 0 { rng.get_stream() } else { rng.get_stream() ^ ((1 << 61) | ((b as u64) << 32)) };
     let make = |n: u64| {
@@ -34,7 +35,7 @@ pub fn block_streams(rng: &ChaCha8Rng, b: usize) -> (ChaCha8Rng, ChaCha8Rng) {
         r.set_stream(n);
         r
     };
-    (make(stream), make(stream ^ (1 << 63)))
+    (make(stream), make(stream ^ (1 << 63)), make(stream ^ (1 << 62)))
 }
 
 /// One block of agents: its streams, and what its agents' decisions added up to this tick.
@@ -42,8 +43,11 @@ pub fn block_streams(rng: &ChaCha8Rng, b: usize) -> (ChaCha8Rng, ChaCha8Rng) {
 pub(super) struct Block {
     /// The main stream (block 0's is the replication's, lent by the caller during the pass).
     pub main: ChaCha8Rng,
-    /// Draws of the second version's mechanisms (expectation errors, admission order).
+    /// Draws of the second version's mechanisms (expectation errors, admission order) and the
+    /// third's role fit.
     pub side: ChaCha8Rng,
+    /// Life events (third version): exogenous, so drawn on a stream of their own.
+    pub life: ChaCha8Rng,
     /// Joins and exits, indexed like [`super::Tally`].
     pub joins: Vec<u32>,
     pub exits: Vec<u32>,
@@ -57,10 +61,11 @@ pub(super) struct Block {
 }
 
 impl Block {
-    pub fn new((main, side): (ChaCha8Rng, ChaCha8Rng)) -> Block {
+    pub fn new((main, side, life): (ChaCha8Rng, ChaCha8Rng, ChaCha8Rng)) -> Block {
         Block {
             main,
             side,
+            life,
             joins: Vec::new(),
             exits: Vec::new(),
             stayers: Vec::new(),
@@ -85,68 +90,9 @@ impl Block {
     }
 }
 
-/// The part of [`Written`] that belongs to the agents `first..first + len`.
-pub(super) struct WrittenBlock<'a> {
-    first: usize,
-    membership: &'a mut [u16],
-    spell_start: &'a mut [u32],
-    satisfaction: &'a mut [f64],
-    mission_at_join: &'a mut [f64],
-    hours_total: &'a mut [f64],
-    expected_at_join: &'a mut [f64],
-    available_from: &'a mut [u32],
-}
-
 impl<'a> WrittenBlock<'a> {
-    /// All of `w`.
-    pub fn whole(w: &'a mut Written) -> WrittenBlock<'a> {
-        WrittenBlock {
-            first: 0,
-            membership: &mut w.membership,
-            spell_start: &mut w.spell_start,
-            satisfaction: &mut w.satisfaction,
-            mission_at_join: &mut w.mission_at_join,
-            hours_total: &mut w.hours_total,
-            expected_at_join: &mut w.expected_at_join,
-            available_from: &mut w.available_from,
-        }
-    }
-
     fn len(&self) -> usize {
         self.membership.len()
-    }
-
-    /// This block cut after its first `k` agents.
-    fn split_at(self, k: usize) -> (WrittenBlock<'a>, WrittenBlock<'a>) {
-        let (m0, m1) = self.membership.split_at_mut(k);
-        let (s0, s1) = self.spell_start.split_at_mut(k);
-        let (sa0, sa1) = self.satisfaction.split_at_mut(k);
-        let (mj0, mj1) = self.mission_at_join.split_at_mut(k);
-        let (h0, h1) = self.hours_total.split_at_mut(k);
-        let (e0, e1) = self.expected_at_join.split_at_mut(k);
-        let (a0, a1) = self.available_from.split_at_mut(k);
-        (
-            WrittenBlock {
-                first: self.first,
-                membership: m0,
-                spell_start: s0,
-                satisfaction: sa0,
-                mission_at_join: mj0,
-                hours_total: h0,
-                expected_at_join: e0,
-                available_from: a0,
-            },
-            WrittenBlock {
-                first: self.first + k,
-                membership: m1,
-                spell_start: s1,
-                satisfaction: sa1,
-                mission_at_join: mj1,
-                hours_total: h1,
-                expected_at_join: e1,
-                available_from: a1,
-            },
-        )
     }
 
     /// `w` cut into blocks of [`BLOCK_AGENTS`] (the last may be shorter).
@@ -163,20 +109,24 @@ impl<'a> WrittenBlock<'a> {
     }
 
     /// Agent `i` is admitted to coalition `m` (see [`WrittenBlock::start_spell`]).
-    pub fn join(&mut self, i: usize, m: u16, t: u32, expected: f64, mission: f64, hours: f64) {
+    #[allow(clippy::too_many_arguments)]
+    pub fn join(&mut self, i: usize, m: u16, t: u32, expected: f64, mission: f64, hours: f64, fit: f64) {
         self.membership[i - self.first] = m;
-        self.start_spell(i, t, expected, mission, hours);
+        self.start_spell(i, t, expected, mission, hours, fit);
     }
 
     /// Agent `i` starts a spell in a coalition whose mission is `mission`, expecting
-    /// `expected`, and gives `hours` this tick.
-    pub fn start_spell(&mut self, i: usize, t: u32, expected: f64, mission: f64, hours: f64) {
+    /// `expected`, gives `hours` this tick, and will find its role suits it by `fit`. It knows
+    /// nobody there yet beyond its ties.
+    pub fn start_spell(&mut self, i: usize, t: u32, expected: f64, mission: f64, hours: f64, fit: f64) {
         let k = i - self.first;
         self.spell_start[k] = t;
         self.satisfaction[k] = expected;
         self.expected_at_join[k] = expected;
         self.mission_at_join[k] = mission;
         self.hours_total[k] += hours;
+        self.bonds[k] = 0.0;
+        self.fit[k] = fit;
     }
 }
 
@@ -231,6 +181,12 @@ impl Model {
     fn block_decides(&self, t: u32, b: &mut Block, w: &mut WrittenBlock) {
         for k in 0..w.len() {
             let i = w.first + k;
+            if t >= w.next_life_event[k] {
+                // A life event: whether it has time to spare is drawn afresh.
+                let spare = self.groups[self.agents.group[i] as usize].spare_time;
+                w.free[k] = b.life.random::<f64>() < spare;
+                w.next_life_event[k] = t.saturating_add(self.rates.life_event_gap(&mut b.life));
+            }
             let m = self.agents.previous[i];
             let next =
                 if m != OUTSIDE { self.member_decides(i, m, t, b, w) } else { self.outsider_decides(i, t, b, w) };
@@ -256,13 +212,17 @@ impl Model {
     #[inline]
     fn member_decides(&self, i: usize, m: u16, t: u32, b: &mut Block, w: &mut WrittenBlock) -> u16 {
         let k = i - w.first;
-        if !self.coalitions[m as usize].active {
-            // Step 4 of last tick: the coalition dissolved and its members become outsiders.
+        if !self.coalitions[m as usize].active || !w.free[k] {
+            // Step 4 of last tick: the coalition dissolved and its members become outsiders;
+            // or a life event has left the member without time to spare.
             w.available_from[k] = t;
             return OUTSIDE;
         }
         let offer = &self.offers[m as usize];
-        let u = self.payoff(i, m, offer, w.mission_at_join[k]);
+        let mut u = self.payoff(i, m, offer, w.mission_at_join[k], w.bonds[k]);
+        if w.fit[k] != 0.0 {
+            u += w.fit[k];
+        }
         w.satisfaction[k] += self.rates.satisfaction_memory * (u - w.satisfaction[k]);
         let tenure = t - 1 - w.spell_start[k];
         // A newcomer who expected more than it finds is disappointed: the shortfall counts
@@ -281,15 +241,37 @@ impl Model {
             OUTSIDE
         } else {
             w.hours_total[k] += self.hours_this_tick(i, offer);
+            if self.rates.friends_made > 0.0 {
+                w.bonds[k] = self.bonds_after_a_tick(i, m, offer, w.bonds[k]);
+            }
             m
         }
+    }
+
+    /// Friends a staying member of `m` has made after this tick: it befriends fellow members
+    /// at the bonding rate, in proportion to the role it has (people meet over the work), and,
+    /// when friendships form within groups, to the share of members from its own group, up to
+    /// `friends_made` and no more than there are fellow members (friends lost as they leave).
+    #[inline]
+    fn bonds_after_a_tick(&self, i: usize, m: u16, offer: &decision::Offer, bonds: f64) -> f64 {
+        let r = &self.rates;
+        let c = &self.coalitions[m as usize];
+        let room = r.friends_made.min(c.members.saturating_sub(1) as f64);
+        let affinity = if r.bonding_homophily > 0.0 {
+            let own = self.composition[self.tally.at(m as usize, self.agents.group[i] as usize)];
+            1.0 - r.bonding_homophily + r.bonding_homophily * own
+        } else {
+            1.0
+        };
+        bonds + r.bonding * self.role_share(i, offer) * affinity * (room - bonds)
     }
 
     /// An outsider may be exposed by word of mouth through member ties or by a coalition's
     /// outreach, and joins with a probability rising in the payoff it expects.
     #[inline]
     fn outsider_decides(&self, i: usize, t: u32, b: &mut Block, w: &mut WrittenBlock) -> u16 {
-        if t < w.available_from[i - w.first] {
+        let k = i - w.first;
+        if t < w.available_from[k] || !w.free[k] {
             return OUTSIDE;
         }
         // Nearly every agent is an outsider who is told of no programme: this path reads only
@@ -305,7 +287,7 @@ impl Model {
             let ties = self.network.ties(i);
             ties.iter().map(|&j| prev[j as usize]).filter(|&m| m != OUTSIDE).nth(pick.min(member_ties - 1))
         } else {
-            let g = self.agents.group[i] as usize;
+            let g = self.agents.area[i] as usize * self.groups.len() + self.agents.group[i] as usize;
             let reach = self.outreach_reach[g];
             if super::outreach_misses(u - p_wom, 1.0 - p_wom, reach) {
                 None
@@ -328,15 +310,22 @@ impl Model {
             .then(|| -> f64 { rand::distr::Distribution::sample(&crate::distributions::StandardNormal, &mut b.side) });
         let trust = self.groups[self.agents.group[i] as usize].trust;
         let draw = b.main.random::<f64>();
+        // Considered and not joined (or turned away): it waits before it considers again.
+        let declines = |w: &mut WrittenBlock| {
+            w.available_from[k] = t + self.rates.reconsider;
+            OUTSIDE
+        };
         if draw >= decision::join_ceiling(trust, offer, self.rates.join_max) {
-            return OUTSIDE;
+            return declines(w);
         }
-        let mut expected = self.payoff(i, m, offer, offer.mission);
+        let truth = self.payoff(i, m, offer, offer.mission, 0.0);
+        let mut expected = truth;
         if let Some(e) = error {
             expected += self.rates.expectation_noise * e;
         }
+        let steering = if self.rates.expectations_steer { expected } else { truth };
         let p = decision::join_probability(
-            expected,
+            steering,
             self.agents.aspiration[i],
             trust,
             offer,
@@ -348,16 +337,23 @@ impl Model {
             "{p} above its ceiling"
         );
         if draw < p {
-            if coalition.roles.total.is_finite() {
-                // Limited roles: wait for this tick's admissions.
-                let key = b.side.random::<f64>();
-                b.applications.push(Application { agent: i as u32, coalition: m, key, expected });
+            let limited = coalition.roles.total.is_finite();
+            // Limited roles: wait for this tick's admissions, in an order drawn at random.
+            let key = if limited { b.side.random::<f64>() } else { 0.0 };
+            let fit = if self.rates.role_fit_sd > 0.0 {
+                self.rates.role_fit_sd
+                    * rand::distr::Distribution::sample(&crate::distributions::StandardNormal, &mut b.side)
+            } else {
+                0.0
+            };
+            if limited {
+                b.applications.push(Application { agent: i as u32, coalition: m, key, expected, fit });
                 return OUTSIDE;
             }
-            w.start_spell(i, t, expected, offer.mission, self.hours_this_tick(i, offer));
+            w.start_spell(i, t, expected, offer.mission, self.hours_this_tick(i, offer), fit);
             m
         } else {
-            OUTSIDE
+            declines(w)
         }
     }
 }
@@ -375,17 +371,22 @@ mod tests {
     #[test]
     fn block_streams_are_distinct_and_the_first_is_the_replications() {
         let rng = crate::engine::replication_rng(7, 3);
-        let (main0, side0) = block_streams(&rng, 0);
-        assert_eq!((main0.get_stream(), side0.get_stream()), (3, 3 ^ (1 << 63)));
+        let (main0, side0, life0) = block_streams(&rng, 0);
+        assert_eq!((main0.get_stream(), side0.get_stream(), life0.get_stream()), (3, 3 ^ (1 << 63), 3 ^ (1 << 62)));
         let mut seen = std::collections::BTreeSet::new();
         for b in 0..100 {
-            let (main, side) = block_streams(&rng, b);
-            assert_eq!((main.get_seed(), side.get_seed()), (rng.get_seed(), rng.get_seed()));
-            assert!(seen.insert(main.get_stream()) && seen.insert(side.get_stream()));
+            let (main, side, life) = block_streams(&rng, b);
+            assert_eq!(
+                (main.get_seed(), side.get_seed(), life.get_seed()),
+                (rng.get_seed(), rng.get_seed(), rng.get_seed())
+            );
+            assert!(seen.insert(main.get_stream()) && seen.insert(side.get_stream()) && seen.insert(life.get_stream()));
         }
-        // No block stream of replication 3 is another replication's main or side stream.
+        // No block stream of replication 3 is another replication's main, side or life stream.
         for r in 0..10_000u64 {
-            assert!(r == 3 || !seen.contains(&r) && !seen.contains(&(r ^ (1 << 63))));
+            assert!(
+                r == 3 || !seen.contains(&r) && !seen.contains(&(r ^ (1 << 63))) && !seen.contains(&(r ^ (1 << 62)))
+            );
         }
         // The first draws differ between blocks (different streams, not just different numbers).
         let firsts: std::collections::BTreeSet<u64> =

@@ -70,6 +70,8 @@ pub struct OrgRates {
     pub outreach_reach: f64,
     /// Diminishing returns of outreach effort.
     pub outreach_saturation: f64,
+    /// Share of its reach outreach has outside the programme's own area.
+    pub outreach_beyond_area: f64,
 }
 
 /// Per-tick factor for exponential approach with a rate per year.
@@ -120,6 +122,7 @@ impl OrgRates {
             credentialed_roles: o.credentialed_roles,
             outreach_reach: 1.0 - libm::pow(1.0 - o.outreach_reach, wpt),
             outreach_saturation: o.outreach_saturation,
+            outreach_beyond_area: o.outreach_beyond_area,
         }
     }
 }
@@ -173,13 +176,15 @@ pub fn weekly_output(
 /// (`L * self_organised_roles + volunteers_per_staff * staff`), and no more than its goal
 /// needs (`goal_hours / role_hours`). Under evidence-based mandates a share P of them require
 /// credentials. Unlimited without role capacity.
-pub fn roles(leadership: f64, staff: f64, goal_hours: f64, p: f64, r: &OrgRates) -> Roles {
+/// At most a share `need` of them can be credentialed (the programme's purpose: a food bank
+/// needs fewer credentials than a clinic).
+pub fn roles(leadership: f64, staff: f64, goal_hours: f64, p: f64, need: f64, r: &OrgRates) -> Roles {
     if !r.role_capacity {
         return Roles { total: f64::INFINITY, credentialed: 0.0 };
     }
     let supervised = leadership * r.self_organised_roles + r.volunteers_per_staff * staff;
     let total = supervised.min(goal_hours / r.role_hours).floor().max(0.0);
-    let credentialed = if r.credentialed_roles { (p * total).round() } else { 0.0 };
+    let credentialed = if r.credentialed_roles { (p * need * total).round() } else { 0.0 };
     Roles { total, credentialed }
 }
 
@@ -228,6 +233,14 @@ pub struct Coalition {
     outreach_focus: f64,
     delegation_tick: f64,
     funding: Funding,
+    /// Share of its roles a regime can make credentialed.
+    credential_need: f64,
+    /// The area it is located in (None: the whole town).
+    area: Option<usize>,
+    /// How much of each incentive it offers.
+    mix: scenario::Mix,
+    /// Its purpose's bit in residents' causes.
+    cause: u16,
 
     /// Still operating.
     pub active: bool,
@@ -300,6 +313,10 @@ impl Coalition {
             outreach_focus: outreach_focus(s, c),
             delegation_tick: c.governance.delegation_rate / tpy,
             funding: Funding::new(s, c),
+            credential_need: c.credential_need(),
+            area: s.population.areas.iter().position(|a| a.name == c.area),
+            mix: c.mix(),
+            cause: 1 << c.purpose.index(),
             active: true,
             budget: c.initial_budget,
             professionalisation: 0.0,
@@ -340,6 +357,8 @@ impl Coalition {
         self.outreach_groups = new.outreach_groups;
         self.outreach_focus = new.outreach_focus;
         self.delegation_tick = new.delegation_tick;
+        self.credential_need = new.credential_need;
+        self.mix = new.mix;
         self.funding.retune(s, c);
     }
 
@@ -355,7 +374,7 @@ impl Coalition {
     pub fn settle_founding(&mut self, rng: &mut ChaCha8Rng, r: &OrgRates) {
         self.funding.advance(0, 0.0, rng);
         self.fairness = fairness_target(self.voice, self.planning_openness, 0.0, 0.0, self.outreach, r);
-        self.roles = roles(self.leadership, self.staff, self.goal_hours, 0.0, r);
+        self.roles = roles(self.leadership, self.staff, self.goal_hours, 0.0, self.credential_need, r);
         let output =
             weekly_output(self.working_hours(), self.members, self.staff, self.delivery_openness, self.leadership, r);
         self.goal = (output / self.goal_hours).min(1.0);
@@ -376,14 +395,22 @@ impl Coalition {
         }
     }
 
-    /// Per-tick probability that this coalition's outreach reaches an outsider of `group`:
-    /// the paid effort, concentrated on the targeted groups, with diminishing returns.
-    pub fn outreach_reach(&self, group: usize, r: &OrgRates) -> f64 {
+    /// Per-tick probability that this coalition's outreach reaches an outsider of `group`
+    /// living in `area`: the paid effort, concentrated on the targeted groups, with diminishing
+    /// returns; a share `outreach_beyond_area` of it outside the programme's own area.
+    pub fn outreach_reach(&self, group: usize, area: usize, r: &OrgRates) -> f64 {
         if !self.outreach_groups[group] {
             return 0.0;
         }
-        (r.outreach_reach * outreach_response(self.outreach_effort() * self.outreach_focus, r.outreach_saturation))
-            .min(1.0)
+        let reach = (r.outreach_reach
+            * outreach_response(self.outreach_effort() * self.outreach_focus, r.outreach_saturation))
+        .min(1.0);
+        if self.area.is_some_and(|home| home != area) { reach * r.outreach_beyond_area } else { reach }
+    }
+
+    /// The area it is located in (None: the whole town).
+    pub fn area(&self) -> Option<usize> {
+        self.area
     }
 
     /// What membership offers this tick.
@@ -393,9 +420,12 @@ impl Coalition {
         Offer {
             stipend: (self.stipend_tick * self.pay_ratio / r.stipend_reference_tick).min(1.0),
             lived_roles: r.lived_role_weight * (1.0 - p) * self.delivery_openness,
+            material_mix: self.mix.material,
+            purposive_mix: self.mix.purposive,
+            cause: self.cause,
             role_share_credentialed,
             role_share_open,
-            solidary_scale: 1.0 - r.solidary_formalisation * p,
+            solidary_scale: self.mix.solidary * (1.0 - r.solidary_formalisation * p),
             goal: self.goal,
             mission: self.mission,
             fairness_term: r.fairness_weight * (self.fairness - 0.5),
@@ -442,7 +472,7 @@ impl Coalition {
         self.mission += r.mission_drift * (mission_target(public_share, r) - self.mission);
         self.leadership = leadership_step(self.leadership, self.goal, self.delegation_tick, r);
         self.goal += r.goal_memory * (attainment - self.goal);
-        self.roles = roles(self.leadership, staff, self.goal_hours, self.professionalisation, r);
+        self.roles = roles(self.leadership, staff, self.goal_hours, self.professionalisation, self.credential_need, r);
 
         // 4. Coalition life: too small or out of money for the grace period, after start-up.
         let troubled = self.members < self.min_members || out_of_money;
@@ -536,8 +566,8 @@ mod tests {
         let spread = Coalition::found(&s, &s.coalitions[0]);
         s.coalitions[0].governance.outreach_target = vec!["disadvantaged".into()];
         let aimed = Coalition::found(&s, &s.coalitions[0]);
-        assert_eq!(aimed.outreach_reach(0, &r), 0.0);
-        let ratio = aimed.outreach_reach(1, &r) / spread.outreach_reach(1, &r);
+        assert_eq!(aimed.outreach_reach(0, 0, &r), 0.0);
+        let ratio = aimed.outreach_reach(1, 0, &r) / spread.outreach_reach(1, 0, &r);
         assert!((ratio - 1.0 / 0.4).abs() < 1e-9, "the same effort on 40% of residents: {ratio}");
     }
 

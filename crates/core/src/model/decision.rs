@@ -22,11 +22,18 @@ pub struct Offer {
     /// First version's material payoff for people with lived experience of roles still open
     /// to them: `weight * (1 - P) * delivery openness` (weight 0 in the second version).
     pub lived_roles: f64,
+    /// Multiplier on the material payoff: the programme's incentive mix.
+    pub material_mix: f64,
+    /// Multiplier on the purposive payoff, for residents whose cause it is.
+    pub purposive_mix: f64,
+    /// The programme's purpose, as its bit in residents' causes.
+    pub cause: u16,
     /// Share of a full role a credentialed member has (1 without role capacity).
     pub role_share_credentialed: f64,
     /// Share of a full role any other member has: members beyond the open roles find less to do.
     pub role_share_open: f64,
-    /// Factor on the solidary payoff: formalisation weakens fellowship, `1 - s_F * P`.
+    /// Factor on the solidary payoff: the incentive mix, and formalisation weakens fellowship,
+    /// `mix_s (1 - s_F * P)`.
     pub solidary_scale: f64,
     /// Goal attainment G.
     pub goal: f64,
@@ -45,21 +52,29 @@ pub struct Offer {
 #[inline]
 pub fn material(offer: &Offer, lived: bool) -> f64 {
     let roles = if lived { offer.lived_roles } else { 0.0 };
-    (offer.stipend + roles).min(1.0)
+    (offer.stipend + roles).min(1.0) * offer.material_mix
 }
 
-/// Solidary payoff: the share of the agent's ties who are members, weakened by formalisation.
+/// Solidary payoff: the share of the agent's friends who are members, weakened by
+/// formalisation. Its friends are its ties and the `bonds` friends it has made among the
+/// coalition's members since it joined (0 for an outsider): `(k + b) / (degree + b)`.
 #[inline]
-pub fn solidary(offer: &Offer, ties_in_coalition: u32, degree: usize) -> f64 {
-    if degree == 0 { 0.0 } else { offer.solidary_scale * ties_in_coalition as f64 / degree as f64 }
+pub fn solidary(offer: &Offer, ties_in_coalition: u32, degree: usize, bonds: f64) -> f64 {
+    let circle = degree as f64 + bonds;
+    if circle == 0.0 { 0.0 } else { offer.solidary_scale * (ties_in_coalition as f64 + bonds) / circle }
 }
 
 /// Purposive payoff: goal attainment scaled by how much of the mission the member joined for
-/// is left. A founder joined at M = 1 and feels drift fully; later joiners only drift since.
+/// is left, and by the programme's purposive mix; nothing for a resident whose cause it is not
+/// (`causes`, a bit per purpose). A founder joined at M = 1 and feels drift fully; later
+/// joiners only drift since.
 #[inline]
-pub fn purposive(offer: &Offer, mission_at_join: f64, drift_sensitivity: f64) -> f64 {
+pub fn purposive(offer: &Offer, causes: u16, mission_at_join: f64, drift_sensitivity: f64) -> f64 {
+    if causes & offer.cause == 0 {
+        return 0.0;
+    }
     let drift = (mission_at_join - offer.mission).max(0.0);
-    offer.goal * (1.0 - drift_sensitivity * drift).max(0.0)
+    offer.goal * (1.0 - drift_sensitivity * drift).max(0.0) * offer.purposive_mix
 }
 
 /// The payoff `U = w·(role·material, solidary, role·purposive) + fairness term - time cost`,
@@ -199,6 +214,9 @@ mod tests {
         Offer {
             stipend: 0.0,
             lived_roles: 0.6,
+            material_mix: 1.0,
+            purposive_mix: 1.0,
+            cause: 1,
             role_share_credentialed: 1.0,
             role_share_open: 1.0,
             solidary_scale: 1.0,
@@ -218,18 +236,35 @@ mod tests {
 
     #[test]
     fn solidary_needs_ties() {
-        assert_eq!(solidary(&offer(), 0, 8), 0.0);
-        assert_eq!(solidary(&offer(), 2, 8), 0.25);
-        assert_eq!(solidary(&offer(), 0, 0), 0.0);
+        assert_eq!(solidary(&offer(), 0, 8, 0.0), 0.0);
+        assert_eq!(solidary(&offer(), 2, 8, 0.0), 0.25);
+        assert_eq!(solidary(&offer(), 0, 0, 0.0), 0.0);
+    }
+
+    #[test]
+    fn friends_made_inside_add_to_the_solidary_payoff() {
+        // Two of eight ties are members; two friends made inside make it four of ten.
+        assert_eq!(solidary(&offer(), 2, 8, 2.0), 0.4);
+        assert!(solidary(&offer(), 0, 8, 1.0) > 0.0, "a newcomer who knew nobody comes to belong");
+        assert_eq!(solidary(&offer(), 0, 0, 3.0), 1.0 * offer().solidary_scale);
     }
 
     #[test]
     fn founders_feel_mission_drift_fully_later_joiners_less() {
         let drifted = Offer { mission: 0.7, ..offer() };
-        let founder = purposive(&drifted, 1.0, 1.0);
-        let joined_late = purposive(&drifted, 0.75, 1.0);
+        let founder = purposive(&drifted, 1, 1.0, 1.0);
+        let joined_late = purposive(&drifted, 1, 0.75, 1.0);
         assert!(founder < joined_late);
-        assert!((purposive(&drifted, 0.7, 1.0) - 0.8).abs() < 1e-12);
+        assert!((purposive(&drifted, 1, 0.7, 1.0) - 0.8).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_cause_moves_only_those_whose_cause_it_is() {
+        let youth = Offer { cause: 1 << 3, ..offer() };
+        assert_eq!(purposive(&youth, 1 << 1, 1.0, 1.0), 0.0);
+        assert_eq!(purposive(&youth, (1 << 1) | (1 << 3), 1.0, 1.0), 0.8);
+        let sport = Offer { purposive_mix: 0.5, ..youth };
+        assert_eq!(purposive(&sport, 1 << 3, 1.0, 1.0), 0.4);
     }
 
     #[test]

@@ -164,6 +164,7 @@ impl Funding {
             .shocks
             .iter()
             .filter(|sh| sh.coalition.is_empty() || sh.coalition == coalition.name)
+            .filter(|sh| sh.area.is_empty() || sh.area == coalition.area)
             .map(|sh| (ticks(sh.year), sh.stream, 1.0 - sh.cut))
             .collect();
         let r = &s.policy.random_shocks;

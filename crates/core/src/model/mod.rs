@@ -8,6 +8,7 @@ pub mod blocks;
 pub mod coalition;
 pub mod decision;
 pub mod funding;
+pub mod layout;
 pub mod network;
 
 pub use agents::{Agents, OUTSIDE};
@@ -34,6 +35,20 @@ struct AgentRates {
     /// Weight of a newcomer's unmet expectation by tenure in ticks; empty when newcomers
     /// know what to expect (no expectation noise).
     disappointment: Vec<f64>,
+    /// Whether expectation errors steer who joins.
+    expectations_steer: bool,
+    /// Life events per agent per tick (0: none).
+    life_events: f64,
+    /// Ticks an outsider waits after considering a programme before it considers one again.
+    reconsider: u32,
+    /// Friends a member makes among fellow members over a long spell.
+    friends_made: f64,
+    /// Per-tick approach factor of those friendships, at a full role.
+    bonding: f64,
+    /// How far friendships form only within one's own group.
+    bonding_homophily: f64,
+    /// Standard deviation of a newcomer's role fit.
+    role_fit_sd: f64,
 }
 
 /// Per-tick probability from a per-week one.
@@ -74,7 +89,22 @@ impl AgentRates {
             } else {
                 Vec::new()
             },
+            expectations_steer: b.expectations_steer_joining,
+            life_events: b.life_event_rate / tpy,
+            reconsider: (b.reconsider_weeks / wpt).round() as u32,
+            friends_made: b.friends_made,
+            bonding: coalition::approach_weeks(b.bonding_weeks, wpt),
+            bonding_homophily: b.bonding_homophily,
+            role_fit_sd: b.role_fit_sd,
         }
+    }
+
+    /// Ticks from a life event to the next: an exponential waiting time at `life_events` per
+    /// tick, rounded up to whole ticks (a geometric number of ticks, at least one).
+    fn life_event_gap(&self, rng: &mut ChaCha8Rng) -> u32 {
+        let u: f64 = rng.random();
+        let ticks = (-libm::log1p(-u) / self.life_events).ceil();
+        if ticks >= u32::MAX as f64 { u32::MAX } else { (ticks as u32).max(1) }
     }
 }
 
@@ -83,10 +113,15 @@ impl AgentRates {
 struct GroupTraits {
     time_cost: f64,
     trust: f64,
+    spare_time: f64,
 }
 
 fn group_traits(s: &Scenario) -> Vec<GroupTraits> {
-    s.population.groups.iter().map(|g| GroupTraits { time_cost: g.time_cost, trust: g.trust_in_government }).collect()
+    s.population
+        .groups
+        .iter()
+        .map(|g| GroupTraits { time_cost: g.time_cost, trust: g.trust_in_government, spare_time: g.spare_time })
+        .collect()
 }
 
 /// Joins, exits and members by coalition and group for the tick just simulated.
@@ -99,16 +134,37 @@ pub struct Tally {
     pub joins: Vec<u32>,
     /// Exits during the tick (dissolution included).
     pub exits: Vec<u32>,
+    /// Per area: members living there at the end of the tick (one entry without areas).
+    pub area_members: Vec<u32>,
+    /// Per coalition: outsiders who applied for one of its limited roles this tick.
+    pub applicants: Vec<u32>,
+    /// Per coalition: applicants it turned away this tick, for want of a vacant role.
+    pub turned_away: Vec<u32>,
 }
 
 impl Tally {
-    fn new(coalitions: usize, groups: usize) -> Tally {
+    fn new(coalitions: usize, groups: usize, areas: usize) -> Tally {
         let n = coalitions * groups;
-        Tally { groups, members: vec![0; n], joins: vec![0; n], exits: vec![0; n] }
+        Tally {
+            groups,
+            area_members: vec![0; areas],
+            members: vec![0; n],
+            joins: vec![0; n],
+            exits: vec![0; n],
+            applicants: vec![0; coalitions],
+            turned_away: vec![0; coalitions],
+        }
     }
 
     fn clear(&mut self) {
-        for v in [&mut self.members, &mut self.joins, &mut self.exits] {
+        for v in [
+            &mut self.members,
+            &mut self.joins,
+            &mut self.exits,
+            &mut self.applicants,
+            &mut self.turned_away,
+            &mut self.area_members,
+        ] {
             v.iter_mut().for_each(|x| *x = 0);
         }
     }
@@ -134,14 +190,15 @@ pub struct Model {
     /// This tick's joins, exits and members.
     pub tally: Tally,
     groups: Vec<GroupTraits>,
-    /// Index range of each group's agents.
-    pub group_ranges: Vec<std::ops::Range<u32>>,
+    /// Where each area's and group's agents are.
+    pub layout: layout::Layout,
     rates: AgentRates,
     org: OrgRates,
     offers: Vec<Offer>,
-    /// Per group: cumulative outreach reach over coalitions, for picking who reached an outsider.
+    /// Per cell (area and group, as in [`layout::Layout`]): cumulative outreach reach over
+    /// coalitions, for picking who reached an outsider.
     outreach_cumulative: Vec<Vec<f64>>,
-    /// Per group: the total of `outreach_cumulative` (its last value, 0 without coalitions).
+    /// Per cell: the total of `outreach_cumulative` (its last value, 0 without coalitions).
     outreach_reach: Vec<f64>,
     /// The blocks agents decide in, with their random streams. Draws of the second version's
     /// mechanisms (credentials, expectation errors, admission order) come from side streams,
@@ -161,6 +218,10 @@ pub struct Model {
     credentialed_stayers: Vec<u32>,
     /// Policy changes still to come: (first tick, scenario in force from then).
     timeline: std::collections::VecDeque<(u32, Scenario)>,
+    /// Per coalition and group (indexed like [`Tally`]): the group's share of the coalition's
+    /// members at the end of the last tick, which sets how readily its members make friends
+    /// there when friendships form within groups.
+    composition: Vec<f64>,
 }
 
 /// An outsider who wants to join a coalition with limited roles, waiting for this tick's
@@ -172,6 +233,8 @@ struct Application {
     /// Random priority: vacancies go to the lowest keys.
     key: f64,
     expected: f64,
+    /// How well the role would suit it (0 without role fit).
+    fit: f64,
 }
 
 /// The side stream of a replication: the same seed, a stream number no replication uses.
@@ -192,25 +255,14 @@ impl Model {
     /// world of millions of agents takes seconds to build; this lets a caller give up within
     /// about one stage. The draws do not depend on `abandon`.
     pub fn new_unless(s: &Scenario, rng: &mut ChaCha8Rng, abandon: &dyn Fn() -> bool) -> Option<Model> {
-        let shares: Vec<f64> = s.population.groups.iter().map(|g| g.share).collect();
-        let sizes = agents::group_sizes(s.population.size, &shares);
-        let mut start = 0u32;
-        let group_ranges: Vec<_> = sizes
-            .iter()
-            .map(|&k| {
-                start += k;
-                start - k..start
-            })
-            .collect();
+        let layout = layout::Layout::new(s);
         let mut side = side_stream(rng);
-        let mut agents = Agents::populate(s, &sizes, rng);
+        let mut agents = Agents::populate(s, &layout, rng);
         agents.draw_credentials(s, &mut side);
         if abandon() {
             return None;
         }
-        let net = &s.population.network;
-        let edges =
-            Network::small_world_edges(&agents.group, &group_ranges, net.mean_degree, net.rewiring, net.homophily, rng);
+        let edges = Network::small_world_edges(&agents.group, &agents.area, &layout, &s.population.network, rng);
         if abandon() {
             return None;
         }
@@ -219,34 +271,40 @@ impl Model {
         let org = OrgRates::new(s);
         let rates = AgentRates::new(s, network.max_degree());
         let mut coalitions: Vec<Coalition> = s.coalitions.iter().map(|c| Coalition::found(s, c)).collect();
-        let founder_weights: Vec<f64> = s.population.groups.iter().map(|g| g.founder_weight).collect();
-        for (c, spec) in s.coalitions.iter().enumerate() {
-            recruit_founders(&mut agents, &network, &group_ranges, &founder_weights, c as u16, spec.founders, rng);
-        }
         let groups = group_traits(s);
-        let agent_count = agents.len();
+        let mut blocks: Vec<blocks::Block> =
+            (0..blocks::block_count(agents.len())).map(|b| blocks::Block::new(blocks::block_streams(rng, b))).collect();
+        draw_circumstances(s, &mut agents, &groups, &rates, &mut blocks);
+        let founding = Founding {
+            network: &network,
+            layout: &layout,
+            weights: s.population.groups.iter().map(|g| g.founder_weight).collect(),
+        };
+        for (c, spec) in s.coalitions.iter().enumerate() {
+            let area = s.population.areas.iter().position(|a| a.name == spec.area);
+            founding.recruit(&mut agents, c as u16, spec, area, rng);
+        }
         let mut model = Model {
-            tally: Tally::new(coalitions.len(), s.population.groups.len()),
+            tally: Tally::new(coalitions.len(), s.population.groups.len(), layout.areas),
             agents,
             network,
             coalitions: Vec::new(),
             tick: 0,
             groups,
-            group_ranges,
+            layout,
             rates,
             org,
             offers: Vec::new(),
             outreach_cumulative: Vec::new(),
             outreach_reach: Vec::new(),
-            blocks: (0..blocks::block_count(agent_count))
-                .map(|b| blocks::Block::new(blocks::block_streams(rng, b)))
-                .collect(),
+            blocks,
             applications: Vec::new(),
             member_ties: Vec::new(),
             changed: Vec::new(),
             stayers: Vec::new(),
             credentialed_stayers: Vec::new(),
             timeline: s.timeline().unwrap_or_default().into(),
+            composition: Vec::new(),
         };
         // The first block draws on the replication's side stream, where the credentials were.
         model.blocks[0].side = side;
@@ -262,7 +320,7 @@ impl Model {
         for i in 0..model.agents.len() {
             let m = model.agents.membership[i];
             if m != OUTSIDE {
-                let u = model.payoff(i, m, &model.offers[m as usize], model.agents.mission_at_join[i]);
+                let u = model.payoff(i, m, &model.offers[m as usize], model.agents.mission_at_join[i], 0.0);
                 model.agents.satisfaction[i] = u;
                 model.agents.expected_at_join[i] = u;
             }
@@ -318,14 +376,15 @@ impl Model {
     fn prepare_offers(&mut self) {
         self.offers = self.coalitions.iter().map(|c| c.offer(&self.org)).collect();
         let org = &self.org;
-        self.outreach_cumulative = (0..self.groups.len())
-            .map(|g| {
+        let ng = self.groups.len();
+        self.outreach_cumulative = (0..self.layout.cells.len())
+            .map(|cell| {
                 let mut acc = 0.0;
                 self.coalitions
                     .iter()
                     .map(|c| {
                         if c.active {
-                            acc += c.outreach_reach(g, org);
+                            acc += c.outreach_reach(cell % ng, cell / ng, org);
                         }
                         acc
                     })
@@ -343,16 +402,17 @@ impl Model {
         self.network.ties(i).iter().map(|&j| u32::from(prev[j as usize] == m)).sum()
     }
 
-    /// Payoff agent `i` gets (or expects) from coalition `m`.
+    /// Payoff agent `i` gets (or expects) from coalition `m`, having made `bonds` friends
+    /// among its members (0 for an outsider), before its role fit.
     #[inline]
-    fn payoff(&self, i: usize, m: u16, offer: &Offer, mission_at_join: f64) -> f64 {
+    fn payoff(&self, i: usize, m: u16, offer: &Offer, mission_at_join: f64, bonds: f64) -> f64 {
         let a = &self.agents;
         let degree = self.network.ties(i).len();
         decision::payoff(
             &a.weights(i),
             decision::material(offer, a.lived[i]),
-            decision::solidary(offer, self.ties_in(i, m), degree),
-            decision::purposive(offer, mission_at_join, self.rates.drift_sensitivity),
+            decision::solidary(offer, self.ties_in(i, m), degree, bonds),
+            decision::purposive(offer, a.causes[i], mission_at_join, self.rates.drift_sensitivity),
             self.role_share(i, offer),
             offer,
             self.groups[a.group[i] as usize].time_cost,
@@ -387,6 +447,14 @@ impl Model {
             self.retune(&changed);
         }
         std::mem::swap(&mut self.agents.previous, &mut self.agents.membership);
+        if self.rates.bonding_homophily > 0.0 {
+            self.composition.clear();
+            let ng = self.groups.len();
+            for (k, &members) in self.tally.members.iter().enumerate() {
+                let c = &self.coalitions[k / ng];
+                self.composition.push(if c.members > 0 { members as f64 / c.members as f64 } else { 0.0 });
+            }
+        }
         self.tally.clear();
         self.prepare_offers();
 
@@ -436,7 +504,7 @@ impl Model {
         }
         // Admissions write what decisions write: the same arrays, taken out once.
         let mut written = self.agents.take_written();
-        let mut w = blocks::WrittenBlock::whole(&mut written);
+        let mut w = agents::WrittenBlock::whole(&mut written);
         for group in applications.chunk_by(|a, b| a.coalition == b.coalition) {
             let m = group[0].coalition;
             let c = m as usize;
@@ -456,10 +524,17 @@ impl Model {
                 }
             }
             let offer = self.offers[c];
-            for (app, _) in group.iter().zip(&admitted).filter(|(_, a)| **a) {
+            self.tally.applicants[c] += group.len() as u32;
+            for (app, &admit) in group.iter().zip(&admitted) {
                 let i = app.agent as usize;
+                if !admit {
+                    // Turned away for want of a role: it waits, as one who declined does.
+                    self.tally.turned_away[c] += 1;
+                    w.available_from[i] = t + self.rates.reconsider;
+                    continue;
+                }
                 self.changed.push(i as u32);
-                w.join(i, m, t, app.expected, offer.mission, self.hours_this_tick(i, &offer));
+                w.join(i, m, t, app.expected, offer.mission, self.hours_this_tick(i, &offer), app.fit);
                 let k = self.tally.at(c, self.agents.group[i] as usize);
                 self.tally.joins[k] += 1;
             }
@@ -477,7 +552,7 @@ impl Model {
             c.lived_members = 0;
             c.credentialed_members = 0;
         }
-        for k in self.tally.members.iter_mut() {
+        for k in self.tally.members.iter_mut().chain(self.tally.area_members.iter_mut()) {
             *k = 0;
         }
         let a = &self.agents;
@@ -491,6 +566,7 @@ impl Model {
                 c.credentialed_members += u32::from(a.credentialed[i]);
                 let k = self.tally.at(m as usize, a.group[i] as usize);
                 self.tally.members[k] += 1;
+                self.tally.area_members[a.area[i] as usize] += 1;
             }
         }
     }
@@ -511,56 +587,127 @@ fn outreach_misses(x: f64, d: f64, reach: f64) -> bool {
     bound >= f64::MIN_POSITIVE && x > bound * (1.0 + 16.0 * f64::EPSILON)
 }
 
-/// Founders: a seed agent drawn by group founder weight, then outsiders reached through its
-/// ties breadth-first (friends start coalitions together), reseeding if the component runs out.
-fn recruit_founders(
+/// Whether each agent has time to spare at the start, and when its first life event comes:
+/// block by block, agent by agent, on each block's life stream (two draws an agent when life
+/// events happen, one when availability is only drawn once, none when everyone has time and
+/// nothing changes). Life events are exogenous: they draw on a stream nothing else uses, so
+/// every arm of a policy comparison sees the same ones.
+///
+/// Then which causes are its own: for each purpose some programme has (in
+/// [`crate::scenario::Purpose::ALL`] order) whose appeal is below 1, one draw against it.
+fn draw_circumstances(
+    s: &Scenario,
     agents: &mut Agents,
-    network: &Network,
-    group_ranges: &[std::ops::Range<u32>],
-    founder_weights: &[f64],
-    coalition: u16,
-    founders: u32,
-    rng: &mut ChaCha8Rng,
+    groups: &[GroupTraits],
+    rates: &AgentRates,
+    blocks: &mut [blocks::Block],
 ) {
-    let mut recruited = 0u32;
-    let mut queue = std::collections::VecDeque::new();
-    let free = |a: &Agents| a.membership.iter().filter(|&&m| m == OUTSIDE).count();
-    while recruited < founders && free(agents) > 0 {
-        if queue.is_empty() {
-            let weights: Vec<f64> = group_ranges.iter().zip(founder_weights).map(|(r, w)| r.len() as f64 * w).collect();
-            let total: f64 = weights.iter().sum();
-            let mut g = 0;
-            if total > 0.0 {
-                let mut x = rng.random::<f64>() * total;
-                while g + 1 < weights.len() && x >= weights[g] {
-                    x -= weights[g];
-                    g += 1;
+    let time_drawn = rates.life_events > 0.0 || groups.iter().any(|g| g.spare_time < 1.0);
+    let causes: Vec<(u16, f64)> = crate::scenario::Purpose::ALL
+        .iter()
+        .filter(|p| s.coalitions.iter().any(|c| c.purpose == **p))
+        .map(|p| (1u16 << p.index(), p.appeal(&s.population.appeal)))
+        .filter(|&(_, appeal)| appeal < 1.0)
+        .collect();
+    if !time_drawn && causes.is_empty() {
+        return;
+    }
+    for (b, block) in blocks.iter_mut().enumerate() {
+        let range = b * blocks::BLOCK_AGENTS..((b + 1) * blocks::BLOCK_AGENTS).min(agents.len());
+        for i in range {
+            if time_drawn {
+                agents.free[i] = block.life.random::<f64>() < groups[agents.group[i] as usize].spare_time;
+                if rates.life_events > 0.0 {
+                    agents.next_life_event[i] = rates.life_event_gap(&mut block.life);
                 }
             }
-            let range = &group_ranges[g];
-            let seed = rng.random_range(range.clone()) as usize;
-            let seed = if agents.membership[seed] == OUTSIDE {
-                seed
-            } else {
-                match agents.membership.iter().position(|&m| m == OUTSIDE) {
-                    Some(s) => s,
-                    None => break,
+            for &(bit, appeal) in &causes {
+                if block.life.random::<f64>() >= appeal {
+                    agents.causes[i] &= !bit;
                 }
-            };
-            queue.push_back(seed);
+            }
         }
-        while let Some(i) = queue.pop_front() {
-            if recruited >= founders {
-                break;
+    }
+}
+
+/// What founding reads: the ties founders recruit through, where agents live, and each
+/// group's relative weight among founders.
+struct Founding<'a> {
+    network: &'a Network,
+    layout: &'a layout::Layout,
+    weights: Vec<f64>,
+}
+
+impl Founding<'_> {
+    /// Founders of coalition `c`: a seed agent drawn by group founder weight (in the
+    /// coalition's area, if it has one), then outsiders reached through its ties breadth-first
+    /// (friends start coalitions together), reseeding if the component runs out. Only agents
+    /// with time to spare whose cause the programme's purpose is found it (friends dedicated to
+    /// a cause, Smith 2020); a seed drawn without them is drawn again, up to a thousand times,
+    /// before the lowest-index eligible agent is taken.
+    fn recruit(
+        &self,
+        agents: &mut Agents,
+        coalition: u16,
+        spec: &crate::scenario::Coalition,
+        area: Option<usize>,
+        rng: &mut ChaCha8Rng,
+    ) {
+        let cause = 1u16 << spec.purpose.index();
+        let founders = spec.founders;
+        let layout = self.layout;
+        let mut recruited = 0u32;
+        let mut queue = std::collections::VecDeque::new();
+        let can = |a: &Agents, i: usize| a.membership[i] == OUTSIDE && a.free[i] && a.causes[i] & cause != 0;
+        let free = |a: &Agents| (0..a.len()).filter(|&i| can(a, i)).count();
+        while recruited < founders && free(agents) > 0 {
+            if queue.is_empty() {
+                let size = |g: usize| area.map_or(layout.group_size(g), |a| layout.cell(a, g).len() as u32);
+                let weights: Vec<f64> = self.weights.iter().enumerate().map(|(g, w)| f64::from(size(g)) * w).collect();
+                let total: f64 = weights.iter().sum();
+                let mut g = 0;
+                if total > 0.0 {
+                    let mut x = rng.random::<f64>() * total;
+                    while g + 1 < weights.len() && x >= weights[g] {
+                        x -= weights[g];
+                        g += 1;
+                    }
+                }
+                let draw = |rng: &mut ChaCha8Rng| match area {
+                    Some(a) => rng.random_range(layout.cell(a, g)) as usize,
+                    None => layout.draw_in_group(g, rng) as usize,
+                };
+                let mut seed = draw(rng);
+                // An outsider without the time or the cause: someone else of the group starts it.
+                for _ in 0..1000 {
+                    if agents.membership[seed] != OUTSIDE || can(agents, seed) {
+                        break;
+                    }
+                    seed = draw(rng);
+                }
+                let seed = if can(agents, seed) {
+                    seed
+                } else {
+                    match (0..agents.len()).position(|i| can(agents, i)) {
+                        Some(s) => s,
+                        None => break,
+                    }
+                };
+                queue.push_back(seed);
             }
-            if agents.membership[i] != OUTSIDE {
-                continue;
+            while let Some(i) = queue.pop_front() {
+                if recruited >= founders {
+                    break;
+                }
+                if !can(agents, i) {
+                    continue;
+                }
+                agents.membership[i] = coalition;
+                agents.spell_start[i] = 0;
+                agents.mission_at_join[i] = 1.0;
+                recruited += 1;
+                queue.extend(self.network.ties(i).iter().map(|&j| j as usize).filter(|&j| can(agents, j)));
             }
-            agents.membership[i] = coalition;
-            agents.spell_start[i] = 0;
-            agents.mission_at_join[i] = 1.0;
-            recruited += 1;
-            queue.extend(network.ties(i).iter().map(|&j| j as usize).filter(|&j| agents.membership[j] == OUTSIDE));
         }
     }
 }
@@ -635,6 +782,7 @@ mod tests {
             year: 1.0,
             key: "coalitions.c.goal_hours".into(),
             value: crate::scenario::Setting::Number(600.0),
+            area: String::new(),
         });
         let goals = |s: &Scenario| {
             let mut rng = ChaCha8Rng::seed_from_u64(4);
@@ -692,5 +840,120 @@ mod tests {
             }
         }
         assert!(exits[1] > exits[0] * 2, "exits funded {} vs broke {}", exits[0], exits[1]);
+    }
+
+    /// A town of 2,000 in one group with one programme, and the third version's mechanisms
+    /// as `behaviour` sets them.
+    fn town(behaviour: &str, extra: &str) -> Scenario {
+        let mut join = String::new();
+        for (key, value) in [("join_max", "0.5"), ("aspiration_mean", "-0.2")] {
+            if !behaviour.contains(key) {
+                join += &format!("{key} = {value}\n");
+            }
+        }
+        let text = format!(
+            "name = \"t\"\n[simulation]\nyears = 4\n[population]\nsize = 2000\n[[population.groups]]\nname = \"all\"\nshare = 1.0\nspare_time = 0.5\n{extra}[organisation]\nrole_capacity = false\ncredentialed_roles = false\n[behaviour]\n{join}{behaviour}\n[[coalitions]]\nname = \"club\"\nfounders = 30\npurpose = \"youth\"\ngoal_hours = 200\ngovernance = {{ outreach = 0.5 }}\n"
+        );
+        Scenario::parse(&text, "t").unwrap()
+    }
+
+    #[test]
+    fn life_events_take_members_without_time_away_and_keep_such_outsiders_out() {
+        let s = town("life_event_rate = 2.0", "");
+        let mut rng = ChaCha8Rng::seed_from_u64(6);
+        let mut m = Model::new(&s, &mut rng);
+        let mut free_share = Vec::new();
+        let mut joins = 0;
+        for _ in 0..s.ticks() {
+            m.step(&mut rng);
+            let a = &m.agents;
+            assert!((0..a.len()).all(|i| a.membership[i] == OUTSIDE || a.free[i]), "a member without time stayed");
+            joins += m.tally.joins.iter().sum::<u32>();
+            free_share.push(a.free.iter().filter(|&&f| f).count() as f64 / a.len() as f64);
+        }
+        assert!(joins > 0);
+        // Redrawn at every event, the share with time stays at the group's 0.5.
+        let mean = free_share.iter().sum::<f64>() / free_share.len() as f64;
+        assert!((mean - 0.5).abs() < 0.03, "share with time {mean}");
+        // Events come about twice a year: over four years nearly everyone has had one.
+        let first_events_passed = m.agents.next_life_event.iter().filter(|&&t| t > 52).count();
+        assert_eq!(first_events_passed, m.agents.len());
+    }
+
+    #[test]
+    fn life_event_gaps_are_exponential_in_whole_ticks() {
+        let s = town("life_event_rate = 0.5", "");
+        let rates = AgentRates::new(&s, 8);
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let gaps: Vec<u32> = (0..20_000).map(|_| rates.life_event_gap(&mut rng)).collect();
+        assert!(gaps.iter().all(|&g| g >= 1));
+        let mean = gaps.iter().map(|&g| f64::from(g)).sum::<f64>() / gaps.len() as f64;
+        // A geometric number of weekly ticks with p = 1 - exp(-0.5/52): mean 1/p, about 104.5.
+        let p = 1.0 - (-0.5f64 / 52.0).exp();
+        assert!((mean - 1.0 / p).abs() < 2.0, "mean gap {mean} ticks");
+    }
+
+    #[test]
+    fn an_outsider_who_declines_waits_before_considering_again() {
+        // Nobody joins (join_max 0), so every outsider told of the programme declines.
+        let waiting = |reconsider: &str| {
+            let s = town(&format!("join_max = 0.0\n{reconsider}"), "");
+            let mut rng = ChaCha8Rng::seed_from_u64(8);
+            let mut m = Model::new(&s, &mut rng);
+            for _ in 0..20 {
+                m.step(&mut rng);
+            }
+            let t = m.tick;
+            m.agents.available_from.iter().filter(|&&a| a > t).count()
+        };
+        // Without the memory only members who left wait (to rejoin); with it, everyone told.
+        let (without, with) = (waiting(""), waiting("reconsider_weeks = 52"));
+        assert!(with > 50 && with > 10 * without, "waiting: {without} without the memory, {with} with it");
+    }
+
+    #[test]
+    fn members_make_friends_inside_as_their_tenure_grows() {
+        let s = town("friends_made = 3\nbonding_weeks = 13\njoin_max = 1.0\naspiration_mean = -0.5", "");
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        let mut m = Model::new(&s, &mut rng);
+        for _ in 0..s.ticks() {
+            m.step(&mut rng);
+        }
+        let a = &m.agents;
+        let bonds = |from: u32, to: u32| {
+            let b: Vec<f64> = (0..a.len())
+                .filter(|&i| a.membership[i] != OUTSIDE && (from..to).contains(&(m.tick - a.spell_start[i])))
+                .map(|i| a.bonds[i])
+                .collect();
+            assert!(b.len() >= 5, "too few members of tenure {from}-{to}: {}", b.len());
+            b.iter().sum::<f64>() / b.len() as f64
+        };
+        let (newcomers, veterans) = (bonds(0, 8), bonds(78, 1000));
+        assert!(newcomers < 1.0 && veterans > 2.5, "bonds: newcomers {newcomers}, veterans {veterans}");
+        assert!(a.bonds.iter().all(|&b| b <= 3.0));
+    }
+
+    #[test]
+    fn founders_share_the_cause_and_joiners_draw_their_role_fit() {
+        let s = town("role_fit_sd = 0.5\njoin_max = 1.0", "[population.appeal]\nyouth = 0.3\n");
+        let mut rng = ChaCha8Rng::seed_from_u64(10);
+        let mut m = Model::new(&s, &mut rng);
+        let youth = 1u16 << crate::scenario::Purpose::Youth.index();
+        let a = &m.agents;
+        let founders: Vec<usize> = (0..a.len()).filter(|&i| a.membership[i] != OUTSIDE).collect();
+        assert_eq!(founders.len(), 30);
+        assert!(founders.iter().all(|&i| a.causes[i] & youth != 0 && a.free[i] && a.fit[i] == 0.0));
+        let share = a.causes.iter().filter(|&&c| c & youth != 0).count() as f64 / a.len() as f64;
+        assert!((share - 0.3).abs() < 0.04, "share whose cause it is {share}");
+        for _ in 0..s.ticks() {
+            m.step(&mut rng);
+        }
+        let a = &m.agents;
+        let fits: Vec<f64> =
+            (0..a.len()).filter(|&i| a.membership[i] != OUTSIDE && a.spell_start[i] > 0).map(|i| a.fit[i]).collect();
+        assert!(fits.len() > 20 && fits.iter().all(|&f| f != 0.0), "{} joiners: {fits:?}", fits.len());
+        // Members who stayed are those the role suits: their fit is above the joiners' mean, 0.
+        let mean = fits.iter().sum::<f64>() / fits.len() as f64;
+        assert!(mean > 0.0, "mean fit of members {mean}");
     }
 }

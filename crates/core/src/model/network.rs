@@ -12,20 +12,20 @@ pub struct Network {
 }
 
 impl Network {
-    /// Build the network over agents laid out contiguously by group (`group_ranges[g]` is
-    /// group g's index range). Each agent is tied to its `mean_degree / 2` successors on a
-    /// ring; because groups are contiguous on the ring, unrewired ties are within-group. Each
+    /// Build the network over agents laid out contiguously by area and group (`layout`).
+    /// Each agent is tied to its `mean_degree / 2` successors on a ring; because areas and
+    /// groups are contiguous on the ring, unrewired ties are within an area and a group. Each
     /// tie is rewired with probability `rewiring` to a random partner, drawn from the agent's
-    /// own group with probability `homophily` and from the whole population otherwise.
+    /// own group with probability `homophily` (otherwise from anyone) and, with areas, from
+    /// its own area with probability `locality` (otherwise from the whole town).
     pub fn small_world(
         group_of: &[u8],
-        group_ranges: &[std::ops::Range<u32>],
-        mean_degree: u32,
-        rewiring: f64,
-        homophily: f64,
+        area_of: &[u8],
+        layout: &super::layout::Layout,
+        shape: &crate::scenario::Network,
         rng: &mut ChaCha8Rng,
     ) -> Network {
-        let edges = Network::small_world_edges(group_of, group_ranges, mean_degree, rewiring, homophily, rng);
+        let edges = Network::small_world_edges(group_of, area_of, layout, shape, rng);
         Network::from_edges(group_of.len(), &edges)
     }
 
@@ -33,27 +33,36 @@ impl Network {
     /// are gathered per agent (two stages, so a caller can give up between them).
     pub fn small_world_edges(
         group_of: &[u8],
-        group_ranges: &[std::ops::Range<u32>],
-        mean_degree: u32,
-        rewiring: f64,
-        homophily: f64,
+        area_of: &[u8],
+        layout: &super::layout::Layout,
+        shape: &crate::scenario::Network,
         rng: &mut ChaCha8Rng,
     ) -> Vec<(u32, u32)> {
         let n = group_of.len() as u32;
-        let half = (mean_degree / 2).min(n.saturating_sub(1) / 2);
+        let half = (shape.mean_degree / 2).min(n.saturating_sub(1) / 2);
         let mut edges: Vec<(u32, u32)> = Vec::with_capacity((n * half) as usize);
         for i in 0..n {
             for j in 1..=half {
                 let mut partner = (i + j) % n;
-                if rng.random::<f64>() < rewiring {
-                    let range = if rng.random::<f64>() < homophily {
-                        group_ranges[group_of[i as usize] as usize].clone()
-                    } else {
-                        0..n
+                if rng.random::<f64>() < shape.rewiring {
+                    let (g, a) = (group_of[i as usize] as usize, area_of[i as usize] as usize);
+                    let same_group = rng.random::<f64>() < shape.homophily;
+                    // One town draws nothing for locality: its ties are what they were.
+                    let local = layout.areas == 1 || rng.random::<f64>() < shape.locality;
+                    let (size, across_areas) = match (same_group, local) {
+                        (true, true) => (layout.cell(a, g).len(), false),
+                        (true, false) => (layout.group_size(g) as usize, true),
+                        (false, true) => (layout.area(a).len(), false),
+                        (false, false) => (n as usize, false),
                     };
-                    if range.len() > 1 {
+                    if size > 1 {
                         loop {
-                            partner = rng.random_range(range.clone());
+                            partner = match (same_group, local, across_areas) {
+                                (true, true, _) => rng.random_range(layout.cell(a, g)),
+                                (true, false, _) => layout.draw_in_group(g, rng),
+                                (false, true, _) => rng.random_range(layout.area(a)),
+                                (false, false, _) => rng.random_range(0..n),
+                            };
                             if partner != i {
                                 break;
                             }
@@ -158,12 +167,38 @@ mod tests {
     use super::*;
     use rand::SeedableRng;
 
+    use crate::model::layout::Layout;
+
+    fn shape(mean_degree: u32, rewiring: f64, homophily: f64) -> crate::scenario::Network {
+        crate::scenario::Network { mean_degree, rewiring, homophily, locality: 0.8 }
+    }
+
+    #[test]
+    fn locality_keeps_rewired_ties_in_their_area() {
+        // Two areas of one group: rewired ties stay home with probability `locality`.
+        let groups = vec![0u8; 1000];
+        let mut areas = vec![0u8; 500];
+        areas.extend(vec![1u8; 500]);
+        let layout = Layout { groups: 1, areas: 2, cells: vec![0..500, 500..1000] };
+        let cross = |locality: f64| {
+            let mut rng = ChaCha8Rng::seed_from_u64(4);
+            let s = crate::scenario::Network { locality, ..shape(8, 1.0, 1.0) };
+            let net = Network::small_world(&groups, &areas, &layout, &s, &mut rng);
+            (0..1000).map(|i| net.ties(i).iter().filter(|&&j| areas[j as usize] != areas[i]).count()).sum::<usize>()
+        };
+        assert_eq!(cross(1.0), 0);
+        let open = cross(0.0);
+        assert!(open > 2000, "ties drawn anywhere cross areas about half the time: {open}");
+        assert!(cross(0.8) < open / 3);
+    }
+
     #[test]
     #[allow(clippy::single_range_in_vec_init)] // one group spanning every agent
     fn ring_without_rewiring_is_regular_and_symmetric() {
         let groups = vec![0u8; 20];
         let mut rng = ChaCha8Rng::seed_from_u64(1);
-        let net = Network::small_world(&groups, &[0..20], 4, 0.0, 1.0, &mut rng);
+        let layout = Layout { groups: 1, areas: 1, cells: vec![0..20] };
+        let net = Network::small_world(&groups, &[0; 20], &layout, &shape(4, 0.0, 1.0), &mut rng);
         for i in 0..20 {
             assert_eq!(net.ties(i).len(), 4);
             for &j in net.ties(i) {
@@ -177,12 +212,14 @@ mod tests {
         let mut groups = vec![0u8; 500];
         groups.extend(vec![1u8; 500]);
         let mut rng = ChaCha8Rng::seed_from_u64(2);
-        let net = Network::small_world(&groups, &[0..500, 500..1000], 8, 1.0, 1.0, &mut rng);
+        let layout = Layout { groups: 2, areas: 1, cells: vec![0..500, 500..1000] };
+        let areas = vec![0u8; 1000];
+        let net = Network::small_world(&groups, &areas, &layout, &shape(8, 1.0, 1.0), &mut rng);
         let cross: usize =
             (0..1000).map(|i| net.ties(i).iter().filter(|&&j| groups[j as usize] != groups[i]).count()).sum();
         assert_eq!(cross, 0);
         let mut rng = ChaCha8Rng::seed_from_u64(2);
-        let mixed = Network::small_world(&groups, &[0..500, 500..1000], 8, 1.0, 0.0, &mut rng);
+        let mixed = Network::small_world(&groups, &areas, &layout, &shape(8, 1.0, 0.0), &mut rng);
         let cross: usize =
             (0..1000).map(|i| mixed.ties(i).iter().filter(|&&j| groups[j as usize] != groups[i]).count()).sum();
         assert!(cross > 2000, "random rewiring should cross groups about half the time: {cross}");

@@ -91,10 +91,12 @@ pub fn diagnose(
     };
     let everyone: Vec<usize> = (0..cat.coalitions.len()).collect();
     for (i, shock) in s.policy.shocks.iter().enumerate() {
-        let targets = match cat.coalitions.iter().position(|c| *c == shock.coalition) {
-            Some(c) => vec![c],
-            None => everyone.clone(),
-        };
+        let targets: Vec<usize> = everyone
+            .iter()
+            .copied()
+            .filter(|&c| shock.coalition.is_empty() || cat.coalitions[c] == shock.coalition)
+            .filter(|&c| shock.area.is_empty() || s.coalitions[c].area == shock.area)
+            .collect();
         let tick = (shock.year * tpy).round() as u32;
         let gone = after_all_gone(&targets, tick);
         if !targets.is_empty() && gone as f64 > MOST * n as f64 {

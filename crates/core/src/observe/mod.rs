@@ -68,6 +68,12 @@ pub enum Metric {
     RolesFilled,
     /// Distinct agents who were members at some tick of the last completed recorded year.
     ParticipantsLastYear,
+    /// Roles the coalition offers that nobody holds (undefined without role capacity).
+    Vacancies,
+    /// Outsiders who applied for one of the coalition's limited roles during the tick.
+    Applicants,
+    /// Applicants turned away during the tick for want of a vacant role.
+    TurnedAway,
 }
 
 impl Metric {
@@ -96,6 +102,9 @@ impl Metric {
             Metric::CredentialedRoles => "credentialed_roles",
             Metric::RolesFilled => "roles_filled",
             Metric::ParticipantsLastYear => "participants_last_year",
+            Metric::Vacancies => "vacancies",
+            Metric::Applicants => "applicants",
+            Metric::TurnedAway => "turned_away",
         }
     }
 }
@@ -122,6 +131,12 @@ pub struct Catalogue {
     pub groups: Vec<String>,
     /// Each group's share of the population (after rounding to whole agents).
     pub population_shares: Vec<f64>,
+    /// Area names (none when the scenario has no areas). Outputs keyed by group index
+    /// `groups.len() + a` are area `a`'s: the `group` column of the CSV files names a group or
+    /// an area.
+    pub areas: Vec<String>,
+    /// Each area's share of the population (after rounding to whole agents).
+    pub area_shares: Vec<f64>,
     /// Ticks recorded (after the burn-in).
     pub ticks: u32,
     /// Tick from founding at which recording starts (the burn-in); row `t` of every series
@@ -182,13 +197,23 @@ impl Catalogue {
         for &coalition in &all_and(nc) {
             series.push(SeriesKey { coalition, group: None, metric: Metric::ParticipantsLastYear });
         }
-        let shares: Vec<f64> = s.population.groups.iter().map(|g| g.share).collect();
-        let sizes = crate::model::agents::group_sizes(s.population.size, &shares);
+        for a in 0..s.population.areas.len() {
+            series.push(SeriesKey { coalition: None, group: Some(ng + a), metric: Metric::Members });
+        }
+        for metric in [Metric::Vacancies, Metric::Applicants, Metric::TurnedAway] {
+            for c in 0..nc {
+                series.push(SeriesKey { coalition: Some(c), group: None, metric });
+            }
+        }
+        let layout = crate::model::layout::Layout::new(s);
+        let n = s.population.size as f64;
         Catalogue {
             series,
             coalitions: s.coalitions.iter().map(|c| c.name.clone()).collect(),
             groups: s.population.groups.iter().map(|g| g.name.clone()).collect(),
-            population_shares: sizes.iter().map(|&k| k as f64 / s.population.size as f64).collect(),
+            population_shares: (0..ng).map(|g| f64::from(layout.group_size(g)) / n).collect(),
+            areas: s.population.areas.iter().map(|a| a.name.clone()).collect(),
+            area_shares: (0..s.population.areas.len()).map(|a| f64::from(layout.area_size(a)) / n).collect(),
             ticks: s.ticks(),
             first_tick: s.burn_in_ticks(),
             ticks_per_year: s.simulation.ticks_per_year,
@@ -201,9 +226,14 @@ impl Catalogue {
         c.map_or("all", |c| &self.coalitions[c])
     }
 
-    /// Label of a group index (or "all").
+    /// Label of a group index (or "all"); indices past the groups are areas.
     pub fn group_label(&self, g: Option<usize>) -> &str {
-        g.map_or("all", |g| &self.groups[g])
+        g.map_or("all", |g| if g < self.groups.len() { &self.groups[g] } else { &self.areas[g - self.groups.len()] })
+    }
+
+    /// The names the `group` column can hold besides "all": the groups, then the areas.
+    pub fn group_labels(&self) -> Vec<String> {
+        self.groups.iter().chain(&self.areas).cloned().collect()
     }
 
     /// The whole years (from founding) of the recorded period, with their rows (ticks from the
@@ -476,7 +506,10 @@ impl Recorder {
                 _ => f64::NAN,
             };
             let v = match key.metric {
-                Metric::Members => count(&tally.members, key.coalition, key.group),
+                Metric::Members => match key.group {
+                    Some(g) if g >= groups => tally.area_members[g - groups] as f64,
+                    _ => count(&tally.members, key.coalition, key.group),
+                },
                 Metric::Joins => count(&tally.joins, key.coalition, key.group),
                 Metric::Exits => count(&tally.exits, key.coalition, key.group),
                 Metric::MemberShare => ratio(count(&tally.members, None, key.group), count(&tally.members, None, None)),
@@ -514,6 +547,15 @@ impl Recorder {
                 }
                 Metric::RolesFilled => operating(|c| c.roles.filled(c.members, c.credentialed_members)),
                 Metric::ParticipantsLastYear => self.participants_last_year[key.coalition.map_or(0, |c| c + 1)],
+                Metric::Vacancies => operating(|c| {
+                    if c.roles.total.is_finite() {
+                        (c.roles.total - c.roles.filled(c.members, c.credentialed_members)).max(0.0)
+                    } else {
+                        f64::NAN
+                    }
+                }),
+                Metric::Applicants => key.coalition.map_or(f64::NAN, |c| tally.applicants[c] as f64),
+                Metric::TurnedAway => key.coalition.map_or(f64::NAN, |c| tally.turned_away[c] as f64),
             };
             self.values.push(v as f32);
         }
@@ -567,15 +609,19 @@ impl Recorder {
                     }
                     "final_members" => match (key.coalition, key.group) {
                         (Some(c), _) => model.coalitions[c].members as f64,
+                        (None, Some(g)) if g >= ng => model.tally.area_members[g - ng] as f64,
                         (None, Some(g)) => members_by_group[g] as f64,
                         (None, None) => total_members as f64,
                     },
                     "member_share" => ratio(members_by_group[key.group.unwrap()] as f64, total_members as f64),
                     "population_share" => cat.population_shares[key.group.unwrap()],
-                    "representation_ratio" => {
-                        let g = key.group.unwrap();
-                        ratio(members_by_group[g] as f64, total_members as f64) / cat.population_shares[g]
-                    }
+                    "representation_ratio" => match key.group.unwrap() {
+                        g if g >= ng => {
+                            ratio(model.tally.area_members[g - ng] as f64, total_members as f64)
+                                / cat.area_shares[g - ng]
+                        }
+                        g => ratio(members_by_group[g] as f64, total_members as f64) / cat.population_shares[g],
+                    },
                     "lived_experience_share" => {
                         let lived: u32 = model.coalitions.iter().map(|c| c.lived_members).sum();
                         ratio(lived as f64, total_members as f64)
@@ -591,10 +637,88 @@ impl Recorder {
                         let years = &self.yearly_participation;
                         if years.is_empty() { f64::NAN } else { years.iter().sum::<f64>() / years.len() as f64 }
                     }
+                    "members_per_1000" => {
+                        let residents = model.agents.len() as f64;
+                        match key.group {
+                            Some(g) if g >= ng => {
+                                ratio(model.tally.area_members[g - ng] as f64, residents * cat.area_shares[g - ng])
+                                    * 1000.0
+                            }
+                            Some(g) => ratio(members_by_group[g] as f64, residents * cat.population_shares[g]) * 1000.0,
+                            None => ratio(total_members as f64, residents) * 1000.0,
+                        }
+                    }
+                    "vacancies" => self.mean_over_recorded(cat, Metric::Vacancies, key.coalition),
+                    "turned_away_per_year" => {
+                        self.mean_over_recorded(cat, Metric::TurnedAway, key.coalition) * cat.ticks_per_year as f64
+                    }
+                    "years_at_capacity" => self.years_at_capacity(cat, key.coalition),
                     other => unreachable!("summary metric {other} has no definition"),
                 }
             })
             .collect()
+    }
+}
+
+/// A programme-year counts as at capacity when its roles were on average at least this full.
+pub const AT_CAPACITY: f64 = 0.95;
+
+impl Recorder {
+    /// The column of series `metric` for coalition `c` (per coalition series only).
+    fn column(cat: &Catalogue, metric: Metric, c: usize) -> usize {
+        cat.series
+            .iter()
+            .position(|k| k.metric == metric && k.coalition == Some(c) && k.group.is_none())
+            .expect("the catalogue records it per coalition")
+    }
+
+    /// Mean per recorded tick of a per-coalition series, over the ticks where it is defined;
+    /// for all coalitions (None), the sum over coalitions defined at each tick, averaged over
+    /// the ticks where any is. NaN where it is never defined.
+    fn mean_over_recorded(&self, cat: &Catalogue, metric: Metric, coalition: Option<usize>) -> f64 {
+        let columns: Vec<usize> = match coalition {
+            Some(c) => vec![Self::column(cat, metric, c)],
+            None => (0..cat.coalitions.len()).map(|c| Self::column(cat, metric, c)).collect(),
+        };
+        let (mut total, mut ticks) = (0.0, 0u32);
+        // Row 0 is the state when recording starts: it belongs to the burn-in.
+        for row in self.values.chunks(self.width).skip(1) {
+            let defined: Vec<f64> = columns.iter().map(|&k| row[k] as f64).filter(|v| v.is_finite()).collect();
+            if !defined.is_empty() {
+                total += defined.iter().sum::<f64>();
+                ticks += 1;
+            }
+        }
+        if ticks > 0 { total / f64::from(ticks) } else { f64::NAN }
+    }
+
+    /// Share of the recorded programme-years (a coalition's complete recorded years, while it
+    /// operated with limited roles for at least half of the year) in which it held on average
+    /// at least [`AT_CAPACITY`] of its roles: for one coalition, or pooled over all. NaN
+    /// without role capacity.
+    fn years_at_capacity(&self, cat: &Catalogue, coalition: Option<usize>) -> f64 {
+        let year = cat.ticks_per_year as usize;
+        let rows = self.values.len() / self.width;
+        let coalitions: Vec<usize> = coalition.map_or_else(|| (0..cat.coalitions.len()).collect(), |c| vec![c]);
+        let (mut full, mut years) = (0u32, 0u32);
+        for c in coalitions {
+            let (roles, filled) = (Self::column(cat, Metric::Roles, c), Self::column(cat, Metric::RolesFilled, c));
+            for first in (1..rows).step_by(year).filter(|first| first + year <= rows) {
+                let fills: Vec<f64> = (first..first + year)
+                    .filter_map(|t| {
+                        let (r, f) =
+                            (self.values[t * self.width + roles] as f64, self.values[t * self.width + filled] as f64);
+                        // A programme with no roles has none vacant.
+                        r.is_finite().then(|| if r > 0.0 { f / r } else { 1.0 })
+                    })
+                    .collect();
+                if 2 * fills.len() >= year {
+                    years += 1;
+                    full += u32::from(fills.iter().sum::<f64>() / fills.len() as f64 >= AT_CAPACITY);
+                }
+            }
+        }
+        if years > 0 { f64::from(full) / f64::from(years) } else { f64::NAN }
     }
 }
 
@@ -698,9 +822,16 @@ pub fn summary_domain(metric: &str, coalitions: usize) -> Domain {
         | "top25_hours_share"
         | "annual_participation"
         | "contract_share"
+        | "years_at_capacity"
         | "gini_hours" => Domain::Share,
         "coalitions_surviving" if coalitions > 0 => Domain::UpTo(coalitions as f64),
-        "final_members" | "participants" | "coalitions_surviving" | "representation_ratio" => Domain::NonNegative,
+        "final_members"
+        | "participants"
+        | "coalitions_surviving"
+        | "representation_ratio"
+        | "members_per_1000"
+        | "vacancies"
+        | "turned_away_per_year" => Domain::NonNegative,
         // Series read at a year (sweep outputs `metric@YEAR`).
         "coalitions_active" if coalitions > 0 => Domain::UpTo(coalitions as f64),
         "members"
@@ -715,7 +846,9 @@ pub fn summary_domain(metric: &str, coalitions: usize) -> Domain {
         | "roles"
         | "credentialed_roles"
         | "roles_filled"
-        | "participants_last_year" => Domain::NonNegative,
+        | "participants_last_year"
+        | "applicants"
+        | "turned_away" => Domain::NonNegative,
         _ => Domain::Real,
     }
 }
@@ -742,13 +875,37 @@ pub fn summary_keys(cat: &Catalogue) -> Vec<SummaryKey> {
     for c in 0..nc {
         push("final_members", Some(c), None, "members of the coalition at the horizon");
     }
+    let na = cat.areas.len();
     for g in 0..ng {
         push("final_members", None, Some(g), "members of the group at the horizon");
+    }
+    for a in 0..na {
+        push("final_members", None, Some(ng + a), "members living in the area at the horizon");
+    }
+    push("members_per_1000", None, None, "members at the horizon per 1,000 residents");
+    for g in 0..ng {
+        push("members_per_1000", None, Some(g), "members of the group at the horizon per 1,000 of its residents");
+    }
+    for a in 0..na {
+        push(
+            "members_per_1000",
+            None,
+            Some(ng + a),
+            "members living in the area at the horizon per 1,000 of its residents",
+        );
     }
     for g in 0..ng {
         push("member_share", None, Some(g), "group's share of members at the horizon");
         push("population_share", None, Some(g), "group's share of the population");
         push("representation_ratio", None, Some(g), "member share / population share (1 = representative)");
+    }
+    for a in 0..na {
+        push(
+            "representation_ratio",
+            None,
+            Some(ng + a),
+            "the area's share of members / its share of the population (1 = representative)",
+        );
     }
     push("lived_experience_share", None, None, "share of members with lived experience at the horizon");
     push("participants", None, None, "agents who were members at any time");
@@ -768,6 +925,30 @@ pub fn summary_keys(cat: &Catalogue) -> Vec<SummaryKey> {
             Some(c),
             None,
             "share of the coalition's income over the recorded period that came from its government contract",
+        );
+    }
+    for c in all_and(nc) {
+        push(
+            "vacancies",
+            c,
+            None,
+            "roles offered that nobody held, mean per recorded week (summed over coalitions for all); undefined without role capacity",
+        );
+    }
+    for c in all_and(nc) {
+        push(
+            "turned_away_per_year",
+            c,
+            None,
+            "applicants turned away for want of a vacant role, per recorded year (summed over coalitions for all)",
+        );
+    }
+    for c in all_and(nc) {
+        push(
+            "years_at_capacity",
+            c,
+            None,
+            "share of recorded programme-years in which the roles were on average at least 95% filled; undefined without role capacity",
         );
     }
     push(

@@ -92,6 +92,10 @@ fn leaf(spec: &ParamSpec) -> Value {
         "number, string or boolean" => {
             out.insert("type".into(), json!(["number", "string", "boolean"]));
         }
+        "table of numbers by name" => {
+            out.insert("type".into(), json!("object"));
+            out.insert("additionalProperties".into(), json!({ "type": "number", "minimum": 0.0, "maximum": 1.0 }));
+        }
         other => {
             if let Some(values) = other.strip_prefix("one of") {
                 let allowed: Vec<Value> =

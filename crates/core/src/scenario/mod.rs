@@ -117,6 +117,7 @@ impl Scenario {
             }
         }
         unique_names(groups.iter().map(|g| g.name.as_str()), "population.groups", "group", out);
+        self.check_areas(out);
         if self.coalitions.is_empty() {
             out.push(Problem::new(
                 "coalitions",
@@ -149,8 +150,12 @@ impl Scenario {
         if let Err(problems) = self.timeline() {
             out.extend(problems);
         }
+        for (c, coalition) in self.coalitions.iter().enumerate() {
+            self.check_area_name(&coalition.area, &format!("coalitions[{c}].area"), out);
+        }
         for (i, s) in self.policy.shocks.iter().enumerate() {
             let path = format!("policy.shocks[{i}]");
+            self.check_area_name(&s.area, &format!("{path}.area"), out);
             if !s.coalition.is_empty() && !self.coalitions.iter().any(|c| c.name == s.coalition) {
                 out.push(Problem::new(
                     format!("{path}.coalition"),
@@ -192,6 +197,80 @@ impl Scenario {
                 ));
             }
         }
+    }
+
+    /// Areas: unique names unlike any group's, shares summing to 1, mixes of real groups
+    /// summing to 1, and together the groups' own shares.
+    fn check_areas(&self, out: &mut Vec<Problem>) {
+        let areas = &self.population.areas;
+        if areas.is_empty() {
+            return;
+        }
+        let groups = &self.population.groups;
+        unique_names(areas.iter().map(|a| a.name.as_str()), "population.areas", "area", out);
+        for (a, area) in areas.iter().enumerate() {
+            let at = format!("population.areas[{a}]");
+            if groups.iter().any(|g| g.name == area.name) {
+                out.push(Problem::new(
+                    format!("{at}.name"),
+                    format!(
+                        "found \"{}\", expected a name no group has (outputs name groups and areas alike)",
+                        area.name
+                    ),
+                ));
+            }
+            for name in area.mix.keys() {
+                if !groups.iter().any(|g| &g.name == name) {
+                    let names: Vec<String> = groups.iter().map(|g| format!("\"{}\"", g.name)).collect();
+                    out.push(Problem::new(
+                        format!("{at}.mix.{name}"),
+                        format!("found \"{name}\", expected the name of a population group ({})", names.join(", ")),
+                    ));
+                }
+            }
+            let total: f64 = area.mix.values().sum();
+            if total.is_finite() && (total - 1.0).abs() > SHARE_TOLERANCE {
+                out.push(Problem::new(
+                    format!("{at}.mix"),
+                    format!("the area's group shares sum to {total}, expected 1 (within {SHARE_TOLERANCE})"),
+                ));
+            }
+        }
+        let total: f64 = areas.iter().map(|a| a.share).sum();
+        if areas.iter().all(|a| a.share > 0.0 && a.share <= 1.0) && (total - 1.0).abs() > SHARE_TOLERANCE {
+            out.push(Problem::new(
+                "population.areas",
+                format!("area shares sum to {total}, expected 1 (within {SHARE_TOLERANCE})"),
+            ));
+            return;
+        }
+        for (g, group) in groups.iter().enumerate() {
+            let implied: f64 = areas.iter().map(|a| a.share * a.mix.get(&group.name).copied().unwrap_or(0.0)).sum();
+            if implied.is_finite() && (implied - group.share).abs() > SHARE_TOLERANCE {
+                out.push(Problem::new(
+                    format!("population.groups[{g}].share"),
+                    format!(
+                        "found {}, expected {} (within {SHARE_TOLERANCE}): the share the areas' mixes give the group (sum of area share x the area's share of it)",
+                        group.share,
+                        crate::text::num(implied)
+                    ),
+                ));
+            }
+        }
+    }
+
+    /// An area name, where one may be given (empty: none).
+    fn check_area_name(&self, name: &str, path: &str, out: &mut Vec<Problem>) {
+        if name.is_empty() || self.population.areas.iter().any(|a| a.name == name) {
+            return;
+        }
+        let expected = if self.population.areas.is_empty() {
+            "no area: the scenario has no population.areas".to_string()
+        } else {
+            let names: Vec<String> = self.population.areas.iter().map(|a| format!("\"{}\"", a.name)).collect();
+            format!("the name of an area ({})", names.join(", "))
+        };
+        out.push(Problem::new(path, format!("found \"{name}\", expected {expected}")));
     }
 
     /// The scenario in force after each policy change, in the order they take effect: (first
@@ -237,30 +316,88 @@ impl Scenario {
                 ));
                 continue;
             }
-            match sweep::generic_key(&current, &change.key) {
+            let keys = match self.change_keys(change) {
+                Ok(keys) => keys,
                 Err(e) => {
-                    problems.push(Problem::new(format!("{at}.key"), e));
+                    problems.push(Problem::new(format!("{at}.{}", e.0), e.1));
                     continue;
                 }
-                Ok(generic) => {
-                    if let Some(why) = fixed_for_the_run(&generic) {
-                        problems.push(Problem::new(
-                            format!("{at}.key"),
-                            format!("found `{}`, expected a parameter that can change during a run: {why}", change.key),
-                        ));
-                        continue;
+            };
+            let mut next = current.clone();
+            let mut failed = false;
+            for key in &keys {
+                match sweep::generic_key(&next, key) {
+                    Err(e) => {
+                        problems.push(Problem::new(format!("{at}.key"), e));
+                        failed = true;
+                        break;
+                    }
+                    Ok(generic) => {
+                        if let Some(why) = fixed_for_the_run(&generic) {
+                            problems.push(Problem::new(
+                                format!("{at}.key"),
+                                format!(
+                                    "found `{}`, expected a parameter that can change during a run: {why}",
+                                    change.key
+                                ),
+                            ));
+                            failed = true;
+                            break;
+                        }
+                    }
+                }
+                match sweep::with_setting(&next, key, &change.value.to_toml()) {
+                    Ok(changed) => next = changed,
+                    Err(e) => {
+                        problems.push(Problem::new(format!("{at}.value"), e));
+                        failed = true;
+                        break;
                     }
                 }
             }
-            match sweep::with_setting(&current, &change.key, &change.value.to_toml()) {
-                Ok(next) => {
-                    current = next;
-                    out.push(((change.year * tpy).round() as u32, current.clone()));
-                }
-                Err(e) => problems.push(Problem::new(format!("{at}.value"), e)),
+            if !failed {
+                current = next;
+                out.push(((change.year * tpy).round() as u32, current.clone()));
             }
         }
         if problems.is_empty() { Ok(out) } else { Err(problems) }
+    }
+
+    /// The key paths a change sets: its key, or with `coalitions.*.` one per coalition (located
+    /// in its area, if it names one). Err: the field at fault and why.
+    fn change_keys(&self, change: &Change) -> Result<Vec<String>, (&'static str, String)> {
+        let Some(rest) = change.key.strip_prefix("coalitions.*.") else {
+            if !change.area.is_empty() {
+                return Err((
+                    "area",
+                    format!(
+                        "found \"{}\" with key `{}`, expected a key starting `coalitions.*.` (the area selects the coalitions it changes)",
+                        change.area, change.key
+                    ),
+                ));
+            }
+            return Ok(vec![change.key.clone()]);
+        };
+        if !change.area.is_empty() {
+            let mut problems = Vec::new();
+            self.check_area_name(&change.area, "area", &mut problems);
+            if let Some(p) = problems.pop() {
+                return Err(("area", p.message));
+            }
+        }
+        let keys: Vec<String> = self
+            .coalitions
+            .iter()
+            .filter(|c| change.area.is_empty() || c.area == change.area)
+            .map(|c| format!("coalitions.{}.{rest}", c.name))
+            .collect();
+        if keys.is_empty() {
+            return Err((
+                "area",
+                format!("found \"{}\", expected an area with a programme located in it", change.area),
+            ));
+        }
+        Ok(keys)
     }
 
     fn coalition_names(&self) -> String {
@@ -311,7 +448,7 @@ impl Scenario {
     pub fn world_bytes(&self) -> u64 {
         let n = self.population.size as u64;
         let ties = n * self.population.network.mean_degree as u64;
-        let agent = 96u64;
+        let agent = 120u64;
         n * agent + ties * 4 + n * 4 + ties * 4 + self.simulation.ticks_per_year as u64 * n / 8
     }
 
@@ -320,7 +457,8 @@ impl Scenario {
         // The series of `Catalogue::new`, counted without building it (a test keeps the two in
         // step).
         let (nc, ng) = (self.coalitions.len() as u64, self.population.groups.len() as u64);
-        let series = 3 * (nc + 1) * (ng + 1) + ng + (ng + 1) + (nc + 1) + 11 * nc + 1 + 3 * nc + (nc + 1);
+        let na = self.population.areas.len() as u64;
+        let series = 3 * (nc + 1) * (ng + 1) + ng + (ng + 1) + (nc + 1) + 11 * nc + 1 + 3 * nc + (nc + 1) + na + 3 * nc;
         (self.ticks() as u64 + 1) * series * 4
     }
 
@@ -473,6 +611,11 @@ pub fn fixed_for_the_run(key: &str) -> Option<&'static str> {
         ("population.groups[].hours_per_week", "weekly hours are drawn at the start"),
         ("population.groups[].credentials", "credentials are drawn at the start"),
         ("population.groups[].founder_weight", "founders are recruited at the start"),
+        ("population.areas", "the population is drawn at the start"),
+        ("coalitions[].area", "founders are recruited at the start, and residents' ties do not move"),
+        ("population.appeal", "residents' causes are drawn at the start"),
+        ("behaviour.life_event_rate", "life events are scheduled at the start"),
+        ("coalitions[].purpose", "residents' causes are drawn at the start for the purposes programmes have"),
         ("behaviour.aspiration_mean", "aspirations are drawn at the start"),
         ("behaviour.aspiration_sd", "aspirations are drawn at the start"),
         ("behaviour.hours_dispersion", "weekly hours are drawn at the start"),
@@ -685,6 +828,32 @@ mod tests {
     fn nearest_key() {
         assert_eq!(nearest("voise", &["voice", "outreach"]), Some("voice"));
         assert_eq!(nearest("zzzzzz", &["voice"]), None);
+    }
+
+    #[test]
+    fn areas_must_give_the_groups_their_shares_and_name_what_exists() {
+        let text = "name = \"t\"\n[population]\nsize = 100\n[[population.groups]]\nname = \"rich\"\nshare = 0.6\n[[population.groups]]\nname = \"poor\"\nshare = 0.4\n[[population.areas]]\nname = \"estate\"\nshare = 0.5\nmix = { poor = 0.6, rich = 0.3, gentry = 0.1 }\n[[population.areas]]\nname = \"rich\"\nshare = 0.5\nmix = { rich = 1.0 }\n[[coalitions]]\nname = \"c\"\narea = \"nowhere\"\n[[policy.changes]]\nyear = 1\nkey = \"coalitions.c.staff\"\narea = \"estate\"\nvalue = 2\n";
+        let lines = err_lines(text);
+        let paths: Vec<&str> = lines.iter().map(|l| l.path.as_str()).collect();
+        for expected in [
+            "population.areas[0].mix.gentry",
+            "population.areas[1].name",
+            "population.groups[0].share",
+            "population.groups[1].share",
+            "coalitions[0].area",
+            "policy.changes[0].area",
+        ] {
+            assert!(paths.contains(&expected), "{expected} not in {paths:?}");
+        }
+    }
+
+    #[test]
+    fn a_change_to_every_coalition_of_an_area_changes_those_alone() {
+        let text = "name = \"t\"\n[population]\nsize = 100\n[[population.groups]]\nname = \"all\"\nshare = 1.0\n[[population.areas]]\nname = \"north\"\nshare = 0.5\nmix = { all = 1.0 }\n[[population.areas]]\nname = \"south\"\nshare = 0.5\nmix = { all = 1.0 }\n[[coalitions]]\nname = \"a\"\narea = \"north\"\n[[coalitions]]\nname = \"b\"\narea = \"south\"\n[[coalitions]]\nname = \"c\"\narea = \"north\"\n[[policy.changes]]\nyear = 1\nkey = \"coalitions.*.governance.outreach\"\narea = \"north\"\nvalue = 0.5\n";
+        let s = Scenario::parse(text, "t").unwrap();
+        let (_, changed) = &s.timeline().unwrap()[0];
+        let outreach: Vec<f64> = changed.coalitions.iter().map(|c| c.governance.outreach).collect();
+        assert_eq!(outreach, vec![0.5, 0.0, 0.5]);
     }
 
     #[test]

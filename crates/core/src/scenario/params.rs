@@ -144,6 +144,22 @@ impl<T: Check> Check for Vec<T> {
         }
     }
 }
+impl Describe for std::collections::BTreeMap<String, f64> {
+    const TYPE_NAME: &'static str = "table of numbers by name";
+}
+impl Check for std::collections::BTreeMap<String, f64> {
+    fn check(&self, path: &str, out: &mut Vec<Problem>) {
+        for (name, v) in self {
+            let key = join(path, name);
+            if !v.is_finite() {
+                out.push(Problem::new(key, format!("found {v}, expected a finite number")));
+            } else if !(0.0..=1.0).contains(v) {
+                out.push(Problem::new(key, format!("found {v}, expected a share in [0, 1]")));
+            }
+        }
+    }
+}
+
 impl<T: Describe> Describe for Option<T> {
     const TYPE_NAME: &'static str = T::TYPE_NAME;
     const IS_SECTION: bool = T::IS_SECTION;

@@ -52,6 +52,34 @@ section! {
         network: Network = Network::default();
         /// Population groups (at least one); shares must sum to 1.
         groups: Vec<Group> = Vec::new();
+        /// Areas (neighbourhoods), each with its own mix of groups; none: one town where groups mix by their shares.
+        areas: Vec<Area> = Vec::new();
+        /// Share of residents to whom each purpose is a cause of their own (drawn per resident and purpose); a programme's purposive payoff reaches only them.
+        appeal: Appeal = Appeal::default();
+    }
+}
+
+section! {
+    /// Share of residents to whom each purpose is a cause of their own (docs/ODD.md, "Purposes"): a programme's purposive payoff reaches only them. The defaults are assumptions, equal across purposes; `general` reaches everyone (the second version).
+    pub struct Appeal {
+        /// A programme with no particular purpose: everyone counts its goal as theirs.
+        general: f64 = 1.0, unit "share", range(0, 1);
+        /// Care and support (food banks, befriending, home care).
+        social_care: f64 = 0.3, unit "share", range(0, 1);
+        /// Health (peer support, recovery, hospital volunteering).
+        health: f64 = 0.3, unit "share", range(0, 1);
+        /// Children and young people (clubs, mentoring, schools).
+        youth: f64 = 0.3, unit "share", range(0, 1);
+        /// Faith and congregations.
+        faith: f64 = 0.3, unit "share", range(0, 1);
+        /// Sport and recreation.
+        sport: f64 = 0.3, unit "share", range(0, 1);
+        /// Environment and animals.
+        environment: f64 = 0.3, unit "share", range(0, 1);
+        /// Advocacy, civic and political participation.
+        advocacy: f64 = 0.3, unit "share", range(0, 1);
+        /// Community amenities and development (village shops, community centres, housing).
+        community: f64 = 0.3, unit "share", range(0, 1);
     }
 }
 
@@ -64,6 +92,20 @@ section! {
         rewiring: f64 = 0.1, unit "probability", range(0, 1);
         /// Probability that a rewired tie goes to an agent of the same group.
         homophily: f64 = 0.8, unit "probability", range(0, 1);
+        /// Probability that a rewired tie stays within the agent's area (with areas only): ties are denser within an area.
+        locality: f64 = 0.8, unit "probability", range(0, 1);
+    }
+}
+
+section! {
+    /// An area (neighbourhood) of the town, with its own mix of groups.
+    pub struct Area {
+        /// Required. Area name, unique within the scenario and distinct from the group names.
+        name: String = String::new();
+        /// Share of the population living in this area; the areas' shares must sum to 1.
+        share: f64 = 0.0, unit "share", above(0, 1);
+        /// Share of the area's residents in each group, by group name (a group left out has none here); must sum to 1, and the areas together must give each group its `share`.
+        mix: std::collections::BTreeMap<String, f64> = std::collections::BTreeMap::new();
     }
 }
 
@@ -88,6 +130,8 @@ section! {
         founder_weight: f64 = 1.0, unit "relative weight", range(0, 1e6);
         /// Share of the group holding the credentials (degrees, certificates) that credentialed roles require.
         credentials: f64 = 0.2, unit "share", range(0, 1);
+        /// Share of the group's residents with time to spare for a programme at any moment; the rest are taken up by work, care and other commitments (redrawn at each life event).
+        spare_time: f64 = 1.0, unit "share", range(0, 1);
     }
 }
 
@@ -146,6 +190,20 @@ section! {
         expectation_noise: f64 = 0.2, unit "payoff", range(0, 10);
         /// Weeks over which a newcomer still measures what it finds against what it expected (e-folding time); a shortfall counts as dissatisfaction.
         disappointment_weeks: f64 = 26.0, unit "weeks", above(0, 5200);
+        /// Whether outsiders' expectation errors steer who joins (false: they join on the true payoff and start with the same erroneous expectation; a knock-out of the selection on errors).
+        expectations_steer_joining: bool = true;
+        /// Life events (a new job, a child, illness, a move) per resident per year: each redraws whether the resident has time to spare (its group's `spare_time`); a member left without time leaves.
+        life_event_rate: f64 = 0.0, unit "per year", range(0, 52);
+        /// Weeks before an outsider who considered a programme and did not join (or was turned away) considers one again.
+        reconsider_weeks: f64 = 0.0, unit "weeks", range(0, 5200);
+        /// Friends a member makes among fellow members over a long spell; they add to its ties in the programme, and so to its solidary payoff (0: none).
+        friends_made: f64 = 0.0, unit "ties", range(0, 1000);
+        /// Weeks over which a member with a full role makes those friends (e-folding time).
+        bonding_weeks: f64 = 26.0, unit "weeks", above(0, 5200);
+        /// How far friendships inside a programme form only within one's own group: at 1 a member bonds only in proportion to fellow members of its group, at 0 with anyone.
+        bonding_homophily: f64 = 0.0, unit "share", range(0, 1);
+        /// Standard deviation of how well a programme's role suits a newcomer: a payoff it cannot know from outside and learns as a member.
+        role_fit_sd: f64 = 0.0, unit "payoff", range(0, 10);
     }
 }
 
@@ -184,6 +242,8 @@ section! {
         goal_memory_weeks: f64 = 8.0, unit "weeks", range(1, 5200);
         /// Weekly probability that full-intensity outreach reaches a given outsider.
         outreach_reach: f64 = 0.004, unit "probability per week", range(0, 1);
+        /// Share of its reach a programme's outreach has among residents of other areas than its own.
+        outreach_beyond_area: f64 = 0.25, unit "share", range(0, 1);
         /// Diminishing returns of outreach effort: reach grows as `(1 - exp(-k e)) / (1 - exp(-k))` of effort e (0: in proportion).
         outreach_saturation: f64 = 0.0, unit "k", range(0, 100);
         /// Weeks from founding during which a coalition cannot dissolve.
@@ -220,8 +280,10 @@ section! {
     pub struct Change {
         /// Year (from founding) at which the new value takes effect.
         year: f64 = 0.0, unit "years", range(0, 1000);
-        /// Required. Key path of the parameter, as sweeps use them; coalitions and groups can be named, e.g. `coalitions.food_bank.goal_hours`.
+        /// Required. Key path of the parameter, as sweeps use them; coalitions and groups can be named, e.g. `coalitions.food_bank.goal_hours`, and `coalitions.*.` changes every coalition (in `area`, if set).
         key: String = String::new();
+        /// With a `coalitions.*.` key: change only the programmes located in this area.
+        area: String = String::new();
         /// Required. The new value: a number, a string (e.g. a mode) or a boolean.
         value: Setting = Setting::Number(f64::NAN);
     }
@@ -281,8 +343,10 @@ section! {
         stream: Stream = Stream::Contract;
         /// Fraction of the stream removed (cuts compound).
         cut: f64 = 0.0, unit "share", range(0, 1);
-        /// Coalition affected; empty (the default) for every coalition.
+        /// Coalition affected; empty (the default) for every coalition (in `area`, if set).
         coalition: String = String::new();
+        /// Area whose programmes are affected; empty (the default) for every area.
+        area: String = String::new();
     }
 }
 
@@ -299,6 +363,139 @@ section! {
         cut_beta: f64 = 5.0, above(0, 1e6);
         /// How long each shock lasts.
         duration_weeks: f64 = 26.0, unit "weeks", above(0, 5200);
+    }
+}
+
+choice! {
+    /// What a programme is for (docs/ODD.md, "Purposes"): it sets the defaults of its incentive mix and of how many of its roles a performance regime can make credentialed, and whose cause it is (`population.appeal`).
+    pub enum Purpose {
+        /// No particular purpose (the second version: everyone's cause, every incentive in full, every role can be credentialed).
+        General = "general",
+        /// Care and support.
+        SocialCare = "social_care",
+        /// Health.
+        Health = "health",
+        /// Children and young people.
+        Youth = "youth",
+        /// Faith and congregations.
+        Faith = "faith",
+        /// Sport and recreation.
+        Sport = "sport",
+        /// Environment and animals.
+        Environment = "environment",
+        /// Advocacy, civic and political participation.
+        Advocacy = "advocacy",
+        /// Community amenities and development.
+        Community = "community",
+    }
+}
+
+impl Purpose {
+    /// Every purpose, in the order residents' causes are drawn.
+    pub const ALL: [Purpose; 9] = [
+        Purpose::General,
+        Purpose::SocialCare,
+        Purpose::Health,
+        Purpose::Youth,
+        Purpose::Faith,
+        Purpose::Sport,
+        Purpose::Environment,
+        Purpose::Advocacy,
+        Purpose::Community,
+    ];
+
+    /// Position in [`Purpose::ALL`].
+    pub fn index(self) -> usize {
+        Purpose::ALL.iter().position(|&p| p == self).expect("listed")
+    }
+
+    /// Its share of residents in `appeal`.
+    pub fn appeal(self, appeal: &Appeal) -> f64 {
+        match self {
+            Purpose::General => appeal.general,
+            Purpose::SocialCare => appeal.social_care,
+            Purpose::Health => appeal.health,
+            Purpose::Youth => appeal.youth,
+            Purpose::Faith => appeal.faith,
+            Purpose::Sport => appeal.sport,
+            Purpose::Environment => appeal.environment,
+            Purpose::Advocacy => appeal.advocacy,
+            Purpose::Community => appeal.community,
+        }
+    }
+
+    /// The incentive mix a programme of this purpose offers by default: how much of the
+    /// material, solidary and purposive payoff its members get (docs/ODD.md, "Purposes", gives
+    /// the reasons; assumptions ordered by the literature, not measured).
+    pub fn mix(self) -> Mix {
+        let (material, solidary, purposive) = match self {
+            Purpose::General => (1.0, 1.0, 1.0),
+            Purpose::SocialCare => (1.0, 0.8, 1.0),
+            Purpose::Health => (1.0, 0.7, 1.0),
+            Purpose::Youth => (1.0, 0.9, 1.0),
+            Purpose::Faith => (1.0, 1.0, 1.0),
+            Purpose::Sport => (1.0, 1.0, 0.6),
+            Purpose::Environment => (1.0, 0.9, 1.0),
+            Purpose::Advocacy => (1.0, 0.8, 1.0),
+            Purpose::Community => (1.0, 1.0, 0.8),
+        };
+        Mix { material, solidary, purposive }
+    }
+
+    /// The share of a programme's roles a performance regime can make credentialed by
+    /// default (clinical and safeguarding rules make health and care roles the most
+    /// credentialed; assumptions, docs/ODD.md).
+    pub fn credential_need(self) -> f64 {
+        match self {
+            Purpose::General | Purpose::Health => 1.0,
+            Purpose::SocialCare => 0.8,
+            Purpose::Youth => 0.6,
+            Purpose::Sport => 0.4,
+            Purpose::Advocacy | Purpose::Community => 0.3,
+            Purpose::Environment | Purpose::Faith => 0.2,
+        }
+    }
+}
+
+/// How much of each incentive a programme offers its members: multipliers on the material,
+/// solidary and purposive payoffs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Mix {
+    /// Multiplier on the material payoff (stipends, tangible benefits).
+    pub material: f64,
+    /// Multiplier on the solidary payoff (fellowship).
+    pub solidary: f64,
+    /// Multiplier on the purposive payoff (the cause).
+    pub purposive: f64,
+}
+
+section! {
+    /// How much of each incentive the programme offers its members, as multipliers on the material, solidary and purposive payoffs; each left out takes its purpose's value.
+    pub struct MixSetting {
+        /// Multiplier on the material payoff (stipends, tangible benefits); default: the purpose's.
+        material: Option<f64> = None, unit "factor", range(0, 10);
+        /// Multiplier on the solidary payoff (fellowship); default: the purpose's.
+        solidary: Option<f64> = None, unit "factor", range(0, 10);
+        /// Multiplier on the purposive payoff (the cause); default: the purpose's.
+        purposive: Option<f64> = None, unit "factor", range(0, 10);
+    }
+}
+
+impl Coalition {
+    /// The incentive mix it offers: its purpose's, with what the scenario sets in its place.
+    pub fn mix(&self) -> Mix {
+        let default = self.purpose.mix();
+        let set = &self.incentive_mix;
+        Mix {
+            material: set.material.unwrap_or(default.material),
+            solidary: set.solidary.unwrap_or(default.solidary),
+            purposive: set.purposive.unwrap_or(default.purposive),
+        }
+    }
+
+    /// The share of its roles a performance regime can make credentialed.
+    pub fn credential_need(&self) -> f64 {
+        self.credential_need.unwrap_or(self.purpose.credential_need())
     }
 }
 
@@ -344,6 +541,14 @@ section! {
         stipend: f64 = 0.0, unit "currency per member-year", range(0, 1e12);
         /// Weekly output that counts as fully reaching the goal.
         goal_hours: f64 = 100.0, unit "output hours per week", above(0, 1e12);
+        /// Area the programme is located in (empty: the whole town); its outreach reaches that area's residents most.
+        area: String = String::new();
+        /// What the programme is for: sets the defaults of `incentive_mix` and `credential_need`, and whose cause it is (`population.appeal`).
+        purpose: Purpose = Purpose::General;
+        /// How much of each incentive the programme offers (default: its purpose's mix).
+        incentive_mix: MixSetting = MixSetting::default();
+        /// Share of its roles a performance regime can make credentialed (default: its purpose's).
+        credential_need: Option<f64> = None, unit "share", range(0, 1);
         /// Coproduction mode (Bovaird 2007, Table 1).
         mode: Mode = Mode::default();
         /// Voice, outreach and delegation.

@@ -479,7 +479,7 @@ impl OutputSpec {
                 }
             };
         let coalition = index(&cat.coalitions, &self.coalition, "coalition")?;
-        let group = index(&cat.groups, &self.group, "group")?;
+        let group = index(&cat.group_labels(), &self.group, "group")?;
         if let Some(year) = self.year {
             let (column, row) = cat.series_at(&self.metric, coalition, group, year)?;
             return Ok(OutputReading::Series { column, row });
