@@ -326,7 +326,8 @@ impl Model {
         let steering = if self.rates.expectations_steer { expected } else { truth };
         let p = decision::join_probability(
             steering,
-            self.agents.aspiration[i],
+            // Joining also has to be worth the cost of starting.
+            self.agents.aspiration[i] + self.rates.start_cost,
             trust,
             offer,
             self.rates.join_max,

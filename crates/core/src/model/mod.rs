@@ -41,6 +41,8 @@ struct AgentRates {
     life_events: f64,
     /// Ticks an outsider waits after considering a programme before it considers one again.
     reconsider: u32,
+    /// The cost of starting, which an outsider's expected payoff must cover beyond its aspiration.
+    start_cost: f64,
     /// Friends a member makes among fellow members over a long spell.
     friends_made: f64,
     /// Per-tick approach factor of those friendships, at a full role.
@@ -92,6 +94,7 @@ impl AgentRates {
             expectations_steer: b.expectations_steer_joining,
             life_events: b.life_event_rate / tpy,
             reconsider: (b.reconsider_weeks / wpt).round() as u32,
+            start_cost: b.start_cost,
             friends_made: b.friends_made,
             bonding: coalition::approach_weeks(b.bonding_weeks, wpt),
             bonding_homophily: b.bonding_homophily,
@@ -909,6 +912,26 @@ mod tests {
         // Without the memory only members who left wait (to rejoin); with it, everyone told.
         let (without, with) = (waiting(""), waiting("reconsider_weeks = 52"));
         assert!(with > 50 && with > 10 * without, "waiting: {without} without the memory, {with} with it");
+    }
+
+    #[test]
+    fn the_cost_of_starting_keeps_outsiders_out_but_not_members_in() {
+        let joins_and_members = |start_cost: &str| {
+            let s = town(&format!("join_max = 1.0\n{start_cost}"), "");
+            let mut rng = ChaCha8Rng::seed_from_u64(11);
+            let mut m = Model::new(&s, &mut rng);
+            let mut joins = 0;
+            for _ in 0..52 {
+                m.step(&mut rng);
+                joins += m.tally.joins.iter().sum::<u32>();
+            }
+            (joins, m.coalitions[0].members)
+        };
+        let (free, _) = joins_and_members("");
+        let (costly, founders_left) = joins_and_members("start_cost = 5.0");
+        assert!(free > 50, "{free} joined without a cost of starting");
+        assert_eq!(costly, 0, "nobody expects a payoff worth a cost of 5");
+        assert!(founders_left > 15, "founders, who have paid it, stay: {founders_left} of 30");
     }
 
     #[test]

@@ -194,6 +194,8 @@ section! {
         expectations_steer_joining: bool = true;
         /// Life events (a new job, a child, illness, a move) per resident per year: each redraws whether the resident has time to spare (its group's `spare_time`); a member left without time leaves.
         life_event_rate: f64 = 0.0, unit "per year", range(0, 52);
+        /// The cost of starting (induction, training, rearranging one's week), in payoff units: an outsider joins only if the payoff it expects covers its aspiration and this; members have paid it.
+        start_cost: f64 = 0.0, unit "payoff", range(0, 10);
         /// Weeks before an outsider who considered a programme and did not join (or was turned away) considers one again.
         reconsider_weeks: f64 = 0.0, unit "weeks", range(0, 5200);
         /// Friends a member makes among fellow members over a long spell; they add to its ties in the programme, and so to its solidary payoff (0: none).
