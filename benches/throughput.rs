@@ -11,10 +11,27 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::time::Duration;
 
+/// The baseline town under the second version's settings (docs/ODD.md, "Model versions"):
+/// the third version's mechanisms at their neutral values, so its throughput can be compared
+/// with the third version's in one run.
+fn second_version() -> Scenario {
+    let mut s = Scenario::baseline();
+    let b = &mut s.behaviour;
+    (b.life_event_rate, b.reconsider_weeks, b.friends_made, b.role_fit_sd, b.start_cost) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    (b.base_exit, b.aspiration_mean, b.join_max, b.hours_dispersion) = (0.31, -0.05, 0.18, 1.06);
+    for g in &mut s.population.groups {
+        g.spare_time = 1.0;
+    }
+    for c in &mut s.coalitions {
+        c.purpose = coprosim::scenario::Purpose::General;
+    }
+    s
+}
+
 /// The baseline under the first version's settings (docs/ODD.md, "Model versions"), without
 /// a burn-in: the reference the second version's throughput is compared with, in one run.
 fn first_version() -> Scenario {
-    let mut s = Scenario::baseline();
+    let mut s = second_version();
     s.simulation.burn_in_years = 0;
     s.organisation.role_capacity = false;
     s.organisation.credentialed_roles = false;
@@ -49,6 +66,16 @@ fn baseline(c: &mut Criterion) {
     group.bench_function("16_replications_all_threads", |b| {
         let cfg = RunConfig { replications, seed: s.simulation.seed, threads: 0 };
         b.iter(|| black_box(engine::run(&s, cfg, &|| {}).unwrap()))
+    });
+    let v2 = second_version();
+    let v2_cat = Catalogue::new(&v2);
+    group.throughput(Throughput::Elements(v2.population.size as u64 * v2.total_ticks() as u64));
+    group.bench_function("second_version_one_replication_one_thread", |b| {
+        let mut r = 0u32;
+        b.iter(|| {
+            r = r.wrapping_add(1);
+            black_box(engine::run_replication(&v2, &v2_cat, v2.simulation.seed, r))
+        })
     });
     let v1 = first_version();
     let v1_cat = Catalogue::new(&v1);

@@ -26,6 +26,15 @@ fn per_replication(s: &Scenario, metric: &str, coalition: &str, group: &str) -> 
     common::per_replication(s, metric, coalition, group, SEED, REPLICATIONS)
 }
 
+/// The single-programme experiments (a clubhouse of 1,500 residents, a project of 1,000) are
+/// cheap: enough replications to see effects of half a point of retention, and a share of
+/// surviving projects that is not counted out of 30 coin flips.
+const SMALL_REPLICATIONS: u32 = 200;
+
+fn small_programme(s: &Scenario, metric: &str) -> Vec<f64> {
+    common::per_replication(s, metric, "all", "all", SEED, SMALL_REPLICATIONS)
+}
+
 fn assert_lower(what: &str, control: &[f64], treated: &[f64]) {
     let (m, lo, hi) = paired(control, treated);
     eprintln!("{what}: difference {m:.4} (95% CI {lo:.4} to {hi:.4})");
@@ -43,15 +52,34 @@ fn claim_1_austerity_lowers_membership_and_retention() {
     let base = scenario("scenarios/experiments/austerity_base.toml");
     let cut = scenario("scenarios/experiments/austerity_cut.toml");
     assert_lower(
-        "final members",
-        &per_replication(&base, "final_members", "all", "all"),
-        &per_replication(&cut, "final_members", "all", "all"),
+        "members per 1,000 residents",
+        &per_replication(&base, "members_per_1000", "all", "all"),
+        &per_replication(&cut, "members_per_1000", "all", "all"),
     );
-    assert_lower(
-        "annual retention",
+    // Retention: reported, not asserted. In the third version the cut shrinks the programmes
+    // that lose staff, but those who stay leave no faster measurably (docs/FIGURES.md).
+    let (m, lo, hi) = paired(
         &per_replication(&base, "annual_retention", "all", "all"),
         &per_replication(&cut, "annual_retention", "all", "all"),
     );
+    eprintln!("annual retention: difference {m:.4} (95% CI {lo:.4} to {hi:.4})");
+    // Losses per head of each area's and each group's residents, each resting on about a
+    // hundred members or more per arm.
+    for who in ["estate", "town", "advantaged", "disadvantaged"] {
+        let (before, after) =
+            (per_replication(&base, "final_members", "all", who), per_replication(&cut, "final_members", "all", who));
+        let mean = |x: &[f64]| x.iter().sum::<f64>() / x.len() as f64;
+        let (m, lo, hi) = paired(
+            &per_replication(&base, "members_per_1000", "all", who),
+            &per_replication(&cut, "members_per_1000", "all", who),
+        );
+        eprintln!(
+            "{who}: members per 1,000 residents {m:+.2} (95% CI {lo:+.2} to {hi:+.2}); members {:.0} without the cut, {:.0} with it",
+            mean(&before),
+            mean(&after)
+        );
+        assert!(mean(&before).min(mean(&after)) >= 80.0, "{who}: too few members to say anything per head");
+    }
 }
 
 #[test]
@@ -72,24 +100,27 @@ fn claim_3_fair_governance_retains_at_low_and_high_funding() {
         let funded = with_value(&base, "coalitions[0].funding.contract.amount", funding).unwrap();
         let unfair = with_value(&funded, "coalitions[0].governance.voice", 0.4).unwrap();
         let fair = with_value(&funded, "coalitions[0].governance.voice", 1.0).unwrap();
+        // A single programme of 1,500 residents: cheap, so enough replications to see an
+        // effect of about half a point of retention.
+        let retention = |s: &Scenario| small_programme(s, "annual_retention");
         assert_higher(
             &format!("annual retention, voice 1.0 vs 0.4, contract {funding}"),
-            &per_replication(&unfair, "annual_retention", "all", "all"),
-            &per_replication(&fair, "annual_retention", "all", "all"),
+            &retention(&unfair),
+            &retention(&fair),
         );
     }
 }
 
 #[test]
 fn claim_4_recruitment_through_friends_skews_and_outreach_corrects() {
-    let none = scenario("scenarios/experiments/outreach_none.toml");
+    let low = scenario("scenarios/experiments/outreach_low.toml");
     let full = scenario("scenarios/experiments/outreach_full.toml");
-    let skewed = per_replication(&none, "representation_ratio", "all", "disadvantaged");
-    // Without outreach, the disadvantaged are under-represented (ratio below 1).
+    let skewed = per_replication(&low, "representation_ratio", "all", "disadvantaged");
+    // With little outreach, the disadvantaged are under-represented (ratio below 1).
     let ones = vec![1.0; skewed.len()];
-    assert_lower("representation without outreach, against 1", &ones, &skewed);
+    assert_lower("representation with little outreach, against 1", &ones, &skewed);
     assert_higher(
-        "representation of the disadvantaged, full outreach vs none",
+        "representation of the disadvantaged, full outreach vs little",
         &skewed,
         &per_replication(&full, "representation_ratio", "all", "disadvantaged"),
     );
@@ -101,15 +132,15 @@ fn claim_5_slow_starts_and_delegation_tip_into_collapse() {
     let founders = |n: f64| with_value(&base, "coalitions[0].founders", n).unwrap();
     assert_lower(
         "survival, 10 founders vs 40",
-        &per_replication(&founders(40.0), "coalitions_surviving", "all", "all"),
-        &per_replication(&founders(10.0), "coalitions_surviving", "all", "all"),
+        &small_programme(&founders(40.0), "coalitions_surviving"),
+        &small_programme(&founders(10.0), "coalitions_surviving"),
     );
     let start = founders(20.0);
     let delegating = with_value(&start, "coalitions[0].governance.delegation_rate", 1.0).unwrap();
     assert_lower(
         "survival, delegation 1.0 vs 0 at 20 founders",
-        &per_replication(&start, "coalitions_surviving", "all", "all"),
-        &per_replication(&delegating, "coalitions_surviving", "all", "all"),
+        &small_programme(&start, "coalitions_surviving"),
+        &small_programme(&delegating, "coalitions_surviving"),
     );
 }
 
@@ -159,20 +190,24 @@ fn both(a: &Scenario, b: &Scenario, key: &str, v: f64) -> (Scenario, Scenario) {
 }
 
 #[test]
-fn knock_out_1_austerity_needs_a_programme_that_depends_on_the_money() {
-    // Reserves that cover every cost: the cut removes nothing the clubhouse spends.
+fn knock_out_1_austerity_bites_through_the_roles_paid_staff_supervise() {
+    // The cut pays for less staff time, and fewer staff supervise fewer volunteer roles. Keep
+    // the cut; remove the supervision limit (role capacity off in both arms).
     let base = scenario("scenarios/experiments/austerity_base.toml");
     let cut = scenario("scenarios/experiments/austerity_cut.toml");
-    let m = effect(
-        &per_replication(&base, "final_members", "all", "all"),
-        &per_replication(&cut, "final_members", "all", "all"),
-    );
-    let (rich_base, rich_cut) = both(&base, &cut, "coalitions[0].initial_budget", 1e9);
+    let metric = "members_per_1000";
+    let m = effect(&per_replication(&base, metric, "all", "all"), &per_replication(&cut, metric, "all", "all"));
+    let unlimited = |s: &Scenario| {
+        let mut s = s.clone();
+        s.organisation.role_capacity = false;
+        s.organisation.credentialed_roles = false;
+        s
+    };
     assert_vanishes(
-        "austerity with reserves that cover every cost, final members",
+        "the cut without supervision limits, members per 1,000 residents",
         m,
-        &per_replication(&rich_base, "final_members", "all", "all"),
-        &per_replication(&rich_cut, "final_members", "all", "all"),
+        &per_replication(&unlimited(&base), metric, "all", "all"),
+        &per_replication(&unlimited(&cut), metric, "all", "all"),
     );
 }
 
@@ -194,100 +229,106 @@ fn knock_out_2_displacement_needs_credentialed_roles() {
 }
 
 #[test]
-fn knock_out_3_fair_governance_retains_through_perceived_fairness() {
-    // Members who give fairness no weight: voice rules change nothing they value.
+fn claim_3_is_assumed_voice_acts_only_through_the_fairness_payoff() {
+    // Not a knock-out: voice changes perceived fairness, and members are assumed to value it
+    // (a payoff term). With no weight on fairness the difference is exactly zero: nothing
+    // else carries voice to retention, so the claim is labelled assumed (docs/FIGURES.md).
     let base = scenario("scenarios/experiments/fairness_clubhouse.toml");
     let unfair = with_value(&base, "coalitions[0].governance.voice", 0.4).unwrap();
     let fair = with_value(&base, "coalitions[0].governance.voice", 1.0).unwrap();
-    let m = effect(
-        &per_replication(&unfair, "annual_retention", "all", "all"),
-        &per_replication(&fair, "annual_retention", "all", "all"),
-    );
     let (unfair0, fair0) = both(&unfair, &fair, "behaviour.fairness_weight", 0.0);
-    assert_vanishes(
-        "voice with no weight on fairness, annual retention",
-        m,
-        &per_replication(&unfair0, "annual_retention", "all", "all"),
-        &per_replication(&fair0, "annual_retention", "all", "all"),
-    );
+    let (m, lo, hi) =
+        paired(&small_programme(&unfair0, "annual_retention"), &small_programme(&fair0, "annual_retention"));
+    assert_eq!((m, lo, hi), (0.0, 0.0, 0.0), "voice has a path to retention besides the fairness payoff");
 }
 
 #[test]
 fn knock_out_4_outreach_corrects_by_reaching_outsiders() {
-    // Outreach that reaches nobody: only its fairness gain and time-cost support remain.
-    let none = scenario("scenarios/experiments/outreach_none.toml");
+    // More effort that reaches no more outsiders: with fully saturating returns, the little
+    // outreach already reaches everyone the full one does, and only its fairness gain and its
+    // help with members' time cost still differ between the arms.
+    let low = scenario("scenarios/experiments/outreach_low.toml");
     let full = scenario("scenarios/experiments/outreach_full.toml");
     let metric = "representation_ratio";
     let m = effect(
-        &per_replication(&none, metric, "all", "disadvantaged"),
+        &per_replication(&low, metric, "all", "disadvantaged"),
         &per_replication(&full, metric, "all", "disadvantaged"),
     );
-    let (none0, full0) = both(&none, &full, "organisation.outreach_reach", 0.0);
+    let (low0, full0) = both(&low, &full, "organisation.outreach_saturation", 100.0);
     assert_vanishes(
-        "outreach that reaches nobody, representation of the disadvantaged",
+        "outreach whose extra effort reaches nobody more, representation of the disadvantaged",
         m,
-        &per_replication(&none0, metric, "all", "disadvantaged"),
+        &per_replication(&low0, metric, "all", "disadvantaged"),
         &per_replication(&full0, metric, "all", "disadvantaged"),
     );
 }
 
 #[test]
-fn knock_out_5_slow_starts_tip_through_the_goal() {
-    // A goal any founding team meets (and the same 40 roles): the output-goal-payoff
-    // feedback is gone, and a small start no longer tips the project into collapse.
+fn slow_starts_tip_without_the_goals_feedback() {
+    // The knock-out of the mechanism Smith names for a slow start (the programme falls short
+    // of its goal, and the shortfall disengages its members): a goal any founding team meets
+    // (and the same 40 roles). In the third version the tipping survives it: the goal's
+    // feedback is not what carries it. A small team has fewer ties to recruit through against
+    // the same losses to members' life events (docs/FIGURES.md, claim 5). Asserted so that a
+    // change that makes the goal matter again is noticed.
     let base = scenario("scenarios/experiments/spiral_project.toml");
     let founders = |s: &Scenario, n: f64| with_value(s, "coalitions[0].founders", n).unwrap();
     let m = effect(
-        &per_replication(&founders(&base, 40.0), "coalitions_surviving", "all", "all"),
-        &per_replication(&founders(&base, 10.0), "coalitions_surviving", "all", "all"),
+        &small_programme(&founders(&base, 40.0), "coalitions_surviving"),
+        &small_programme(&founders(&base, 10.0), "coalitions_surviving"),
     );
     let easy =
         with_value(&with_value(&base, "coalitions[0].goal_hours", 20.0).unwrap(), "organisation.role_hours", 0.5)
             .unwrap();
-    assert_vanishes(
-        "a goal any founding team meets, survival 10 founders vs 40",
-        m,
-        &per_replication(&founders(&easy, 40.0), "coalitions_surviving", "all", "all"),
-        &per_replication(&founders(&easy, 10.0), "coalitions_surviving", "all", "all"),
+    let (k, lo, hi) = paired(
+        &small_programme(&founders(&easy, 40.0), "coalitions_surviving"),
+        &small_programme(&founders(&easy, 10.0), "coalitions_surviving"),
     );
+    eprintln!("a goal any founding team meets: difference {k:.4} (95% CI {lo:.4} to {hi:.4}), against {m:.4} with it");
+    assert!(hi < 0.0 && k.abs() > 0.5 * m.abs(), "the goal's feedback now carries the tipping: {k:.4} against {m:.4}");
 }
 
 #[test]
-fn knock_out_6_mission_drift_drives_out_purposive_members_through_drift() {
-    // Members who do not mind drift: the funder's priorities no longer cost purposive payoff.
+fn claim_6_drift_arm_is_assumed_drift_acts_only_through_its_payoff_term() {
+    // Not a knock-out: mission drift costs purposive members payoff by a term written into
+    // it (the drift since they joined). Members who do not mind drift show exactly no
+    // difference: nothing else carries drift to retention, so this arm is labelled assumed.
     let aligned = scenario("scenarios/experiments/purposive_aligned.toml");
     let drift = scenario("scenarios/experiments/purposive_drift.toml");
-    let m = effect(
-        &per_replication(&aligned, "annual_retention", "all", "purposive"),
-        &per_replication(&drift, "annual_retention", "all", "purposive"),
-    );
     let (aligned0, drift0) = both(&aligned, &drift, "behaviour.drift_sensitivity", 0.0);
-    assert_vanishes(
-        "drift that costs nothing, annual retention of purposive members",
-        m,
+    let (m, lo, hi) = paired(
         &per_replication(&aligned0, "annual_retention", "all", "purposive"),
         &per_replication(&drift0, "annual_retention", "all", "purposive"),
     );
+    assert_eq!((m, lo, hi), (0.0, 0.0, 0.0), "drift has a path to purposive members besides its payoff term");
 }
 
 #[test]
-fn knock_out_4_skew_comes_mostly_from_recruitment_through_friends() {
-    // A fully mixed network (every tie rewired, none by group): friends no longer recruit
-    // their own kind. What gap remains comes from resources (time cost, trust, credentials).
-    let none = scenario("scenarios/experiments/outreach_none.toml");
-    let gap = |s: &Scenario| {
-        let r = per_replication(s, "representation_ratio", "all", "disadvantaged");
-        1.0 - r.iter().sum::<f64>() / r.len() as f64
-    };
+fn knock_out_4_part_of_the_skew_comes_from_recruitment_through_friends() {
+    // A fully mixed network (every tie rewired, none by group or area): friends no longer
+    // recruit their own kind. The gap that remains comes from resources and where people
+    // live (tests/behaviour.rs decomposes it).
+    let low = scenario("scenarios/experiments/outreach_low.toml");
     let mixed = with_value(
-        &with_value(&none, "population.network.rewiring", 1.0).unwrap(),
-        "population.network.homophily",
+        &with_value(
+            &with_value(&low, "population.network.rewiring", 1.0).unwrap(),
+            "population.network.homophily",
+            0.0,
+        )
+        .unwrap(),
+        "population.network.locality",
         0.0,
     )
     .unwrap();
-    let (homophilous, random) = (gap(&none), gap(&mixed));
-    eprintln!(
-        "knock-out, under-representation of the disadvantaged: {homophilous:.3} through friends, {random:.3} on a mixed network"
+    let (homophilous, random) = (
+        per_replication(&low, "representation_ratio", "all", "disadvantaged"),
+        per_replication(&mixed, "representation_ratio", "all", "disadvantaged"),
     );
-    assert!(random < homophilous / 2.0, "the skew should mostly go: {random:.3} against {homophilous:.3}");
+    let gap = 1.0 - homophilous.iter().sum::<f64>() / homophilous.len() as f64;
+    let (m, lo, hi) = paired(&homophilous, &random);
+    eprintln!(
+        "knock-out, a mixed network: representation of the disadvantaged {m:+.3} (95% CI {lo:+.3} to {hi:+.3}), {:.0}% of the gap of {gap:.3}",
+        100.0 * m / gap
+    );
+    assert!(lo > 0.0, "recruitment through friends should carry part of the skew: {m:.3} ({lo:.3} to {hi:.3})");
 }

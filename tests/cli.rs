@@ -685,7 +685,7 @@ fn every_interval_stays_in_its_range() {
 fn a_coalition_dissolved_in_most_replications_ends_its_lines_and_says_so() {
     let tmp = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(repo("scenarios/experiments/spiral_project.toml")).unwrap();
-    let slow = write(tmp.path(), "slow.toml", &text.replace("founders = 20", "founders = 5"));
+    let slow = write(tmp.path(), "slow.toml", &text.replace("founders = 20", "founders = 15"));
     let strong = write(tmp.path(), "strong.toml", &text.replace("founders = 20", "founders = 60"));
     let draw = |file: &Path, name: &str| {
         let out = tmp.path().join(name);
@@ -830,7 +830,7 @@ fn each_diagnostic_is_printed_recorded_in_the_manifest_and_shown_in_the_report()
     let (stderr, kinds, report) = diagnosed(tmp.path(), "spiral", &spiral, &["-n", "20"]);
     assert_eq!(kinds, ["coalition_dissolves", "shock_after_dissolution", "change_after_dissolution"], "{stderr}");
     for says in [
-        "warning: coalition \"project\" dissolved in 18 of 20 replications",
+        "warning: coalition \"project\" dissolved in 20 of 20 replications",
         "warning: the shock of year 8 (policy.shocks[0]) falls after \"project\" had dissolved",
         "warning: the change of `coalitions.project.goal_hours` in year 9",
     ] {
@@ -840,8 +840,8 @@ fn each_diagnostic_is_printed_recorded_in_the_manifest_and_shown_in_the_report()
     }
     assert!(report.contains("Read these first: 3 warnings"));
     // A contract that is never renewed lapses after its first term.
-    let lapse = "name = \"lapse\"\n[population]\nsize = 500\n[[population.groups]]\nname = \"residents\"\nshare = 1.0\n\
-                 [[coalitions]]\nname = \"youth\"\n[coalitions.funding]\ndonation_per_member = 20\n\
+    let lapse = "name = \"lapse\"\n[population]\nsize = 1000\n[[population.groups]]\nname = \"residents\"\nshare = 1.0\n\
+                 [[coalitions]]\nname = \"youth\"\nstaff = 0\ngovernance = { outreach = 0.5 }\n[coalitions.funding]\ndonation_per_member = 20\n\
                  [coalitions.funding.contract]\namount = 30000\nterm_years = 3\nrenewal_base = 0.0\nrenewal_performance = 0.0\n";
     let (stderr, kinds, report) = diagnosed(tmp.path(), "lapse", lapse, &["-n", "20"]);
     assert_eq!(kinds, ["contract_lapses"], "{stderr}");
@@ -863,16 +863,15 @@ fn each_diagnostic_is_printed_recorded_in_the_manifest_and_shown_in_the_report()
 }
 
 #[test]
-fn a_coalition_written_with_only_a_name_and_its_funding_survives() {
-    // The issue's newcomer: one group and a coalition from the documented defaults.
+fn a_coalition_written_with_its_funding_and_outreach_survives() {
+    // The issue's newcomer: one group and a volunteer-run coalition from the documented
+    // defaults, with the funding given and outreach. In the third version a programme that
+    // recruits only through its members' friends loses more to life events than it gains
+    // and dies out within a few years: `run` says so (README, "Writing a scenario").
     let tmp = tempfile::tempdir().unwrap();
-    for funding in [
-        "[coalitions.funding.contract]\namount = 30000",
-        "[[coalitions.funding.grants]]\namount = 10000",
-        "[coalitions.funding]\ndonation_per_member = 20",
-    ] {
+    let surviving = |funding: &str, outreach: &str| {
         let text = format!(
-            "name = \"newcomer\"\n[[population.groups]]\nname = \"residents\"\nshare = 1.0\n[[coalitions]]\nname = \"youth\"\n{funding}\n"
+            "name = \"newcomer\"\n[[population.groups]]\nname = \"residents\"\nshare = 1.0\n[[coalitions]]\nname = \"youth\"\nstaff = 0\n{outreach}\n{funding}\n"
         );
         let file = write(tmp.path(), "n.toml", &text);
         let out = tmp.path().join("n");
@@ -881,14 +880,24 @@ fn a_coalition_written_with_only_a_name_and_its_funding_survives() {
             .arg(&file)
             .arg("--out")
             .arg(&out)
-            .args(["-q", "--no-charts", "-n", "40"])
+            .args(["-q", "--no-charts", "--force", "-n", "40"])
             .output()
             .unwrap();
         assert!(run.status.success());
-        let surviving = summary_mean(&out, "coalitions_surviving,all,all");
-        assert!(surviving >= 0.8, "{funding}: survives in {surviving} of replications");
-        assert!(!String::from_utf8_lossy(&run.stderr).contains("dissolved"), "{funding}");
+        (summary_mean(&out, "coalitions_surviving,all,all"), String::from_utf8_lossy(&run.stderr).into_owned())
+    };
+    for funding in [
+        "[coalitions.funding.contract]\namount = 30000",
+        "[[coalitions.funding.grants]]\namount = 10000",
+        "[coalitions.funding]\ndonation_per_member = 20",
+    ] {
+        let (share, stderr) = surviving(funding, "governance = { outreach = 0.5 }");
+        assert!(share >= 0.8, "{funding}: survives in {share} of replications");
+        assert!(!stderr.contains("dissolved"), "{funding}: {stderr}");
     }
+    let (share, stderr) = surviving("[coalitions.funding]\ndonation_per_member = 20", "");
+    assert!(share < 0.5, "without outreach: survives in {share} of replications");
+    assert!(stderr.contains("warning: coalition \"youth\" dissolved in"), "{stderr}");
 }
 
 #[test]

@@ -98,10 +98,6 @@ fn explorer_in_a_browser() {
         mean_of(&second["headline"], "final_members", "youth_clubhouse"),
     );
     assert!(after < before * 0.8, "clubhouse members: {before} with its contract, {after} without");
-    assert!(
-        mean_of(&second["headline"], "coalitions_surviving", "all")
-            < mean_of(&first["headline"], "coalitions_surviving", "all")
-    );
     // Bit for bit: the page's run (WebAssembly, replications shared among workers) has the
     // digest of every reported number that a native run of the saved scenario has.
     let saved = coprosim::scenario::Scenario::parse(second["scenario"].as_str().unwrap(), "saved.toml").unwrap();

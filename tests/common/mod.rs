@@ -60,12 +60,14 @@ share = 0.5
 time_cost = 0.15
 [[coalitions]]
 name = "one"
+governance = { outreach = 0.5 }
 founders = 20
 [coalitions.funding.contract]
 amount = 30000
 [[coalitions]]
 name = "two"
 founders = 20
+staff = 0
 governance = { outreach = 0.5 }
 "#
     };

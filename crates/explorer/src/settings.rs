@@ -54,7 +54,10 @@ pub fn apply(base: &Scenario, settings: &Value) -> Result<(Scenario, String), St
 }
 
 /// Give the first group `share` of the population and the others the rest, in the
-/// proportions they had.
+/// proportions they had. With areas, each area's mix moves so that the areas still give
+/// every group its share: the first group's part of each area is scaled towards 0 (a smaller
+/// share) or its complement towards 0 (a larger one), which keeps every part within [0, 1]
+/// and sums exactly.
 fn set_mix(s: &mut Scenario, share: f64) -> Result<(), String> {
     if !(0.0..1.0).contains(&share) || share == 0.0 {
         return Err(format!("found {share} for the population mix, expected a share between 0 and 1"));
@@ -63,10 +66,33 @@ fn set_mix(s: &mut Scenario, share: f64) -> Result<(), String> {
     if groups.len() < 2 {
         return Err("the population mix needs at least two groups".into());
     }
+    let old = groups[0].share;
     let rest: f64 = groups[1..].iter().map(|g| g.share).sum();
     groups[0].share = share;
     for g in &mut groups[1..] {
         g.share *= (1.0 - share) / rest;
+    }
+    if s.population.areas.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<(String, f64)> = groups.iter().map(|g| (g.name.clone(), g.share)).collect();
+    let (first, others) = (&names[0].0, &names[1..]);
+    for area in &mut s.population.areas {
+        let p = area.mix.get(first).copied().unwrap_or(0.0);
+        let q = if share <= old { p * share / old } else { 1.0 - (1.0 - p) * (1.0 - share) / (1.0 - old) };
+        let present: f64 = others.iter().filter_map(|(n, _)| area.mix.get(n)).sum();
+        for (n, overall) in others {
+            // An area of the first group alone takes the others in their overall proportions.
+            let part = if present > 0.0 { area.mix.get(n).copied().unwrap_or(0.0) / present } else { overall / rest };
+            if part > 0.0 {
+                area.mix.insert(n.clone(), part * (1.0 - q));
+            }
+        }
+        area.mix.insert(first.clone(), q);
+    }
+    let areas = &s.population.areas;
+    for g in &mut s.population.groups {
+        g.share = areas.iter().map(|a| a.share * a.mix.get(&g.name).copied().unwrap_or(0.0)).sum();
     }
     Ok(())
 }
@@ -92,7 +118,11 @@ mod tests {
         assert_eq!(s.policy.performance_regime, 1.0);
         let shock = s.policy.shocks.last().unwrap();
         assert_eq!((shock.year, shock.cut, shock.stream), (42.0, 0.5, Stream::Grants));
-        assert_eq!(s.population.groups[0].share, 0.3);
+        assert!((s.population.groups[0].share - 0.3).abs() < 1e-12);
+        // The areas move with it: the estate keeps its poorer mix, scaled.
+        let estate = &s.population.areas[0];
+        assert!((estate.mix["advantaged"] - 0.3 * 0.3 / 0.675).abs() < 1e-12, "{:?}", estate.mix);
+        assert!((estate.mix.values().sum::<f64>() - 1.0).abs() < 1e-12);
         assert!((s.population.groups.iter().map(|g| g.share).sum::<f64>() - 1.0).abs() < 1e-12);
         assert_eq!((s.simulation.seed, s.simulation.replications), (77, 20));
         assert_eq!(Scenario::parse(&text, "saved.toml").unwrap(), s);

@@ -338,6 +338,9 @@ impl Model {
             "{p} above its ceiling"
         );
         if draw < p {
+            // What its satisfaction starts from: what it expected, unless (a matched control)
+            // it knows the truth from the start.
+            let expected = if self.rates.expectations_learnt { expected } else { truth };
             let limited = coalition.roles.total.is_finite();
             // Limited roles: wait for this tick's admissions, in an order drawn at random.
             let key = if limited { b.side.random::<f64>() } else { 0.0 };

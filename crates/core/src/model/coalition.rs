@@ -568,7 +568,8 @@ mod tests {
         let aimed = Coalition::found(&s, &s.coalitions[0]);
         assert_eq!(aimed.outreach_reach(0, 0, &r), 0.0);
         let ratio = aimed.outreach_reach(1, 0, &r) / spread.outreach_reach(1, 0, &r);
-        assert!((ratio - 1.0 / 0.4).abs() < 1e-9, "the same effort on 40% of residents: {ratio}");
+        let share = s.population.groups[1].share;
+        assert!((ratio - 1.0 / share).abs() < 1e-9, "the same effort on {share} of residents: {ratio}");
     }
 
     #[test]

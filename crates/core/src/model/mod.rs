@@ -37,6 +37,8 @@ struct AgentRates {
     disappointment: Vec<f64>,
     /// Whether expectation errors steer who joins.
     expectations_steer: bool,
+    /// Whether newcomers start from what they expected (and learn), or from the truth.
+    expectations_learnt: bool,
     /// Life events per agent per tick (0: none).
     life_events: f64,
     /// Ticks an outsider waits after considering a programme before it considers one again.
@@ -92,6 +94,7 @@ impl AgentRates {
                 Vec::new()
             },
             expectations_steer: b.expectations_steer_joining,
+            expectations_learnt: b.expectations_learnt,
             life_events: b.life_event_rate / tpy,
             reconsider: (b.reconsider_weeks / wpt).round() as u32,
             start_cost: b.start_cost,
@@ -680,15 +683,18 @@ impl Founding<'_> {
                     Some(a) => rng.random_range(layout.cell(a, g)) as usize,
                     None => layout.draw_in_group(g, rng) as usize,
                 };
-                let mut seed = draw(rng);
+                // A group with nobody where the programme is (every founder weight 0, or a
+                // tiny population) has no seed to draw: the fallback below finds one.
+                let drawable = size(g) > 0;
+                let mut seed = if drawable { draw(rng) } else { usize::MAX };
                 // An outsider without the time or the cause: someone else of the group starts it.
                 for _ in 0..1000 {
-                    if agents.membership[seed] != OUTSIDE || can(agents, seed) {
+                    if !drawable || agents.membership[seed] != OUTSIDE || can(agents, seed) {
                         break;
                     }
                     seed = draw(rng);
                 }
-                let seed = if can(agents, seed) {
+                let seed = if drawable && can(agents, seed) {
                     seed
                 } else {
                     match (0..agents.len()).position(|i| can(agents, i)) {
@@ -910,7 +916,7 @@ mod tests {
             m.agents.available_from.iter().filter(|&&a| a > t).count()
         };
         // Without the memory only members who left wait (to rejoin); with it, everyone told.
-        let (without, with) = (waiting(""), waiting("reconsider_weeks = 52"));
+        let (without, with) = (waiting("reconsider_weeks = 0"), waiting("reconsider_weeks = 52"));
         assert!(with > 50 && with > 10 * without, "waiting: {without} without the memory, {with} with it");
     }
 
@@ -978,5 +984,45 @@ mod tests {
         // Members who stayed are those the role suits: their fit is above the joiners' mean, 0.
         let mean = fits.iter().sum::<f64>() / fits.len() as f64;
         assert!(mean > 0.0, "mean fit of members {mean}");
+    }
+
+    #[test]
+    fn extreme_but_valid_third_version_settings_run_without_panicking() {
+        // Each line is a valid extreme: nobody with time; life events every tick; a decade's
+        // wait; a cost of starting nothing covers; a thousand friends; causes nobody holds;
+        // friendships only within groups; areas with no residents of a group; roles that
+        // cannot be credentialed; fit that swamps every payoff.
+        let extremes = [
+            ("[behaviour]\nlife_event_rate = 52\n", "spare_time = 0.0\n", ""),
+            ("[behaviour]\nlife_event_rate = 52\nreconsider_weeks = 5200\n", "spare_time = 1.0\n", ""),
+            (
+                "[behaviour]\nstart_cost = 10\nfriends_made = 1000\nbonding_weeks = 0.001\nbonding_homophily = 1\n",
+                "",
+                "",
+            ),
+            (
+                "[behaviour]\nrole_fit_sd = 10\n[population.appeal]\nyouth = 0.0\n",
+                "",
+                "purpose = \"youth\"\ncredential_need = 0.0\n",
+            ),
+            (
+                "[[population.areas]]\nname = \"north\"\nshare = 0.5\nmix = { rich = 1.0 }\n[[population.areas]]\nname = \"south\"\nshare = 0.5\nmix = { rich = 0.0, poor = 1.0 }\n[population.network]\nlocality = 1.0\nhomophily = 1.0\nrewiring = 1.0\n[organisation]\noutreach_beyond_area = 0.0\n",
+                "",
+                "area = \"north\"\n",
+            ),
+        ];
+        for (extra, group, coalition) in extremes {
+            let text = format!(
+                "name = \"t\"\n[simulation]\nyears = 2\n[population]\nsize = 300\n[[population.groups]]\nname = \"rich\"\nshare = 0.5\n{group}[[population.groups]]\nname = \"poor\"\nshare = 0.5\n{group}{extra}[[coalitions]]\nname = \"c\"\nfounders = 20\n{coalition}governance = {{ outreach = 1.0, outreach_target = [\"poor\"] }}\n[policy]\nperformance_regime = 1.0\n"
+            );
+            let s = Scenario::parse(&text, "t").unwrap_or_else(|e| panic!("{e}\n{text}"));
+            let mut rng = ChaCha8Rng::seed_from_u64(12);
+            let mut m = Model::new(&s, &mut rng);
+            for _ in 0..s.ticks() {
+                m.step(&mut rng);
+            }
+            let members: u32 = m.coalitions.iter().map(|c| c.members).sum();
+            assert!(members as usize <= m.agents.len());
+        }
     }
 }

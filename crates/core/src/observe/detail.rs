@@ -81,6 +81,8 @@ pub enum EventKind {
     Exit,
     /// An agent's coalition had dissolved, so it left.
     ExitDissolved,
+    /// A life event left the agent without time to spare, so it left.
+    ExitNoTime,
     /// A coalition dissolved.
     Dissolution,
 }
@@ -90,16 +92,17 @@ impl EventKind {
     pub fn name(self) -> &'static str {
         match self {
             EventKind::Join => "join",
-            EventKind::Exit | EventKind::ExitDissolved => "exit",
+            EventKind::Exit | EventKind::ExitDissolved | EventKind::ExitNoTime => "exit",
             EventKind::Dissolution => "dissolution",
         }
     }
 
-    /// Why a spell ended: `left`, `dissolved`, or empty.
+    /// Why a spell ended: `left`, `dissolved`, `no_time`, or empty.
     pub fn reason(self) -> &'static str {
         match self {
             EventKind::Exit => "left",
             EventKind::ExitDissolved => "dissolved",
+            EventKind::ExitNoTime => "no_time",
             _ => "",
         }
     }
@@ -135,7 +138,7 @@ pub struct Spell {
     pub entry_tick: u32,
     /// Tick it ended, or the horizon if still open.
     pub end_tick: u32,
-    /// How it ended: `Exit` or `ExitDissolved`, or None if censored at the horizon.
+    /// How it ended: `Exit`, `ExitDissolved` or `ExitNoTime`, or None if censored at the horizon.
     pub ended_by: Option<EventKind>,
 }
 
@@ -243,7 +246,13 @@ impl DetailRecorder {
                     // it; one whose coalition is active (or dissolves only at the end of this
                     // tick) chose to leave.
                     let dissolved = model.coalitions[was as usize].dissolved_at.is_some_and(|d| d < t);
-                    let kind = if dissolved { EventKind::ExitDissolved } else { EventKind::Exit };
+                    let kind = if dissolved {
+                        EventKind::ExitDissolved
+                    } else if !a.free[i] {
+                        EventKind::ExitNoTime
+                    } else {
+                        EventKind::Exit
+                    };
                     self.detail.events.push(Event { tick: t, kind, agent: Some(i as u32), group, coalition: was });
                     if let Some(s) = self.open[i].take() {
                         let spell = &mut self.detail.spells[s as usize];

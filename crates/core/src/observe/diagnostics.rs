@@ -216,7 +216,7 @@ mod tests {
         s.simulation.burn_in_years = 0;
         s.policy.shocks.push(crate::scenario::Shock { year: 5.0, coalition: "food_bank".into(), ..Default::default() });
         let cat = Catalogue::new(&s);
-        let alive = || vec![fate(None, None); 3];
+        let alive = || vec![fate(None, None); s.coalitions.len()];
         // 25 replications, none dissolved: silence.
         let quiet: Vec<_> = (0..25).map(|_| record(alive())).collect();
         assert!(diagnose(&s, &cat, &quiet, &[]).is_empty());

@@ -131,7 +131,7 @@ section! {
         /// Share of the group holding the credentials (degrees, certificates) that credentialed roles require.
         credentials: f64 = 0.2, unit "share", range(0, 1);
         /// Share of the group's residents with time to spare for a programme at any moment; the rest are taken up by work, care and other commitments (redrawn at each life event).
-        spare_time: f64 = 1.0, unit "share", range(0, 1);
+        spare_time: f64 = 0.4, unit "share", range(0, 1);
     }
 }
 
@@ -153,11 +153,11 @@ section! {
         /// Weeks over which satisfaction is smoothed (exponential memory).
         satisfaction_memory_weeks: f64 = 8.0, unit "weeks", range(1, 5200);
         /// Mean aspiration level: the payoff below which members grow dissatisfied (default: calibrated, docs/CALIBRATION.md).
-        aspiration_mean: f64 = -0.05, unit "payoff", range(-10, 10);
+        aspiration_mean: f64 = -0.18, unit "payoff", range(-10, 10);
         /// Standard deviation of aspiration across agents.
         aspiration_sd: f64 = 0.1, unit "payoff", range(0, 10);
-        /// Exit probability per year from life events, whatever the satisfaction (default: calibrated).
-        base_exit: f64 = 0.31, unit "probability per year", range(0, 1);
+        /// Exit probability per year whatever the satisfaction and the life events of `life_event_rate` (the second version's life-event exits; 0 in the third, where life events take members' time).
+        base_exit: f64 = 0.0, unit "probability per year", range(0, 1);
         /// Extra exit probability per week of a fully dissatisfied member.
         dissatisfied_exit: f64 = 0.05, unit "probability per week", range(0, 1);
         /// Slope of the logistic exit response to the aspiration gap.
@@ -169,7 +169,7 @@ section! {
         /// Weekly probability that one member tie tells an outsider about its coalition.
         word_of_mouth: f64 = 0.05, unit "probability per tie per week", range(0, 1);
         /// Probability an exposed outsider joins when the expected payoff far exceeds aspiration (default: calibrated).
-        join_max: f64 = 0.18, unit "probability", range(0, 1);
+        join_max: f64 = 0.26, unit "probability", range(0, 1);
         /// Slope of the logistic join response to expected payoff minus aspiration.
         join_sensitivity: f64 = 10.0, unit "per payoff unit", range(0, 1000);
         /// Weight of perceived fairness (centred at 0.5) in every member's payoff.
@@ -177,7 +177,7 @@ section! {
         /// Stipend per member that fully satisfies material motives.
         stipend_reference: f64 = 1000.0, unit "currency per year", above(0, 1e12);
         /// Log-scale standard deviation of individual weekly hours (effort concentration; default: calibrated).
-        hours_dispersion: f64 = 1.06, unit "log hours", range(0, 5);
+        hours_dispersion: f64 = 0.93, unit "log hours", range(0, 5);
         /// Purposive payoff lost per unit of mission drift since the member joined.
         drift_sensitivity: f64 = 1.0, unit "factor", range(0, 10);
         /// How much professionalisation weakens solidary payoff (formalisation).
@@ -192,20 +192,22 @@ section! {
         disappointment_weeks: f64 = 26.0, unit "weeks", above(0, 5200);
         /// Whether outsiders' expectation errors steer who joins (false: they join on the true payoff and start with the same erroneous expectation; a knock-out of the selection on errors).
         expectations_steer_joining: bool = true;
-        /// Life events (a new job, a child, illness, a move) per resident per year: each redraws whether the resident has time to spare (its group's `spare_time`); a member left without time leaves.
-        life_event_rate: f64 = 0.0, unit "per year", range(0, 52);
-        /// The cost of starting (induction, training, rearranging one's week), in payoff units: an outsider joins only if the payoff it expects covers its aspiration and this; members have paid it.
-        start_cost: f64 = 0.0, unit "payoff", range(0, 10);
+        /// Whether a newcomer starts from the payoff it expected and learns the real one (false: it knows the real one from its first week, a matched control: the same joiners, no expectation to correct).
+        expectations_learnt: bool = true;
+        /// Life events (a new job, a child, illness, a move) per resident per year: each redraws whether the resident has time to spare (its group's `spare_time`); a member left without time leaves (default: calibrated).
+        life_event_rate: f64 = 0.6, unit "per year", range(0, 52);
+        /// The cost of starting (induction, training, rearranging one's week), in payoff units: an outsider joins only if the payoff it expects covers its aspiration and this; members have paid it (default: calibrated).
+        start_cost: f64 = 0.3, unit "payoff", range(0, 10);
         /// Weeks before an outsider who considered a programme and did not join (or was turned away) considers one again.
-        reconsider_weeks: f64 = 0.0, unit "weeks", range(0, 5200);
+        reconsider_weeks: f64 = 52.0, unit "weeks", range(0, 5200);
         /// Friends a member makes among fellow members over a long spell; they add to its ties in the programme, and so to its solidary payoff (0: none).
-        friends_made: f64 = 0.0, unit "ties", range(0, 1000);
+        friends_made: f64 = 3.0, unit "ties", range(0, 1000);
         /// Weeks over which a member with a full role makes those friends (e-folding time).
         bonding_weeks: f64 = 26.0, unit "weeks", above(0, 5200);
         /// How far friendships inside a programme form only within one's own group: at 1 a member bonds only in proportion to fellow members of its group, at 0 with anyone.
-        bonding_homophily: f64 = 0.0, unit "share", range(0, 1);
-        /// Standard deviation of how well a programme's role suits a newcomer: a payoff it cannot know from outside and learns as a member.
-        role_fit_sd: f64 = 0.0, unit "payoff", range(0, 10);
+        bonding_homophily: f64 = 0.3, unit "share", range(0, 1);
+        /// Standard deviation of how well a programme's role suits a newcomer: a payoff it cannot know from outside and learns as a member (default: calibrated).
+        role_fit_sd: f64 = 0.51, unit "payoff", range(0, 10);
     }
 }
 

@@ -976,8 +976,8 @@ mod tests {
         assert_eq!(p.path, "axes[0].key");
         assert_eq!(p.line, 5);
         assert!(p.message.contains("did you mean `voice`"), "{}", p.message);
-        let p = first_problem(sweep("[[axes]]\nkey = \"coalitions[7].staff\"\nvalues = [1]\n"));
-        assert!(p.message.contains("index 7 does not exist"), "{}", p.message);
+        let p = first_problem(sweep("[[axes]]\nkey = \"coalitions[70].staff\"\nvalues = [1]\n"));
+        assert!(p.message.contains("index 70 does not exist"), "{}", p.message);
         let p = first_problem(sweep("[[axes]]\nkey = \"name\"\nvalues = [1]\n"));
         assert!(p.message.contains("expected a numeric parameter"), "{}", p.message);
     }
