@@ -69,5 +69,5 @@ def test_optuna_and_abc_are_compared():
     lines = out.splitlines()
     assert lines[0].startswith("coprosim ABC-SMC:")
     params = [line for line in lines if line.startswith("behaviour.")]
-    assert len(params) == 4
+    assert len(params) == 6
     assert lines[-1] in ("agree: yes", "agree: no")

@@ -47,7 +47,7 @@ def test_agents_and_events_give_the_command_lines_files(repo, tmp_path, run_cli,
     files = compare_dirs(tmp_path / "cli", tmp_path / "py")
     assert {"agents.csv", "events.csv", "spells.csv"} <= set(files)
     assert set(run.agents["replication"]) == {0, 1} and set(run.agents["year"]) == {40, 50}
-    assert set(run.spells["reason"]) <= {"left", "dissolved", "censored"}
+    assert set(run.spells["reason"]) <= {"left", "no_time", "dissolved", "censored"}
     assert coprosim.run(scenario, replications=1).events is None
     with pytest.raises(ValueError, match="agents: found year 3"):
         coprosim.run(scenario, replications=1, agents=[3])
