@@ -43,23 +43,29 @@ fn first_version() -> Scenario {
     s
 }
 
+/// One replication of `s` after another on this thread, counted in agent-ticks (the burn-in's
+/// included).
+fn one_replication(group: &mut criterion::BenchmarkGroup<criterion::measurement::WallTime>, name: &str, s: &Scenario) {
+    let cat = Catalogue::new(s);
+    group.throughput(Throughput::Elements(s.population.size as u64 * s.total_ticks() as u64));
+    group.bench_function(name, |b| {
+        let mut r = 0u32;
+        b.iter(|| {
+            r = r.wrapping_add(1);
+            black_box(engine::run_replication(s, &cat, s.simulation.seed, r))
+        })
+    });
+}
+
 fn baseline(c: &mut Criterion) {
     let s = Scenario::baseline();
     // Every simulated tick counts, the burn-in's included.
     let agent_ticks = s.population.size as u64 * s.total_ticks() as u64;
-    let cat = Catalogue::new(&s);
 
     let mut group = c.benchmark_group("baseline");
     group.sample_size(20).measurement_time(Duration::from_secs(10));
 
-    group.throughput(Throughput::Elements(agent_ticks));
-    group.bench_function("one_replication_one_thread", |b| {
-        let mut r = 0u32;
-        b.iter(|| {
-            r = r.wrapping_add(1);
-            black_box(engine::run_replication(&s, &cat, s.simulation.seed, r))
-        })
-    });
+    one_replication(&mut group, "one_replication_one_thread", &s);
 
     let replications = 16u32;
     group.throughput(Throughput::Elements(agent_ticks * replications as u64));
@@ -67,26 +73,8 @@ fn baseline(c: &mut Criterion) {
         let cfg = RunConfig { replications, seed: s.simulation.seed, threads: 0 };
         b.iter(|| black_box(engine::run(&s, cfg, &|| {}).unwrap()))
     });
-    let v2 = second_version();
-    let v2_cat = Catalogue::new(&v2);
-    group.throughput(Throughput::Elements(v2.population.size as u64 * v2.total_ticks() as u64));
-    group.bench_function("second_version_one_replication_one_thread", |b| {
-        let mut r = 0u32;
-        b.iter(|| {
-            r = r.wrapping_add(1);
-            black_box(engine::run_replication(&v2, &v2_cat, v2.simulation.seed, r))
-        })
-    });
-    let v1 = first_version();
-    let v1_cat = Catalogue::new(&v1);
-    group.throughput(Throughput::Elements(v1.population.size as u64 * v1.total_ticks() as u64));
-    group.bench_function("first_version_one_replication_one_thread", |b| {
-        let mut r = 0u32;
-        b.iter(|| {
-            r = r.wrapping_add(1);
-            black_box(engine::run_replication(&v1, &v1_cat, v1.simulation.seed, r))
-        })
-    });
+    one_replication(&mut group, "second_version_one_replication_one_thread", &second_version());
+    one_replication(&mut group, "first_version_one_replication_one_thread", &first_version());
     group.finish();
 }
 

@@ -90,9 +90,8 @@ fn set_mix(s: &mut Scenario, share: f64) -> Result<(), String> {
         }
         area.mix.insert(first.clone(), q);
     }
-    let areas = &s.population.areas;
-    for g in &mut s.population.groups {
-        g.share = areas.iter().map(|a| a.share * a.mix.get(&g.name).copied().unwrap_or(0.0)).sum();
+    for (g, (name, _)) in names.iter().enumerate() {
+        s.population.groups[g].share = s.population.areas_share_of(name);
     }
     Ok(())
 }

@@ -685,23 +685,21 @@ impl Founding<'_> {
                 };
                 // A group with nobody where the programme is (every founder weight 0, or a
                 // tiny population) has no seed to draw: the fallback below finds one.
-                let drawable = size(g) > 0;
-                let mut seed = if drawable { draw(rng) } else { usize::MAX };
-                // An outsider without the time or the cause: someone else of the group starts it.
-                for _ in 0..1000 {
-                    if !drawable || agents.membership[seed] != OUTSIDE || can(agents, seed) {
-                        break;
-                    }
-                    seed = draw(rng);
-                }
-                let seed = if drawable && can(agents, seed) {
-                    seed
-                } else {
-                    match (0..agents.len()).position(|i| can(agents, i)) {
-                        Some(s) => s,
-                        None => break,
-                    }
-                };
+                let drawn = (size(g) > 0)
+                    .then(|| {
+                        let mut seed = draw(rng);
+                        // An outsider without the time or the cause: someone else of the group
+                        // starts it.
+                        for _ in 0..1000 {
+                            if agents.membership[seed] != OUTSIDE || can(agents, seed) {
+                                break;
+                            }
+                            seed = draw(rng);
+                        }
+                        seed
+                    })
+                    .filter(|&seed| can(agents, seed));
+                let Some(seed) = drawn.or_else(|| (0..agents.len()).position(|i| can(agents, i))) else { break };
                 queue.push_back(seed);
             }
             while let Some(i) = queue.pop_front() {

@@ -245,7 +245,7 @@ impl Scenario {
             return;
         }
         for (g, group) in groups.iter().enumerate() {
-            let implied: f64 = areas.iter().map(|a| a.share * a.mix.get(&group.name).copied().unwrap_or(0.0)).sum();
+            let implied = self.population.areas_share_of(&group.name);
             if implied.is_finite() && (implied - group.share).abs() > SHARE_TOLERANCE {
                 out.push(Problem::new(
                     format!("population.groups[{g}].share"),

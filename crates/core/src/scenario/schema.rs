@@ -43,6 +43,14 @@ section! {
     }
 }
 
+impl Population {
+    /// The share of the population the areas' mixes give `group`: the sum over areas of the
+    /// area's share times the group's share of it (0 without areas).
+    pub fn areas_share_of(&self, group: &str) -> f64 {
+        self.areas.iter().map(|a| a.share * a.mix.get(group).copied().unwrap_or(0.0)).sum()
+    }
+}
+
 section! {
     /// The community: groups and their social network.
     pub struct Population {
