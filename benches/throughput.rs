@@ -114,6 +114,33 @@ fn calibration(c: &mut Criterion) {
     group.finish();
 }
 
+/// Warm starts: `scenarios/sweeps/austerity_depth.toml` (the baseline town, eight depths of a
+/// cut in year 43, on common random numbers), two replications a point on all cores, with the
+/// points sharing each replication's burn-in and first recorded years (warm) and each
+/// simulating its own (cold). The same results; the ratio of the two is what sharing saves.
+/// The end-to-end figure with 100 replications a point is measured with `coprosim sweep` and
+/// `--cold` side by side (docs/PERFORMANCE.md).
+fn warm_sweep(c: &mut Criterion) {
+    use coprosim::engine::sweep;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/sweeps/austerity_depth.toml");
+    let mut s = coprosim::scenario::sweep::Sweep::load(&path).expect("the shipped sweep is valid");
+    s.file.replications = 2;
+    let plan = sweep::plan(&s);
+    let outputs = s.outputs();
+    let all: Vec<usize> = (0..plan.points.len()).collect();
+    let mut group = c.benchmark_group("warm_sweep");
+    group.sample_size(10).measurement_time(Duration::from_secs(30));
+    for (name, share) in [
+        ("austerity_depth_8_points_2_replications_warm", true),
+        ("austerity_depth_8_points_2_replications_cold", false),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(sweep::run_batch_sharing(&s, &outputs, &plan, &all, share, &|| {})))
+        });
+    }
+    group.finish();
+}
+
 /// Throughput as the town grows: the baseline's programmes and behaviour at 100,000 and
 /// 1,000,000 residents, one year from founding (52 ticks, no burn-in; initialisation
 /// included): one replication on one thread; one replication on all cores (its blocks of
@@ -165,5 +192,5 @@ fn scale(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, baseline, calibration, scale);
+criterion_group!(benches, baseline, calibration, warm_sweep, scale);
 criterion_main!(benches);

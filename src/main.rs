@@ -101,6 +101,17 @@ enum Command {
         /// events.parquet, spells.parquet): the same columns as the CSV files, typed.
         #[arg(long)]
         parquet: bool,
+        /// Also save each replication's state at the end of its burn-in in the result's warm/
+        /// folder, to start policies from with --from-state.
+        #[arg(long)]
+        save_state: bool,
+        /// Start each replication from the state a run with --save-state saved at the end of its
+        /// burn-in (that run's result directory) instead of simulating the burn-in again. This
+        /// scenario's later policy changes and shocks act as in a full run; its settings that can
+        /// change during a run and differ from the saved scenario's take effect from the end of
+        /// the burn-in; anything that would have changed the burn-in is refused.
+        #[arg(long, value_name = "DIR", conflicts_with_all = ["save_state", "posterior"])]
+        from_state: Option<PathBuf>,
         #[command(flatten)]
         size: SizeArgs,
     },
@@ -172,6 +183,10 @@ enum Command {
         /// Run only shard K of N (points whose index is K-1 modulo N), for a cluster.
         #[arg(long, value_name = "K/N")]
         shard: Option<String>,
+        /// Simulate every point's burn-in, even where points could share it (warm starts): the
+        /// same results, slower; for checking and timing.
+        #[arg(long)]
+        cold: bool,
         #[command(flatten)]
         force: ForceArg,
         /// Skip the charts.
@@ -350,12 +365,25 @@ fn main() -> ExitCode {
             events,
             detail_replications,
             parquet,
+            save_state,
+            from_state,
             size,
         } => {
             let charts = (!no_charts).then(|| size.size());
             let detail = Detail { years: agents, events, replications: detail_replications, parquet };
-            let opts =
-                RunOptions { replications, seed, threads, out, force: force.on, quiet, charts, posterior, detail };
+            let opts = RunOptions {
+                replications,
+                seed,
+                threads,
+                out,
+                force: force.on,
+                quiet,
+                charts,
+                posterior,
+                detail,
+                save_state,
+                from_state,
+            };
             run(scenario.as_deref(), opts)
         }
         Command::Calibrate { targets, out, threads, force, no_charts, size } => {
@@ -370,9 +398,9 @@ fn main() -> ExitCode {
         Command::Reproduce { figures, only, out, check, size } => {
             reproduce(&figures, &only, out, check, quiet, size.size())
         }
-        Command::Sweep { sweep, out, threads, replications, seed, shard, force, no_charts, size } => {
+        Command::Sweep { sweep, out, threads, replications, seed, shard, cold, force, no_charts, size } => {
             let charts = (!no_charts).then(|| size.size());
-            let opts = SweepFlags { out, threads, replications, seed, shard, force: force.on, quiet, charts };
+            let opts = SweepFlags { out, threads, replications, seed, shard, cold, force: force.on, quiet, charts };
             run_sweep(&sweep, opts)
         }
         Command::Merge { dirs, out, force, no_charts, checksums, size } => {
@@ -683,6 +711,8 @@ struct RunOptions {
     charts: Option<ChartSize>,
     posterior: Option<PathBuf>,
     detail: Detail,
+    save_state: bool,
+    from_state: Option<PathBuf>,
 }
 
 /// What `--agents`, `--events`, `--detail-replications` and `--parquet` ask for.
@@ -714,7 +744,19 @@ impl Detail {
 }
 
 fn run(path: Option<&Path>, opts: RunOptions) -> Result<(), Failure> {
-    let RunOptions { replications, seed, threads, out, force, quiet, charts, posterior, detail } = opts;
+    let RunOptions {
+        replications,
+        seed,
+        threads,
+        out,
+        force,
+        quiet,
+        charts,
+        posterior,
+        detail,
+        save_state,
+        from_state,
+    } = opts;
     let (mut scenario, file, scenario_sha256) = load(path)?;
     if let Some(r) = replications {
         if r == 0 {
@@ -729,6 +771,10 @@ fn run(path: Option<&Path>, opts: RunOptions) -> Result<(), Failure> {
         return Err(Failure::Input("--threads: found 0, expected at least 1".into()));
     }
     let used_threads = threads.unwrap_or_else(rayon::current_num_threads);
+    let warm_from = match &from_state {
+        Some(d) => Some(warm_start(d, path, &mut scenario, seed)?),
+        None => None,
+    };
     let request = detail.request(&scenario)?;
     fits_with_detail(&scenario, &file, used_threads, scenario.simulation.replications, request.as_ref())?;
     let dir = out.unwrap_or_else(|| default_out(&scenario.name));
@@ -753,11 +799,21 @@ fn run(path: Option<&Path>, opts: RunOptions) -> Result<(), Failure> {
             apply(&scenario, &p.keys, &p.particles[particle]).expect("every particle was checked against the scenario")
         })
     };
+    let state_writer =
+        save_state.then(|| output::warm::StateWriter::new(staging.dir())).transpose().map_err(writing_failure(&dir))?;
+    let save = |r: u32, bytes: Vec<u8>| state_writer.as_ref().expect("saving states").save(r, &bytes);
+    let (seed_used, burn_in) = (scenario.simulation.seed, scenario.burn_in_ticks());
+    let from = |r: u32| warm_from.as_ref().expect("starting from states").0.load(r, seed_used, burn_in);
+    let warm = engine::Warm {
+        from: warm_from.as_ref().map(|_| &from as &engine::LoadState<'_>),
+        save: state_writer.as_ref().map(|_| &save as &engine::SaveState<'_>),
+    };
     let results =
-        engine::run_detailed(&scenario, cfg, &vary, request.as_ref(), &|| bar.inc(1)).map_err(|e| match e {
+        engine::run_warm(&scenario, cfg, &vary, request.as_ref(), warm, &|| bar.inc(1)).map_err(|e| match e {
             engine::EngineError::Interrupted { .. } => {
                 Failure::Interrupted(format!("{e}; {} is unchanged", dir.display()))
             }
+            engine::EngineError::Warm { .. } if warm_from.is_some() => Failure::Input(e.to_string()),
             other => Failure::Runtime(other.to_string()),
         })?;
     let wall = start.elapsed().as_secs_f64();
@@ -769,7 +825,19 @@ fn run(path: Option<&Path>, opts: RunOptions) -> Result<(), Failure> {
         posterior_sha256: p.sha256.clone(),
         parameters: p.keys.clone(),
     });
-    let manifest = Manifest::for_run(&scenario, file, scenario_sha256, &cfg, used_threads, wall, source);
+    let mut manifest = Manifest::for_run(&scenario, file, scenario_sha256, &cfg, used_threads, wall, source);
+    if let Some(w) = state_writer {
+        manifest.files.extend(w.files());
+    }
+    if let Some((states, plan)) = &warm_from {
+        manifest.from_state = Some(output::WarmSource {
+            dir: states.dir.display().to_string(),
+            manifest_sha256: states.manifest_sha256.clone(),
+            burn_in_identity: states.identity.clone(),
+            applied_at_burn_in_end: plan.applied.iter().map(|(k, old, new)| format!("{k}: {old} -> {new}")).collect(),
+            later_policy: plan.later.clone(),
+        });
+    }
     let work = staging.dir().to_path_buf();
     output::write_run(&work, &results, &scenario.to_toml(), manifest).map_err(writing_failure(&dir))?;
     if let Some(r) = &request {
@@ -810,6 +878,58 @@ fn run(path: Option<&Path>, opts: RunOptions) -> Result<(), Failure> {
         println!("wrote {}", dir.display());
     }
     Ok(())
+}
+
+/// The states in `dir` to start a run of `scenario` (read from `path`) from, and how it forks
+/// from them; every reason it cannot, located in the scenario's text. Without `--seed` the
+/// run takes the states' seed.
+fn warm_start(
+    dir: &Path,
+    path: Option<&Path>,
+    scenario: &mut Scenario,
+    seed: Option<u64>,
+) -> Result<(output::warm::SavedStates, engine::warm::ForkPlan), Failure> {
+    let states = output::warm::SavedStates::read(dir).map_err(output_failure)?;
+    let flag = format!("--from-state {}", dir.display());
+    let saved_seed = states.scenario.simulation.seed;
+    match seed {
+        Some(s) if s != saved_seed => {
+            return Err(Failure::Input(format!(
+                "--seed: found {s}, expected {saved_seed}: the states in {} go on with the random streams of that seed",
+                dir.display()
+            )));
+        }
+        _ => scenario.simulation.seed = saved_seed,
+    }
+    let plan = engine::warm::plan_fork(&states.scenario, scenario).map_err(|problems| {
+        let (text, file) = match path {
+            Some(p) => (std::fs::read_to_string(p).unwrap_or_default(), p.display().to_string()),
+            None => (BASELINE.to_string(), "(embedded baseline)".to_string()),
+        };
+        Failure::Input(format!(
+            "{}\n{flag}: the states hold the burn-in of \"{}\"; the scenario differs in what it would have simulated (above)",
+            coprosim::scenario::locate_problems(&text, &file, problems),
+            states.scenario.name
+        ))
+    })?;
+    let wanted = scenario.simulation.replications;
+    if wanted > states.replications() {
+        return Err(Failure::Input(format!(
+            "{flag}: found {} saved states, expected at least the {wanted} replications asked for; pass -n {} or fewer",
+            states.replications(),
+            states.replications()
+        )));
+    }
+    // Every state is checked as its replication starts; the first one now, before any work.
+    states.load(0, scenario.simulation.seed, scenario.burn_in_ticks()).map_err(Failure::Input)?;
+    if !plan.exact() {
+        tell!(
+            "note: from the end of the burn-in (year {}), as a policy change at that tick would: {}; a full run of the scenario would use them from founding",
+            scenario.simulation.burn_in_years,
+            plan.applied.iter().map(|(k, old, new)| format!("{k} {old} -> {new}")).collect::<Vec<_>>().join(", ")
+        );
+    }
+    Ok((states, plan))
 }
 
 /// Read a calibration's posterior for a run of `scenario`, checking that every particle
@@ -992,13 +1112,14 @@ struct SweepFlags {
     replications: Option<u32>,
     seed: Option<u64>,
     shard: Option<String>,
+    cold: bool,
     force: bool,
     quiet: bool,
     charts: Option<ChartSize>,
 }
 
 fn run_sweep(path: &Path, flags: SweepFlags) -> Result<(), Failure> {
-    let SweepFlags { out, threads, replications, seed, shard, force, quiet, charts } = flags;
+    let SweepFlags { out, threads, replications, seed, shard, cold, force, quiet, charts } = flags;
     let shard = shard.as_deref();
     let mut sweep = Sweep::load(path)?;
     if replications == Some(0) {
@@ -1035,7 +1156,7 @@ fn run_sweep(path: &Path, flags: SweepFlags) -> Result<(), Failure> {
     let _writer = writer_lock(&dir)?;
     let beside = output::sweep::working_place(&dir, &info, force).map_err(output_failure)?;
     let work = beside.as_ref().map_or_else(|| dir.clone(), |st| st.dir().to_path_buf());
-    let opts = SweepOptions { dir: work, threads: threads.unwrap_or(0), shard };
+    let opts = SweepOptions { dir: work, threads: threads.unwrap_or(0), shard, share: !cold };
     let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(0) };
     bar.set_style(
         ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} points, {elapsed} (eta {eta})")

@@ -213,6 +213,7 @@ fn compare(
             complete: false,
             warnings: Vec::new(),
             posterior: None,
+            from_state: None,
         };
         output::write_run(&dir, &results, &s.to_toml(), manifest)?;
         let run = RunData::read(&dir)?;
@@ -263,7 +264,7 @@ fn sweep_figure(
     if info.design != "grid" || info.axes.len() != 2 {
         return Err(ReproduceError::Figure { id: f.id.clone(), reason: "expected a two-axis grid sweep".into() });
     }
-    let opts = SweepOptions { dir: work.join(&f.id), threads: 0, shard: None };
+    let opts = SweepOptions { dir: work.join(&f.id), threads: 0, shard: None, share: true };
     let points = sweep_dir::run(&s, &plan, &opts, &|_, _| {}, &|| {})?.points;
     let data = output::sweep::points_csv(&info, &points);
     let rendered = match f.kind {

@@ -19,6 +19,7 @@ pub mod rundata;
 pub mod sweep;
 pub mod sweep_dir;
 pub mod table;
+pub mod warm;
 pub mod writer;
 
 /// Name of the manifest that marks a directory as a coprosim result.
@@ -347,6 +348,25 @@ pub struct Manifest {
     /// The calibration whose posterior the replications drew their parameters from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub posterior: Option<PosteriorSource>,
+    /// The saved states the replications started from (`run --from-state`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_state: Option<WarmSource>,
+}
+
+/// Where a run's replications started: states saved at the end of another run's burn-in.
+#[derive(Debug, Clone, Serialize)]
+pub struct WarmSource {
+    /// The result directory holding the states.
+    pub dir: String,
+    /// SHA-256 of its manifest, which lists every state's.
+    pub manifest_sha256: String,
+    /// The burn-in's identity (`coprosim_core::engine::warm::burn_in_identity`).
+    pub burn_in_identity: String,
+    /// Settings that differ from the saved scenario's and took effect from the end of the
+    /// burn-in: "key: old -> new". Empty: the result is byte for byte the full run's.
+    pub applied_at_burn_in_end: Vec<String>,
+    /// Policy changes and shocks after the burn-in that differ from the saved scenario's.
+    pub later_policy: Vec<String>,
 }
 
 impl Manifest {
@@ -382,6 +402,7 @@ impl Manifest {
             complete: false,
             warnings: Vec::new(),
             posterior,
+            from_state: None,
         }
     }
 }

@@ -64,6 +64,9 @@ pub struct SweepOptions {
     pub threads: usize,
     /// Run only shard (K, N).
     pub shard: Option<(usize, usize)>,
+    /// Let points that can share their history simulate it once per replication (warm
+    /// starts; the same results either way).
+    pub share: bool,
 }
 
 /// What a sweep run did.
@@ -127,7 +130,7 @@ pub fn run(
         // Chunks bound memory: only one chunk's results wait to be written.
         let chunk = (par::current_threads() * 4).max(8);
         for batch in todo.chunks(chunk) {
-            let results = sweep::run_batch(s, &outputs, plan, batch, on_point);
+            let results = sweep::run_batch_sharing(s, &outputs, plan, batch, opts.share, on_point);
             // Completed points are saved even when a stop interrupted the batch.
             let text: String = results.iter().map(|p| line_for(&info, p) + "\n").collect();
             log.write_all(text.as_bytes()).map_err(io(&path))?;

@@ -215,6 +215,52 @@ impl<L: Lanes> FourLanes<L> {
         }
         seed
     }
+
+    /// Words drawn since the start of the stream (as `chacha20`'s `get_word_pos`).
+    pub fn get_word_pos(&self) -> u128 {
+        let state = &self.core.core.state;
+        let mut block = (u64::from(state[13]) << 32) | u64::from(state[12]);
+        // A buffer in use was generated from four blocks back.
+        if self.core.word_offset() != 0 {
+            block = block.wrapping_sub(4);
+        }
+        (u128::from(block) * 16 + self.core.word_offset() as u128) & ((1 << 68) - 1)
+    }
+
+    /// Go to `pos` words from the start of the stream (as `chacha20`'s `set_word_pos`).
+    pub fn set_word_pos(&mut self, pos: u128) {
+        let block = (pos / 16) as u64;
+        let state = &mut self.core.core.state;
+        (state[12], state[13]) = (block as u32, (block >> 32) as u32);
+        self.core.reset_and_skip((pos % 16) as usize);
+    }
+}
+
+/// Where a stream stands: its key, stream number and word position. What a warm state keeps of
+/// each stream; restored, the stream gives the words it would have given next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RngState {
+    /// The key.
+    pub seed: [u8; 32],
+    /// The stream number.
+    pub stream: u64,
+    /// Words drawn since the start of the stream.
+    pub word_pos: u128,
+}
+
+impl RngState {
+    /// Where `rng` stands.
+    pub fn of(rng: &ChaCha8Rng) -> RngState {
+        RngState { seed: rng.get_seed(), stream: rng.get_stream(), word_pos: rng.get_word_pos() }
+    }
+
+    /// A stream standing there.
+    pub fn restore(&self) -> ChaCha8Rng {
+        let mut rng = ChaCha8Rng::from_seed(self.seed);
+        rng.set_stream(self.stream);
+        rng.set_word_pos(self.word_pos);
+        rng
+    }
 }
 
 #[cfg(test)]
@@ -263,5 +309,31 @@ mod tests {
             assert_eq!(ours.random::<u32>(), theirs.random::<u32>(), "draw {k} across the carry");
         }
         assert_eq!(ours.core.core.state[13], 1);
+    }
+
+    /// A stream saved part-way (at every offset within a buffer) and restored gives the words
+    /// it would have given, on both generators, and both report the same position.
+    #[test]
+    fn saved_positions_resume_the_stream() {
+        for skip in [0usize, 1, 15, 16, 17, 63, 64, 65, 127, 1000] {
+            let mut ours = FourLanes::<[u32; 4]>::seed_from_u64(11);
+            let mut theirs = chacha20::ChaCha8Rng::seed_from_u64(11);
+            ours.set_stream(7);
+            theirs.set_stream(7);
+            for _ in 0..skip {
+                assert_eq!(ours.random::<u32>(), theirs.random::<u32>());
+            }
+            assert_eq!(ours.get_word_pos(), theirs.get_word_pos(), "after {skip} words");
+            let state = RngState::of(&theirs);
+            let mut resumed = state.restore();
+            let mut ours_resumed = FourLanes::<[u32; 4]>::from_seed(state.seed);
+            ours_resumed.set_stream(state.stream);
+            ours_resumed.set_word_pos(state.word_pos);
+            for k in 0..300 {
+                let next = theirs.random::<u64>();
+                assert_eq!(resumed.random::<u64>(), next, "word {k} after {skip}");
+                assert_eq!(ours_resumed.random::<u64>(), next, "word {k} after {skip}");
+            }
+        }
     }
 }

@@ -14,6 +14,7 @@ const ALLOWED: &[(&str, &str)] = &[
     ("serde_json", "sweep progress lines and identities"),
     ("sha2", "identities and checksums"),
     ("thiserror", "error types"),
+    ("postcard", "warm states as bytes (the outer crates write them)"),
     ("libm", "portable transcendental functions"),
     ("rayon", "threads, only behind the `parallel` feature"),
 ];

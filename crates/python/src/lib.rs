@@ -20,6 +20,7 @@ mod errors;
 mod run;
 mod scenario;
 mod sweep;
+mod warm;
 mod write;
 
 /// How often the calling thread looks for Ctrl-C while a simulation runs.
@@ -107,8 +108,10 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<sweep::PySweepResult>()?;
     m.add_class::<calibration::PyTargets>()?;
     m.add_class::<calibration::PyCalibration>()?;
+    m.add_class::<warm::PyWarmStates>()?;
     m.add_function(wrap_pyfunction!(input_kind, m)?)?;
     m.add_function(wrap_pyfunction!(run::run, m)?)?;
+    m.add_function(wrap_pyfunction!(warm::warm, m)?)?;
     m.add_function(wrap_pyfunction!(sweep::sweep, m)?)?;
     m.add_function(wrap_pyfunction!(calibration::calibrate, m)?)?;
     Ok(())

@@ -24,12 +24,14 @@ pub struct PyRun {
     wall_time_seconds: f64,
     /// Whether agent snapshots and the event log were recorded.
     detail: (bool, bool),
+    /// The states its replications started from, when they did.
+    from_state: Option<output::WarmSource>,
 }
 
 /// Run `scenario`'s replications (its own count and seed unless given) on `threads` threads
 /// (None: one per core), without the GIL; Ctrl-C stops it.
 #[pyfunction]
-#[pyo3(signature = (scenario, replications=None, seed=None, threads=None, agents=Vec::new(), events=false, detail_replications=1))]
+#[pyo3(signature = (scenario, replications=None, seed=None, threads=None, agents=Vec::new(), events=false, detail_replications=1, from_state=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn run(
     py: Python<'_>,
@@ -40,6 +42,7 @@ pub fn run(
     agents: Vec<f64>,
     events: bool,
     detail_replications: u32,
+    from_state: Option<&crate::warm::PyWarmStates>,
 ) -> PyResult<PyRun> {
     if replications == Some(0) {
         return Err(PyValueError::new_err("replications: found 0, expected at least 1"));
@@ -51,6 +54,30 @@ pub fn run(
     if let Some(s) = seed {
         scenario.scenario.simulation.seed = s;
     }
+    // Starting from saved states: their seed unless another is given (then refused), and
+    // every difference that would have changed the burn-in refused, as the command line does.
+    let plan = match from_state {
+        None => None,
+        Some(w) => {
+            match seed {
+                Some(s) if s != w.scenario.simulation.seed => {
+                    return Err(PyValueError::new_err(format!(
+                        "seed: found {s}, expected {}: the states go on with the random streams of that seed",
+                        w.scenario.simulation.seed
+                    )));
+                }
+                _ => scenario.scenario.simulation.seed = w.scenario.simulation.seed,
+            }
+            let wanted = scenario.scenario.simulation.replications;
+            if wanted as usize > w.states.len() {
+                return Err(PyValueError::new_err(format!(
+                    "replications: found {wanted}, expected at most the {} states saved",
+                    w.states.len()
+                )));
+            }
+            Some(w.plan(py, &scenario)?)
+        }
+    };
     let mut cfg = RunConfig::from_scenario(&scenario.scenario);
     cfg.threads = crate::thread_count(threads)?;
     let used = crate::threads_used(threads);
@@ -75,13 +102,32 @@ pub fn run(
     let start = std::time::Instant::now();
     let s = &scenario.scenario;
     let r = request.as_ref();
+    let (seed_used, burn_in) = (s.simulation.seed, s.burn_in_ticks());
+    let load = |k: u32| from_state.expect("starting from states").load(k, seed_used, burn_in);
+    let warm = engine::Warm { from: from_state.map(|_| &load as &engine::LoadState<'_>), save: None };
     let results =
-        crate::interruptible(py, || engine::run_detailed(s, cfg, &|_| None, r, &|| {}))?.map_err(|e| match e {
+        crate::interruptible(py, || engine::run_warm(s, cfg, &|_| None, r, warm, &|| {}))?.map_err(|e| match e {
             EngineError::Interrupted { .. } => crate::interrupted("the run"),
+            EngineError::Warm { .. } => PyValueError::new_err(e.to_string()),
             other => PyRuntimeError::new_err(other.to_string()),
         })?;
     let detail = (!agents.is_empty(), events);
-    Ok(PyRun { results, scenario, cfg, threads: used, wall_time_seconds: start.elapsed().as_secs_f64(), detail })
+    let from_state = from_state.zip(plan).map(|(w, plan)| output::WarmSource {
+        dir: w.source.clone(),
+        manifest_sha256: w.manifest_sha256.clone(),
+        burn_in_identity: w.identity.clone(),
+        applied_at_burn_in_end: plan.applied.iter().map(|(k, old, new)| format!("{k}: {old} -> {new}")).collect(),
+        later_policy: plan.later.clone(),
+    });
+    Ok(PyRun {
+        results,
+        scenario,
+        cfg,
+        threads: used,
+        wall_time_seconds: start.elapsed().as_secs_f64(),
+        detail,
+        from_state,
+    })
 }
 
 impl PyRun {
@@ -128,7 +174,7 @@ impl PyRun {
         let size = chart_size(charts, width, height)?;
         let _writer = writer_lock(py, &dir)?;
         let staging = Staging::new(&dir, Kind::Run, force).map_err(|e| output_error(py, e))?;
-        let manifest = Manifest::for_run(
+        let mut manifest = Manifest::for_run(
             &self.scenario.scenario,
             self.scenario.file(),
             self.scenario.sha256.clone(),
@@ -137,6 +183,7 @@ impl PyRun {
             self.wall_time_seconds,
             None,
         );
+        manifest.from_state = self.from_state.clone();
         let toml = self.scenario.scenario.to_toml();
         commit_into(py, &dir, staging, |work| {
             let mut written = output::write_run(work, &self.results, &toml, manifest)?;

@@ -195,7 +195,7 @@ impl Distribution<f64> for Gamma {
 }
 
 /// The beta distribution Beta(alpha, beta).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub struct Beta {
     a: f64,
     b: f64,
@@ -203,7 +203,7 @@ pub struct Beta {
     algorithm: BetaAlgorithm,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 enum BetaAlgorithm {
     /// Cheng's BB, both parameters above 1.
     BB { alpha: f64, beta: f64, gamma: f64 },

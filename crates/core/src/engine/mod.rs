@@ -3,6 +3,7 @@
 //! replication order so results never depend on the thread count.
 
 pub mod sweep;
+pub mod warm;
 
 use crate::model::Model;
 use crate::observe::detail::{Detail, DetailRecorder, DetailRequest};
@@ -53,6 +54,14 @@ pub enum EngineError {
         /// Replications asked for.
         total: usize,
     },
+    /// A replication's warm state could not be read, used or saved.
+    #[error("replication {replication}: {reason}; nothing was written")]
+    Warm {
+        /// The replication.
+        replication: u32,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// The random stream of replication `r`: ChaCha8 keyed by the master seed, stream number `r`.
@@ -65,7 +74,10 @@ pub fn replication_rng(seed: u64, replication: u32) -> ChaCha8Rng {
 
 /// Simulate one replication from initialisation to the horizon.
 pub fn run_replication(s: &Scenario, cat: &Catalogue, seed: u64, replication: u32) -> ReplicationRecord {
-    simulate(s, cat, seed, replication, &|| false, None).expect("never asked to stop").0
+    simulate(s, cat, seed, replication, &|| false, None, Warm::default())
+        .expect("a replication founded here cannot fail")
+        .expect("never asked to stop")
+        .0
 }
 
 /// Like [`run_replication`], but None as soon as a stop is requested ([`crate::stop`]). The
@@ -77,11 +89,32 @@ pub fn run_replication_or_stop(
     seed: u64,
     replication: u32,
 ) -> Option<ReplicationRecord> {
-    simulate(s, cat, seed, replication, &stop_requested, None).map(|(record, _)| record)
+    simulate(s, cat, seed, replication, &stop_requested, None, Warm::default())
+        .expect("a replication founded here cannot fail")
+        .map(|(record, _)| record)
+}
+
+/// Reads replication `r`'s saved state (the caller's I/O).
+pub type LoadState<'a> = dyn Fn(u32) -> Result<warm::WarmState, String> + Sync + 'a;
+
+/// Keeps replication `r`'s encoded state (the caller's I/O).
+pub type SaveState<'a> = dyn Fn(u32, Vec<u8>) -> Result<(), String> + Sync + 'a;
+
+/// Where replications start and what they leave behind: warm starts ([`warm`]). The default
+/// founds every replication and keeps nothing.
+#[derive(Clone, Copy, Default)]
+pub struct Warm<'a> {
+    /// Replication `r` starts from this state, its burn-in already simulated, instead of from
+    /// founding. The caller has checked it belongs to the scenario run ([`warm::plan_fork`],
+    /// [`warm::WarmState::check`]).
+    pub from: Option<&'a LoadState<'a>>,
+    /// Called with replication `r`'s state at the end of its burn-in, encoded ([`warm::encode`]).
+    pub save: Option<&'a SaveState<'a>>,
 }
 
 /// One replication, with its agent-level detail if `detail` covers it. Observing the detail
-/// draws no random numbers, so the replication is the same with or without it.
+/// draws no random numbers, so the replication is the same with or without it. Ok(None): a stop
+/// was requested.
 fn simulate(
     s: &Scenario,
     cat: &Catalogue,
@@ -89,24 +122,34 @@ fn simulate(
     replication: u32,
     stop: &dyn Fn() -> bool,
     detail: Option<&DetailRequest>,
-) -> Option<(ReplicationRecord, Option<Detail>)> {
+    warm: Warm,
+) -> Result<Option<(ReplicationRecord, Option<Detail>)>, String> {
     if stop() {
-        return None;
+        return Ok(None);
     }
-    let mut rng = replication_rng(seed, replication);
-    let mut model = Model::new_unless(s, &mut rng, stop)?;
-    for _ in 0..s.burn_in_ticks() {
-        if stop() {
-            return None;
+    let (mut model, mut rng) = match warm.from {
+        Some(load) => load(replication)?.resume(s)?,
+        None => {
+            let mut rng = replication_rng(seed, replication);
+            let Some(mut model) = Model::new_unless(s, &mut rng, stop) else { return Ok(None) };
+            for _ in 0..s.burn_in_ticks() {
+                if stop() {
+                    return Ok(None);
+                }
+                model.step(&mut rng);
+            }
+            if let Some(save) = warm.save {
+                save(replication, warm::encode(s, seed, replication, &model, &rng))?;
+            }
+            (model, rng)
         }
-        model.step(&mut rng);
-    }
+    };
     model.start_recording();
     let mut recorder = Recorder::new(cat, &model);
     let mut detailed = detail.filter(|d| d.covers(replication)).map(|d| DetailRecorder::new(d, replication, &model));
     for _ in 0..s.ticks() {
         if stop() {
-            return None;
+            return Ok(None);
         }
         model.step(&mut rng);
         recorder.observe(cat, &model);
@@ -115,7 +158,7 @@ fn simulate(
         }
     }
     let detail = detailed.map(|d| d.finish(&model));
-    Some((recorder.finish(cat, &model), detail))
+    Ok(Some((recorder.finish(cat, &model), detail)))
 }
 
 /// Run every replication and reduce them; `on_replication_done` is called once per finished
@@ -144,28 +187,76 @@ pub fn run_detailed(
     detail: Option<&DetailRequest>,
     on_replication_done: &(dyn Fn() + Sync),
 ) -> Result<Results, EngineError> {
+    run_warm(s, cfg, vary, detail, Warm::default(), on_replication_done)
+}
+
+/// Like [`run_detailed`], each replication started, or its burn-in saved, as `warm` says.
+pub fn run_warm(
+    s: &Scenario,
+    cfg: RunConfig,
+    vary: &(dyn Fn(u32) -> Option<Scenario> + Sync),
+    detail: Option<&DetailRequest>,
+    warm: Warm,
+    on_replication_done: &(dyn Fn() + Sync),
+) -> Result<Results, EngineError> {
     let cat = Catalogue::new(s);
     let replications = cfg.replications as usize;
-    let records: Vec<Option<(ReplicationRecord, Option<Detail>)>> = crate::par::with_threads(cfg.threads, || {
+    type Outcome = Result<Option<(ReplicationRecord, Option<Detail>)>, (u32, String)>;
+    let records: Vec<Outcome> = crate::par::with_threads(cfg.threads, || {
         crate::par::map(0..replications, |r| {
             if stop_requested() {
-                return None;
+                return Ok(None);
             }
             let r = r as u32;
             let varied = vary(r);
-            let rec = simulate(varied.as_ref().unwrap_or(s), &cat, cfg.seed, r, &stop_requested, detail)?;
-            on_replication_done();
-            Some(rec)
+            let rec = simulate(varied.as_ref().unwrap_or(s), &cat, cfg.seed, r, &stop_requested, detail, warm)
+                .map_err(|why| (r, why))?;
+            if rec.is_some() {
+                on_replication_done();
+            }
+            Ok(rec)
         })
     })?;
-    let completed = records.iter().filter(|r| r.is_some()).count();
-    if completed < records.len() {
-        return Err(EngineError::Interrupted { completed, total: records.len() });
+    let mut done = Vec::with_capacity(records.len());
+    for record in records {
+        match record {
+            Err((replication, reason)) => return Err(EngineError::Warm { replication, reason }),
+            Ok(r) => done.push(r),
+        }
     }
-    let (records, details): (Vec<ReplicationRecord>, Vec<Option<Detail>>) = records.into_iter().flatten().unzip();
+    let completed = done.iter().filter(|r| r.is_some()).count();
+    if completed < done.len() {
+        return Err(EngineError::Interrupted { completed, total: done.len() });
+    }
+    let (records, details): (Vec<ReplicationRecord>, Vec<Option<Detail>>) = done.into_iter().flatten().unzip();
     let mut results = crate::par::with_threads(cfg.threads, || results_of(s, &records))?;
     results.details = details.into_iter().flatten().collect();
     Ok(results)
+}
+
+/// Each replication's state at the end of its burn-in, encoded ([`warm::encode`]): the
+/// burn-ins alone, in parallel, in replication order.
+pub fn burn_ins(s: &Scenario, cfg: RunConfig) -> Result<Vec<Vec<u8>>, EngineError> {
+    let replications = cfg.replications as usize;
+    let states: Vec<Option<Vec<u8>>> = crate::par::with_threads(cfg.threads, || {
+        crate::par::map(0..replications, |r| {
+            let r = r as u32;
+            let mut rng = replication_rng(cfg.seed, r);
+            let mut model = Model::new_unless(s, &mut rng, &stop_requested)?;
+            for _ in 0..s.burn_in_ticks() {
+                if stop_requested() {
+                    return None;
+                }
+                model.step(&mut rng);
+            }
+            Some(warm::encode(s, cfg.seed, r, &model, &rng))
+        })
+    })?;
+    let completed = states.iter().filter(|r| r.is_some()).count();
+    if completed < states.len() {
+        return Err(EngineError::Interrupted { completed, total: states.len() });
+    }
+    Ok(states.into_iter().flatten().collect())
 }
 
 /// The results of a run from its replications' records, given in replication order: the

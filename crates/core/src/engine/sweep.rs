@@ -169,6 +169,12 @@ pub fn point_seed(seed: u64, index: usize) -> u64 {
     mix(seed ^ mix(index as u64 + 1))
 }
 
+/// The seed of point `index` of a grid or Latin hypercube: its own, or with common random
+/// numbers point 0's.
+fn common_or_own_seed(s: &Sweep, index: usize) -> u64 {
+    point_seed(s.file.seed, if s.file.common_random_numbers { 0 } else { index })
+}
+
 /// The seed of the second set of random streams of Saltelli block `block`: B's, and the
 /// dummy's row's.
 fn b_stream_seed(seed: u64, block: usize) -> u64 {
@@ -215,7 +221,7 @@ pub fn plan(s: &Sweep) -> Plan {
             for axis in &values {
                 points = points.iter().flat_map(|p| axis.iter().map(move |v| [p.as_slice(), &[*v]].concat())).collect();
             }
-            let seeds = (0..points.len()).map(|i| point_seed(s.file.seed, i)).collect();
+            let seeds = (0..points.len()).map(|i| common_or_own_seed(s, i)).collect();
             Plan { points, grid_shape: values.iter().map(Vec::len).collect(), seeds }
         }
         DesignKind::LatinHypercube => {
@@ -231,7 +237,7 @@ pub fn plan(s: &Sweep) -> Plan {
                 columns.push(strata.iter().map(|&st| (st as f64 + rng.random::<f64>()) / n as f64).collect());
             }
             let points = (0..n).map(|j| scale(&columns.iter().map(|c| c[j]).collect::<Vec<_>>())).collect();
-            Plan { points, grid_shape: Vec::new(), seeds: (0..n).map(|i| point_seed(s.file.seed, i)).collect() }
+            Plan { points, grid_shape: Vec::new(), seeds: (0..n).map(|i| common_or_own_seed(s, i)).collect() }
         }
         DesignKind::Sobol => {
             let n = s.file.design.base_samples as usize;
@@ -321,30 +327,33 @@ impl SweepInfo {
     }
 }
 
-/// Run one point: apply its axis values to the base and run its replications, drawing from
-/// ChaCha8 streams of `seed`, in parallel.
-/// None when a stop is requested before every replication finished.
-pub fn run_point(s: &Sweep, outputs: &[OutputSpec], index: usize, values: &[f64], seed: u64) -> Option<PointResult> {
+/// The base with point `values` applied.
+fn point_scenario(s: &Sweep, values: &[f64]) -> Scenario {
     let mut scenario: Scenario = s.base.clone();
     for (axis, v) in s.file.axes.iter().zip(values) {
         scenario = axis.apply(&scenario, *v).expect("every axis value was validated before running");
     }
-    let cat = Catalogue::new(&scenario);
+    scenario
+}
+
+/// What a point reads from each replication: the outputs, then each trajectory at each of the
+/// base's whole years (None where a reading is undefined for this point's catalogue).
+fn readings(s: &Sweep, outputs: &[OutputSpec], cat: &Catalogue) -> Vec<Option<crate::scenario::sweep::OutputReading>> {
     // Validated against the base scenario; an axis that moves the clock (`simulation.years`)
     // can put a series' year outside a point's recorded period, where it is undefined.
     // Trajectories are read as outputs at each of the base's whole years, after the outputs.
     let years = s.trajectory_years();
-    let mut wanted: Vec<_> = outputs.iter().map(|o| o.reading(&cat).ok()).collect();
+    let mut wanted: Vec<_> = outputs.iter().map(|o| o.reading(cat).ok()).collect();
     for spec in s.trajectories() {
-        wanted.extend(years.iter().map(|&y| OutputSpec { year: Some(y), ..spec.clone() }.reading(&cat).ok()));
+        wanted.extend(years.iter().map(|&y| OutputSpec { year: Some(y), ..spec.clone() }.reading(cat).ok()));
     }
-    let per_rep: Vec<Vec<f64>> = crate::par::map(0..s.file.replications as usize, |r| {
-        let rec = run_replication_or_stop(&scenario, &cat, seed, r as u32)?;
-        Some(wanted.iter().map(|w| w.map_or(f64::NAN, |w| w.read(&rec, &cat))).collect())
-    })
-    .into_iter()
-    .collect::<Option<_>>()?;
-    let o = outputs.len();
+    wanted
+}
+
+/// A point's result from its replications' readings.
+fn assemble(index: usize, values: &[f64], outputs: usize, per_rep: &[Vec<f64>]) -> PointResult {
+    let o = outputs;
+    let width = per_rep.first().map_or(o, Vec::len);
     let replications = per_rep.iter().flat_map(|rep| &rep[..o]).map(|&v| v.is_finite().then_some(v)).collect();
     let stat = |k: usize| {
         let mut v: Vec<f64> = per_rep.iter().map(|rep| rep[k]).collect();
@@ -353,13 +362,61 @@ pub fn run_point(s: &Sweep, outputs: &[OutputSpec], index: usize, values: &[f64]
             None => OutputStat { mean: None, sd: None, n: 0 },
         }
     };
-    Some(PointResult {
+    PointResult {
         index,
         values: values.to_vec(),
         outputs: (0..o).map(stat).collect(),
         replications,
-        series: (o..wanted.len()).map(stat).collect(),
+        series: (o..width).map(stat).collect(),
+    }
+}
+
+/// Run one point: apply its axis values to the base and run its replications, drawing from
+/// ChaCha8 streams of `seed`, in parallel.
+/// None when a stop is requested before every replication finished.
+pub fn run_point(s: &Sweep, outputs: &[OutputSpec], index: usize, values: &[f64], seed: u64) -> Option<PointResult> {
+    let scenario = point_scenario(s, values);
+    let cat = Catalogue::new(&scenario);
+    let wanted = readings(s, outputs, &cat);
+    let per_rep: Vec<Vec<f64>> = crate::par::map(0..s.file.replications as usize, |r| {
+        let rec = run_replication_or_stop(&scenario, &cat, seed, r as u32)?;
+        Some(wanted.iter().map(|w| w.map_or(f64::NAN, |w| w.read(&rec, &cat))).collect())
     })
+    .into_iter()
+    .collect::<Option<_>>()?;
+    Some(assemble(index, values, outputs.len(), &per_rep))
+}
+
+/// Run points that share their history (the same seed and burn-in; [`super::warm::can_share`])
+/// together: each replication's common history once, then each point from a copy of it
+/// ([`super::warm::run_arms`]). The same results as [`run_point`] for each, in the order given.
+fn run_group(s: &Sweep, outputs: &[OutputSpec], points: &[(usize, &[f64])], seed: u64) -> Option<Vec<PointResult>> {
+    let scenarios: Vec<Scenario> = points.iter().map(|(_, v)| point_scenario(s, v)).collect();
+    let cats: Vec<Catalogue> = scenarios.iter().map(Catalogue::new).collect();
+    let wanted: Vec<_> = cats.iter().map(|c| readings(s, outputs, c)).collect();
+    let per_rep: Vec<Vec<Vec<f64>>> = crate::par::map(0..s.file.replications as usize, |r| {
+        let records = super::warm::run_arms(&scenarios, &cats, seed, r as u32, &super::stop_requested)?;
+        Some(
+            records
+                .iter()
+                .zip(&wanted)
+                .zip(&cats)
+                .map(|((rec, wanted), cat)| wanted.iter().map(|w| w.map_or(f64::NAN, |w| w.read(rec, cat))).collect())
+                .collect(),
+        )
+    })
+    .into_iter()
+    .collect::<Option<_>>()?;
+    Some(
+        points
+            .iter()
+            .enumerate()
+            .map(|(k, (index, values))| {
+                let reps: Vec<Vec<f64>> = per_rep.iter().map(|rep| rep[k].clone()).collect();
+                assemble(*index, values, outputs.len(), &reps)
+            })
+            .collect(),
+    )
 }
 
 /// The JSON text of a progress line: the point and the sweep it belongs to, so that a line
@@ -408,6 +465,8 @@ pub fn parse_progress(text: &str, info: &SweepInfo) -> Progress {
 
 /// The points `indices` of `plan`, computed in parallel and returned in the order given;
 /// `on_point` is called as each completes. Points that a stop request cut short are left out.
+/// Points that share their history (common random numbers and a burn-in their parameters do
+/// not change) simulate it once per replication: warm starts, with the same results.
 pub fn run_batch(
     s: &Sweep,
     outputs: &[OutputSpec],
@@ -415,17 +474,59 @@ pub fn run_batch(
     indices: &[usize],
     on_point: &(dyn Fn() + Sync),
 ) -> Vec<PointResult> {
-    crate::par::map_slice(indices, |&i| {
+    run_batch_sharing(s, outputs, plan, indices, true, on_point)
+}
+
+/// [`run_batch`], sharing points' common history only if `share` (false: every point simulates
+/// its own, for checking that sharing changes nothing, and for timing it).
+pub fn run_batch_sharing(
+    s: &Sweep,
+    outputs: &[OutputSpec],
+    plan: &Plan,
+    indices: &[usize],
+    share: bool,
+    on_point: &(dyn Fn() + Sync),
+) -> Vec<PointResult> {
+    let groups = if share { sharing_groups(s, plan, indices) } else { indices.iter().map(|&i| vec![i]).collect() };
+    let mut done: Vec<PointResult> = crate::par::map_slice(&groups, |group| {
         if super::stop_requested() {
             return None;
         }
-        let r = run_point(s, outputs, i, &plan.points[i], plan.seeds[i])?;
-        on_point();
-        Some(r)
+        let results = if let [i] = group[..] {
+            vec![run_point(s, outputs, i, &plan.points[i], plan.seeds[i])?]
+        } else {
+            let points: Vec<(usize, &[f64])> = group.iter().map(|&i| (i, &plan.points[i][..])).collect();
+            run_group(s, outputs, &points, plan.seeds[group[0]])?
+        };
+        for _ in &results {
+            on_point();
+        }
+        Some(results)
     })
     .into_iter()
     .flatten()
-    .collect()
+    .flatten()
+    .collect();
+    let position: std::collections::HashMap<usize, usize> = indices.iter().enumerate().map(|(k, &i)| (i, k)).collect();
+    done.sort_by_key(|p| position[&p.index]);
+    done
+}
+
+/// `indices` cut into groups of points that can share their history: the same seed, and
+/// scenarios that [`super::warm::can_share`]. Groups keep the order of their first point.
+fn sharing_groups(s: &Sweep, plan: &Plan, indices: &[usize]) -> Vec<Vec<usize>> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut by_key: std::collections::HashMap<(u64, String, u32), usize> = std::collections::HashMap::new();
+    for &i in indices {
+        let scenario = point_scenario(s, &plan.points[i]);
+        let key = (plan.seeds[i], super::warm::burn_in_identity(&scenario), scenario.total_ticks());
+        let g = *by_key.entry(key).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[g].push(i);
+    }
+    groups
 }
 
 /// Parse `K/N` (1 ≤ K ≤ N).

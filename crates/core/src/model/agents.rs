@@ -11,7 +11,7 @@ use rand::distr::Distribution;
 pub const OUTSIDE: u16 = u16::MAX;
 
 /// Community members, one entry per agent in each array.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Agents {
     /// Population group.
     pub group: Vec<u8>,

@@ -210,7 +210,7 @@ fn outreach_focus(s: &scenario::Scenario, c: &scenario::Coalition) -> f64 {
 }
 
 /// A coalition: its fixed settings and its state at the end of the last tick.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Coalition {
     /// Name from the scenario.
     pub name: String,
@@ -360,6 +360,12 @@ impl Coalition {
         self.credential_need = new.credential_need;
         self.mix = new.mix;
         self.funding.retune(s, c);
+    }
+
+    /// Take the cuts `s` schedules for it (a warm start resuming under a scenario whose later
+    /// shocks differ), keeping the awards and the cuts under way.
+    pub fn reschedule_cuts(&mut self, s: &scenario::Scenario, c: &scenario::Coalition) {
+        self.funding.reschedule_cuts(s, c);
     }
 
     /// Volunteer hours that find work: all of them within capacity, the roles' share beyond.

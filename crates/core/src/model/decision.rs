@@ -96,7 +96,7 @@ pub fn payoff(
 }
 
 /// How many roles a coalition has of each kind, and how many members of each kind.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Roles {
     /// All roles (infinite without role capacity).
     pub total: f64,

@@ -26,7 +26,7 @@ fn stream_hits(stream: Stream, index: usize) -> bool {
 }
 
 /// How an award is renewed at the end of a term.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 enum Renewal {
     /// Philanthropic: a fixed probability.
     Fixed(f64),
@@ -34,7 +34,7 @@ enum Renewal {
     Performance { base: f64, performance: f64 },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 enum AwardState {
     Pending,
     Active {
@@ -47,7 +47,7 @@ enum AwardState {
 }
 
 /// A grant or contract: an amount per year over renewable terms.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct Award {
     per_tick: f64,
     start: u32,
@@ -81,7 +81,7 @@ impl Award {
 }
 
 /// Money arriving this tick, by stream, after cuts.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Inflow {
     /// Member donations.
     pub donations: f64,
@@ -106,7 +106,7 @@ impl Inflow {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct TemporaryCut {
     until: u32,
     stream: Stream,
@@ -114,7 +114,7 @@ struct TemporaryCut {
 }
 
 /// Random-shock settings in per-tick units.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct RandomShocks {
     probability: f64,
     stream: Stream,
@@ -123,7 +123,7 @@ struct RandomShocks {
 }
 
 /// One coalition's funding streams and the cuts applied to them.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Funding {
     donation_per_member_tick: f64,
     earned_per_tick: f64,
@@ -199,6 +199,12 @@ impl Funding {
             old.per_tick = new.per_tick;
             old.renewal = new.renewal;
         }
+    }
+
+    /// Take the scheduled cuts of `s`, keeping everything else (a warm start: the cuts of a
+    /// resumed world are its new scenario's).
+    pub fn reschedule_cuts(&mut self, s: &scenario::Scenario, coalition: &scenario::Coalition) {
+        self.scheduled = Funding::new(s, coalition).scheduled;
     }
 
     /// Start, renew or end awards, and draw this tick's random shock. Renewal of the contract

@@ -10,6 +10,7 @@ pub mod decision;
 pub mod funding;
 pub mod layout;
 pub mod network;
+pub mod state;
 
 pub use agents::{Agents, OUTSIDE};
 pub use coalition::{Coalition, OrgRates};
@@ -66,7 +67,7 @@ impl AgentRates {
         let wpt = s.weeks_per_tick();
         let tpy = s.simulation.ticks_per_year as f64;
         let newcomer_ticks = b.newcomer_weeks / wpt;
-        let table_len = ((newcomer_ticks * 12.0).ceil() as usize).min(s.ticks() as usize + 1);
+        let table_len = ((newcomer_ticks * 12.0).ceil() as usize).min(s.total_ticks() as usize + 1);
         let newcomer = (0..table_len)
             .map(|t| 1.0 + (b.newcomer_exit_multiplier - 1.0) * libm::exp(-(t as f64) / newcomer_ticks))
             .collect();
@@ -131,7 +132,7 @@ fn group_traits(s: &Scenario) -> Vec<GroupTraits> {
 }
 
 /// Joins, exits and members by coalition and group for the tick just simulated.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Tally {
     groups: usize,
     /// Members at the end of the tick, indexed `coalition * groups + group`.

@@ -5,7 +5,7 @@ use crate::stream::ChaCha8Rng;
 use rand::RngExt;
 
 /// Undirected ties in compressed sparse row form.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Network {
     offsets: Vec<u32>,
     ties: Vec<u32>,

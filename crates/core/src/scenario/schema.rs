@@ -471,7 +471,7 @@ impl Purpose {
 
 /// How much of each incentive a programme offers its members: multipliers on the material,
 /// solidary and purposive payoffs.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Mix {
     /// Multiplier on the material payoff (stipends, tangible benefits).
     pub material: f64,

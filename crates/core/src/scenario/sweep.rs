@@ -77,6 +77,8 @@ section! {
         replications: u32 = 20, range(1, 1_000_000);
         /// Master seed; point p, replication r draws from a stream derived from (seed, p, r).
         seed: u64 = 1;
+        /// Grid and Latin hypercube designs: every point draws from the same streams (point 0's), so that differences between points are the parameters' effects, not replication noise; points whose parameters act only after the burn-in (later policy changes and shocks) then simulate the burn-in once per replication (warm starts). Sobol and Morris designs share streams within each block already.
+        common_random_numbers: bool = false;
         /// Outputs to record: a summary.csv metric, optionally `metric/coalition/group` (e.g. `final_members/food_bank`); or a series.csv metric at a year from founding, `metric/coalition/group@YEAR` (e.g. `members/food_bank/all@45`).
         outputs: Vec<String> = vec!["annual_retention".to_string()];
         /// Whole trajectories to record at every point: a series.csv metric, optionally `metric/coalition/group` (e.g. `members/food_bank/all`), with no year; each point's mean, 95% interval, sd and n at every whole year of the base scenario's recorded period go to the sweep's `series.csv`.
@@ -651,6 +653,12 @@ impl Sweep {
         let f = &self.file;
         if f.axes.is_empty() {
             out.push(Problem::new("axes", "missing required table [[axes]], expected at least one axis"));
+        }
+        if f.common_random_numbers && matches!(f.design.kind, DesignKind::Sobol | DesignKind::Morris) {
+            out.push(Problem::new(
+                "common_random_numbers",
+                "found true with a Sobol or Morris design, expected false: these designs share streams within each block already, and their estimators need the blocks' streams to differ",
+            ));
         }
         let continuous = f.design.kind != DesignKind::Grid;
         for (i, axis) in f.axes.iter().enumerate() {

@@ -41,6 +41,7 @@ __all__ = [
     "Sweep",
     "SweepResult",
     "Targets",
+    "WarmStates",
     "calibrate",
     "check",
     "run",
@@ -172,6 +173,16 @@ class Scenario:
             import tomli as tomllib
         return tomllib.loads(self.to_toml())
 
+    def warm(
+        self, replications: Optional[int] = None, seed: Optional[int] = None, threads: Optional[int] = None
+    ) -> "WarmStates":
+        """Simulate the burn-in of each replication (its own count and seed unless given) and
+        keep its end state, to start policies from with ``run(policy, from_state=...)``: the
+        burn-in is simulated once, whatever the number of policies. The states are the bytes
+        ``coprosim run --save-state`` writes."""
+        args = (_count("replications", replications, 1, 2**32 - 1), _count("seed", seed, 0), _count("threads", threads, 1))
+        return WarmStates(_core.warm(self._native, *args))
+
     def memory_estimate(self, threads: int = 1, replications: Optional[int] = None) -> int:
         """Bytes of memory a run needs."""
         reps = _count("replications", replications, 1, 2**32 - 1) or self.replications
@@ -188,6 +199,36 @@ class Scenario:
 
     def __repr__(self) -> str:
         return f"<coprosim.Scenario {self.name!r} from {self.file}>"
+
+
+class WarmStates:
+    """Each replication's state at the end of its burn-in (:meth:`Scenario.warm`, or
+    :meth:`load` from a ``coprosim run --save-state`` result), to start policies from with
+    ``run(policy, from_state=states)``."""
+
+    def __init__(self, native: Any) -> None:
+        _native_of(_core.WarmStates, native, "Scenario.warm or WarmStates.load")
+        self._native = native
+
+    @classmethod
+    def load(cls, path: PathLike) -> "WarmStates":
+        """The states a ``coprosim run --save-state`` result directory holds, each checked
+        against its manifest's SHA-256 and its own."""
+        return cls(_core.WarmStates.load_dir(os.fspath(path)))
+
+    def state(self, replication: int) -> bytes:
+        """Replication ``replication``'s state: the bytes of ``warm/replication-NNNNNN.state``."""
+        return self._native.state(replication)
+
+    def scenario_toml(self) -> str:
+        """The scenario the states were saved under, resolved."""
+        return self._native.scenario_toml()
+
+    replications = property(lambda self: self._native.replications, doc="Replications with a state.")
+    seed = property(lambda self: self._native.seed, doc="The master seed they were saved with.")
+
+    def __repr__(self) -> str:
+        return f"<coprosim.WarmStates: {self.replications} replications, seed {self.seed}>"
 
 
 class Sweep:
@@ -430,6 +471,7 @@ def run(
     agents: Sequence[float] = (),
     events: bool = False,
     detail_replications: int = 1,
+    from_state: Optional[Union[WarmStates, PathLike]] = None,
 ) -> Run:
     """Run a scenario's Monte Carlo replications (its own count and seed unless given) on
     ``threads`` threads (None: one per core). The same inputs and seed give the same results
@@ -438,14 +480,24 @@ def run(
     ``agents`` (years from founding, in the recorded period) snapshots every agent into
     :attr:`Run.agents`, and ``events`` records joins, exits and dissolutions into
     :attr:`Run.events` and :attr:`Run.spells`, for the first ``detail_replications``
-    replications, as ``coprosim run --agents ... --events`` does."""
+    replications, as ``coprosim run --agents ... --events`` does.
+
+    ``from_state`` (:class:`WarmStates`, or a ``coprosim run --save-state`` result directory)
+    starts each replication from its state at the end of the burn-in, as ``coprosim run
+    --from-state`` does: the run takes the states' seed; later policy changes and shocks act
+    as in a full run (the same bytes); settings that can change during a run and differ from
+    the saved scenario's take effect from the end of the burn-in; anything that would have
+    changed the burn-in raises :class:`ScenarioError`."""
     s = _scenario(scenario)
+    states = None
+    if from_state is not None:
+        states = (from_state if isinstance(from_state, WarmStates) else WarmStates.load(from_state))._native
     args = (_count("replications", replications, 1, 2**32 - 1), _count("seed", seed, 0), _count("threads", threads, 1))
     years = [float(y) for y in agents]
     detail = _count("detail_replications", detail_replications, 1, 2**32 - 1)
     if detail is None:
         raise TypeError("detail_replications: found None, expected a whole number")
-    return Run(_core.run(s._native, *args, years, bool(events), detail))
+    return Run(_core.run(s._native, *args, years, bool(events), detail, states))
 
 
 def sweep(

@@ -10,10 +10,12 @@ __all__ = [
     "Sweep",
     "SweepResult",
     "Targets",
+    "WarmStates",
     "calibrate",
     "input_kind",
     "run",
     "sweep",
+    "warm",
 ]
 
 __version__: str
@@ -129,7 +131,22 @@ def run(
     agents: Sequence[float] = ...,
     events: bool = False,
     detail_replications: int = 1,
+    from_state: Optional[WarmStates] = None,
 ) -> Run: ...
+@final
+class WarmStates:
+    @staticmethod
+    def load_dir(dir: str) -> WarmStates: ...
+    @property
+    def replications(self) -> int: ...
+    @property
+    def seed(self) -> int: ...
+    def state(self, r: int) -> bytes: ...
+    def scenario_toml(self) -> str: ...
+
+def warm(
+    scenario: Scenario, replications: Optional[int] = None, seed: Optional[int] = None, threads: Optional[int] = None
+) -> WarmStates: ...
 def sweep(
     sweep: Sweep, replications: Optional[int] = None, seed: Optional[int] = None, threads: Optional[int] = None
 ) -> SweepResult: ...
