@@ -103,7 +103,7 @@ enum Command {
         parquet: bool,
         /// Also save each replication's state at the end of its burn-in in the result's warm/
         /// folder, to start policies from with --from-state.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "posterior")]
         save_state: bool,
         /// Start each replication from the state a run with --save-state saved at the end of its
         /// burn-in (that run's result directory) instead of simulating the burn-in again. This

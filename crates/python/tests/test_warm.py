@@ -24,9 +24,9 @@ def test_states_and_forks_are_the_command_lines(repo, tmp_path, run_cli, monkeyp
     forked = coprosim.run(cut, replications=2, from_state=coprosim.WarmStates.load(tmp_path / "states"))
     forked.write(tmp_path / "py", charts=False)
     compare_dirs(tmp_path / "cli", tmp_path / "py")
-    assert coprosim.run(cut, replications=2, from_state=states).digest == forked.digest
-    assert coprosim.run(cut, replications=2, from_state=tmp_path / "states").digest == forked.digest
-    assert coprosim.run(cut, replications=2).digest == forked.digest
+    assert coprosim.run(cut, replications=2, from_state=states).digest() == forked.digest()
+    assert coprosim.run(cut, replications=2, from_state=tmp_path / "states").digest() == forked.digest()
+    assert coprosim.run(cut, replications=2).digest() == forked.digest()
 
 
 def test_what_would_have_changed_the_burn_in_is_refused():
@@ -44,4 +44,4 @@ def test_what_would_have_changed_the_burn_in_is_refused():
         coprosim.run(base, seed=5, from_state=states)
     with pytest.raises(ValueError, match="at most the 2 states"):
         coprosim.run(base, replications=3, from_state=states)
-    assert coprosim.run(base, from_state=states).digest == coprosim.run(base).digest
+    assert coprosim.run(base, from_state=states).digest() == coprosim.run(base).digest()

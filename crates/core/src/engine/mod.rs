@@ -234,6 +234,37 @@ pub fn run_warm(
     Ok(results)
 }
 
+/// Run several arms of a comparison with `cfg`'s seed and replications: when they share their
+/// burn-in ([`warm::can_share`]: they differ only in later policy changes and shocks), each
+/// replication's common history is simulated once ([`warm::run_arms`]); otherwise each arm
+/// runs alone. Either way each arm's results are its own run's, byte for byte.
+pub fn run_together(arms: &[Scenario], cfg: RunConfig) -> Result<Vec<Results>, EngineError> {
+    if arms.len() < 2 || !warm::can_share(arms) {
+        return arms.iter().map(|s| run(s, cfg, &|| {})).collect();
+    }
+    let cats: Vec<Catalogue> = arms.iter().map(Catalogue::new).collect();
+    let replications = cfg.replications as usize;
+    let records: Vec<Option<Vec<ReplicationRecord>>> = crate::par::with_threads(cfg.threads, || {
+        crate::par::map(0..replications, |r| {
+            if stop_requested() {
+                return None;
+            }
+            warm::run_arms(arms, &cats, cfg.seed, r as u32, &stop_requested)
+        })
+    })?;
+    let completed = records.iter().filter(|r| r.is_some()).count();
+    if completed < records.len() {
+        return Err(EngineError::Interrupted { completed, total: records.len() });
+    }
+    let records: Vec<Vec<ReplicationRecord>> = records.into_iter().flatten().collect();
+    (0..arms.len())
+        .map(|a| {
+            let arm: Vec<ReplicationRecord> = records.iter().map(|r| r[a].clone()).collect();
+            Ok(crate::par::with_threads(cfg.threads, || results_of(&arms[a], &arm))?)
+        })
+        .collect()
+}
+
 /// Each replication's state at the end of its burn-in, encoded ([`warm::encode`]): the
 /// burn-ins alone, in parallel, in replication order.
 pub fn burn_ins(s: &Scenario, cfg: RunConfig) -> Result<Vec<Vec<u8>>, EngineError> {

@@ -579,4 +579,19 @@ mod tests {
         }
         assert!(!can_share(&[arm(""), arm("[behaviour]\naspiration_mean = 0.1\n")]));
     }
+
+    /// A comparison's arms run together are each their own run, digest for digest, whether
+    /// they share their burn-in or not.
+    #[test]
+    fn arms_of_a_comparison_run_together_are_their_own_runs() {
+        let cfg = crate::engine::RunConfig { replications: 3, seed: 8, threads: 2 };
+        let shared = [town(""), town("[[policy.shocks]]\nyear = 4\nstream = \"contract\"\ncut = 0.8\n")];
+        let apart = [town(""), town("[behaviour]\naspiration_mean = 0.1\n")];
+        for arms in [&shared, &apart] {
+            let together = crate::engine::run_together(arms, cfg).unwrap();
+            for (s, r) in arms.iter().zip(&together) {
+                assert_eq!(r.digest(), crate::engine::run(s, cfg, &|| {}).unwrap().digest());
+            }
+        }
+    }
 }

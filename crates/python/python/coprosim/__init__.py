@@ -180,8 +180,8 @@ class Scenario:
         keep its end state, to start policies from with ``run(policy, from_state=...)``: the
         burn-in is simulated once, whatever the number of policies. The states are the bytes
         ``coprosim run --save-state`` writes."""
-        args = (_count("replications", replications, 1, 2**32 - 1), _count("seed", seed, 0), _count("threads", threads, 1))
-        return WarmStates(_core.warm(self._native, *args))
+        reps = _count("replications", replications, 1, 2**32 - 1)
+        return WarmStates(_core.warm(self._native, reps, _count("seed", seed, 0), _count("threads", threads, 1)))
 
     def memory_estimate(self, threads: int = 1, replications: Optional[int] = None) -> int:
         """Bytes of memory a run needs."""

@@ -133,6 +133,7 @@ def run(
     detail_replications: int = 1,
     from_state: Optional[WarmStates] = None,
 ) -> Run: ...
+
 @final
 class WarmStates:
     @staticmethod
