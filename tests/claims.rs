@@ -51,6 +51,8 @@ fn assert_higher(what: &str, control: &[f64], treated: &[f64]) {
 fn claim_1_austerity_lowers_membership_and_retention() {
     let base = scenario("scenarios/experiments/austerity_base.toml");
     let cut = scenario("scenarios/experiments/austerity_cut.toml");
+    // The cut comes after the burn-in: the pair shares each replication's first 43 years.
+    common::run_arms(&[&base, &cut], SEED, REPLICATIONS);
     assert_lower(
         "members per 1,000 residents",
         &per_replication(&base, "members_per_1000", "all", "all"),
@@ -195,6 +197,7 @@ fn knock_out_1_austerity_bites_through_the_roles_paid_staff_supervise() {
     // the cut; remove the supervision limit (role capacity off in both arms).
     let base = scenario("scenarios/experiments/austerity_base.toml");
     let cut = scenario("scenarios/experiments/austerity_cut.toml");
+    common::run_arms(&[&base, &cut], SEED, REPLICATIONS);
     let metric = "members_per_1000";
     let m = effect(&per_replication(&base, metric, "all", "all"), &per_replication(&cut, metric, "all", "all"));
     let unlimited = |s: &Scenario| {
@@ -203,6 +206,7 @@ fn knock_out_1_austerity_bites_through_the_roles_paid_staff_supervise() {
         s.organisation.credentialed_roles = false;
         s
     };
+    common::run_arms(&[&unlimited(&base), &unlimited(&cut)], SEED, REPLICATIONS);
     assert_vanishes(
         "the cut without supervision limits, members per 1,000 residents",
         m,

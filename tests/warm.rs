@@ -259,7 +259,8 @@ fn a_corrupted_state_another_version_or_seed_or_too_few_states_are_refused() {
 #[test]
 fn a_sweep_of_later_policies_shares_its_burn_ins_with_the_same_bytes() {
     let tmp = tempfile::tempdir().unwrap();
-    let base = TOWN.replace("[simulation]", "[[policy.shocks]]\nyear = 6\nstream = \"contract\"\ncut = 0.5\n[simulation]");
+    let base =
+        TOWN.replace("[simulation]", "[[policy.shocks]]\nyear = 6\nstream = \"contract\"\ncut = 0.5\n[simulation]");
     std::fs::write(tmp.path().join("town.toml"), base).unwrap();
     let sweep = |crn: bool| {
         format!(
@@ -296,5 +297,8 @@ fn a_sweep_of_later_policies_shares_its_burn_ins_with_the_same_bytes() {
     std::fs::write(&file, sweep(true) + "[design]\nkind = \"sobol\"\nbase_samples = 4\n").unwrap();
     let out = coprosim().arg("check").arg(&file).assert().code(2);
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
-    assert!(stderr.contains("depth.toml:5:") && stderr.contains("common_random_numbers: found true with a Sobol"), "{stderr}");
+    assert!(
+        stderr.contains("depth.toml:5:") && stderr.contains("common_random_numbers: found true with a Sobol"),
+        "{stderr}"
+    );
 }

@@ -10,6 +10,66 @@ use coprosim::observe::{Catalogue, summary_keys};
 use coprosim::scenario::Scenario;
 use rayon::prelude::*;
 
+/// Every replication's summary row, `0..replications` of `seed`, computed once per scenario,
+/// seed and count in a test binary: a test reads several metrics from the same runs, and its
+/// knock-out reuses its control's.
+type Summaries = std::sync::Arc<Vec<Vec<f64>>>;
+
+fn cache() -> &'static std::sync::Mutex<std::collections::HashMap<(String, u64, u32), Summaries>> {
+    static CACHE: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<(String, u64, u32), Summaries>>> =
+        std::sync::OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+fn key(s: &Scenario, seed: u64, replications: u32) -> (String, u64, u32) {
+    (coprosim::output::sha256_hex(s.to_toml().as_bytes()), seed, replications)
+}
+
+/// Run `arms` (the arms of a comparison) for the cache: together when they share their
+/// burn-in (warm starts: each replication's common history once, the same numbers as
+/// separate runs), each alone otherwise.
+pub fn run_arms(arms: &[&Scenario], seed: u64, replications: u32) {
+    let missing: Vec<Scenario> = arms
+        .iter()
+        .filter(|s| !cache().lock().unwrap().contains_key(&key(s, seed, replications)))
+        .map(|s| (*s).clone())
+        .collect();
+    if missing.len() < 2 || !coprosim::engine::warm::can_share(&missing) {
+        for s in &missing {
+            summaries(s, seed, replications);
+        }
+        return;
+    }
+    let cats: Vec<Catalogue> = missing.iter().map(Catalogue::new).collect();
+    let records: Vec<Vec<Vec<f64>>> = (0..replications)
+        .into_par_iter()
+        .map(|r| {
+            coprosim::engine::warm::run_arms(&missing, &cats, seed, r, &|| false)
+                .expect("never stopped")
+                .into_iter()
+                .map(|rec| rec.summary)
+                .collect()
+        })
+        .collect();
+    for (a, s) in missing.iter().enumerate() {
+        let rows = records.iter().map(|r| r[a].clone()).collect();
+        cache().lock().unwrap().insert(key(s, seed, replications), std::sync::Arc::new(rows));
+    }
+}
+
+fn summaries(s: &Scenario, seed: u64, replications: u32) -> Summaries {
+    let k = key(s, seed, replications);
+    if let Some(hit) = cache().lock().unwrap().get(&k) {
+        return hit.clone();
+    }
+    let cat = Catalogue::new(s);
+    let rows: Vec<Vec<f64>> =
+        (0..replications).into_par_iter().map(|r| run_replication(s, &cat, seed, r).summary).collect();
+    let rows = std::sync::Arc::new(rows);
+    cache().lock().unwrap().insert(k, rows.clone());
+    rows
+}
+
 /// One headline figure (a `summary.csv` metric for a coalition and a group, "all" for
 /// totals) per replication, replications `0..replications` of `seed`.
 pub fn per_replication(
@@ -27,7 +87,7 @@ pub fn per_replication(
             k.metric == metric && cat.coalition_label(k.coalition) == coalition && cat.group_label(k.group) == group
         })
         .unwrap_or_else(|| panic!("no summary metric {metric}/{coalition}/{group}"));
-    (0..replications).into_par_iter().map(|r| run_replication(s, &cat, seed, r).summary[i]).collect()
+    summaries(s, seed, replications).iter().map(|row| row[i]).collect()
 }
 
 /// Mean paired difference `treated − control` and its 95% interval (normal approximation),
