@@ -15,9 +15,11 @@ use rayon::prelude::*;
 /// knock-out reuses its control's.
 type Summaries = std::sync::Arc<Vec<Vec<f64>>>;
 
-fn cache() -> &'static std::sync::Mutex<std::collections::HashMap<(String, u64, u32), Summaries>> {
-    static CACHE: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<(String, u64, u32), Summaries>>> =
-        std::sync::OnceLock::new();
+/// Summaries by (resolved scenario's SHA-256, seed, replications).
+type Cache = std::sync::Mutex<std::collections::HashMap<(String, u64, u32), Summaries>>;
+
+fn cache() -> &'static Cache {
+    static CACHE: std::sync::OnceLock<Cache> = std::sync::OnceLock::new();
     CACHE.get_or_init(Default::default)
 }
 

@@ -231,6 +231,16 @@ pub struct Model {
     composition: Vec<f64>,
 }
 
+/// What a world is made of besides its settings: the state [`Model::assemble`] takes.
+struct State {
+    agents: Agents,
+    network: Network,
+    coalitions: Vec<Coalition>,
+    tick: u32,
+    tally: Tally,
+    blocks: Vec<blocks::Block>,
+}
+
 /// An outsider who wants to join a coalition with limited roles, waiting for this tick's
 /// admissions.
 #[derive(Debug, Clone, Copy)]
@@ -291,28 +301,9 @@ impl Model {
             let area = s.population.areas.iter().position(|a| a.name == spec.area);
             founding.recruit(&mut agents, c as u16, spec, area, rng);
         }
-        let mut model = Model {
-            tally: Tally::new(coalitions.len(), s.population.groups.len(), layout.areas),
-            agents,
-            network,
-            coalitions: Vec::new(),
-            tick: 0,
-            groups,
-            layout,
-            rates,
-            org,
-            offers: Vec::new(),
-            outreach_cumulative: Vec::new(),
-            outreach_reach: Vec::new(),
-            blocks,
-            applications: Vec::new(),
-            member_ties: Vec::new(),
-            changed: Vec::new(),
-            stayers: Vec::new(),
-            credentialed_stayers: Vec::new(),
-            timeline: s.timeline().unwrap_or_default().into(),
-            composition: Vec::new(),
-        };
+        let tally = Tally::new(coalitions.len(), s.population.groups.len(), layout.areas);
+        let state = State { agents, network, coalitions: Vec::new(), tick: 0, tally, blocks };
+        let mut model = Model::assemble(state, groups, layout, rates, org, s.timeline().unwrap_or_default().into());
         // The first block draws on the replication's side stream, where the credentials were.
         model.blocks[0].side = side;
         model.aggregate_into(&mut coalitions);
@@ -335,6 +326,41 @@ impl Model {
         model.agents.previous.clone_from(&model.agents.membership);
         model.member_ties = (0..model.agents.len()).map(|i| model.count_member_ties(i)).collect();
         Some(model)
+    }
+
+    /// A world of `state`, with the settings given, and every per-tick working list empty (each
+    /// tick fills them before it reads them).
+    fn assemble(
+        state: State,
+        groups: Vec<GroupTraits>,
+        layout: layout::Layout,
+        rates: AgentRates,
+        org: OrgRates,
+        timeline: std::collections::VecDeque<(u32, Scenario)>,
+    ) -> Model {
+        let State { agents, network, coalitions, tick, tally, blocks } = state;
+        Model {
+            agents,
+            network,
+            coalitions,
+            tick,
+            tally,
+            groups,
+            layout,
+            rates,
+            org,
+            offers: Vec::new(),
+            outreach_cumulative: Vec::new(),
+            outreach_reach: Vec::new(),
+            blocks,
+            applications: Vec::new(),
+            member_ties: Vec::new(),
+            changed: Vec::new(),
+            stayers: Vec::new(),
+            credentialed_stayers: Vec::new(),
+            timeline,
+            composition: Vec::new(),
+        }
     }
 
     /// Ties of agent `i` who are members of some coalition now (at the end of the tick).

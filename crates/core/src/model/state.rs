@@ -115,28 +115,9 @@ impl Model {
             .iter()
             .map(|[main, side, life]| blocks::Block::new((main.restore(), side.restore(), life.restore())))
             .collect();
-        let mut model = Model {
-            agents,
-            network,
-            coalitions,
-            tick,
-            tally,
-            groups: super::group_traits(&in_force),
-            layout,
-            rates,
-            org,
-            offers: Vec::new(),
-            outreach_cumulative: Vec::new(),
-            outreach_reach: Vec::new(),
-            blocks,
-            applications: Vec::new(),
-            member_ties: Vec::new(),
-            changed: Vec::new(),
-            stayers: Vec::new(),
-            credentialed_stayers: Vec::new(),
-            timeline: timeline.into_iter().filter(|(from, _)| *from > tick).collect(),
-            composition: Vec::new(),
-        };
+        let state = super::State { agents, network, coalitions, tick, tally, blocks };
+        let timeline = timeline.into_iter().filter(|(from, _)| *from > tick).collect();
+        let mut model = Model::assemble(state, super::group_traits(&in_force), layout, rates, org, timeline);
         model.retune(&in_force);
         model.member_ties = (0..model.agents.len()).map(|i| model.count_member_ties(i)).collect();
         Ok(model)
