@@ -362,6 +362,16 @@ impl Coalition {
         self.funding.retune(s, c);
     }
 
+    /// Whether a coalition read back from a saved state is the one `s` founds from `c`: the
+    /// same name, place, purpose and awards (Err says how it is not).
+    pub fn check_saved(&self, s: &scenario::Scenario, c: &scenario::Coalition) -> Result<(), String> {
+        let founded = Coalition::found(s, c);
+        if self.name != founded.name || self.area != founded.area || self.cause != founded.cause {
+            return Err(format!("its coalition `{}` is not the scenario's `{}`", self.name, founded.name));
+        }
+        self.funding.check_saved(&founded.funding).map_err(|e| format!("coalition `{}`: {e}", self.name))
+    }
+
     /// Take the cuts `s` schedules for it (a warm start resuming under a scenario whose later
     /// shocks differ), keeping the awards and the cuts under way.
     pub fn reschedule_cuts(&mut self, s: &scenario::Scenario, c: &scenario::Coalition) {

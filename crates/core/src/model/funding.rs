@@ -201,6 +201,14 @@ impl Funding {
         }
     }
 
+    /// Whether funding read back from a saved state has the awards `founded` has.
+    pub fn check_saved(&self, founded: &Funding) -> Result<(), String> {
+        if self.grants.len() != founded.grants.len() || self.contract.is_some() != founded.contract.is_some() {
+            return Err("its grants or contract are not the scenario's".into());
+        }
+        Ok(())
+    }
+
     /// Take the scheduled cuts of `s`, keeping everything else (a warm start: the cuts of a
     /// resumed world are its new scenario's).
     pub fn reschedule_cuts(&mut self, s: &scenario::Scenario, coalition: &scenario::Coalition) {

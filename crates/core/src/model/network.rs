@@ -156,6 +156,19 @@ impl Network {
         self.len() == 0
     }
 
+    /// Whether ties read back from a saved state are well formed for `n` agents: offsets
+    /// that rise from 0 to the number of ties, and every tie an agent.
+    pub fn check_saved(&self, n: usize) -> Result<(), String> {
+        let rising = self.offsets.first() == Some(&0) && self.offsets.windows(2).all(|w| w[0] <= w[1]);
+        if self.offsets.len() != n + 1 || !rising || self.offsets[n] as usize != self.ties.len() {
+            return Err("its ties are malformed".into());
+        }
+        if self.ties.iter().any(|&j| j as usize >= n) {
+            return Err("a tie names an agent it does not have".into());
+        }
+        Ok(())
+    }
+
     /// Largest degree.
     pub fn max_degree(&self) -> usize {
         self.offsets.windows(2).map(|w| (w[1] - w[0]) as usize).max().unwrap_or(0)

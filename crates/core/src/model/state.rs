@@ -96,6 +96,21 @@ impl Model {
                 blocks::block_count(n)
             ));
         }
+        let layout = super::layout::Layout::new(s);
+        check_agents(&agents, &layout, coalitions.len())?;
+        network.check_saved(n)?;
+        for (c, spec) in coalitions.iter().zip(&s.coalitions) {
+            c.check_saved(s, spec)?;
+        }
+        let cells = coalitions.len() * layout.groups;
+        let lengths = [tally.members.len(), tally.joins.len(), tally.exits.len()];
+        if tally.groups != layout.groups
+            || lengths != [cells; 3]
+            || tally.area_members.len() != layout.areas
+            || [tally.applicants.len(), tally.turned_away.len()] != [coalitions.len(); 2]
+        {
+            return Err("its tally does not fit the scenario's coalitions, groups and areas".into());
+        }
         let timeline = s.timeline().map_err(|_| "the scenario's policy changes are invalid".to_string())?;
         let in_force = timeline.iter().rev().find(|(from, _)| *from <= tick).map_or_else(
             || {
@@ -108,7 +123,6 @@ impl Model {
         for (c, spec) in coalitions.iter_mut().zip(&s.coalitions) {
             c.reschedule_cuts(s, spec);
         }
-        let layout = super::layout::Layout::new(s);
         let org = super::OrgRates::new(&in_force);
         let rates = super::AgentRates::new(&in_force, network.max_degree());
         let blocks = streams
@@ -121,5 +135,98 @@ impl Model {
         model.retune(&in_force);
         model.member_ties = (0..model.agents.len()).map(|i| model.count_member_ties(i)).collect();
         Ok(model)
+    }
+}
+
+/// Whether agents read back from a saved state fit the scenario: every array one entry an
+/// agent, each agent in its place of the layout, and every membership a coalition (or none).
+/// A state's checksum guards against accidents, not against bytes made to order; this keeps
+/// those from making the model index out of bounds.
+fn check_agents(a: &Agents, layout: &super::layout::Layout, coalitions: usize) -> Result<(), String> {
+    let n = a.len();
+    let lengths = [
+        a.area.len(),
+        a.w_material.len(),
+        a.w_solidary.len(),
+        a.w_purposive.len(),
+        a.lived.len(),
+        a.credentialed.len(),
+        a.causes.len(),
+        a.aspiration.len(),
+        a.hours_per_week.len(),
+        a.membership.len(),
+        a.previous.len(),
+        a.spell_start.len(),
+        a.satisfaction.len(),
+        a.mission_at_join.len(),
+        a.hours_total.len(),
+        a.expected_at_join.len(),
+        a.available_from.len(),
+        a.free.len(),
+        a.next_life_event.len(),
+        a.bonds.len(),
+        a.fit.len(),
+    ];
+    if lengths.iter().any(|&l| l != n) {
+        return Err("its agents' arrays differ in length".into());
+    }
+    for (cell, range) in layout.cells.iter().enumerate() {
+        let (area, group) = (cell / layout.groups, cell % layout.groups);
+        let placed = range.clone().all(|i| {
+            let i = i as usize;
+            i < n && a.group[i] as usize == group && a.area[i] as usize == area
+        });
+        if !placed {
+            return Err("its agents are not where the scenario's population puts them".into());
+        }
+    }
+    let member = |m: u16| m == super::OUTSIDE || (m as usize) < coalitions;
+    if !a.membership.iter().chain(&a.previous).all(|&m| member(m)) {
+        return Err("an agent is a member of a coalition the scenario does not have".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn town() -> Scenario {
+        Scenario::parse(
+            "name = \"t\"\n[simulation]\nyears = 1\n[population]\nsize = 200\n[[population.groups]]\nname = \"a\"\nshare = 0.5\n[[population.groups]]\nname = \"b\"\nshare = 0.5\n[[coalitions]]\nname = \"club\"\nfounders = 10\n",
+            "t.toml",
+        )
+        .unwrap()
+    }
+
+    /// A state whose checksum is right but whose contents do not fit the scenario is refused
+    /// with a reason, never a panic later.
+    #[test]
+    fn a_state_that_does_not_fit_the_scenario_is_refused() {
+        let s = town();
+        let mut rng = crate::engine::replication_rng(1, 0);
+        let model = Model::new(&s, &mut rng);
+        assert!(Model::resume(model.snapshot(), &s).is_ok());
+        type Spoil = fn(&mut Saved);
+        let spoil: [(&str, Spoil); 5] = [
+            ("a coalition the scenario does not have", |x| x.agents.membership[3] = 7),
+            ("differ in length", |x| {
+                x.agents.fit.pop();
+            }),
+            ("not where the scenario's population puts them", |x| x.agents.group.swap(0, 199)),
+            ("tally", |x| {
+                x.tally.members.pop();
+            }),
+            ("residents", |x| x.agents = Agents::default()),
+        ];
+        for (why, f) in spoil {
+            let mut saved = model.snapshot();
+            f(&mut saved);
+            let err = Model::resume(saved, &s).err().unwrap_or_else(|| panic!("accepted: {why}"));
+            assert!(err.contains(why), "{err} (expected {why})");
+        }
+        let mut other = s.clone();
+        other.coalitions[0].name = "another".into();
+        assert!(Model::resume(model.snapshot(), &other).unwrap_err().contains("not the scenario's `another`"));
     }
 }

@@ -206,7 +206,7 @@ class WarmStates:
     :meth:`load` from a ``coprosim run --save-state`` result), to start policies from with
     ``run(policy, from_state=states)``."""
 
-    def __init__(self, native: Any) -> None:
+    def __init__(self, native: _core.WarmStates) -> None:
         _native_of(_core.WarmStates, native, "Scenario.warm or WarmStates.load")
         self._native = native
 
