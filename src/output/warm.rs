@@ -122,17 +122,22 @@ impl SavedStates {
         self.files.keys().zip(0..).take_while(|(r, k)| **r == *k).count() as u32
     }
 
-    /// Replication `r`'s state, checked against the manifest's checksum, its own, and the run
-    /// it is to start (`seed`, a burn-in of `burn_in_ticks`).
-    pub fn load(&self, r: u32, seed: u64, burn_in_ticks: u32) -> Result<WarmState, String> {
-        let rel = state_file(r);
-        let path = self.dir.join(&rel);
+    /// Replication `r`'s encoded state, checked against the manifest's checksum.
+    pub fn bytes(&self, r: u32) -> Result<Vec<u8>, String> {
+        let path = self.dir.join(state_file(r));
         let expected = self.files.get(&r).ok_or_else(|| format!("{}: no saved state", path.display()))?;
         let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         if sha256_hex(&bytes) != *expected {
             return Err(format!("{}: corrupted: its SHA-256 is not the one the manifest lists", path.display()));
         }
-        let state = warm::decode(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(bytes)
+    }
+
+    /// Replication `r`'s state, checked against the manifest's checksum, its own, and the run
+    /// it is to start (`seed`, a burn-in of `burn_in_ticks`).
+    pub fn load(&self, r: u32, seed: u64, burn_in_ticks: u32) -> Result<WarmState, String> {
+        let path = self.dir.join(state_file(r));
+        let state = warm::decode(&self.bytes(r)?).map_err(|e| format!("{}: {e}", path.display()))?;
         state.check(&self.identity, seed, r, burn_in_ticks).map_err(|e| format!("{}: {e}", path.display()))?;
         Ok(state)
     }

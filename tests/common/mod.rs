@@ -36,22 +36,16 @@ pub fn run_arms(arms: &[&Scenario], seed: u64, replications: u32) {
         .filter(|s| !cache().lock().unwrap().contains_key(&key(s, seed, replications)))
         .map(|s| (*s).clone())
         .collect();
-    if missing.len() < 2 || !coprosim::engine::warm::can_share(&missing) {
+    let together = coprosim::engine::warm::Arms::new(&missing).filter(|_| missing.len() >= 2);
+    let Some(together) = together else {
         for s in &missing {
             summaries(s, seed, replications);
         }
         return;
-    }
-    let cats: Vec<Catalogue> = missing.iter().map(Catalogue::new).collect();
+    };
     let records: Vec<Vec<Vec<f64>>> = (0..replications)
         .into_par_iter()
-        .map(|r| {
-            coprosim::engine::warm::run_arms(&missing, &cats, seed, r, &|| false)
-                .expect("never stopped")
-                .into_iter()
-                .map(|rec| rec.summary)
-                .collect()
-        })
+        .map(|r| together.run(seed, r, &|| false).expect("never stopped").into_iter().map(|rec| rec.summary).collect())
         .collect();
     for (a, s) in missing.iter().enumerate() {
         let rows = records.iter().map(|r| r[a].clone()).collect();

@@ -86,17 +86,13 @@ pub fn warm(
 #[pymethods]
 impl PyWarmStates {
     /// The states `coprosim run --save-state` saved in the result directory `dir`, each
-    /// checked against the manifest's SHA-256 and its own.
+    /// checked against the manifest's SHA-256 (and against its own, and the run, when a run
+    /// starts from it).
     #[staticmethod]
     fn load_dir(py: Python<'_>, dir: PathBuf) -> PyResult<PyWarmStates> {
         let saved = SavedStates::read(&dir).map_err(|e| crate::errors::output_error(py, e))?;
-        let seed = saved.scenario.simulation.seed;
-        let burn_in = saved.scenario.burn_in_ticks();
         let states = (0..saved.replications())
-            .map(|r| {
-                saved.load(r, seed, burn_in)?;
-                std::fs::read(dir.join(coprosim::output::warm::state_file(r))).map_err(|e| e.to_string())
-            })
+            .map(|r| saved.bytes(r))
             .collect::<Result<Vec<_>, String>>()
             .map_err(PyValueError::new_err)?;
         Ok(PyWarmStates {

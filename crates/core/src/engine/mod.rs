@@ -112,6 +112,25 @@ pub struct Warm<'a> {
     pub save: Option<&'a SaveState<'a>>,
 }
 
+/// Replication `replication`'s world founded and run through its burn-in, with its stream;
+/// None when `stop` answers true.
+pub(crate) fn burned_in(
+    s: &Scenario,
+    seed: u64,
+    replication: u32,
+    stop: &dyn Fn() -> bool,
+) -> Option<(Model, ChaCha8Rng)> {
+    let mut rng = replication_rng(seed, replication);
+    let mut model = Model::new_unless(s, &mut rng, stop)?;
+    for _ in 0..s.burn_in_ticks() {
+        if stop() {
+            return None;
+        }
+        model.step(&mut rng);
+    }
+    Some((model, rng))
+}
+
 /// One replication, with its agent-level detail if `detail` covers it. Observing the detail
 /// draws no random numbers, so the replication is the same with or without it. Ok(None): a stop
 /// was requested.
@@ -130,14 +149,7 @@ fn simulate(
     let (mut model, mut rng) = match warm.from {
         Some(load) => load(replication)?.resume(s)?,
         None => {
-            let mut rng = replication_rng(seed, replication);
-            let Some(mut model) = Model::new_unless(s, &mut rng, stop) else { return Ok(None) };
-            for _ in 0..s.burn_in_ticks() {
-                if stop() {
-                    return Ok(None);
-                }
-                model.step(&mut rng);
-            }
+            let Some((model, rng)) = burned_in(s, seed, replication, stop) else { return Ok(None) };
             if let Some(save) = warm.save {
                 save(replication, warm::encode(s, seed, replication, &model, &rng))?;
             }
@@ -236,20 +248,19 @@ pub fn run_warm(
 
 /// Run several arms of a comparison with `cfg`'s seed and replications: when they share their
 /// burn-in ([`warm::can_share`]: they differ only in later policy changes and shocks), each
-/// replication's common history is simulated once ([`warm::run_arms`]); otherwise each arm
+/// replication's common history is simulated once ([`warm::Arms`]); otherwise each arm
 /// runs alone. Either way each arm's results are its own run's, byte for byte.
 pub fn run_together(arms: &[Scenario], cfg: RunConfig) -> Result<Vec<Results>, EngineError> {
-    if arms.len() < 2 || !warm::can_share(arms) {
+    let Some(together) = warm::Arms::new(arms) else {
         return arms.iter().map(|s| run(s, cfg, &|| {})).collect();
-    }
-    let cats: Vec<Catalogue> = arms.iter().map(Catalogue::new).collect();
+    };
     let replications = cfg.replications as usize;
     let records: Vec<Option<Vec<ReplicationRecord>>> = crate::par::with_threads(cfg.threads, || {
         crate::par::map(0..replications, |r| {
             if stop_requested() {
                 return None;
             }
-            warm::run_arms(arms, &cats, cfg.seed, r as u32, &stop_requested)
+            together.run(cfg.seed, r as u32, &stop_requested)
         })
     })?;
     let completed = records.iter().filter(|r| r.is_some()).count();
@@ -272,14 +283,7 @@ pub fn burn_ins(s: &Scenario, cfg: RunConfig) -> Result<Vec<Vec<u8>>, EngineErro
     let states: Vec<Option<Vec<u8>>> = crate::par::with_threads(cfg.threads, || {
         crate::par::map(0..replications, |r| {
             let r = r as u32;
-            let mut rng = replication_rng(cfg.seed, r);
-            let mut model = Model::new_unless(s, &mut rng, &stop_requested)?;
-            for _ in 0..s.burn_in_ticks() {
-                if stop_requested() {
-                    return None;
-                }
-                model.step(&mut rng);
-            }
+            let (model, rng) = burned_in(s, cfg.seed, r, &stop_requested)?;
             Some(warm::encode(s, cfg.seed, r, &model, &rng))
         })
     })?;

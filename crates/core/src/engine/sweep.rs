@@ -389,19 +389,20 @@ pub fn run_point(s: &Sweep, outputs: &[OutputSpec], index: usize, values: &[f64]
 
 /// Run points that share their history (the same seed and burn-in; [`super::warm::can_share`])
 /// together: each replication's common history once, then each point from a copy of it
-/// ([`super::warm::run_arms`]). The same results as [`run_point`] for each, in the order given.
+/// ([`super::warm::Arms`]). The same results as [`run_point`] for each, in the order given.
 fn run_group(s: &Sweep, outputs: &[OutputSpec], points: &[(usize, &[f64])], seed: u64) -> Option<Vec<PointResult>> {
     let scenarios: Vec<Scenario> = points.iter().map(|(_, v)| point_scenario(s, v)).collect();
-    let cats: Vec<Catalogue> = scenarios.iter().map(Catalogue::new).collect();
-    let wanted: Vec<_> = cats.iter().map(|c| readings(s, outputs, c)).collect();
+    let arms = super::warm::Arms::new(&scenarios).expect("grouped points share their history");
+    let cat = |k: usize| arms.catalogue(k);
+    let wanted: Vec<_> = (0..points.len()).map(|k| readings(s, outputs, cat(k))).collect();
     let per_rep: Vec<Vec<Vec<f64>>> = crate::par::map(0..s.file.replications as usize, |r| {
-        let records = super::warm::run_arms(&scenarios, &cats, seed, r as u32, &super::stop_requested)?;
+        let records = arms.run(seed, r as u32, &super::stop_requested)?;
         Some(
             records
                 .iter()
                 .zip(&wanted)
-                .zip(&cats)
-                .map(|((rec, wanted), cat)| wanted.iter().map(|w| w.map_or(f64::NAN, |w| w.read(rec, cat))).collect())
+                .enumerate()
+                .map(|(k, (rec, wanted))| wanted.iter().map(|w| w.map_or(f64::NAN, |w| w.read(rec, cat(k)))).collect())
                 .collect(),
         )
     })

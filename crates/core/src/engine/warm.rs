@@ -116,8 +116,13 @@ pub fn burn_in_identity(s: &Scenario) -> String {
 /// first `burn_in` ticks: a change from its tick `round(year × tpy)` on, a cut from the inflow
 /// of that tick.
 fn acts_in_burn_in(entry: &toml::Value, tpy: f64, burn_in: u32) -> bool {
+    entry_tick(entry, tpy) <= burn_in
+}
+
+/// The tick a policy change or shock (a TOML table with a `year`) acts from: `round(year × tpy)`.
+fn entry_tick(entry: &toml::Value, tpy: f64) -> u32 {
     let year = entry.get("year").and_then(|y| y.as_float().or_else(|| y.as_integer().map(|i| i as f64)));
-    year.is_none_or(|y| (y * tpy).round() <= burn_in as f64)
+    year.map_or(0, |y| (y * tpy).round().max(0.0) as u32)
 }
 
 /// Encode replication `replication`'s state: `model` after its burn-in, `rng` its stream.
@@ -238,9 +243,9 @@ pub fn plan_fork(saved: &Scenario, policy: &Scenario) -> Result<ForkPlan, Vec<Pr
     let mut differences = Vec::new();
     diff(&a, &b, &Path::default(), &mut differences);
     for d in differences {
-        let generic = d.generic.as_str();
+        let generic = d.at.generic.as_str();
         let values = format!("found {}, expected {} (the state's)", d.new, d.old);
-        let mut refuse = |why: String| refused.push(Problem::new(d.indexed.clone(), format!("{values}: {why}")));
+        let mut refuse = |why: String| refused.push(Problem::new(d.at.indexed.clone(), format!("{values}: {why}")));
         if ["name", "description", "simulation.years", "simulation.ticks", "simulation.replications"].contains(&generic)
         {
             continue;
@@ -252,7 +257,7 @@ pub fn plan_fork(saved: &Scenario, policy: &Scenario) -> Result<ForkPlan, Vec<Pr
         } else if let Some(why) = crate::scenario::fixed_for_the_run(generic) {
             refuse(format!("it would have changed the burn-in ({why})"));
         } else {
-            plan.applied.push((d.shown, d.old, d.new));
+            plan.applied.push((d.at.shown, d.old, d.new));
         }
     }
     if refused.is_empty() { Ok(plan) } else { Err(refused) }
@@ -275,12 +280,10 @@ struct Path {
     generic: String,
 }
 
-/// One difference between two scenarios.
+/// One difference between two scenarios: where, and the saved and new values as shown.
 #[derive(Debug)]
 struct Difference {
-    shown: String,
-    indexed: String,
-    generic: String,
+    at: Path,
     old: String,
     new: String,
 }
@@ -296,13 +299,7 @@ fn shown_value(v: Option<&toml::Value>) -> String {
 
 fn diff(a: &toml::Value, b: &toml::Value, at: &Path, out: &mut Vec<Difference>) {
     let push = |out: &mut Vec<Difference>, at: &Path, a: Option<&toml::Value>, b: Option<&toml::Value>| {
-        out.push(Difference {
-            shown: at.shown.clone(),
-            indexed: at.indexed.clone(),
-            generic: at.generic.clone(),
-            old: shown_value(a),
-            new: shown_value(b),
-        })
+        out.push(Difference { at: at.clone(), old: shown_value(a), new: shown_value(b) })
     };
     match (a, b) {
         (toml::Value::Table(x), toml::Value::Table(y)) => {
@@ -357,11 +354,7 @@ pub fn divergence_tick(arms: &[Scenario]) -> u32 {
         ["changes", "shocks"]
             .iter()
             .flat_map(|list| take_list(&mut v, list).into_iter().map(move |e| (list, e)))
-            .map(|(list, e)| {
-                let year = e.get("year").and_then(|y| y.as_float().or_else(|| y.as_integer().map(|i| i as f64)));
-                let tick = year.map_or(0, |y| (y * tpy).round().max(0.0) as u32);
-                (tick, toml::Value::Array(vec![toml::Value::String(list.to_string()), e]))
-            })
+            .map(|(list, e)| (entry_tick(&e, tpy), toml::Value::Array(vec![toml::Value::String(list.to_string()), e])))
             .collect()
     };
     let all: Vec<Vec<(u32, toml::Value)>> = arms.iter().map(entries).collect();
@@ -377,54 +370,74 @@ pub fn divergence_tick(arms: &[Scenario]) -> u32 {
     first_difference.max(first.burn_in_ticks() + 1)
 }
 
-/// Replication `replication` of every arm (scenarios that [`can_share`], with their catalogues),
-/// their common history simulated once: founding, the burn-in and the recorded ticks before
-/// [`divergence_tick`]; then each arm goes on from a copy of that world under its own scenario.
-/// Each arm's record is the one its own full run gives, bit for bit. None when `stop` answers
-/// true.
-pub fn run_arms(
-    arms: &[Scenario],
-    cats: &[crate::observe::Catalogue],
-    seed: u64,
-    replication: u32,
-    stop: &dyn Fn() -> bool,
-) -> Option<Vec<crate::observe::ReplicationRecord>> {
-    use crate::observe::Recorder;
-    let first = arms.first()?;
-    debug_assert!(can_share(arms), "arms that cannot share their history");
-    let mut rng = super::replication_rng(seed, replication);
-    let mut model = Model::new_unless(first, &mut rng, stop)?;
-    for _ in 0..first.burn_in_ticks() {
-        if stop() {
+/// Arms that share their history (scenarios that [`can_share`]), prepared once for running
+/// replication after replication together: their catalogues and the tick their history
+/// divides at.
+pub struct Arms<'a> {
+    scenarios: &'a [Scenario],
+    cats: Vec<crate::observe::Catalogue>,
+    /// Ticks every arm simulates alike: up to the tick before [`divergence_tick`].
+    shared: u32,
+}
+
+impl<'a> Arms<'a> {
+    /// `scenarios` as arms run together, or None when they cannot share their history.
+    pub fn new(scenarios: &'a [Scenario]) -> Option<Arms<'a>> {
+        if !can_share(scenarios) {
             return None;
         }
-        model.step(&mut rng);
+        let first = &scenarios[0];
+        Some(Arms {
+            scenarios,
+            cats: scenarios.iter().map(crate::observe::Catalogue::new).collect(),
+            shared: divergence_tick(scenarios).saturating_sub(1).min(first.total_ticks()),
+        })
     }
-    model.start_recording();
-    let mut recorder = Recorder::new(&cats[0], &model);
-    let shared = divergence_tick(arms).saturating_sub(1).min(first.total_ticks());
-    while model.tick < shared {
-        if stop() {
-            return None;
-        }
-        model.step(&mut rng);
-        recorder.observe(&cats[0], &model);
+
+    /// Arm `k`'s catalogue.
+    pub fn catalogue(&self, k: usize) -> &crate::observe::Catalogue {
+        &self.cats[k]
     }
-    let snapshot = model.snapshot();
-    let mut records = Vec::with_capacity(arms.len());
-    for (arm, cat) in arms.iter().zip(cats) {
-        let mut model = Model::resume(snapshot.clone(), arm).expect("arms that can share their history");
-        let (mut rng, mut recorder) = (RngState::of(&rng).restore(), recorder.clone());
-        while model.tick < arm.total_ticks() {
+
+    /// Replication `replication` of every arm, their common history simulated once: founding,
+    /// the burn-in and the recorded ticks before [`divergence_tick`]; then each arm goes on from
+    /// a copy of that world under its own scenario. Each arm's record is the one its own full
+    /// run gives, bit for bit. None when `stop` answers true.
+    pub fn run(
+        &self,
+        seed: u64,
+        replication: u32,
+        stop: &dyn Fn() -> bool,
+    ) -> Option<Vec<crate::observe::ReplicationRecord>> {
+        use crate::observe::Recorder;
+        let (first, cat) = (&self.scenarios[0], &self.cats[0]);
+        let (mut model, rng) = super::burned_in(first, seed, replication, stop)?;
+        let mut rng = rng;
+        model.start_recording();
+        let mut recorder = Recorder::new(cat, &model);
+        while model.tick < self.shared {
             if stop() {
                 return None;
             }
             model.step(&mut rng);
             recorder.observe(cat, &model);
         }
-        records.push(recorder.finish(cat, &model));
+        let snapshot = model.snapshot();
+        let mut records = Vec::with_capacity(self.scenarios.len());
+        for (arm, cat) in self.scenarios.iter().zip(&self.cats) {
+            let mut model = Model::resume(snapshot.clone(), arm).expect("arms that can share their history");
+            let (mut rng, mut recorder) = (RngState::of(&rng).restore(), recorder.clone());
+            while model.tick < arm.total_ticks() {
+                if stop() {
+                    return None;
+                }
+                model.step(&mut rng);
+                recorder.observe(cat, &model);
+            }
+            records.push(recorder.finish(cat, &model));
+        }
+        Some(records)
     }
-    Some(records)
 }
 
 #[cfg(test)]
@@ -561,10 +574,8 @@ mod tests {
         assert_eq!(divergence_tick(&arms), 182, "the change in year 3.5");
         assert_eq!(divergence_tick(&arms[..2]), 208, "the cut in year 4");
         assert_eq!(divergence_tick(&arms[..1]), arms[0].total_ticks() + 1);
-        let cats: Vec<_> = arms.iter().map(crate::observe::Catalogue::new).collect();
         for sub in [&arms[..], &arms[..2], &arms[1..], &arms[..1]] {
-            let k = arms.len() - sub.len();
-            let together = run_arms(sub, &cats[k..], 3, 1, &|| false).unwrap();
+            let together = Arms::new(sub).unwrap().run(3, 1, &|| false).unwrap();
             for (a, record) in sub.iter().zip(&together) {
                 let alone = crate::engine::run_replication(a, &crate::observe::Catalogue::new(a), 3, 1);
                 assert_eq!(
@@ -577,7 +588,7 @@ mod tests {
                 );
             }
         }
-        assert!(!can_share(&[arm(""), arm("[behaviour]\naspiration_mean = 0.1\n")]));
+        assert!(Arms::new(&[arm(""), arm("[behaviour]\naspiration_mean = 0.1\n")]).is_none());
     }
 
     /// A comparison's arms run together are each their own run, digest for digest, whether

@@ -213,7 +213,8 @@ class WarmStates:
     @classmethod
     def load(cls, path: PathLike) -> "WarmStates":
         """The states a ``coprosim run --save-state`` result directory holds, each checked
-        against its manifest's SHA-256 and its own."""
+        against its manifest's SHA-256 (and against its own, and the run, when a run starts
+        from it)."""
         return cls(_core.WarmStates.load_dir(os.fspath(path)))
 
     def state(self, replication: int) -> bytes:
