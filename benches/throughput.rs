@@ -123,7 +123,7 @@ fn calibration(c: &mut Criterion) {
 fn warm_sweep(c: &mut Criterion) {
     use coprosim::engine::sweep;
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/sweeps/austerity_depth.toml");
-    let mut s = coprosim::scenario::sweep::Sweep::load(&path).expect("the shipped sweep is valid");
+    let mut s = coprosim::engine::sweep::Sweep::load(&path).expect("the shipped sweep is valid");
     s.file.replications = 2;
     let plan = sweep::plan(&s);
     let outputs = s.outputs();

@@ -6,8 +6,8 @@
 //! would block forever before any signal could be honoured. Checking the file's type before
 //! opening it means a FIFO is never opened, so nothing blocks.
 
+use coprosim_core::engine::sweep::Sweep;
 use coprosim_core::inference::targets::Targets;
-use coprosim_core::scenario::sweep::Sweep;
 use coprosim_core::scenario::{Located, Scenario, ScenarioError, line_col};
 use std::io::Read;
 use std::path::Path;
@@ -175,6 +175,44 @@ pub fn available_memory() -> Option<u64> {
     Some(kib * 1024)
 }
 
+/// Worker threads per core a command may start. Results do not depend on the thread count,
+/// so more threads buy nothing; tens of thousands exhaust the machine (each has its own stack
+/// and guard page) before the first replication starts, and keep it from answering a signal.
+pub const THREADS_PER_CORE: usize = 4;
+
+/// The most worker threads a command starts on this machine: [`THREADS_PER_CORE`] per core
+/// the process may use.
+pub fn thread_limit() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()).saturating_mul(THREADS_PER_CORE)
+}
+
+/// The worker threads asked for by `flag` (`--threads`, or Python's `threads=`), checked: the
+/// count for a thread pool, 0 for one per core. One per core is the default, unless
+/// `RAYON_NUM_THREADS` says otherwise, which is held to the same limit.
+pub fn worker_threads(requested: Option<usize>, flag: &str) -> Result<usize, String> {
+    let limit = thread_limit();
+    let too_many = |what: &str, n: usize| {
+        format!(
+            "{what}: found {n}, expected at most {limit} ({THREADS_PER_CORE} per core on this machine; results do not depend on the number of threads)"
+        )
+    };
+    match requested {
+        Some(0) => Err(format!("{flag}: found 0, expected at least 1")),
+        Some(n) if n > limit => Err(too_many(flag, n)),
+        Some(n) => Ok(n),
+        None => match rayon_env_threads() {
+            Some(n) if n > limit => Err(too_many("RAYON_NUM_THREADS", n)),
+            _ => Ok(0),
+        },
+    }
+}
+
+/// `RAYON_NUM_THREADS` as rayon reads it for its default pools (a number; 0 or anything else
+/// means one per core).
+fn rayon_env_threads() -> Option<usize> {
+    std::env::var("RAYON_NUM_THREADS").ok()?.trim().parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,5 +250,17 @@ mod tests {
         std::fs::write(&path, b"name = \"a\"\nx = \xff\n").unwrap();
         let e = message(read_text(&path, "x.toml").unwrap_err());
         assert!(e.starts_with("x.toml:2:5:"), "{e}");
+    }
+
+    #[test]
+    fn thread_counts_beyond_the_limit_are_refused_with_it() {
+        let limit = thread_limit();
+        assert!(limit >= THREADS_PER_CORE);
+        assert_eq!(worker_threads(Some(limit), "--threads"), Ok(limit));
+        assert_eq!(worker_threads(Some(1), "--threads"), Ok(1));
+        let e = worker_threads(Some(limit + 1), "--threads").unwrap_err();
+        assert!(e.starts_with(&format!("--threads: found {}, expected at most {limit} (", limit + 1)), "{e}");
+        let e = worker_threads(Some(0), "threads=").unwrap_err();
+        assert_eq!(e, "threads=: found 0, expected at least 1");
     }
 }

@@ -3,6 +3,7 @@
 //! every figure (data CSV, SVG, PNG) and compares the data with recorded checksums, so a
 //! reviewer can confirm the published numbers exactly.
 
+use crate::engine::sweep::Sweep;
 use crate::engine::sweep::{self as sweep_engine, PointResult, SweepInfo};
 use crate::engine::{self, EngineError, RunConfig};
 use crate::input::{Load, read_text};
@@ -11,7 +12,6 @@ use crate::output::rundata::RunData;
 use crate::output::sweep_dir::{self, SweepError, SweepOptions};
 use crate::output::{self, Manifest, OutputError, num, sha256_hex, write_atomic};
 use crate::scenario::params::{Problem, choice, section};
-use crate::scenario::sweep::Sweep;
 use crate::scenario::{Scenario, ScenarioError};
 use std::path::{Path, PathBuf};
 

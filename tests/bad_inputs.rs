@@ -104,6 +104,47 @@ fn check_lines(name: &str, text: &str) -> Vec<String> {
 }
 
 #[test]
+fn an_unreadable_base_is_one_located_problem_among_the_files_others() {
+    for (name, other) in [
+        ("sweep_unreadable_base.toml", "3:16: replications: invalid type: string \"x\""),
+        ("targets_unreadable_base.toml", "5:13: abc.particles: invalid type: string \"many\""),
+    ] {
+        let text = std::fs::read_to_string(corpus().join(name)).unwrap();
+        let lines = check_lines(name, &text);
+        assert_eq!(lines.len(), 2, "{lines:#?}");
+        assert!(
+            lines[0].starts_with(
+                "2:1: base: found \"no_such_scenario.toml\", expected a readable scenario file (No such file or directory)"
+            ),
+            "{lines:#?}"
+        );
+        assert!(lines[1].starts_with(other), "{lines:#?}");
+    }
+    // A base that is not a valid scenario: each of its problems, located in it too.
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("b.toml"), "name = \"b\"\n[simulation]\nyears = -1\n").unwrap();
+    let sweep = tmp.path().join("s.toml");
+    std::fs::write(
+        &sweep,
+        "name = \"s\"\nbase = \"b.toml\"\n[[axes]]\nkey = \"policy.performance_regime\"\nvalues = [0.5]\n",
+    )
+    .unwrap();
+    let out = Command::cargo_bin("coprosim").unwrap().arg("check").arg(&sweep).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let base = tmp.path().join("b.toml");
+    let wanted = format!(
+        "s.toml:2:1: base: found \"b.toml\", expected a valid scenario file ({}:3:9: simulation.years:",
+        base.display()
+    );
+    assert!(
+        stderr.lines().any(|l| l.ends_with("expected a whole number in [1, 1000])") && l.contains(&wanted)),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 3, "the base's three problems: {stderr}");
+}
+
+#[test]
 fn five_mistakes_in_a_scenario_give_five_located_lines_in_one_run() {
     let text = std::fs::read_to_string(corpus().join("five_mistakes.toml")).unwrap();
     let lines = check_lines("five.toml", &text);

@@ -300,7 +300,7 @@ fn credible_intervals_cover_the_truth_at_about_the_nominal_rate() {
     // and leave base_exit weakly identified by retention, whatever the sampler).
     let text = targets_text("particles = 60\ngenerations = 4\npredictive = 0")
         .replace("[scenario.population]", "[scenario.behaviour]\nlife_event_rate = 0.0\n[scenario.population]");
-    let base = Targets::parse(&text, "tiny.toml", &coprosim::scenario::sweep::no_files).unwrap();
+    let base = Targets::parse(&text, "tiny.toml", &coprosim::scenario::base::no_files).unwrap();
     let cat = Catalogue::new(&base.base);
     let fitted = base.fitted();
     let widths = [0.75, (0.5f64 / 0.02).ln()];

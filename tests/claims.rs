@@ -8,7 +8,7 @@
 
 use coprosim::input::Load;
 use coprosim::scenario::Scenario;
-use coprosim::scenario::sweep::with_value;
+use coprosim::scenario::keys::with_value;
 use std::path::Path;
 
 const REPLICATIONS: u32 = 30;

@@ -635,6 +635,31 @@ fn a_result_can_be_rerun_from_inside_its_own_directory() {
 }
 
 #[test]
+fn a_users_file_in_charts_survives_a_rerun_and_plot_and_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run_small(tmp.path(), "res", &["-q"]);
+    let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+    assert!(manifest.contains("\"charts/members.svg\""), "chart files are listed like other files");
+    std::fs::write(out.join("charts/members_annotated.svg"), "<svg>my notes</svg>").unwrap();
+    let scenario = tmp.path().join("small.toml");
+    let rerun = coprosim().arg("run").arg(&scenario).arg("--out").arg(&out).arg("-q").output().unwrap();
+    assert!(rerun.status.success(), "{}", String::from_utf8_lossy(&rerun.stderr));
+    let stderr = String::from_utf8_lossy(&rerun.stderr);
+    assert!(stderr.contains("kept 1 entry that coprosim did not write: charts/members_annotated.svg"), "{stderr}");
+    coprosim().arg("plot").arg(&out).arg("-q").assert().success();
+    assert_eq!(std::fs::read_to_string(out.join("charts/members_annotated.svg")).unwrap(), "<svg>my notes</svg>");
+    // plot never draws over a file of the user's that stands where a chart goes.
+    let chart = out.join("charts/members.svg");
+    let listed = manifest.replace("\"charts/members.svg\"", "\"charts/unlisted.svg\"");
+    std::fs::write(out.join("manifest.json"), listed).unwrap();
+    std::fs::write(&chart, "mine now").unwrap();
+    let refused = coprosim().arg("plot").arg(&out).arg("--ignore-checksums").output().unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{}", String::from_utf8_lossy(&refused.stderr));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("coprosim did not write it"));
+    assert_eq!(std::fs::read_to_string(&chart).unwrap(), "mine now");
+}
+
+#[test]
 fn every_interval_stays_in_its_range() {
     // Few replications of a fragile programme: wide intervals near 0 and 1, where the plain
     // normal interval leaves [0, 1] (and member counts go negative).

@@ -1,10 +1,10 @@
 //! Property tests: mutated scenario and sweep files never make the parser, the validator or
 //! the model panic, and generated valid scenarios run deterministically.
 
+use coprosim::engine::sweep::Sweep;
 use coprosim::engine::{replication_rng, sweep::plan};
 use coprosim::model::Model;
 use coprosim::scenario::Scenario;
-use coprosim::scenario::sweep::Sweep;
 use proptest::prelude::*;
 use std::path::Path;
 

@@ -623,7 +623,7 @@ fn the_size_guard_does_not_refuse_a_sweep_that_fits() {
     let file = write(tmp.path(), "reps.toml", &SWEEP.replace("replications = 2", "replications = 1000000"));
     // The sweep starts (it would take hours) instead of being refused as needing 100 GiB.
     sweep_terminated(&file, &tmp.path().join("o"), "a sweep of a million replications");
-    let sweep = <coprosim::scenario::sweep::Sweep as coprosim::input::Load>::load(&file).unwrap();
+    let sweep = <coprosim::engine::sweep::Sweep as coprosim::input::Load>::load(&file).unwrap();
     // One million replications of 300 agents: a few hundred MiB at most, not 100 GiB.
     assert!(sweep.memory_estimate(2) < 1 << 30, "{} bytes", sweep.memory_estimate(2));
     assert!(sweep.check_fits(2, 4 << 30).is_ok());
@@ -631,7 +631,7 @@ fn the_size_guard_does_not_refuse_a_sweep_that_fits() {
         "[[axes]]",
         "[[axes]]\nkey = \"policy.performance_regime\"\nmin = 0.0\nmax = 1.0\nsteps = 100\n[[axes]]",
     );
-    let e = <coprosim::scenario::sweep::Sweep as coprosim::input::Load>::load(&write(tmp.path(), "huge.toml", &huge))
+    let e = <coprosim::engine::sweep::Sweep as coprosim::input::Load>::load(&write(tmp.path(), "huge.toml", &huge))
         .unwrap_err()
         .to_string();
     assert!(e.contains("the design has 100000000 points, expected at most 10000000"), "{e}");
@@ -829,11 +829,18 @@ fn a_killed_runs_working_folder_is_removed_by_the_next_run() {
         child.kill().unwrap(); // SIGKILL: no handler runs
         child.wait().unwrap();
         assert!(!leftovers(&out).is_empty(), "SIGKILL leaves the working folder");
-        let output =
-            Command::new(bin()).arg("run").arg(&scenario).arg("--out").arg(&out).arg("--no-charts").output().unwrap();
+        // Under -q too: the note is about the user's directory, not the work.
+        let output = Command::new(bin())
+            .arg("run")
+            .arg(&scenario)
+            .arg("--out")
+            .arg(&out)
+            .args(["--no-charts", "-q"])
+            .output()
+            .unwrap();
         assert!(output.status.success(), "{}", stderr_of(&output));
         assert!(
-            stderr_of(&output).contains("removed the working folders of killed coprosim runs"),
+            stderr_of(&output).contains("note: removed the working folders of killed coprosim runs"),
             "{}",
             stderr_of(&output)
         );
@@ -887,4 +894,56 @@ fn five_runs_started_at_once_on_one_directory_take_turns() {
             "{name}"
         );
     }
+}
+
+#[test]
+fn more_threads_than_four_per_core_are_refused_and_sigterm_is_honoured_at_the_most_accepted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let limit = coprosim::input::thread_limit();
+    let scenario = write(
+        tmp.path(),
+        "long.toml",
+        &SMALL.replace("years = 2", "years = 1000").replace("size = 300", "size = 8000"),
+    );
+    let out = tmp.path().join("out");
+    let expected = format!("--threads: found {}, expected at most {limit} (", limit + 1);
+    write(tmp.path(), "small.toml", SMALL);
+    let sweep = write(tmp.path(), "sweep.toml", SWEEP);
+    for command in [["run".as_ref(), scenario.as_os_str()], ["sweep".as_ref(), sweep.as_os_str()]] {
+        let refused =
+            coprosim().args(command).arg("-o").arg(&out).args(["-j", &(limit + 1).to_string()]).output().unwrap();
+        assert_eq!(refused.status.code(), Some(2), "{}", stderr_of(&refused));
+        assert!(stderr_of(&refused).contains(&expected), "{}", stderr_of(&refused));
+    }
+    let refused =
+        coprosim().args(["check".as_ref(), scenario.as_os_str()]).env("RAYON_NUM_THREADS", "99999").output().unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr_of(&refused));
+    assert!(
+        stderr_of(&refused).contains("RAYON_NUM_THREADS: found 99999, expected at most"),
+        "{}",
+        stderr_of(&refused)
+    );
+    assert!(!out.exists(), "nothing is written for a refused command");
+
+    let child = spawn(&[
+        "run".as_ref(),
+        scenario.as_os_str(),
+        "-n".as_ref(),
+        "2".as_ref(),
+        "-j".as_ref(),
+        limit.to_string().as_ref(),
+        "-q".as_ref(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ]);
+    std::thread::sleep(Duration::from_millis(700));
+    signal(&child, "TERM");
+    let sent = Instant::now();
+    let output = finish_within(child, Duration::from_secs(30), "run at the largest --threads after SIGTERM");
+    let took = sent.elapsed();
+    assert_eq!(output.status.code(), Some(130), "{}", stderr_of(&output));
+    assert!(took < Duration::from_secs(1), "SIGTERM took {took:?} to honour at -j {limit}");
+    assert!(!out.join("summary.csv").exists());
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert!(left.iter().all(|n| !n.to_string_lossy().starts_with(".coprosim")), "working folders left: {left:?}");
 }

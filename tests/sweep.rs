@@ -372,7 +372,7 @@ fn shipped_sweeps_are_valid() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/sweeps");
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
-        <coprosim::scenario::sweep::Sweep as coprosim::input::Load>::load(&path)
+        <coprosim::engine::sweep::Sweep as coprosim::input::Load>::load(&path)
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     }
 }

@@ -511,26 +511,17 @@ pub fn redraw(dir: &Path, size: ChartSize) -> Result<Vec<PathBuf>, OutputError> 
         .map_err(|e| unreadable(&manifest, e))?;
     let stopped_by = v.get("stopped_by").and_then(|s| s.as_str()).unwrap_or("it finished").to_string();
     let data = CalibrationData::read(dir)?;
-    let charts = dir.join(super::commit::CHARTS);
-    std::fs::create_dir_all(&charts).map_err(io(&charts))?;
-    let mut written = Vec::new();
-    let mut listed = Vec::new();
+    let mut files = Vec::new();
     let mut rendered = Vec::new();
     let pairs = data.pairs().map(|p| render(&p, size)).transpose()?;
     for r in data.figures().iter().map(|f| render(f, size)).chain(pairs.map(Ok)) {
         let r = r?;
-        for (ext, bytes) in [("svg", r.svg.as_bytes()), ("png", r.png.as_slice())] {
-            let name = format!("{}.{ext}", r.name);
-            written.push(write_atomic(&charts, &name, bytes)?);
-            listed.push((format!("{}/{name}", super::commit::CHARTS), sha256_hex(bytes)));
-        }
+        files.push((format!("{}/{}.svg", super::commit::CHARTS, r.name), r.svg.as_bytes().to_vec()));
+        files.push((format!("{}/{}.png", super::commit::CHARTS, r.name), r.png.clone()));
         rendered.push(r);
     }
-    let html = report_html(&data, &stopped_by, &rendered);
-    written.push(write_atomic(dir, "report.html", html.as_bytes())?);
-    listed.push(("report.html".into(), sha256_hex(html.as_bytes())));
-    super::add_to_manifest(dir, &listed)?;
-    Ok(written)
+    files.push(("report.html".into(), report_html(&data, &stopped_by, &rendered).into_bytes()));
+    super::write_drawn(dir, &files)
 }
 
 /// A calibration read back from its files, for charts and the report.
@@ -873,7 +864,7 @@ pub fn report_html(data: &CalibrationData, stopped_by: &str, charts: &[Rendered]
         figures.push_str(&format!(
             "<figure id=\"{name}\"><img src=\"data:image/png;base64,{png}\" alt=\"{alt}\" width=\"1600\"><figcaption>{caption} Files: <code>charts/{name}.svg</code>, <code>charts/{name}.png</code>.</figcaption></figure>\n",
             name = esc(&c.name),
-            png = super::report::base64(&c.png),
+            png = super::base64::base64(&c.png),
             alt = esc(&c.caption),
             caption = esc(&c.caption),
         ));

@@ -3,10 +3,11 @@
 //!
 //! The rules (the README's "Results are never half-written" states them for users):
 //! - A result directory is marked by a `manifest.json` with `"tool": "coprosim"` and a `kind`
-//!   (`run` or `sweep`). The manifest lists every file the tool wrote there. The tool owns
-//!   those files, the manifest, its `charts/` subfolder and its own hidden working folders
-//!   and commit lock (`.coprosim-*`). Everything else in the directory is the user's and is never removed or
-//!   overwritten, with or without `--force`.
+//!   (`run`, `sweep` or `calibration`). The manifest lists every file the tool wrote there,
+//!   charts included. The tool owns those files, the manifest and its own hidden working
+//!   folders and commit lock (`.coprosim-*`). Everything else in the directory, a file of the
+//!   user's inside `charts/` too, is the user's and is never removed or overwritten, with or
+//!   without `--force`.
 //! - A new result is built in a working folder: beside the target when the target does not
 //!   exist yet (then one rename puts it in place), inside the target when it does (then each
 //!   file is renamed into place, the old result's files that the new one does not have are
@@ -18,8 +19,11 @@
 //!   under one lock that the signal handler also takes, so a signal lands either before the
 //!   commit (nothing changes) or after it (the result is complete).
 
-use super::{MANIFEST, OutputError, io};
-use crate::output::sweep_dir::{PROGRESS, SWEEP_JSON};
+use super::names::{
+    AGENTS, AGENTS_PARQUET, EVENTS, EVENTS_PARQUET, EXPLORER, MANIFEST, PROGRESS, REPLICATIONS, RESOLVED_SCENARIO,
+    SALIB, SPELLS, SPELLS_PARQUET, SWEEP_JSON, SWEEP_SERIES,
+};
+use super::{OutputError, io};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -47,8 +51,7 @@ impl Kind {
     }
 }
 
-/// The tool's own subfolder of a result directory, replaced whole by a new result.
-pub const CHARTS: &str = "charts";
+pub use super::names::CHARTS;
 /// Prefix of the tool's hidden working folders.
 const WORK_PREFIX: &str = ".coprosim-";
 
@@ -86,9 +89,10 @@ pub fn parse_manifest(bytes: &[u8]) -> Option<(Kind, BTreeSet<String>)> {
     owned.insert(MANIFEST.to_string());
     if declared.is_none() {
         // Those manifests listed only data files; these were written beside them.
+        // and drew charts/ whole, before chart files were listed.
         let extra: &[&str] = match kind {
-            Kind::Run => &["report.html"],
-            Kind::Sweep => &[SWEEP_JSON, PROGRESS],
+            Kind::Run => &["report.html", "charts/"],
+            Kind::Sweep => &[SWEEP_JSON, PROGRESS, "charts/"],
             Kind::Calibration => &[],
         };
         owned.extend(extra.iter().map(|s| s.to_string()));
@@ -142,12 +146,27 @@ fn head(path: &str) -> &str {
     path.split('/').next().unwrap_or(path)
 }
 
-/// Entries of `dir` that are not the result's: the user's files, kept. `charts/` is the
-/// result's only when the directory holds a coprosim result.
-fn foreign_entries(dir: &Path, owned: &BTreeSet<String>, charts_owned: bool) -> Result<Vec<String>, OutputError> {
-    let charts = charts_owned.then_some(CHARTS);
-    let owned_heads: BTreeSet<&str> = owned.iter().map(|p| head(p)).chain(charts).collect();
-    Ok(top_level(dir)?.into_iter().filter(|n| !owned_heads.contains(n.as_str())).collect())
+/// Entries of `dir` that are not the result's: the user's files, kept. Inside `charts/` of a
+/// directory that holds a result, each file is the result's only if its manifest lists it,
+/// so a user's file there is named as `charts/NAME`.
+fn foreign_entries(dir: &Path, owned: &BTreeSet<String>, result: bool) -> Result<Vec<String>, OutputError> {
+    let owned_heads: BTreeSet<&str> = owned.iter().map(|p| head(p)).collect();
+    let mut kept = Vec::new();
+    for name in top_level(dir)? {
+        let charts = dir.join(CHARTS);
+        if result && name == CHARTS && charts.is_dir() {
+            for entry in std::fs::read_dir(&charts).map_err(io(&charts))? {
+                let rel = format!("{CHARTS}/{}", entry.map_err(io(&charts))?.file_name().to_string_lossy());
+                if !owned.contains(&rel) && !owned.contains(&format!("{CHARTS}/")) {
+                    kept.push(rel);
+                }
+            }
+        } else if !owned_heads.contains(name.as_str()) {
+            kept.push(name);
+        }
+    }
+    kept.sort();
+    Ok(kept)
 }
 
 /// Top-level names a result of `kind` may write. Checked against a directory that is not a
@@ -161,16 +180,16 @@ fn written_names(kind: Kind) -> &'static [&'static str] {
             "summary.csv",
             "inequality.csv",
             "posterior_draws.csv",
-            super::REPLICATIONS,
-            super::detail::AGENTS,
-            super::detail::EVENTS,
-            super::detail::SPELLS,
-            super::detail::AGENTS_PARQUET,
-            super::detail::EVENTS_PARQUET,
-            super::detail::SPELLS_PARQUET,
-            super::RESOLVED_SCENARIO,
+            REPLICATIONS,
+            AGENTS,
+            EVENTS,
+            SPELLS,
+            AGENTS_PARQUET,
+            EVENTS_PARQUET,
+            SPELLS_PARQUET,
+            RESOLVED_SCENARIO,
             "report.html",
-            super::explorer::FILE,
+            EXPLORER,
             CHARTS,
             MANIFEST,
         ],
@@ -178,11 +197,11 @@ fn written_names(kind: Kind) -> &'static [&'static str] {
             SWEEP_JSON,
             PROGRESS,
             "points.csv",
-            super::REPLICATIONS,
-            super::sweep::SERIES,
+            REPLICATIONS,
+            SWEEP_SERIES,
             "sensitivity.csv",
             "morris.csv",
-            super::sweep::SALIB,
+            SALIB,
             CHARTS,
             MANIFEST,
         ],
@@ -430,17 +449,24 @@ impl Staging {
             return Err(io(&lock_path)(e));
         }
         // The directory exists: take stock again, since it may have changed during the work.
-        let (owned, charts_owned) = match check_target(&self.target, self.kind, self.force)?.1 {
+        let (owned, result) = match check_target(&self.target, self.kind, self.force)?.1 {
             Holding::Result { owned, .. } => (owned, true),
             _ => (BTreeSet::new(), false),
         };
-        let kept = foreign_entries(&self.target, &owned, charts_owned)?;
+        let kept = foreign_entries(&self.target, &owned, result)?;
         let manifest = std::fs::read(self.work.join(MANIFEST)).map_err(io(&self.work.join(MANIFEST)))?;
         let (_, new) = parse_manifest(&manifest).ok_or_else(|| OutputError::Incomplete {
             path: self.work.display().to_string(),
             reason: format!("its {MANIFEST} is not coprosim's"),
         })?;
-        let clash: Vec<&str> = new.iter().map(|p| head(p)).filter(|h| kept.iter().any(|k| k == h)).collect();
+        // A kept entry the new result would overwrite: a top-level name, or a file in charts/.
+        let clash: Vec<&str> = new
+            .iter()
+            .filter_map(|p| kept.iter().find(|k| *k == p || *k == head(p)))
+            .map(String::as_str)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
         if !clash.is_empty() {
             return Err(clash_error(self.shown.clone(), &clash));
         }
@@ -455,29 +481,26 @@ impl Staging {
             }
             std::fs::rename(&from, &to).map_err(io(&to))?;
         }
-        for rel in owned.iter().filter(|p| !new.contains(*p) && *p != MANIFEST) {
+        let legacy_charts = owned.contains(&format!("{CHARTS}/"));
+        let stale = owned.iter().filter(|p| !new.contains(*p) && *p != MANIFEST && !p.ends_with('/'));
+        // An old manifest that owned charts/ whole: its charts are every file there.
+        let old_charts: Vec<String> = match std::fs::read_dir(self.target.join(CHARTS)) {
+            Ok(entries) if legacy_charts => entries
+                .flatten()
+                .map(|e| format!("{CHARTS}/{}", e.file_name().to_string_lossy()))
+                .filter(|rel| !new.contains(rel))
+                .collect(),
+            _ => Vec::new(),
+        };
+        for rel in stale.chain(old_charts.iter()) {
             remove_if_present(&self.target.join(rel))?;
-            // A folder of the result's (`salib/`) emptied by this is the result's too: left
-            // behind it would read as the user's at the next write.
+            // A folder of the result's (`charts/`, `salib/`) emptied by this is the result's
+            // too: left behind it would read as the user's at the next write.
             if let Some((folder, _)) = rel.split_once('/') {
                 let folder = self.target.join(folder);
                 if std::fs::read_dir(&folder).is_ok_and(|mut d| d.next().is_none()) {
                     std::fs::remove_dir(&folder).map_err(io(&folder))?;
                 }
-            }
-        }
-        // charts/ is the tool's: nothing in it outlives the result it belongs to.
-        let charts = self.target.join(CHARTS);
-        if charts_owned && charts.is_dir() {
-            for entry in std::fs::read_dir(&charts).map_err(io(&charts))? {
-                let entry = entry.map_err(io(&charts))?;
-                let rel = format!("{CHARTS}/{}", entry.file_name().to_string_lossy());
-                if !new.contains(&rel) {
-                    remove_if_present(&entry.path())?;
-                }
-            }
-            if std::fs::read_dir(&charts).map_err(io(&charts))?.next().is_none() {
-                std::fs::remove_dir(&charts).map_err(io(&charts))?;
             }
         }
         let to = self.target.join(MANIFEST);
@@ -563,6 +586,54 @@ mod tests {
         assert_eq!(read(&out.join("src/app.js")), "mine too");
         assert_eq!(parse_manifest(&std::fs::read(out.join(MANIFEST)).unwrap()).unwrap().0, Kind::Run);
         assert_eq!(top_level(&out).unwrap().len(), 5, "no working folder is left");
+    }
+
+    #[test]
+    fn a_users_file_in_charts_survives_a_rerun_and_is_named_but_never_overwritten() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("res");
+        std::fs::create_dir(&out).unwrap();
+        result(&out, Kind::Run, &[("a.csv", "old a"), ("charts/members.svg", "old"), ("charts/gone.svg", "old")]);
+        std::fs::write(out.join("charts/members_annotated.svg"), "mine").unwrap();
+
+        let st = Staging::new(&out, Kind::Run, false).unwrap();
+        result(st.dir(), Kind::Run, &[("a.csv", "new a"), ("charts/members.svg", "new")]);
+        let done = st.commit().unwrap();
+        assert_eq!(done.kept, vec!["charts/members_annotated.svg".to_string()]);
+        assert!(done.note().unwrap().contains("charts/members_annotated.svg"));
+        assert_eq!(read(&out.join("charts/members.svg")), "new");
+        assert_eq!(read(&out.join("charts/members_annotated.svg")), "mine");
+        assert!(!out.join("charts/gone.svg").exists());
+
+        // A result without charts keeps the user's file and the folder that holds it.
+        let st = Staging::new(&out, Kind::Run, false).unwrap();
+        result(st.dir(), Kind::Run, &[("a.csv", "newer a")]);
+        st.commit().unwrap();
+        assert!(!out.join("charts/members.svg").exists());
+        assert_eq!(read(&out.join("charts/members_annotated.svg")), "mine");
+
+        // A chart of the same name as the user's file is refused, and nothing changes.
+        let st = Staging::new(&out, Kind::Run, true).unwrap();
+        result(st.dir(), Kind::Run, &[("a.csv", "newest a"), ("charts/members_annotated.svg", "drawn")]);
+        let e = st.commit().unwrap_err().to_string();
+        assert!(e.contains("charts/members_annotated.svg that coprosim did not write"), "{e}");
+        assert_eq!(read(&out.join("charts/members_annotated.svg")), "mine");
+        assert_eq!(read(&out.join("a.csv")), "newer a");
+    }
+
+    #[test]
+    fn an_old_manifest_that_did_not_list_its_charts_still_owns_them() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("res");
+        std::fs::create_dir_all(out.join("charts")).unwrap();
+        std::fs::write(out.join("charts/members.svg"), "old").unwrap();
+        std::fs::write(out.join("a.csv"), "old a").unwrap();
+        std::fs::write(out.join(MANIFEST), r#"{"tool": "coprosim", "files": {"a.csv": "x"}}"#).unwrap();
+        let st = Staging::new(&out, Kind::Run, false).unwrap();
+        result(st.dir(), Kind::Run, &[("a.csv", "new a"), ("charts/retention.svg", "new")]);
+        assert!(st.commit().unwrap().kept.is_empty());
+        assert!(!out.join("charts/members.svg").exists());
+        assert_eq!(read(&out.join("charts/retention.svg")), "new");
     }
 
     #[test]

@@ -10,18 +10,7 @@ use crate::observe::Results;
 use crate::observe::detail::{AgentRow, Detail, Event, EventKind, Spell};
 use std::path::{Path, PathBuf};
 
-/// The snapshot file.
-pub const AGENTS: &str = "agents.csv";
-/// The event log.
-pub const EVENTS: &str = "events.csv";
-/// The spells.
-pub const SPELLS: &str = "spells.csv";
-/// The snapshots as Parquet (`run --parquet`).
-pub const AGENTS_PARQUET: &str = "agents.parquet";
-/// The event log as Parquet.
-pub const EVENTS_PARQUET: &str = "events.parquet";
-/// The spells as Parquet.
-pub const SPELLS_PARQUET: &str = "spells.parquet";
+pub use super::names::{AGENTS, AGENTS_PARQUET, EVENTS, EVENTS_PARQUET, SPELLS, SPELLS_PARQUET};
 
 /// The detail tables of a run's results: none unless detail was recorded; `agents` when
 /// snapshots were, `events` and `spells` when events were. Each is written as CSV, and as

@@ -3,10 +3,10 @@
 //! browser, offline, with nothing to install. `coprosim explore` writes one for any
 //! scenario, and every run with charts writes one beside its report, for the scenario as run.
 
-use super::report::base64;
+use super::base64::base64;
 
 /// The page's file name in a run directory.
-pub const FILE: &str = "explorer.html";
+pub use super::names::EXPLORER as FILE;
 
 /// The page's template.
 const TEMPLATE: &str = include_str!("../../crates/explorer/web/explorer.html");

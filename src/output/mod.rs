@@ -8,12 +8,14 @@ use crate::observe::{Results, stats::Summary};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
+pub mod base64;
 pub mod calibration;
 pub mod charts;
 pub mod commit;
 pub mod comparison;
 pub mod detail;
 pub mod explorer;
+pub mod names;
 pub mod report;
 pub mod rundata;
 pub mod sweep;
@@ -22,12 +24,7 @@ pub mod table;
 pub mod warm;
 pub mod writer;
 
-/// Name of the manifest that marks a directory as a coprosim result.
-pub const MANIFEST: &str = "manifest.json";
-
-/// The scenario a run simulated, every default filled in and every override applied: run it
-/// to reproduce the result (its SHA-256 is the manifest's `resolved_sha256`).
-pub const RESOLVED_SCENARIO: &str = "resolved_scenario.toml";
+pub use names::{MANIFEST, REPLICATIONS, RESOLVED_SCENARIO};
 
 /// Why outputs could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -302,9 +299,6 @@ pub fn csv_files(r: &Results) -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
-/// Name of the per-replication file of a run.
-pub const REPLICATIONS: &str = "replications.csv";
-
 /// A number as the shortest text that reads back as the same f64 (empty when undefined).
 pub fn full_precision(v: f64) -> String {
     if v.is_finite() { format!("{v}") } else { String::new() }
@@ -478,30 +472,50 @@ pub fn write_run(
 /// paths written.
 pub fn write_charts(dir: &Path, size: charts::ChartSize) -> Result<Vec<PathBuf>, OutputError> {
     let data = rundata::RunData::read(dir)?;
-    let chart_dir = dir.join(commit::CHARTS);
-    std::fs::create_dir_all(&chart_dir).map_err(io(&chart_dir))?;
-    let mut written = Vec::new();
-    let mut listed = Vec::new();
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     let mut rendered = Vec::new();
-    let mut put = |parent: &Path, name: String, bytes: &[u8], written: &mut Vec<PathBuf>| {
-        let rel = if parent == dir { name.clone() } else { format!("{}/{name}", commit::CHARTS) };
-        listed.push((rel, sha256_hex(bytes)));
-        written.push(write_atomic(parent, &name, bytes)?);
-        Ok::<(), OutputError>(())
-    };
     for fig in charts::figures(&data) {
         let r = charts::render(&fig, size)?;
-        put(&chart_dir, format!("{}.svg", r.name), r.svg.as_bytes(), &mut written)?;
-        put(&chart_dir, format!("{}.png", r.name), &r.png, &mut written)?;
+        files.push((format!("{}/{}.svg", commit::CHARTS, r.name), r.svg.as_bytes().to_vec()));
+        files.push((format!("{}/{}.png", commit::CHARTS, r.name), r.png.clone()));
         rendered.push(r);
     }
     // The explorer page carries the model (about 1.6 MB), so it is written once, beside the
     // report, rather than inside it: the report stays small and opens it with a link.
     let page = data.resolved_scenario.as_deref().and_then(|text| explorer::page(text, RESOLVED_SCENARIO).ok());
-    if let Some(page) = &page {
-        put(dir, explorer::FILE.into(), page.as_bytes(), &mut written)?;
+    if let Some(page) = page.as_ref() {
+        files.push((explorer::FILE.into(), page.clone().into_bytes()));
     }
-    put(dir, "report.html".into(), report::html(&data, &rendered, page.is_some()).as_bytes(), &mut written)?;
+    files.push(("report.html".into(), report::html(&data, &rendered, page.is_some()).into_bytes()));
+    write_drawn(dir, &files)
+}
+
+/// Write charts and pages drawn from a result's data into its directory and list them in its
+/// manifest; first refuse, naming it, a file in the way that the manifest does not list (the
+/// user's own, which `plot` must not draw over). Returns the paths written.
+pub(crate) fn write_drawn(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<Vec<PathBuf>, OutputError> {
+    let owned = std::fs::read(dir.join(MANIFEST)).ok().and_then(|b| commit::parse_manifest(&b)).map(|m| m.1);
+    let whole_charts = owned.as_ref().is_some_and(|o| o.contains(&format!("{}/", commit::CHARTS)));
+    for (rel, _) in files {
+        let path = dir.join(rel);
+        let listed =
+            owned.as_ref().is_some_and(|o| o.contains(rel)) || (whole_charts && rel.starts_with(commit::CHARTS));
+        if path.exists() && !listed {
+            return Err(OutputError::Unusable {
+                path: path.display().to_string(),
+                reason: "it is in the way of a chart and coprosim did not write it (the manifest does not list it); move it and draw again".into(),
+            });
+        }
+    }
+    let mut written = Vec::new();
+    for (rel, bytes) in files {
+        let path = dir.join(rel);
+        let parent = path.parent().unwrap_or(dir);
+        std::fs::create_dir_all(parent).map_err(io(parent))?;
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        written.push(write_atomic(parent, &name, bytes)?);
+    }
+    let listed: Vec<(String, String)> = files.iter().map(|(rel, bytes)| (rel.clone(), sha256_hex(bytes))).collect();
     add_to_manifest(dir, &listed)?;
     Ok(written)
 }

@@ -29,24 +29,6 @@ pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-/// Standard base64 (RFC 4648) with padding.
-pub fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> shift & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 fn fixed(v: Option<f64>, decimals: usize) -> String {
     match v {
         Some(v) => format!("{v:.decimals$}"),
@@ -92,7 +74,7 @@ pub fn html(data: &RunData, charts: &[Rendered], explorer: bool) -> String {
         figures.push_str(&format!(
             "<figure id=\"{name}\"><img src=\"data:image/png;base64,{png}\" alt=\"{alt}\" width=\"1600\"><figcaption><b>{title}.</b> {caption} Files: <code>charts/{name}.svg</code>, <code>charts/{name}.png</code>.</figcaption></figure>\n",
             name = esc(&c.name),
-            png = base64(&c.png),
+            png = super::base64::base64(&c.png),
             alt = esc(&c.caption),
             title = esc(&capitalise(&c.name)),
             caption = esc(&c.caption),
@@ -121,7 +103,7 @@ pub fn html(data: &RunData, charts: &[Rendered], explorer: bool) -> String {
     let explore = if explorer {
         format!(
             "<p class=\"explore\" id=\"explore\"><a href=\"{}\">Open this scenario in the explorer</a>: move its levers (funding, a cut, voice, outreach, the population mix…) and rerun it in your browser, offline. Its \"Save scenario\" gives a file that <code>coprosim run</code> reproduces.</p>\n",
-            super::explorer::FILE
+            super::names::EXPLORER
         )
     } else {
         String::new()
@@ -218,22 +200,6 @@ fn capitalise(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base64_matches_rfc_4648_vectors() {
-        let cases = [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ];
-        for (plain, encoded) in cases {
-            assert_eq!(base64(plain.as_bytes()), encoded);
-        }
-    }
 
     #[test]
     fn escapes_markup() {

@@ -124,7 +124,7 @@ pub fn design_input_labels(info: &SweepInfo) -> Vec<String> {
 }
 
 /// A sweep's whole trajectories, `series.csv`.
-pub const SERIES: &str = "series.csv";
+pub use super::names::SWEEP_SERIES as SERIES;
 
 /// `series.csv`: every point's trajectories (tidy), one row per point, trajectory and year:
 /// `point`, the axis values as `points.csv` gives them, `series` and its `series_label`,
@@ -292,8 +292,7 @@ pub fn morris_csv(info: &SweepInfo, all: &[Option<Vec<Effects>>]) -> Vec<u8> {
     w.into_inner().expect("memory")
 }
 
-/// The folder of a Sobol or Morris sweep's export for SALib.
-pub const SALIB: &str = "salib";
+pub use super::names::SALIB;
 
 /// A Sobol or Morris sweep's design and outputs as SALib reads them: `problem.json` (SALib's
 /// problem dictionary: the inputs' names and bounds, the dummy's [0, 1]), `X.txt` (every
@@ -483,19 +482,12 @@ pub fn redraw(dir: &Path, size: ChartSize) -> Result<Vec<PathBuf>, OutputError> 
         return Err(incomplete(format!("its {PROGRESS} holds {} of the sweep's {} points", points.len(), info.points)));
     }
     let all_indices = if info.design == "sobol" { indices(&info, &points) } else { Vec::new() };
-    let chart_dir = dir.join(super::commit::CHARTS);
-    std::fs::create_dir_all(&chart_dir).map_err(super::io(&chart_dir))?;
-    let mut written = Vec::new();
-    let mut listed = Vec::new();
+    let mut files = Vec::new();
     for r in sweep_charts(&info, &points, &all_indices, size)? {
-        for (ext, bytes) in [("svg", r.svg.as_bytes()), ("png", r.png.as_slice())] {
-            let name = format!("{}.{ext}", r.name);
-            listed.push((format!("{}/{name}", super::commit::CHARTS), sha256_hex(bytes)));
-            written.push(write_atomic(&chart_dir, &name, bytes)?);
-        }
+        files.push((format!("{}/{}.svg", super::commit::CHARTS, r.name), r.svg.into_bytes()));
+        files.push((format!("{}/{}.png", super::commit::CHARTS, r.name), r.png));
     }
-    super::add_to_manifest(dir, &listed)?;
-    Ok(written)
+    super::write_drawn(dir, &files)
 }
 
 /// Write the finished sweep's files into `dir` (an empty working folder): its description

@@ -2,8 +2,8 @@
 //! `progress.jsonl` collects its completed points one checksummed line at a time (see
 //! [`coprosim_core::engine::sweep`]), so a run resumes where it stopped and shards merge.
 
+use coprosim_core::engine::sweep::Sweep;
 use coprosim_core::engine::sweep::{self, Plan, PointResult, Progress, SweepInfo, line_for, parse_progress};
-use coprosim_core::scenario::sweep::Sweep;
 use coprosim_core::{par, stop};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -48,10 +48,7 @@ pub fn read_progress(path: &Path, info: &SweepInfo) -> Progress {
     std::fs::read_to_string(path).map(|text| parse_progress(&text, info)).unwrap_or_default()
 }
 
-/// Names of a sweep directory's files.
-pub const SWEEP_JSON: &str = "sweep.json";
-/// Completed points, one checksummed JSON line each.
-pub const PROGRESS: &str = "progress.jsonl";
+pub use super::names::{PROGRESS, SWEEP_JSON};
 
 /// Options of a sweep run.
 #[derive(Debug, Clone)]

@@ -10,8 +10,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-/// The result's folder of warm states.
-pub const WARM_DIR: &str = "warm";
+pub use super::names::WARM_DIR;
 
 /// Path of replication `r`'s state, relative to the result directory.
 pub fn state_file(r: u32) -> String {

@@ -153,3 +153,62 @@ fn the_check_finds_what_it_looks_for() {
     assert!(code.contains("std::fs::read"));
     assert_eq!(code.matches("std::fs").count(), 1);
 }
+
+/// The core's layers, lowest first (ARCHITECTURE.md): each may use those before it, never
+/// those after. The utilities (`par`, `stop`, `stream`, `distributions`, `text`) sit below
+/// them all and use none.
+const LAYERS: &[&str] = &["scenario", "model", "observe", "engine", "inference"];
+const UTILITIES: &[&str] = &["par", "stop", "stream", "distributions", "text"];
+
+/// The core modules named by `crate::…` paths (and `crate::{…}` groups) in `code`.
+fn modules_used(code: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    for (n, line) in code.lines().enumerate() {
+        let mut rest = line;
+        while let Some(at) = rest.find("crate::") {
+            rest = &rest[at + "crate::".len()..];
+            let names: Vec<&str> = match rest.strip_prefix('{') {
+                Some(group) => group.split('}').next().unwrap_or("").split(',').collect(),
+                None => vec![rest],
+            };
+            for name in names {
+                let name: String = name.trim().chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                if !name.is_empty() {
+                    out.push((n + 1, name));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_arrow_inside_the_core_points_down() {
+    let src = core_dir().join("src");
+    let rank =
+        |m: &str| LAYERS.iter().position(|l| *l == m).map(|p| p + 1).or_else(|| UTILITIES.contains(&m).then_some(0));
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    let mut upward = Vec::new();
+    for file in &files {
+        let rel = file.strip_prefix(&src).unwrap();
+        let own = rel.components().next().unwrap().as_os_str().to_string_lossy().trim_end_matches(".rs").to_string();
+        let Some(own_rank) = rank(&own) else { continue };
+        for (line, used) in modules_used(&code(&std::fs::read_to_string(file).unwrap())) {
+            if used == own || used == "section" || used == "choice" {
+                continue; // its own layer, and the scenario's declaration macros (exported at the root)
+            }
+            match rank(&used) {
+                Some(r) if r <= own_rank && (own_rank > 0 || r == 0) => {}
+                Some(_) => upward.push(format!("{}:{line}: `{own}` uses `{used}`", rel.display())),
+                None => upward.push(format!("{}:{line}: `{used}` is not a known layer of the core", rel.display())),
+            }
+        }
+    }
+    assert!(upward.is_empty(), "arrows that run up inside the core (ARCHITECTURE.md):\n{}", upward.join("\n"));
+    // The check sees what it must.
+    assert_eq!(
+        modules_used("use crate::{engine, scenario::Scenario};\nlet x = crate::observe::f();"),
+        [(1, "engine".to_string()), (1, "scenario".to_string()), (2, "observe".to_string())]
+    );
+}

@@ -6,9 +6,9 @@
 //! native run's, on two threads. So it checks two promises at once: portable numbers
 //! (libm, not the platform's functions) and results that do not depend on threads.
 //!
-//! It needs Node and the `wasm32-wasip1` target (`rustup target add wasm32-wasip1`; `.ci/run`
-//! adds it). Without them it fails under CI (`CI` set) and elsewhere is reported as ignored
-//! with the reason: hence its own harness (libtest-mimic).
+//! It needs Node and the `wasm32-wasip1` target (which rustup installs from
+//! `rust-toolchain.toml`). Without them it fails under CI (`CI` set) and elsewhere is reported
+//! as ignored with the reason: hence its own harness (libtest-mimic).
 
 use coprosim_core::engine::{self, RunConfig};
 use coprosim_core::scenario::Scenario;

@@ -192,7 +192,7 @@ pub fn levers(s: &Scenario) -> Vec<Lever> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use coprosim_core::scenario::sweep::with_setting;
+    use coprosim_core::scenario::keys::with_setting;
 
     #[test]
     fn every_scenario_lever_names_a_parameter_that_takes_its_range() {

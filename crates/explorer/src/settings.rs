@@ -8,7 +8,7 @@
 //! can be a lever without code here.
 
 use coprosim_core::scenario::Scenario;
-use coprosim_core::scenario::sweep::with_setting;
+use coprosim_core::scenario::keys::with_setting;
 use coprosim_core::scenario::{Shock, Stream};
 use serde_json::Value;
 

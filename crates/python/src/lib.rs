@@ -77,13 +77,13 @@ pub(crate) fn interrupted(what: &str) -> PyErr {
     PyKeyboardInterrupt::new_err(format!("{what} was interrupted"))
 }
 
-/// `threads=` as the core takes it (0 = one per core), refusing 0.
+/// `threads=` as the core takes it (0 = one per core), refusing 0 and more than the command
+/// line's `--threads` accepts (four per core).
 pub(crate) fn thread_count(threads: Option<usize>) -> PyResult<usize> {
-    match threads {
-        Some(0) => Err(PyValueError::new_err("threads: found 0, expected at least 1 (or None for one per core)")),
-        Some(n) => Ok(n),
-        None => Ok(0),
-    }
+    coprosim::input::worker_threads(threads, "threads").map_err(|why| {
+        let hint = if threads == Some(0) { " (or None for one per core)" } else { "" };
+        PyValueError::new_err(format!("{why}{hint}"))
+    })
 }
 
 /// Threads a call with `threads=` uses, as the manifest records it.

@@ -2,7 +2,7 @@
 
 use crate::errors::{Problem, problems_error, scenario_error};
 use coprosim::output::sha256_hex;
-use coprosim_core::scenario::sweep::{Slot, slot, with_setting};
+use coprosim_core::scenario::keys::{Slot, slot, with_setting};
 use coprosim_core::scenario::{BASELINE, Scenario};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;

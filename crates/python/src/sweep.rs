@@ -3,13 +3,13 @@
 
 use crate::errors::{output_error, problems_error, scenario_error};
 use crate::write::{chart_size, commit_into, writer_lock};
+use coprosim::engine::sweep::Sweep;
 use coprosim::engine::sweep::{self as design, PointResult, SweepInfo};
 use coprosim::input::Load;
 use coprosim::output::sweep::{
     Timing, indices, morris, morris_csv, points_csv, replications_csv, sensitivity_csv, series_csv, stage_merged,
     write_sweep,
 };
-use coprosim::scenario::sweep::Sweep;
 use pyo3::exceptions::{PyKeyError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;

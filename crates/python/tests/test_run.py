@@ -91,6 +91,13 @@ def test_writing_keeps_the_users_own_files_and_refuses_other_results(repo, tmp_p
         coprosim.run(coprosim.Scenario.baseline(), replications=0)
     with pytest.raises(ValueError):
         coprosim.run(coprosim.Scenario.baseline(), threads=0)
+    # No more threads than the command line accepts (four per core), before any is started.
+    for call in (
+        lambda: coprosim.run(coprosim.Scenario.baseline(), threads=99999),
+        lambda: coprosim.sweep(repo / "scenarios" / "sweeps" / "ci_small.toml", threads=99999),
+    ):
+        with pytest.raises(ValueError, match=r"threads: found 99999, expected at most \d+ \(4 per core"):
+            call()
 
 
 def test_the_gil_is_released_during_a_run():

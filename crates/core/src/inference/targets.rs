@@ -10,8 +10,9 @@
 
 use super::prior::Prior;
 use crate::observe::{Catalogue, summary_keys};
+use crate::scenario::base::BaseReader;
+use crate::scenario::keys::{canonical_key, generic_key, slot, with_value};
 use crate::scenario::params::{Describe, Problem, choice, join, section};
-use crate::scenario::sweep::{BaseReader, canonical_key, generic_key, slot, with_value};
 use crate::scenario::{Scenario, ScenarioError};
 
 choice! {
@@ -593,7 +594,7 @@ fn quoted(names: &[String]) -> String {
 impl Targets {
     /// Parse and validate targets text; `read` reads a `base` scenario file.
     pub fn parse(text: &str, file: &str, read: BaseReader) -> Result<Targets, ScenarioError> {
-        crate::scenario::sweep::parse_on_base(
+        crate::scenario::base::parse_on_base(
             text,
             file,
             read,
@@ -825,7 +826,7 @@ mod tests {
 
     fn targets(extra: &str) -> Result<Targets, ScenarioError> {
         let text = format!("name = \"t\"\nbase = \"baseline\"\n{extra}");
-        Targets::parse(&text, "t.toml", &crate::scenario::sweep::no_files)
+        Targets::parse(&text, "t.toml", &crate::scenario::base::no_files)
     }
 
     fn problems(r: Result<Targets, ScenarioError>) -> Vec<crate::scenario::Located> {

@@ -188,7 +188,7 @@ fn describe(targets: &[usize], cat: &Catalogue) -> String {
 
 /// The coalition a policy change's key names, if it names one.
 fn changed_coalition(s: &Scenario, key: &str) -> Option<usize> {
-    let canonical = crate::scenario::sweep::canonical_key(s, key).ok()?;
+    let canonical = crate::scenario::keys::canonical_key(s, key).ok()?;
     let index = canonical.strip_prefix("coalitions[")?.split(']').next()?;
     index.parse().ok()
 }

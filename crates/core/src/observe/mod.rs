@@ -11,6 +11,7 @@ pub mod diagnostics;
 mod digest;
 pub mod inequality;
 pub mod morris;
+pub mod reading;
 pub mod sensitivity;
 pub mod sobol_sequence;
 pub mod stats;

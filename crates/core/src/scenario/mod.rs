@@ -7,9 +7,11 @@
 pub mod json_schema;
 mod locate;
 pub use locate::line_col;
+pub mod base;
+pub mod keys;
+pub mod outputs;
 pub mod params;
 mod schema;
-pub mod sweep;
 
 pub use params::{ParamSpec, Problem, Range};
 pub use schema::*;
@@ -326,7 +328,7 @@ impl Scenario {
             let mut next = current.clone();
             let mut failed = false;
             for key in &keys {
-                match sweep::generic_key(&next, key) {
+                match keys::generic_key(&next, key) {
                     Err(e) => {
                         problems.push(Problem::new(format!("{at}.key"), e));
                         failed = true;
@@ -346,7 +348,7 @@ impl Scenario {
                         }
                     }
                 }
-                match sweep::with_setting(&next, key, &change.value.to_toml()) {
+                match keys::with_setting(&next, key, &change.value.to_toml()) {
                     Ok(changed) => next = changed,
                     Err(e) => {
                         problems.push(Problem::new(format!("{at}.value"), e));

@@ -12,13 +12,18 @@
 //! final files are a function of the sorted point results alone, so a straight run, a resumed
 //! one and merged shards give the same bytes.
 
+mod file;
+pub use file::*;
+
 use super::run_replication_or_stop;
 use crate::observe::Catalogue;
 use crate::observe::morris::morris_points;
+use crate::observe::reading::reading;
 use crate::observe::sensitivity::saltelli_points;
 use crate::observe::stats::summarise;
 use crate::scenario::Scenario;
-use crate::scenario::sweep::{DesignKind, OutputSpec, Slot, Sweep, slot};
+use crate::scenario::keys::{Slot, slot};
+use crate::scenario::outputs::OutputSpec;
 use crate::stream::ChaCha8Rng;
 use crate::text::sha256_hex;
 use rand::{RngExt, SeedableRng};
@@ -338,14 +343,14 @@ fn point_scenario(s: &Sweep, values: &[f64]) -> Scenario {
 
 /// What a point reads from each replication: the outputs, then each trajectory at each of the
 /// base's whole years (None where a reading is undefined for this point's catalogue).
-fn readings(s: &Sweep, outputs: &[OutputSpec], cat: &Catalogue) -> Vec<Option<crate::scenario::sweep::OutputReading>> {
+fn readings(s: &Sweep, outputs: &[OutputSpec], cat: &Catalogue) -> Vec<Option<crate::observe::reading::OutputReading>> {
     // Validated against the base scenario; an axis that moves the clock (`simulation.years`)
     // can put a series' year outside a point's recorded period, where it is undefined.
     // Trajectories are read as outputs at each of the base's whole years, after the outputs.
     let years = s.trajectory_years();
-    let mut wanted: Vec<_> = outputs.iter().map(|o| o.reading(cat).ok()).collect();
+    let mut wanted: Vec<_> = outputs.iter().map(|o| reading(o, cat).ok()).collect();
     for spec in s.trajectories() {
-        wanted.extend(years.iter().map(|&y| OutputSpec { year: Some(y), ..spec.clone() }.reading(cat).ok()));
+        wanted.extend(years.iter().map(|&y| reading(&OutputSpec { year: Some(y), ..spec.clone() }, cat).ok()));
     }
     wanted
 }
@@ -549,7 +554,7 @@ mod tests {
 
     fn sweep(design: &str, axes: &str) -> Sweep {
         let text = format!("name = \"t\"\nbase = \"baseline\"\nreplications = 2\nseed = 5\n[design]\n{design}\n{axes}");
-        Sweep::parse(&text, "t.toml", &crate::scenario::sweep::no_files).unwrap()
+        Sweep::parse(&text, "t.toml", &crate::scenario::base::no_files).unwrap()
     }
 
     const TWO_AXES: &str = "[[axes]]\nkey = \"coalitions[0].governance.voice\"\nvalues = [0.2, 0.8]\n[[axes]]\nkey = \"policy.performance_regime\"\nmin = 0\nmax = 1\nsteps = 3\n";

@@ -5,8 +5,12 @@
 //! and every value an axis can take are checked against the base scenario before anything
 //! runs.
 
-use super::params::{Describe, Problem, choice, section};
-use super::{Scenario, ScenarioError, Setting};
+use crate::observe::reading::reading;
+use crate::scenario::base::{BaseReader, parse_on_base};
+use crate::scenario::keys::{key_label, slot, with_setting, with_value};
+use crate::scenario::outputs::OutputSpec;
+use crate::scenario::params::{Describe, Problem, choice, section};
+use crate::scenario::{Scenario, ScenarioError, Setting};
 
 choice! {
     /// How sweep points are chosen.
@@ -101,15 +105,6 @@ pub struct Sweep {
     pub base_origin: String,
 }
 
-/// Where an axis sits in a scenario and what values are allowed.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Slot {
-    /// A float parameter.
-    Float,
-    /// An integer parameter: continuous designs round to the nearest integer.
-    Integer,
-}
-
 impl Axis {
     /// The grid values of this axis.
     pub fn grid_values(&self) -> Vec<f64> {
@@ -150,170 +145,6 @@ impl Axis {
 
 /// The most points a sweep design may have: its plan is held in memory.
 pub const MAX_POINTS: u64 = 10_000_000;
-
-/// Split a key path into steps: `a.b[2].c` → a, b, 2, c.
-fn steps(path: &str) -> Vec<Result<String, usize>> {
-    let mut out = Vec::new();
-    for part in path.split('.') {
-        let (key, rest) = part.split_once('[').unwrap_or((part, ""));
-        out.push(Ok(key.to_string()));
-        for idx in rest.split('[').filter(|s| !s.is_empty()) {
-            match (idx.strip_suffix(']'), idx.trim_end_matches(']').parse()) {
-                (_, Ok(i)) => out.push(Err(i)),
-                // `coalitions[food_bank]`: an entry by name, like `coalitions.food_bank`.
-                (Some(name), Err(_)) if !name.is_empty() && !name.contains(']') => out.push(Ok(name.to_string())),
-                (_, Err(_)) => out.push(Ok(format!("[{idx}"))),
-            }
-        }
-    }
-    out
-}
-
-/// Walk `path` through a scenario rendered as TOML: tables by key, arrays by index, and
-/// arrays of named tables (coalitions, groups) by name as well, e.g.
-/// `coalitions.food_bank.goal_hours` or `coalitions[food_bank].goal_hours`. Returns the index path of the value, or why none.
-fn walk(value: &toml::Value, path: &str) -> Result<Vec<Result<String, usize>>, String> {
-    let mut here = value;
-    let mut walked = String::new();
-    let mut resolved = Vec::new();
-    for step in steps(path) {
-        let (next, step) = match (step, here) {
-            (Ok(k), toml::Value::Table(t)) => {
-                let next = t.get(&k).ok_or_else(|| {
-                    let keys: Vec<&str> = t.keys().map(String::as_str).collect();
-                    let hint = super::nearest(&k, &keys).map(|n| format!(" (did you mean `{n}`?)")).unwrap_or_default();
-                    let at = if walked.is_empty() { "the top level".to_string() } else { format!("`{walked}`") };
-                    format!("no key `{k}` at {at} of the base scenario{hint}; expected one of {}", keys.join(", "))
-                })?;
-                walked = super::params::join(&walked, &k);
-                (next, Ok(k))
-            }
-            (Err(i), toml::Value::Array(a)) => {
-                let next = a.get(i).ok_or_else(|| {
-                    format!("`{walked}` has {} entries in the base scenario, so index {i} does not exist", a.len())
-                })?;
-                walked.push_str(&format!("[{i}]"));
-                (next, Err(i))
-            }
-            (Ok(k), toml::Value::Array(a)) => {
-                let names: Vec<&str> = a.iter().filter_map(|e| e.get("name").and_then(|n| n.as_str())).collect();
-                let i = names.iter().position(|n| *n == k).ok_or_else(|| {
-                    let hint =
-                        super::nearest(&k, &names).map(|n| format!(" (did you mean `{n}`?)")).unwrap_or_default();
-                    format!(
-                        "`{walked}` has no entry named `{k}`{hint}; expected an index or one of {}",
-                        names.join(", ")
-                    )
-                })?;
-                walked.push_str(&format!("[{i}]"));
-                (&a[i], Err(i))
-            }
-            (Err(i), _) => return Err(format!("`{walked}` is not an array, so it has no entry [{i}]")),
-            (Ok(k), _) => return Err(format!("`{walked}` is not a table, so it has no key `{k}`")),
-        };
-        here = next;
-        resolved.push(step);
-    }
-    Ok(resolved)
-}
-
-fn get<'a>(value: &'a toml::Value, steps: &[Result<String, usize>]) -> &'a toml::Value {
-    steps.iter().fold(value, |here, step| match step {
-        Ok(k) => &here[k.as_str()],
-        Err(i) => &here[*i],
-    })
-}
-
-fn get_mut<'a>(value: &'a mut toml::Value, steps: &[Result<String, usize>]) -> &'a mut toml::Value {
-    steps.iter().fold(value, |here, step| match step {
-        Ok(k) => &mut here[k.as_str()],
-        Err(i) => &mut here[*i],
-    })
-}
-
-/// The key path with every array entry written `[]`, as `coprosim params` lists it:
-/// `coalitions.food_bank.goal_hours` → `coalitions[].goal_hours`.
-pub fn generic_key(s: &Scenario, path: &str) -> Result<String, String> {
-    let value = toml::Value::try_from(s).map_err(|e| e.to_string())?;
-    let mut out = String::new();
-    for step in walk(&value, path)? {
-        match step {
-            Ok(k) => out = super::params::join(&out, &k),
-            Err(_) => out.push_str("[]"),
-        }
-    }
-    Ok(out)
-}
-
-/// The key path with every array entry written by index, so that two spellings of one
-/// parameter compare equal: `coalitions.food_bank.goal_hours` → `coalitions[1].goal_hours`.
-pub fn canonical_key(s: &Scenario, path: &str) -> Result<String, String> {
-    let value = toml::Value::try_from(s).map_err(|e| e.to_string())?;
-    let mut out = String::new();
-    for step in walk(&value, path)? {
-        match step {
-            Ok(k) => out = super::params::join(&out, &k),
-            Err(i) => out.push_str(&format!("[{i}]")),
-        }
-    }
-    Ok(out)
-}
-
-/// The numeric slot at `path` in a scenario, or why there is none.
-pub fn slot(s: &Scenario, path: &str) -> Result<Slot, String> {
-    let value = toml::Value::try_from(s).map_err(|e| e.to_string())?;
-    match get(&value, &walk(&value, path)?) {
-        toml::Value::Float(_) => Ok(Slot::Float),
-        toml::Value::Integer(_) => Ok(Slot::Integer),
-        other => Err(format!("`{path}` is a {}, expected a numeric parameter", other.type_str())),
-    }
-}
-
-/// A copy of `s` with the numeric parameter at `path` set to `v`, validated.
-pub fn with_value(s: &Scenario, path: &str, v: f64) -> Result<Scenario, String> {
-    slot(s, path)?;
-    with_setting(s, path, &toml::Value::Float(v))
-}
-
-/// A copy of `s` with the parameter at `path` (number, string or boolean) set to `v`,
-/// validated. Integer parameters take the nearest whole number.
-pub fn with_setting(s: &Scenario, path: &str, v: &toml::Value) -> Result<Scenario, String> {
-    let mut value = toml::Value::try_from(s).map_err(|e| e.to_string())?;
-    let steps = walk(&value, path)?;
-    let here = get_mut(&mut value, &steps);
-    let shown = match v {
-        toml::Value::String(t) => format!("\"{t}\""),
-        other => other.to_string(),
-    };
-    *here = match (&*here, v) {
-        (toml::Value::Integer(_), toml::Value::Float(x)) => {
-            let r = x.round();
-            if !(0.0..=i64::MAX as f64).contains(&r) {
-                return Err(format!("found {x} for `{path}`, expected a non-negative whole number"));
-            }
-            toml::Value::Integer(r as i64)
-        }
-        (toml::Value::Integer(_), toml::Value::Integer(i)) if *i < 0 => {
-            return Err(format!("found {i} for `{path}`, expected a non-negative whole number"));
-        }
-        (toml::Value::Float(_), toml::Value::Integer(i)) => toml::Value::Float(*i as f64),
-        (old, new) if std::mem::discriminant(old) == std::mem::discriminant(new) => new.clone(),
-        (old, _) => {
-            let expected = match old {
-                toml::Value::Float(_) | toml::Value::Integer(_) => "number",
-                toml::Value::Boolean(_) => "boolean (true or false)",
-                other => other.type_str(),
-            };
-            return Err(format!("found {shown} for `{path}`, expected a {expected}"));
-        }
-    };
-    let out: Scenario =
-        value.try_into().map_err(|e: toml::de::Error| format!("setting `{path}` to {shown}: {}", e.message()))?;
-    if let Some(p) = out.problems().into_iter().next() {
-        return Err(format!("setting `{path}` to {shown}: {}: {}", p.path, p.message));
-    }
-    Ok(out)
-}
 
 /// Problems with an axis of choices: a grid design, nothing else given, and every choice a
 /// valid value of its parameter.
@@ -362,269 +193,6 @@ impl Axis {
             })
             .collect()
     }
-}
-
-/// A human label for a parameter's key path: its last step in words, after its table's name
-/// when the step alone says little (`contract amount`), then the coalition or group it belongs
-/// to by name, e.g. "voice (food_bank)" for `coalitions[0].governance.voice`.
-pub fn key_label(s: &Scenario, path: &str) -> String {
-    let steps: Vec<&str> = path.split('.').collect();
-    let bare = |step: &str| step.split('[').next().unwrap_or(step).to_string();
-    let last = bare(steps[steps.len() - 1]);
-    // Tables that only group parameters add nothing to a label.
-    const GROUPING: [&str; 10] = [
-        "governance",
-        "behaviour",
-        "policy",
-        "organisation",
-        "simulation",
-        "population",
-        "mode",
-        "funding",
-        "coalitions",
-        "groups",
-    ];
-    let mut words = last.replace('_', " ");
-    if let Some(parent) = steps.len().checked_sub(2).map(|i| bare(steps[i]))
-        && !GROUPING.contains(&parent.as_str())
-    {
-        words = format!("{} {words}", parent.replace('_', " "));
-    }
-    // The element a path goes through, by name: `coalitions[0]` or `coalitions[food_bank]`.
-    let owner = steps.iter().find_map(|step| {
-        let (table, rest) = step.split_once('[')?;
-        let inner = rest.trim_end_matches(']');
-        let names: Vec<&str> = match table {
-            "coalitions" => s.coalitions.iter().map(|c| c.name.as_str()).collect(),
-            "groups" => s.population.groups.iter().map(|g| g.name.as_str()).collect(),
-            _ => return Some(inner.to_string()),
-        };
-        Some(inner.parse::<usize>().ok().and_then(|i| names.get(i).map(|n| n.to_string())).unwrap_or(inner.to_string()))
-    });
-    match owner {
-        Some(o) => format!("{words} ({o})"),
-        None => words,
-    }
-}
-
-/// An output a sweep records: a summary metric for a coalition and group, or a series metric
-/// read at a year.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OutputSpec {
-    /// Metric name.
-    pub metric: String,
-    /// Coalition name or "all".
-    pub coalition: String,
-    /// Group name or "all".
-    pub group: String,
-    /// The year (from founding) at which a `series.csv` metric is read; None for a
-    /// `summary.csv` metric. NaN when the text after `@` is not a number.
-    pub year: Option<f64>,
-}
-
-impl OutputSpec {
-    /// Parse `metric`, `metric/coalition` or `metric/coalition/group`, each optionally
-    /// followed by `@YEAR` for a series metric at that year.
-    pub fn parse(text: &str) -> OutputSpec {
-        let (body, year) = match text.split_once('@') {
-            Some((body, year)) => (body, Some(year.trim().parse().unwrap_or(f64::NAN))),
-            None => (text, None),
-        };
-        let mut parts = body.split('/');
-        let metric = parts.next().unwrap_or_default().to_string();
-        let coalition = parts.next().unwrap_or("all").to_string();
-        let group = parts.next().unwrap_or("all").to_string();
-        OutputSpec { metric, coalition, group, year }
-    }
-
-    /// Human label: the metric in words, its coalition and group when not all, and the year,
-    /// e.g. "final members (food_bank)" or "members (food_bank, disadvantaged) at year 45".
-    pub fn human_label(&self) -> String {
-        let mut s = match self.metric.as_str() {
-            "top10_hours_share" => "top 10% hours share".to_string(),
-            "top25_hours_share" => "top 25% hours share".to_string(),
-            m => m.replace('_', " "),
-        };
-        let scope: Vec<&str> =
-            [self.coalition.as_str(), self.group.as_str()].into_iter().filter(|x| *x != "all").collect();
-        if !scope.is_empty() {
-            s.push_str(&format!(" ({})", scope.join(", ")));
-        }
-        if let Some(y) = self.year {
-            s.push_str(&format!(" at year {}", crate::text::num(y)));
-        }
-        s
-    }
-
-    /// Column-friendly name: `metric`, `metric[coalition/group]`, then `@year` for a series.
-    pub fn label(&self) -> String {
-        let mut s = self.metric.clone();
-        if self.coalition != "all" || self.group != "all" {
-            s.push_str(&format!("[{}/{}]", self.coalition, self.group));
-        }
-        if let Some(y) = self.year {
-            s.push_str(&format!("@{y}"));
-        }
-        s
-    }
-
-    /// Where this output is read in a replication's record of a scenario with catalogue
-    /// `cat`, or why it cannot be.
-    pub fn reading(&self, cat: &crate::observe::Catalogue) -> Result<OutputReading, String> {
-        let index =
-            |names: &[String], name: &str, what: &str| -> Result<Option<usize>, String> {
-                match name {
-                    "all" => Ok(None),
-                    _ => names.iter().position(|n| n == name).map(Some).ok_or_else(|| {
-                        format!("found {what} \"{name}\", expected \"all\" or one of {}", names.join(", "))
-                    }),
-                }
-            };
-        let coalition = index(&cat.coalitions, &self.coalition, "coalition")?;
-        let group = index(&cat.group_labels(), &self.group, "group")?;
-        if let Some(year) = self.year {
-            let (column, row) = cat.series_at(&self.metric, coalition, group, year)?;
-            return Ok(OutputReading::Series { column, row });
-        }
-        let keys = crate::observe::summary_keys(cat);
-        keys.iter()
-            .position(|k| k.metric == self.metric && k.coalition == coalition && k.group == group)
-            .map(OutputReading::Summary)
-            .ok_or_else(|| {
-                let mut names: Vec<String> = Vec::new();
-                for k in &keys {
-                    let n = match (k.coalition, k.group) {
-                        (None, None) => k.metric.to_string(),
-                        (c, g) => format!("{}/{}/{}", k.metric, cat.coalition_label(c), cat.group_label(g)),
-                    };
-                    if !names.contains(&n) {
-                        names.push(n);
-                    }
-                }
-                format!(
-                    "found \"{}\", expected one of {}, or a series.csv metric at a year, e.g. \"members/all/all@{}\"",
-                    self.label(),
-                    names.join(", "),
-                    crate::text::num((cat.first_tick + cat.ticks) as f64 / cat.ticks_per_year as f64)
-                )
-            })
-    }
-}
-
-/// Where a sweep output is read in one replication's record.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum OutputReading {
-    /// Entry of the headline scalars ([`crate::observe::summary_keys`] order).
-    Summary(usize),
-    /// A series column at a row (tick from the start of recording).
-    Series {
-        /// Column in the catalogue's series order.
-        column: usize,
-        /// Row.
-        row: usize,
-    },
-}
-
-impl OutputReading {
-    /// The value in `rec` (NaN when undefined).
-    pub fn read(self, rec: &crate::observe::ReplicationRecord, cat: &crate::observe::Catalogue) -> f64 {
-        match self {
-            OutputReading::Summary(i) => rec.summary[i],
-            OutputReading::Series { column, row } => rec.series[row * cat.series.len() + column] as f64,
-        }
-    }
-}
-
-/// Why the base scenario of a sweep or targets file could not be had.
-#[derive(Debug)]
-pub enum BaseError {
-    /// Problems in the file that names the base, at their key paths there.
-    Problems(Vec<Problem>),
-    /// The base scenario file itself is unreadable or invalid.
-    File(ScenarioError),
-}
-
-/// Reads the scenario file a sweep or targets file names as its `base`, given the name as
-/// written, and says where it came from. The core reads no files: the caller supplies this
-/// (the command line reads the name relative to the naming file's folder).
-pub type BaseReader<'a> = &'a dyn Fn(&str) -> Result<(Scenario, String), ScenarioError>;
-
-/// A [`BaseReader`] where there are no files (a browser, a test): only "baseline" and an
-/// inline `[scenario]` can be bases.
-pub fn no_files(name: &str) -> Result<(Scenario, String), ScenarioError> {
-    Err(ScenarioError::Read {
-        file: name.to_string(),
-        source: std::io::Error::new(
-            std::io::ErrorKind::Unsupported,
-            "no files can be read here; use base = \"baseline\" or an inline [scenario] table",
-        ),
-    })
-}
-
-/// The base scenario of a file that has a `base` key (a scenario file read by `read`, or
-/// "baseline") or an inline `[scenario]` table, and where it came from.
-pub fn resolve_base(inline: Option<&Scenario>, base: &str, read: BaseReader) -> Result<(Scenario, String), BaseError> {
-    match (inline, base) {
-        (Some(_), b) if !b.is_empty() => Err(BaseError::Problems(vec![Problem::new(
-            "base",
-            "found both `base` and an inline [scenario], expected one of them",
-        )])),
-        (Some(s), _) => {
-            let problems: Vec<Problem> = s
-                .problems()
-                .into_iter()
-                .map(|p| Problem::new(super::params::join("scenario", &p.path), p.message))
-                .collect();
-            if problems.is_empty() {
-                Ok((s.clone(), "(inline)".to_string()))
-            } else {
-                Err(BaseError::Problems(problems))
-            }
-        }
-        (None, "") => Err(BaseError::Problems(vec![Problem::new(
-            "base",
-            "missing required key `base`, expected a scenario file path, \"baseline\", or an inline [scenario] table",
-        )])),
-        (None, "baseline") => Ok((Scenario::baseline(), "(embedded baseline)".to_string())),
-        (None, b) => read(b).map_err(BaseError::File),
-    }
-}
-
-/// Parse a document that names a base scenario (a sweep or targets file) and check it against
-/// that base in the same pass, so that the problems of the file's own shape (unknown keys,
-/// wrong types) and those found against its base (an axis naming no parameter) come in one
-/// report. `build` makes the result from the parsed file and its base, or says what is wrong.
-pub fn parse_on_base<F, T>(
-    text: &str,
-    file: &str,
-    read: BaseReader,
-    base_of: impl FnOnce(&F) -> (Option<&Scenario>, &str),
-    build: impl FnOnce(&F, Scenario, String) -> Result<T, Vec<Problem>>,
-) -> Result<T, ScenarioError>
-where
-    F: for<'de> serde::Deserialize<'de> + super::params::Check + super::params::Describe,
-{
-    let mut built: Option<Result<T, ScenarioError>> = None;
-    super::parse_document(text, file, |f: &F| {
-        let (inline, base) = base_of(f);
-        match resolve_base(inline, base, read) {
-            Ok((scenario, origin)) => match build(f, scenario, origin) {
-                Ok(t) => {
-                    built = Some(Ok(t));
-                    Vec::new()
-                }
-                Err(problems) => problems,
-            },
-            Err(BaseError::Problems(problems)) => problems,
-            Err(BaseError::File(e)) => {
-                built = Some(Err(e));
-                Vec::new()
-            }
-        }
-    })?;
-    built.unwrap_or_else(|| {
-        Err(super::locate_problems(text, file, vec![Problem::new("", "found a problem that could not be located")]))
-    })
 }
 
 impl Sweep {
@@ -773,7 +341,7 @@ impl Sweep {
         }
         let cat = crate::observe::Catalogue::new(&self.base);
         for (i, o) in f.outputs.iter().enumerate() {
-            if let Err(e) = OutputSpec::parse(o).reading(&cat) {
+            if let Err(e) = reading(&OutputSpec::parse(o), &cat) {
                 out.push(Problem::new(format!("outputs[{i}]"), e));
             }
         }
@@ -785,7 +353,7 @@ impl Sweep {
                 ))
             } else {
                 let first = cat.whole_years().first().map_or(f64::NAN, |y| y.0);
-                OutputSpec { year: Some(first), ..spec }.reading(&cat).err()
+                reading(&OutputSpec { year: Some(first), ..spec }, &cat).err()
             };
             if let Some(e) = problem {
                 out.push(Problem::new(format!("series[{i}]"), e));
@@ -819,7 +387,7 @@ impl Sweep {
 
     /// The documented definition of every sweep-file key (the inline scenario's keys are
     /// those of a scenario file).
-    pub fn parameter_specs() -> Vec<super::ParamSpec> {
+    pub fn parameter_specs() -> Vec<crate::scenario::ParamSpec> {
         let mut out = Vec::new();
         <SweepFile as Describe>::describe("", &mut out);
         out.retain(|p| !p.key.starts_with("scenario."));
@@ -876,7 +444,7 @@ impl Sweep {
             .saturating_add(trajectory_values * 40);
         let per_point = (axes * 8 + 48) + (axes * 8 + outputs * 24 + 96) + (16 + axes * 12 + outputs * 60) + 8 + kept;
         // Saturating: an absurd design must read as too big, never wrap round to small.
-        super::PROCESS_BYTES
+        crate::scenario::PROCESS_BYTES
             .saturating_add(threads.saturating_mul(base.world_bytes().saturating_add(base.record_bytes())))
             .saturating_add(chunk.saturating_mul(self.file.replications as u64).saturating_mul(per_replication))
             .saturating_add(points.saturating_mul(per_point))
@@ -884,7 +452,7 @@ impl Sweep {
 
     /// Refuse a sweep that would not fit in `available` bytes, before any work.
     pub fn check_fits(&self, threads: usize, available: u64) -> Result<(), Problem> {
-        super::refuse_beyond(
+        crate::scenario::refuse_beyond(
             self.memory_estimate(threads),
             available,
             "replications",
@@ -924,6 +492,7 @@ impl Sweep {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::base::no_files;
 
     fn sweep(extra: &str) -> Result<Sweep, ScenarioError> {
         let text = format!("name = \"s\"\nbase = \"baseline\"\nreplications = 2\n{extra}");
@@ -962,20 +531,6 @@ mod tests {
         let v = s.file.axes[0].grid_values();
         assert_eq!(v.len(), 5);
         assert!((v[1] - 0.4).abs() < 1e-12 && v[4] == 1.0);
-    }
-
-    #[test]
-    fn coalitions_and_groups_are_addressed_by_name_in_either_form() {
-        let base = Scenario::baseline();
-        for key in ["coalitions[food_bank].governance.voice", "coalitions.food_bank.governance.voice"] {
-            assert_eq!(canonical_key(&base, key).unwrap(), "coalitions[1].governance.voice", "{key}");
-        }
-        assert_eq!(
-            canonical_key(&base, "population.groups[disadvantaged].time_cost").unwrap(),
-            "population.groups[1].time_cost"
-        );
-        let e = canonical_key(&base, "coalitions[foodbank].staff").unwrap_err();
-        assert!(e.contains("did you mean `food_bank`"), "{e}");
     }
 
     #[test]
@@ -1027,13 +582,5 @@ mod tests {
         let t = with_value(&s, "population.size", 1234.4).unwrap();
         assert_eq!(t.population.size, 1234);
         assert_eq!(with_value(&s, "coalitions[1].staff", 2.5).unwrap().coalitions[1].staff, 2.5);
-    }
-
-    #[test]
-    fn a_negative_whole_number_is_refused_in_plain_words() {
-        let s = Scenario::baseline();
-        let e = with_setting(&s, "population.size", &toml::Value::Integer(-5)).unwrap_err();
-        assert_eq!(e, "found -5 for `population.size`, expected a non-negative whole number");
-        assert_eq!(with_setting(&s, "population.size", &toml::Value::Integer(300)).unwrap().population.size, 300);
     }
 }

@@ -1,0 +1,152 @@
+//! `coprosim calibrate`: ABC-SMC against a targets file.
+
+use coprosim::engine;
+use coprosim::inference::calibrate;
+use coprosim::inference::targets::Targets;
+use coprosim::input::Load;
+use coprosim::output::charts::ChartSize;
+use coprosim::output::{self, OutputError};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use super::{Failure, default_out, fits, output_failure, report_kept, writer_lock, writing_failure};
+
+pub fn calibrate(
+    path: &Path,
+    out: Option<PathBuf>,
+    threads: Option<usize>,
+    force: bool,
+    quiet: bool,
+    charts: Option<ChartSize>,
+) -> Result<(), Failure> {
+    use coprosim::inference::abc::{Event, Stop};
+    use output::calibration::{self as cal, CalibrationInfo};
+    let targets = Targets::load(path)?;
+    let (pool_threads, used_threads) = super::threads(threads)?;
+    fits(&targets.base, &path.display().to_string(), used_threads, used_threads as u32)?;
+    let name = &targets.file.name;
+    let dir = out.unwrap_or_else(|| default_out(name));
+    let info = CalibrationInfo::new(&targets);
+    let _writer = writer_lock(&dir)?;
+    let (staging, done) = cal::working_place(&dir, &info, force).map_err(output_failure)?;
+    let work = staging.dir().to_path_buf();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(pool_threads)
+        .build()
+        .map_err(|e| Failure::Runtime(format!("cannot start worker threads: {e}")))?;
+    let particles = targets.file.abc.particles as u64;
+    let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(particles) };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} particles, {elapsed}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    if !done.is_empty() && !quiet {
+        bar.println(format!("resuming: {} generations already complete and verified", done.len()));
+    }
+    let start = Instant::now();
+    let mut saved: Result<(), OutputError> = Ok(());
+    let mut next = done.len();
+    let mut unfinished_simulations = 0u64;
+    let mut report = |event: Event| match event {
+        Event::Batch { generation, simulations, accepted } => {
+            unfinished_simulations = simulations;
+            bar.set_message(format!("{name}: generation {generation}, {simulations} simulations"));
+            bar.set_position(accepted as u64);
+        }
+        Event::Generation(g) => {
+            let n = next;
+            next += 1;
+            unfinished_simulations = 0;
+            if saved.is_ok() {
+                saved = cal::append_generation(&work, &info, n, g);
+            }
+            if !quiet {
+                let tol = if g.tolerance.is_finite() { format!("{:.3}", g.tolerance) } else { "none (prior)".into() };
+                bar.println(format!(
+                    "generation {n}: tolerance {tol}, acceptance {:.3}, effective sample size {:.0}, {} simulations",
+                    g.acceptance, g.ess, g.simulations
+                ));
+            }
+            bar.set_position(0);
+        }
+    };
+    let (generations, stop) =
+        pool.install(|| calibrate::calibrate(&targets, done, &engine::stop_requested, &mut report));
+    saved.map_err(writing_failure(&dir))?;
+    bar.finish_and_clear();
+    let kept = |what: &str| {
+        format!(
+            "interrupted {what}: {} generations are complete and saved in {}; rerun the same command to resume",
+            generations.len(),
+            work.display()
+        )
+    };
+    if stop == Stop::Interrupted {
+        return Err(Failure::Interrupted(kept("during the sampling")));
+    }
+    let Some(last) = generations.last() else {
+        return Err(Failure::Runtime(format!(
+            "no simulation of {name} gave every fitted statistic a value within the budget; check that the statistics are defined in the base scenario (a coalition that dissolves has no retention)"
+        )));
+    };
+    let pbar =
+        if quiet || targets.file.abc.predictive == 0 { ProgressBar::hidden() } else { ProgressBar::new_spinner() };
+    pbar.set_message(format!("{name}: {} posterior predictive simulations", targets.file.abc.predictive));
+    pbar.enable_steady_tick(std::time::Duration::from_millis(200));
+    let predictive = pool
+        .install(|| calibrate::predictive(&targets, last, &engine::stop_requested))
+        .ok_or_else(|| Failure::Interrupted(kept("during the posterior predictive simulations")))?;
+    pbar.finish_and_clear();
+    let finished = cal::Finished {
+        info: &info,
+        generations: &generations,
+        stop,
+        predictive: &predictive,
+        discarded: unfinished_simulations,
+        targets_file: path.display().to_string(),
+        threads: used_threads,
+        wall_time_seconds: start.elapsed().as_secs_f64(),
+    };
+    let unfinished = |e: OutputError| match e {
+        OutputError::Interrupted { .. } => Failure::Interrupted(kept("while writing the results")),
+        other => writing_failure(&dir)(other),
+    };
+    cal::write_calibration(&work, &finished, charts).map_err(unfinished)?;
+    report_kept(&staging.commit().map_err(unfinished)?);
+    if quiet {
+        return Ok(());
+    }
+    let simulations: u64 = generations.iter().map(|g| g.simulations).sum();
+    println!(
+        "{name}: {} generations, {simulations} simulations in {:.1} s; stopped because {}",
+        generations.len(),
+        start.elapsed().as_secs_f64(),
+        cal::stop_words(stop)
+    );
+    if unfinished_simulations > 0 {
+        println!(
+            "  (a generation the budget cut short was dropped after {unfinished_simulations} simulations: the posterior is generation {})",
+            generations.len() - 1
+        );
+    }
+    for (d, key) in targets.keys().iter().enumerate() {
+        let m = calibrate::posterior_marginal(last, d);
+        println!("  {key:<44} median {:>10.4}  (90% credible interval {:.4} to {:.4})", m.median, m.q05, m.q95);
+    }
+    for (s, st) in targets.statistics.iter().enumerate() {
+        let (m, _) = cal::predictive_marginal(&predictive, s);
+        println!(
+            "  {:<44} observed {:>9.4}  predictive median {:.4} (5-95% {:.4} to {:.4}){}",
+            st.label,
+            st.value,
+            m.median,
+            m.q05,
+            m.q95,
+            if st.held_out { ", held out" } else { "" }
+        );
+    }
+    println!("wrote {}", dir.display());
+    Ok(())
+}
