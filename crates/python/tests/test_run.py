@@ -1,5 +1,6 @@
 """Runs from Python give the command line's bytes, release the GIL, and stop on Ctrl-C."""
 
+import os
 import signal
 import subprocess
 import sys
@@ -123,7 +124,8 @@ def test_the_gil_is_released_during_a_run():
 
 CHILD = textwrap.dedent(
     """\
-    import sys, time, coprosim
+    import faulthandler, signal, sys, time, coprosim
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     s = coprosim.Scenario.baseline().with_values({"simulation.years": 40})
     print("started", flush=True)
     start = time.perf_counter()
@@ -139,6 +141,28 @@ CHILD = textwrap.dedent(
 )
 
 
+def hung_child_report(child):
+    """What a child that did not stop was doing: its signal masks and threads (from /proc) and
+    every Python thread's stack (faulthandler, on SIGUSR1); the child is then killed."""
+    lines = []
+    proc = f"/proc/{child.pid}"
+    try:
+        with open(f"{proc}/status") as f:
+            lines += [line.strip() for line in f if line.startswith(("State", "Threads", "Sig", "Shd"))]
+        for task in sorted(os.listdir(f"{proc}/task")):
+            with open(f"{proc}/task/{task}/stat") as f:
+                stat = f.read().split()
+            with open(f"{proc}/task/{task}/wchan") as f:
+                lines.append(f"task {task} {stat[1]} state {stat[2]} wchan {f.read().strip()}")
+    except OSError as e:
+        lines.append(f"/proc: {e}")
+    child.send_signal(signal.SIGUSR1)
+    time.sleep(2)
+    child.kill()
+    out, err = child.communicate()
+    return "\n".join(lines) + f"\nstdout: {out}\nstderr: {err}"
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process")
 def test_ctrl_c_interrupts_cleanly_and_the_next_run_works():
     child = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -146,7 +170,10 @@ def test_ctrl_c_interrupts_cleanly_and_the_next_run_works():
     time.sleep(1.0)
     sent = time.perf_counter()
     child.send_signal(signal.SIGINT)
-    out, err = child.communicate(timeout=60)
+    try:
+        out, err = child.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the run did not stop within 60 s of SIGINT:\n{hung_child_report(child)}")
     waited = time.perf_counter() - sent
     assert child.returncode == 0, err
     lines = out.splitlines()
