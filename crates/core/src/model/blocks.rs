@@ -219,12 +219,13 @@ impl Model {
             return OUTSIDE;
         }
         let offer = &self.offers[m as usize];
-        let mut u = self.payoff(i, m, offer, w.mission_at_join[k], w.bonds[k]);
+        let tenure = t - 1 - w.spell_start[k];
+        let standing = if offer.unequal > 0.0 { self.rates.standing_at(tenure) } else { 0.0 };
+        let mut u = self.payoff(i, m, offer, w.mission_at_join[k], w.bonds[k], standing);
         if w.fit[k] != 0.0 {
             u += w.fit[k];
         }
         w.satisfaction[k] += self.rates.satisfaction_memory * (u - w.satisfaction[k]);
-        let tenure = t - 1 - w.spell_start[k];
         // A newcomer who expected more than it finds is disappointed: the shortfall counts
         // against its satisfaction until it has learnt what the programme is.
         let draw = b.main.random::<f64>();
@@ -318,7 +319,9 @@ impl Model {
         if draw >= decision::join_ceiling(trust, offer, self.rates.join_max) {
             return declines(w);
         }
-        let truth = self.payoff(i, m, offer, offer.mission, 0.0);
+        // Seen from outside, a programme offers its members' average share of a role's
+        // benefits; a newcomer learns its own (docs/ODD.md, benefits by standing).
+        let truth = self.payoff(i, m, offer, offer.mission, 0.0, offer.standing_mean);
         let mut expected = truth;
         if let Some(e) = error {
             expected += self.rates.expectation_noise * e;

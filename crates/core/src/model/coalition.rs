@@ -54,6 +54,8 @@ pub struct OrgRates {
     pub stipend_reference_tick: f64,
     /// Weight of fairness in payoff.
     pub fairness_weight: f64,
+    /// How far unfair governance shares benefits by standing (κ).
+    pub allocation_by_standing: f64,
     /// How much P weakens solidary payoff.
     pub solidary_formalisation: f64,
     /// Weight of the first version's lived-experience role payoff.
@@ -114,6 +116,7 @@ impl OrgRates {
             grace_ticks: ((o.dissolution_grace_weeks / wpt).round() as u32).max(1),
             stipend_reference_tick: b.stipend_reference / tpy,
             fairness_weight: b.fairness_weight,
+            allocation_by_standing: o.allocation_by_standing,
             solidary_formalisation: b.solidary_formalisation,
             lived_role_weight: b.lived_experience_role_payoff,
             role_capacity: o.role_capacity,
@@ -445,6 +448,8 @@ impl Coalition {
             goal: self.goal,
             mission: self.mission,
             fairness_term: r.fairness_weight * (self.fairness - 0.5),
+            unequal: r.allocation_by_standing * (1.0 - self.fairness).clamp(0.0, 1.0),
+            standing_mean: 0.0,
             time_cost_factor: 1.0 - self.outreach_support * self.outreach_effort(),
             public_share: self.inflow.public_share(),
         }

@@ -41,6 +41,11 @@ pub struct Offer {
     pub mission: f64,
     /// Fairness term `fairness_weight * (F - 0.5)`.
     pub fairness_term: f64,
+    /// How unequally the benefits of a role are shared, `κ (1 − F)`: 0 when governance is
+    /// fair or benefits go in equal shares whatever it is.
+    pub unequal: f64,
+    /// Mean standing of the members at the end of last tick (0 when it has none).
+    pub standing_mean: f64,
     /// Factor on members' time cost: outreach support offsets part of it.
     pub time_cost_factor: f64,
     /// Share of inflow from public money: distrust of government bites in proportion.
@@ -75,6 +80,18 @@ pub fn purposive(offer: &Offer, causes: u16, mission_at_join: f64, drift_sensiti
     }
     let drift = (mission_at_join - offer.mission).max(0.0);
     offer.goal * (1.0 - drift_sensitivity * drift).max(0.0) * offer.purposive_mix
+}
+
+/// The share of a full role's benefits a member of the given standing has (or an outsider,
+/// standing 0, would have): `1 + unequal (standing / mean standing − 1)`, whose mean over the
+/// members is 1, so unfair governance moves benefits to the established without adding any.
+#[inline]
+pub fn benefit_share(offer: &Offer, standing: f64) -> f64 {
+    if offer.unequal == 0.0 || offer.standing_mean <= 0.0 {
+        1.0
+    } else {
+        1.0 + offer.unequal * (standing / offer.standing_mean - 1.0)
+    }
 }
 
 /// The payoff `U = w·(role·material, solidary, role·purposive) + fairness term - time cost`,
@@ -223,9 +240,25 @@ mod tests {
             goal: 0.8,
             mission: 1.0,
             fairness_term: 0.0,
+            unequal: 0.0,
+            standing_mean: 0.0,
             time_cost_factor: 1.0,
             public_share: 0.0,
         }
+    }
+
+    #[test]
+    fn unfair_governance_moves_benefits_to_the_established_without_adding_any() {
+        let standings = [0.0, 0.2, 0.9, 1.0, 1.0];
+        let mean = standings.iter().sum::<f64>() / standings.len() as f64;
+        let fair = Offer { unequal: 0.0, standing_mean: mean, ..offer() };
+        let unfair = Offer { unequal: 0.6, standing_mean: mean, ..offer() };
+        assert!(standings.iter().all(|&s| benefit_share(&fair, s) == 1.0));
+        let shares: Vec<f64> = standings.iter().map(|&s| benefit_share(&unfair, s)).collect();
+        assert!((shares.iter().sum::<f64>() / shares.len() as f64 - 1.0).abs() < 1e-12, "{shares:?}");
+        assert!(shares.windows(2).all(|p| p[0] <= p[1]) && shares[0] == 0.4, "{shares:?}");
+        // Nobody to compare with: equal shares.
+        assert_eq!(benefit_share(&Offer { standing_mean: 0.0, ..unfair }, 0.0), 1.0);
     }
 
     #[test]

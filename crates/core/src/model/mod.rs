@@ -54,6 +54,9 @@ struct AgentRates {
     bonding_homophily: f64,
     /// Standard deviation of a newcomer's role fit.
     role_fit_sd: f64,
+    /// A member's standing by tenure in ticks (1 beyond the table); empty when benefits are
+    /// shared equally whatever the governance.
+    standing: Vec<f64>,
 }
 
 /// Per-tick probability from a per-week one.
@@ -103,7 +106,20 @@ impl AgentRates {
             bonding: coalition::approach_weeks(b.bonding_weeks, wpt),
             bonding_homophily: b.bonding_homophily,
             role_fit_sd: b.role_fit_sd,
+            standing: if s.organisation.allocation_by_standing > 0.0 {
+                let ticks = s.organisation.standing_weeks / wpt;
+                let len = ((ticks * 12.0).ceil() as usize).min(s.total_ticks() as usize + 1);
+                (0..len).map(|t| 1.0 - libm::exp(-(t as f64) / ticks)).collect()
+            } else {
+                Vec::new()
+            },
         }
+    }
+
+    /// A member's standing after `tenure` ticks.
+    #[inline]
+    fn standing_at(&self, tenure: u32) -> f64 {
+        self.standing.get(tenure as usize).copied().unwrap_or(1.0)
     }
 
     /// Ticks from a life event to the next: an exponential waiting time at `life_events` per
@@ -318,7 +334,7 @@ impl Model {
         for i in 0..model.agents.len() {
             let m = model.agents.membership[i];
             if m != OUTSIDE {
-                let u = model.payoff(i, m, &model.offers[m as usize], model.agents.mission_at_join[i], 0.0);
+                let u = model.payoff(i, m, &model.offers[m as usize], model.agents.mission_at_join[i], 0.0, 0.0);
                 model.agents.satisfaction[i] = u;
                 model.agents.expected_at_join[i] = u;
             }
@@ -408,6 +424,22 @@ impl Model {
 
     fn prepare_offers(&mut self) {
         self.offers = self.coalitions.iter().map(|c| c.offer(&self.org)).collect();
+        if !self.rates.standing.is_empty() {
+            // Members' mean standing at the end of last tick, for the shares of benefits.
+            let mut sum = vec![(0.0, 0u32); self.coalitions.len()];
+            let a = &self.agents;
+            for i in 0..a.len() {
+                let m = a.previous[i];
+                if m != OUTSIDE {
+                    let s = &mut sum[m as usize];
+                    s.0 += self.rates.standing_at(self.tick.saturating_sub(1).saturating_sub(a.spell_start[i]));
+                    s.1 += 1;
+                }
+            }
+            for (offer, (total, n)) in self.offers.iter_mut().zip(sum) {
+                offer.standing_mean = if n > 0 { total / n as f64 } else { 0.0 };
+            }
+        }
         let org = &self.org;
         let ng = self.groups.len();
         self.outreach_cumulative = (0..self.layout.cells.len())
@@ -436,9 +468,10 @@ impl Model {
     }
 
     /// Payoff agent `i` gets (or expects) from coalition `m`, having made `bonds` friends
-    /// among its members (0 for an outsider), before its role fit.
+    /// among its members (0 for an outsider) and with `standing` there (its share of a
+    /// role's benefits under unfair governance), before its role fit.
     #[inline]
-    fn payoff(&self, i: usize, m: u16, offer: &Offer, mission_at_join: f64, bonds: f64) -> f64 {
+    fn payoff(&self, i: usize, m: u16, offer: &Offer, mission_at_join: f64, bonds: f64, standing: f64) -> f64 {
         let a = &self.agents;
         let degree = self.network.ties(i).len();
         decision::payoff(
@@ -446,7 +479,7 @@ impl Model {
             decision::material(offer, a.lived[i]),
             decision::solidary(offer, self.ties_in(i, m), degree, bonds),
             decision::purposive(offer, a.causes[i], mission_at_join, self.rates.drift_sensitivity),
-            self.role_share(i, offer),
+            self.role_share(i, offer) * decision::benefit_share(offer, standing),
             offer,
             self.groups[a.group[i] as usize].time_cost,
         )

@@ -232,6 +232,10 @@ section! {
         fairness_conflict_penalty: f64 = 0.5, unit "share", range(0, 1);
         /// Fairness added by full-intensity outreach.
         fairness_outreach_gain: f64 = 0.2, unit "share", range(0, 1);
+        /// How far a programme's benefits (what a role brings: its tangible rewards and its part in the work that counts) go to its established members rather than in equal shares when governance is not fair: a member's share of a full role's benefits is `1 + κ (1 − F) (standing / mean standing − 1)`, standing rising with tenure (0: equal shares whatever the governance).
+        allocation_by_standing: f64 = 0.0, unit "share", range(0, 1);
+        /// Weeks of membership over which a member becomes established (standing `1 − exp(−tenure / this)`).
+        standing_weeks: f64 = 52.0, unit "weeks", above(0, 5200);
         /// Weeks for perceived fairness to catch up with governance (exponential lag).
         fairness_lag_weeks: f64 = 13.0, unit "weeks", range(1, 5200);
         /// Half-life of allocation conflict set off by new money.
