@@ -126,6 +126,10 @@ CHILD = textwrap.dedent(
     """\
     import faulthandler, signal, sys, time, coprosim
     faulthandler.register(signal.SIGUSR1, all_threads=True)
+    # A process started with SIGINT ignored (a background job of a shell: CI run with `&`)
+    # passes that on, and Python then keeps ignoring it; a user's Python at a terminal has
+    # this handler.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     s = coprosim.Scenario.baseline().with_values({"simulation.years": 40})
     print("started", flush=True)
     start = time.perf_counter()
