@@ -483,18 +483,9 @@ pub fn write_calibration(dir: &Path, f: &Finished, size: Option<ChartSize>) -> R
     put("predictive.csv".into(), &predictive_csv(f.info, f.predictive))?;
     if let Some(size) = size {
         let data = CalibrationData::read(dir)?;
-        let mut rendered = Vec::new();
-        for fig in data.figures() {
-            let r = render(&fig, size)?;
-            put(format!("{}/{}.svg", super::commit::CHARTS, r.name), r.svg.as_bytes())?;
-            put(format!("{}/{}.png", super::commit::CHARTS, r.name), &r.png)?;
-            rendered.push(r);
-        }
-        if let Some(pairs) = data.pairs() {
-            let r = render(&pairs, size)?;
-            put(format!("{}/{}.svg", super::commit::CHARTS, r.name), r.svg.as_bytes())?;
-            put(format!("{}/{}.png", super::commit::CHARTS, r.name), &r.png)?;
-            rendered.push(r);
+        let rendered = draw(&data, size)?;
+        for (rel, bytes) in rendered.iter().flat_map(Rendered::files) {
+            put(rel, &bytes)?;
         }
         put("report.html".into(), report_html(&data, &manifest.stopped_by, &rendered).as_bytes())?;
     }
@@ -511,17 +502,19 @@ pub fn redraw(dir: &Path, size: ChartSize) -> Result<Vec<PathBuf>, OutputError> 
         .map_err(|e| unreadable(&manifest, e))?;
     let stopped_by = v.get("stopped_by").and_then(|s| s.as_str()).unwrap_or("it finished").to_string();
     let data = CalibrationData::read(dir)?;
-    let mut files = Vec::new();
-    let mut rendered = Vec::new();
-    let pairs = data.pairs().map(|p| render(&p, size)).transpose()?;
-    for r in data.figures().iter().map(|f| render(f, size)).chain(pairs.map(Ok)) {
-        let r = r?;
-        files.push((format!("{}/{}.svg", super::commit::CHARTS, r.name), r.svg.as_bytes().to_vec()));
-        files.push((format!("{}/{}.png", super::commit::CHARTS, r.name), r.png.clone()));
-        rendered.push(r);
-    }
+    let rendered = draw(&data, size)?;
+    let mut files: Vec<_> = rendered.iter().flat_map(Rendered::files).collect();
     files.push(("report.html".into(), report_html(&data, &stopped_by, &rendered).into_bytes()));
     super::write_drawn(dir, &files)
+}
+
+/// A calibration's charts, in the report's order: its figures, then the pairs chart.
+fn draw(data: &CalibrationData, size: ChartSize) -> Result<Vec<Rendered>, OutputError> {
+    let mut rendered: Vec<Rendered> = data.figures().iter().map(|f| render(f, size)).collect::<Result<_, _>>()?;
+    if let Some(pairs) = data.pairs() {
+        rendered.push(render(&pairs, size)?);
+    }
+    Ok(rendered)
 }
 
 /// A calibration read back from its files, for charts and the report.

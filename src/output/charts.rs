@@ -127,6 +127,18 @@ pub struct Rendered {
     pub png: Vec<u8>,
 }
 
+impl Rendered {
+    /// The chart's two files, each with its path in a result directory (`charts/NAME.svg`,
+    /// `charts/NAME.png`) and its bytes.
+    pub fn files(&self) -> [(String, Vec<u8>); 2] {
+        let dir = super::commit::CHARTS;
+        [
+            (format!("{dir}/{}.svg", self.name), self.svg.as_bytes().to_vec()),
+            (format!("{dir}/{}.png", self.name), self.png.clone()),
+        ]
+    }
+}
+
 fn register_fonts() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {

@@ -52,6 +52,14 @@ impl Kind {
 }
 
 pub use super::names::CHARTS;
+/// How an old manifest, written before charts were listed, owns `charts/`: whole.
+const WHOLE_CHARTS: &str = "charts/";
+
+/// Whether the result whose manifest lists `owned` owns the path `rel` (relative, `/`
+/// between folders): listed, or in `charts/` under an old manifest that owned it whole.
+pub fn owns(owned: &BTreeSet<String>, rel: &str) -> bool {
+    owned.contains(rel) || (owned.contains(WHOLE_CHARTS) && rel.strip_prefix(WHOLE_CHARTS).is_some())
+}
 /// Prefix of the tool's hidden working folders.
 const WORK_PREFIX: &str = ".coprosim-";
 
@@ -91,8 +99,8 @@ pub fn parse_manifest(bytes: &[u8]) -> Option<(Kind, BTreeSet<String>)> {
         // Those manifests listed only data files; these were written beside them.
         // and drew charts/ whole, before chart files were listed.
         let extra: &[&str] = match kind {
-            Kind::Run => &["report.html", "charts/"],
-            Kind::Sweep => &[SWEEP_JSON, PROGRESS, "charts/"],
+            Kind::Run => &["report.html", WHOLE_CHARTS],
+            Kind::Sweep => &[SWEEP_JSON, PROGRESS, WHOLE_CHARTS],
             Kind::Calibration => &[],
         };
         owned.extend(extra.iter().map(|s| s.to_string()));
@@ -151,13 +159,13 @@ fn head(path: &str) -> &str {
 /// so a user's file there is named as `charts/NAME`.
 fn foreign_entries(dir: &Path, owned: &BTreeSet<String>, result: bool) -> Result<Vec<String>, OutputError> {
     let owned_heads: BTreeSet<&str> = owned.iter().map(|p| head(p)).collect();
+    let charts = dir.join(CHARTS);
     let mut kept = Vec::new();
     for name in top_level(dir)? {
-        let charts = dir.join(CHARTS);
         if result && name == CHARTS && charts.is_dir() {
             for entry in std::fs::read_dir(&charts).map_err(io(&charts))? {
                 let rel = format!("{CHARTS}/{}", entry.map_err(io(&charts))?.file_name().to_string_lossy());
-                if !owned.contains(&rel) && !owned.contains(&format!("{CHARTS}/")) {
+                if !owns(owned, &rel) {
                     kept.push(rel);
                 }
             }
@@ -481,11 +489,10 @@ impl Staging {
             }
             std::fs::rename(&from, &to).map_err(io(&to))?;
         }
-        let legacy_charts = owned.contains(&format!("{CHARTS}/"));
-        let stale = owned.iter().filter(|p| !new.contains(*p) && *p != MANIFEST && !p.ends_with('/'));
+        let stale = owned.iter().filter(|p| !new.contains(*p) && *p != MANIFEST && *p != WHOLE_CHARTS);
         // An old manifest that owned charts/ whole: its charts are every file there.
         let old_charts: Vec<String> = match std::fs::read_dir(self.target.join(CHARTS)) {
-            Ok(entries) if legacy_charts => entries
+            Ok(entries) if owned.contains(WHOLE_CHARTS) => entries
                 .flatten()
                 .map(|e| format!("{CHARTS}/{}", e.file_name().to_string_lossy()))
                 .filter(|rel| !new.contains(rel))

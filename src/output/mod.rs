@@ -476,8 +476,7 @@ pub fn write_charts(dir: &Path, size: charts::ChartSize) -> Result<Vec<PathBuf>,
     let mut rendered = Vec::new();
     for fig in charts::figures(&data) {
         let r = charts::render(&fig, size)?;
-        files.push((format!("{}/{}.svg", commit::CHARTS, r.name), r.svg.as_bytes().to_vec()));
-        files.push((format!("{}/{}.png", commit::CHARTS, r.name), r.png.clone()));
+        files.extend(r.files());
         rendered.push(r);
     }
     // The explorer page carries the model (about 1.6 MB), so it is written once, beside the
@@ -495,12 +494,9 @@ pub fn write_charts(dir: &Path, size: charts::ChartSize) -> Result<Vec<PathBuf>,
 /// user's own, which `plot` must not draw over). Returns the paths written.
 pub(crate) fn write_drawn(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<Vec<PathBuf>, OutputError> {
     let owned = std::fs::read(dir.join(MANIFEST)).ok().and_then(|b| commit::parse_manifest(&b)).map(|m| m.1);
-    let whole_charts = owned.as_ref().is_some_and(|o| o.contains(&format!("{}/", commit::CHARTS)));
     for (rel, _) in files {
         let path = dir.join(rel);
-        let listed =
-            owned.as_ref().is_some_and(|o| o.contains(rel)) || (whole_charts && rel.starts_with(commit::CHARTS));
-        if path.exists() && !listed {
+        if path.exists() && !owned.as_ref().is_some_and(|o| commit::owns(o, rel)) {
             return Err(OutputError::Unusable {
                 path: path.display().to_string(),
                 reason: "it is in the way of a chart and coprosim did not write it (the manifest does not list it); move it and draw again".into(),

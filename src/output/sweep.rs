@@ -484,8 +484,7 @@ pub fn redraw(dir: &Path, size: ChartSize) -> Result<Vec<PathBuf>, OutputError> 
     let all_indices = if info.design == "sobol" { indices(&info, &points) } else { Vec::new() };
     let mut files = Vec::new();
     for r in sweep_charts(&info, &points, &all_indices, size)? {
-        files.push((format!("{}/{}.svg", super::commit::CHARTS, r.name), r.svg.into_bytes()));
-        files.push((format!("{}/{}.png", super::commit::CHARTS, r.name), r.png));
+        files.extend(r.files());
     }
     super::write_drawn(dir, &files)
 }
@@ -554,8 +553,9 @@ pub fn write_sweep(
         }
         if let Some(size) = charts_size {
             for r in sweep_charts(info, points, &all_indices, size)? {
-                put(format!("{}/{}.svg", super::commit::CHARTS, r.name), r.svg.as_bytes())?;
-                put(format!("{}/{}.png", super::commit::CHARTS, r.name), &r.png)?;
+                for (rel, bytes) in r.files() {
+                    put(rel, &bytes)?;
+                }
             }
         }
     }
