@@ -19,6 +19,8 @@ fn second_version() -> Scenario {
     let b = &mut s.behaviour;
     (b.life_event_rate, b.reconsider_weeks, b.friends_made, b.role_fit_sd, b.start_cost) = (0.0, 0.0, 0.0, 0.0, 0.0);
     (b.base_exit, b.aspiration_mean, b.join_max, b.hours_dispersion) = (0.31, -0.05, 0.18, 1.06);
+    b.fairness_weight = 0.3;
+    s.organisation.allocation_by_standing = 0.0;
     for g in &mut s.population.groups {
         g.spare_time = 1.0;
     }

@@ -319,6 +319,7 @@ fn sweep_lines(f: &FigureSpec, info: &SweepInfo, points: &[PointResult], o: usiz
             y_label: format!("mean {}", charts::human_key(&f.metric)),
             lines,
             y_range: None,
+            marks: Vec::new(),
         }],
         columns: 1,
         notes: vec![format!("Lines: mean of {} replications; shading: 95% interval of the mean.", info.replications)],

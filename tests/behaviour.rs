@@ -284,7 +284,8 @@ fn learning_what_a_programme_is_adds_little_to_the_newcomer_hazard() {
 /// The second version is still there: its baseline, written with the third version's
 /// mechanisms at their neutral values (docs/ODD.md, "Model versions"), gives every row of
 /// the `summary.csv` the second version wrote (tests/fixtures, made by coprosim before issue
-/// 28) digit for digit; the third version's rows are added, none changed.
+/// 28) digit for digit; the third version's rows are added, none changed (but for the wording
+/// of their descriptions).
 #[test]
 fn the_second_version_is_the_third_with_its_mechanisms_neutral() {
     let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
@@ -297,15 +298,20 @@ fn the_second_version_is_the_third_with_its_mechanisms_neutral() {
         .arg(fixtures.join("second_version.toml"))
         .assert()
         .success();
-    let rows = |path: std::path::PathBuf| -> std::collections::BTreeMap<String, String> {
-        std::fs::read_to_string(path)
+    // Every number, digit for digit; the descriptions may since have been reworded.
+    let rows = |path: std::path::PathBuf| -> std::collections::BTreeMap<String, Vec<String>> {
+        csv::Reader::from_path(path)
             .unwrap()
-            .lines()
-            .map(|l| (l.splitn(4, ',').take(3).collect::<Vec<_>>().join(","), l.to_string()))
+            .records()
+            .map(|r| {
+                let r = r.unwrap();
+                let fields: Vec<String> = r.iter().take(r.len() - 1).map(str::to_string).collect();
+                (fields[..3].join(","), fields)
+            })
             .collect()
     };
     let (before, now) = (rows(fixtures.join("second_version_summary.csv")), rows(out.join("summary.csv")));
-    assert!(before.len() >= 30);
+    assert!(before.len() >= 29, "{} rows", before.len());
     for (key, row) in &before {
         assert_eq!(now.get(key), Some(row), "{key}");
     }

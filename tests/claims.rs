@@ -95,21 +95,35 @@ fn claim_2_performance_regimes_displace_lived_experience() {
     );
 }
 
-#[test]
-fn claim_3_fair_governance_retains_at_low_and_high_funding() {
+/// The fairness clubhouse at a contract, its voice rules and the weeks a member takes to become
+/// established (`organisation.standing_weeks`).
+fn clubhouse(funding: f64, voice: f64, standing_weeks: f64) -> Scenario {
     let base = scenario("scenarios/experiments/fairness_clubhouse.toml");
+    let s = with_value(&base, "coalitions[0].funding.contract.amount", funding).unwrap();
+    let s = with_value(&s, "organisation.standing_weeks", standing_weeks).unwrap();
+    with_value(&s, "coalitions[0].governance.voice", voice).unwrap()
+}
+
+#[test]
+fn claim_3_fair_governance_keeps_newcomers_at_low_and_high_funding() {
+    // Smith (2020): members "may decide to stop their participation if the distribution of
+    // resources from grants and contracts is viewed as unfair". Unfair governance moves a
+    // role's benefits from newcomers to the established (benefits by standing, docs/ODD.md
+    // §7.4) without adding any, and outsiders cannot see the allocation before they join.
     for funding in [0.0, 80000.0] {
-        let funded = with_value(&base, "coalitions[0].funding.contract.amount", funding).unwrap();
-        let unfair = with_value(&funded, "coalitions[0].governance.voice", 0.4).unwrap();
-        let fair = with_value(&funded, "coalitions[0].governance.voice", 1.0).unwrap();
-        // A single programme of 1,500 residents: cheap, so enough replications to see an
-        // effect of about half a point of retention.
-        let retention = |s: &Scenario| small_programme(s, "annual_retention");
+        let standing = 52.0;
         assert_higher(
-            &format!("annual retention, voice 1.0 vs 0.4, contract {funding}"),
-            &retention(&unfair),
-            &retention(&fair),
+            &format!("newcomers' one-year survival, voice 1.0 vs 0.4, contract {funding}"),
+            &small_programme(&clubhouse(funding, 0.4, standing), "one_year_survival"),
+            &small_programme(&clubhouse(funding, 1.0, standing), "one_year_survival"),
         );
+        // Reported, not asserted: the established gain what newcomers lose and stay longer,
+        // so the stock's retention barely moves (docs/FIGURES.md, claim 3).
+        let (m, lo, hi) = paired(
+            &small_programme(&clubhouse(funding, 0.4, standing), "annual_retention"),
+            &small_programme(&clubhouse(funding, 1.0, standing), "annual_retention"),
+        );
+        eprintln!("annual retention, contract {funding}: difference {m:.4} (95% CI {lo:.4} to {hi:.4})");
     }
 }
 
@@ -233,17 +247,20 @@ fn knock_out_2_displacement_needs_credentialed_roles() {
 }
 
 #[test]
-fn claim_3_is_assumed_voice_acts_only_through_the_fairness_payoff() {
-    // Not a knock-out: voice changes perceived fairness, and members are assumed to value it
-    // (a payoff term). With no weight on fairness the difference is exactly zero: nothing
-    // else carries voice to retention, so the claim is labelled assumed (docs/FIGURES.md).
-    let base = scenario("scenarios/experiments/fairness_clubhouse.toml");
-    let unfair = with_value(&base, "coalitions[0].governance.voice", 0.4).unwrap();
-    let fair = with_value(&base, "coalitions[0].governance.voice", 1.0).unwrap();
-    let (unfair0, fair0) = both(&unfair, &fair, "behaviour.fairness_weight", 0.0);
-    let (m, lo, hi) =
-        paired(&small_programme(&unfair0, "annual_retention"), &small_programme(&fair0, "annual_retention"));
-    assert_eq!((m, lo, hi), (0.0, 0.0, 0.0), "voice has a path to retention besides the fairness payoff");
+fn knock_out_3_unfair_governance_churns_newcomers_only_while_they_lack_standing() {
+    // Keep the lever (voice) and its effect on perceived fairness, and the unequal allocation
+    // it brings; remove what makes the allocation cost newcomers: standing comes within a day
+    // of joining, so nobody is short-changed for long.
+    let survival = |funding, voice, weeks| small_programme(&clubhouse(funding, voice, weeks), "one_year_survival");
+    for funding in [0.0, 80000.0] {
+        let m = effect(&survival(funding, 0.4, 52.0), &survival(funding, 1.0, 52.0));
+        assert_vanishes(
+            &format!("standing at once, newcomers' one-year survival, contract {funding}"),
+            m,
+            &survival(funding, 0.4, 0.1),
+            &survival(funding, 1.0, 0.1),
+        );
+    }
 }
 
 #[test]

@@ -869,7 +869,8 @@ fn each_diagnostic_is_printed_recorded_in_the_manifest_and_shown_in_the_report()
                  [[coalitions]]\nname = \"youth\"\nstaff = 0\ngovernance = { outreach = 0.5 }\n[coalitions.funding]\ndonation_per_member = 20\n\
                  [coalitions.funding.contract]\namount = 30000\nterm_years = 3\nrenewal_base = 0.0\nrenewal_performance = 0.0\n";
     let (stderr, kinds, report) = diagnosed(tmp.path(), "lapse", lapse, &["-n", "20"]);
-    assert_eq!(kinds, ["contract_lapses"], "{stderr}");
+    // (Without its contract the programme may also dissolve in some replications, and is named.)
+    assert!(kinds.contains(&"contract_lapses".to_string()), "{stderr}");
     assert!(stderr.contains("government contract of \"youth\" lapsed"), "{stderr}");
     assert!(report.contains("government contract of &quot;youth&quot; lapsed"));
     // A one-year burn-in of a large programme still settling: not a steady state.
@@ -879,11 +880,38 @@ fn each_diagnostic_is_printed_recorded_in_the_manifest_and_shown_in_the_report()
     let (stderr, kinds, report) = diagnosed(tmp.path(), "settling", settling, &["-n", "30"]);
     assert_eq!(kinds, ["not_stationary"], "{stderr}");
     assert!(stderr.contains("not yet a steady state") && report.contains("not yet a steady state"), "{stderr}");
+    // A town's own scenario with no burn-in records its programme growing from founding, and
+    // a cut scheduled in year 3 behind a 20-year burn-in falls before recording starts (#33).
+    let young = "name = \"young\"\n[simulation]\nyears = 10\n[population]\nsize = 5000\n\
+                 [[population.groups]]\nname = \"residents\"\nshare = 1.0\n[[coalitions]]\nname = \"food_bank\"\nstaff = 1\n\
+                 governance = { outreach = 0.5 }\n[coalitions.funding.contract]\namount = 40000\n\
+                 [[policy.shocks]]\nyear = 3\ncut = 0.5\ncoalition = \"food_bank\"\n";
+    let (stderr, kinds, _) = diagnosed(tmp.path(), "young", young, &["-n", "30"]);
+    assert!(kinds.contains(&"not_stationary".to_string()), "{stderr}");
+    assert!(stderr.contains("membership grew by") && stderr.contains("to year 3 "), "{stderr}");
+    assert!(stderr.contains("set simulation.burn_in_years"), "{stderr}");
+    // Its charts mark the cut on every time axis.
+    let members = std::fs::read_to_string(tmp.path().join("young/charts/members.svg")).unwrap();
+    assert_eq!(members.matches("contract cut 50% (food_bank)").count(), 2, "one mark per time panel");
+    let late = young.replace("years = 10\n", "years = 10\nburn_in_years = 20\n");
+    let (stderr, kinds, _) = diagnosed(tmp.path(), "late", &late, &["-n", "30"]);
+    assert!(kinds.contains(&"shock_before_recording".to_string()), "{stderr}");
+    assert!(
+        stderr.contains("the shock of year 3 (policy.shocks[0]) falls before recording starts (year 20"),
+        "{stderr}"
+    );
     // Too few replications for the ranges reported; and silence when nothing is wrong.
-    let (stderr, kinds, report) = diagnosed(tmp.path(), "few", SMALL, &["-n", "5"]);
+    // (A club recorded after a burn-in, so that nothing else is wrong with it.)
+    let steady = "name = \"steady\"\n[simulation]\nyears = 3\nburn_in_years = 20\n[population]\nsize = 2000\n\
+                  [[population.groups]]\nname = \"residents\"\nshare = 1.0\n[[coalitions]]\nname = \"club\"\nfounders = 20\n\
+                  staff = 0\ngovernance = { outreach = 0.5 }\n[coalitions.funding]\ndonation_per_member = 20\nearned_income = 10000\n";
+    let (stderr, kinds, report) = diagnosed(tmp.path(), "few", steady, &["-n", "5"]);
     assert_eq!(kinds, ["few_replications"], "{stderr}");
     assert!(stderr.contains("only 5 replications") && report.contains("only 5 replications"));
-    let (stderr, kinds, report) = diagnosed(tmp.path(), "fine", SMALL, &["-n", "20"]);
+    // The small town recorded from founding is not a steady state, and is told so.
+    let (stderr, kinds, _) = diagnosed(tmp.path(), "small", SMALL, &["-n", "20"]);
+    assert!(kinds.contains(&"not_stationary".to_string()), "{stderr}");
+    let (stderr, kinds, report) = diagnosed(tmp.path(), "fine", steady, &["-n", "20"]);
     assert!(kinds.is_empty() && !stderr.contains("warning") && !report.contains("id=\"warnings\""), "{stderr}");
 }
 
@@ -918,7 +946,8 @@ fn a_coalition_written_with_its_funding_and_outreach_survives() {
     ] {
         let (share, stderr) = surviving(funding, "governance = { outreach = 0.5 }");
         assert!(share >= 0.8, "{funding}: survives in {share} of replications");
-        assert!(!stderr.contains("dissolved"), "{funding}: {stderr}");
+        // Named whenever it dissolves in one replication in twenty or more.
+        assert!(share < 0.96 || !stderr.contains("dissolved"), "{funding}: {stderr}");
     }
     let (share, stderr) = surviving("[coalitions.funding]\ndonation_per_member = 20", "");
     assert!(share < 0.5, "without outreach: survives in {share} of replications");
@@ -1146,4 +1175,56 @@ fn explore_writes_a_page_never_over_a_foreign_file_and_opens_it_on_request() {
         let opened = std::fs::read_to_string(&record).unwrap();
         assert_eq!(opened.trim(), page.canonicalize().unwrap().display().to_string());
     }
+}
+
+/// Issue 33: a headline total that averages its groups (or its areas) lies within their range,
+/// or its description in `summary.csv` says why it need not (a composition effect across
+/// replications). Checked on the baseline and the experiments behind the published figures.
+#[test]
+fn headline_totals_lie_within_their_groups_or_say_why() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut checked = 0;
+    for (i, file) in [
+        "scenarios/baseline.toml",
+        "scenarios/experiments/austerity_cut.toml",
+        "scenarios/experiments/outreach_low.toml",
+        "scenarios/experiments/professionalisation_heavy.toml",
+        "scenarios/experiments/purposive_drift.toml",
+        "scenarios/experiments/fairness_clubhouse.toml",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let out = tmp.path().join(format!("run{i}"));
+        coprosim()
+            .arg("run")
+            .arg(repo(file))
+            .arg("--out")
+            .arg(&out)
+            .args(["-q", "--no-charts", "-n", "12", "--seed", "3"])
+            .assert()
+            .success();
+        let mut reader = csv::Reader::from_path(out.join("summary.csv")).unwrap();
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        let groups: Vec<&str> = rows.iter().filter(|r| &r[0] == "population_share").map(|r| &r[2]).collect();
+        for metric in ["annual_retention", "one_year_survival", "members_per_1000"] {
+            let of = |r: &&csv::StringRecord| &r[0] == metric && &r[1] == "all";
+            let Some(total) = rows.iter().filter(of).find(|r| &r[2] == "all") else { continue };
+            let parts: Vec<&csv::StringRecord> = rows.iter().filter(of).filter(|r| &r[2] != "all").collect();
+            let (in_groups, in_areas): (Vec<_>, Vec<_>) = parts.into_iter().partition(|r| groups.contains(&&r[2]));
+            for set in [in_groups, in_areas].iter().filter(|set| set.len() >= 2) {
+                let means: Vec<f64> = set.iter().filter_map(|r| r[3].parse().ok()).collect();
+                let (lo, hi) = means.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &m| (a.min(m), b.max(m)));
+                let all: f64 = total[3].parse().unwrap();
+                checked += 1;
+                if all < lo - 1e-9 || all > hi + 1e-9 {
+                    assert!(
+                        total[total.len() - 1].contains("composition effect"),
+                        "{file}: {metric} all {all} lies outside its parts ({lo} to {hi}) and its description does not say why"
+                    );
+                }
+            }
+        }
+    }
+    assert!(checked >= 15, "{checked} totals checked");
 }

@@ -636,6 +636,7 @@ impl CalibrationData {
                 y_label: "density".into(),
                 lines,
                 y_range: None,
+                marks: Vec::new(),
             });
         }
         let mut notes = vec![format!(
@@ -691,6 +692,7 @@ impl CalibrationData {
                     },
                 ],
                 y_range: Some((0.0, top)),
+                marks: Vec::new(),
             });
         }
         let columns = (info.statistics.len() as f64).sqrt().ceil() as usize;
@@ -728,6 +730,7 @@ impl CalibrationData {
                         thin: false,
                     }],
                     y_range: None,
+                    marks: Vec::new(),
                 },
                 Panel {
                     title: "acceptance rate".into(),
@@ -741,6 +744,7 @@ impl CalibrationData {
                         thin: false,
                     }],
                     y_range: Some((0.0, 1.0)),
+                    marks: Vec::new(),
                 },
             ],
             columns: 2,

@@ -95,6 +95,17 @@ pub struct Panel {
     pub lines: Vec<Line>,
     /// Fixed y range, or fit the data from 0.
     pub y_range: Option<(f64, f64)>,
+    /// Labelled vertical rules: when a scheduled shock or policy change takes effect.
+    pub marks: Vec<Mark>,
+}
+
+/// A labelled vertical rule on a time axis: when a shock or policy change takes effect.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mark {
+    /// Where, in the panel's x units (years from founding).
+    pub x: f64,
+    /// What happens there ("contract cut 60% (food_bank)").
+    pub label: String,
 }
 
 /// A chart: a title, panels in a grid, and a legend column.
@@ -335,6 +346,48 @@ fn draw_panel<DB: DrawingBackend>(
                 .map_err(e)?;
         }
     }
+    draw_marks(&mut chart, panel, (x0, x1, y0, y1), font, stroke, unit)
+}
+
+/// A panel's policy marks: a grey dashed rule each, labelled at the top on a white ground
+/// (right of the rule, or left of it near the right edge); a label that would run into an
+/// earlier one goes on the next row down, so labels never overlap.
+fn draw_marks<DB: DrawingBackend>(
+    chart: &mut ChartContext<
+        '_,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    panel: &Panel,
+    (x0, x1, y0, y1): (f64, f64, f64, f64),
+    font: &dyn Fn(f64) -> TextStyle<'static>,
+    stroke: u32,
+    unit: f64,
+) -> Result<(), String> {
+    let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    let grey = RGBColor(80, 80, 80);
+    let rule = grey.stroke_width((stroke / 2).max(1));
+    let (size, pad) = (15.0 * unit, (4.0 * unit).round() as i32);
+    let line_height = (size * 1.3).round() as i32;
+    let right_edge = chart.backend_coord(&(x1, y1)).0;
+    let mut taken: Vec<(i32, i32, i32)> = Vec::new();
+    for mark in panel.marks.iter().filter(|m| m.x >= x0 && m.x <= x1) {
+        let w = 3 * rule.stroke_width;
+        chart.draw_series(DashedLineSeries::new([(mark.x, y0), (mark.x, y1)], w, w, rule)).map_err(e)?;
+        let width = (mark.label.chars().count() as f64 * size * 0.56).ceil() as i32 + 2 * pad;
+        let at = chart.backend_coord(&(mark.x, y1)).0;
+        let left_edge = chart.backend_coord(&(x0, y1)).0;
+        let left = if at + pad + width <= right_edge { at + pad } else { (at - pad - width).max(left_edge) };
+        let row =
+            (0..).find(|&row| !taken.iter().any(|&(l, r, k)| k == row && left < r && l < left + width)).unwrap_or(0);
+        taken.push((left, left + width, row));
+        let dx = left - at;
+        let dy = pad + row * line_height;
+        let label = EmptyElement::at((mark.x, y1))
+            + Rectangle::new([(dx, dy), (dx + width, dy + line_height)], WHITE.mix(0.85).filled())
+            + Text::new(mark.label.clone(), (dx + pad, dy + pad / 2), font(15.0).color(&grey));
+        chart.draw_series(std::iter::once(label)).map_err(e)?;
+    }
     Ok(())
 }
 
@@ -532,6 +585,7 @@ pub fn figures(data: &RunData) -> Vec<Figure> {
                 y_label: "share of spells still running".into(),
                 lines: km_lines,
                 y_range: Some((0.0, 1.0)),
+                marks: Vec::new(),
             },
             Panel {
                 title: "Annual retention".into(),
@@ -539,6 +593,7 @@ pub fn figures(data: &RunData) -> Vec<Figure> {
                 y_label: "share retained after one year".into(),
                 lines: annual_lines,
                 y_range: Some((0.0, 1.0)),
+                marks: Vec::new(),
             },
         ],
         columns: 2,
@@ -571,6 +626,7 @@ pub fn figures(data: &RunData) -> Vec<Figure> {
                 y_label: "members (people)".into(),
                 lines: by_coalition,
                 y_range: None,
+                marks: Vec::new(),
             },
             Panel {
                 title: "By population group".into(),
@@ -578,6 +634,7 @@ pub fn figures(data: &RunData) -> Vec<Figure> {
                 y_label: "members (people)".into(),
                 lines: by_group,
                 y_range: None,
+                marks: Vec::new(),
             },
         ],
         columns: 2,
@@ -608,6 +665,7 @@ pub fn figures(data: &RunData) -> Vec<Figure> {
         y_label: "share of members".into(),
         lines: shares,
         y_range: Some((0.0, 1.0)),
+        marks: Vec::new(),
     }];
     let lived_panel = |coalition: &str, label: String, look: Look| Panel {
         title: format!("Lived experience: {label}"),
@@ -615,6 +673,7 @@ pub fn figures(data: &RunData) -> Vec<Figure> {
         y_label: "share of members".into(),
         lines: vec![band_line(data, "lived_experience_share", coalition, "all", label.clone(), look)],
         y_range: Some((0.0, 1.0)),
+        marks: Vec::new(),
     };
     if coalitions.len() > 1 {
         composition_panels.push(lived_panel("all", "all coalitions".into(), all_look));
@@ -653,6 +712,7 @@ pub fn figures(data: &RunData) -> Vec<Figure> {
             .map(|(i, c)| band_line(data, metric, c, "all", c.to_string(), Look::nth(i)))
             .collect(),
         y_range: unit_range.then_some((0.0, 1.0)),
+        marks: Vec::new(),
     })
     .collect::<Vec<Panel>>();
     // Money: one small panel per coalition, income by stream and spending, so that "funded
@@ -681,6 +741,7 @@ pub fn figures(data: &RunData) -> Vec<Figure> {
             y_label: "currency per year".into(),
             lines,
             y_range: None,
+            marks: Vec::new(),
         });
     }
     // Say where a coalition's lines end, and why, rather than let a shorter axis speak.
@@ -742,11 +803,14 @@ pub fn figures(data: &RunData) -> Vec<Figure> {
             y_label: "share of all hours".into(),
             lines: vec![lorenz, equality],
             y_range: Some((0.0, 1.0)),
+            marks: Vec::new(),
         }],
         columns: 1,
         notes: vec![stat("gini_hours", "Gini"), stat("top10_hours_share", "Top 10% share"), band_note],
     };
-    vec![retention, members, composition, governance, inequality]
+    let mut figures = vec![retention, members, composition, governance, inequality];
+    mark_time_axes(&mut figures, &policy_marks(data));
+    figures
 }
 
 /// Axis label with unit for a series metric.
@@ -785,6 +849,69 @@ fn group_label(g: &str) -> String {
     if g == "all" { "all groups".into() } else { format!("group: {g}") }
 }
 
+/// When each scheduled shock and policy change of the run takes effect (years from
+/// founding), and what it does, from `resolved_scenario.toml`; none for a run written
+/// before that file was.
+pub fn policy_marks(data: &RunData) -> Vec<Mark> {
+    let Some(s) = data.resolved_scenario.as_deref().and_then(|t| crate::scenario::Scenario::parse(t, "").ok()) else {
+        return Vec::new();
+    };
+    let whose = |coalition: &str, area: &str| match (coalition, area) {
+        ("", "") => String::new(),
+        ("", area) => format!(" (area {area})"),
+        (coalition, _) => format!(" ({coalition})"),
+    };
+    let shocks = s.policy.shocks.iter().map(|shock| {
+        let stream = serde_json::to_value(shock.stream).ok().and_then(|v| v.as_str().map(str::to_string));
+        Mark {
+            x: shock.year,
+            label: format!(
+                "{} cut {:.0}%{}",
+                stream.unwrap_or_default(),
+                100.0 * shock.cut,
+                whose(&shock.coalition, &shock.area)
+            ),
+        }
+    });
+    let changes = s.policy.changes.iter().filter(|c| c.year > 0.0).map(|change| {
+        let value = match &change.value {
+            crate::scenario::Setting::Number(x) => x.to_string(),
+            crate::scenario::Setting::Flag(b) => b.to_string(),
+            crate::scenario::Setting::Text(t) => t.clone(),
+        };
+        Mark { x: change.year, label: format!("{} = {value}", change_label(&change.key)) }
+    });
+    shocks.chain(changes).collect()
+}
+
+/// A policy change's key in words, short enough for a mark: its last step, and the coalition
+/// or group it names ("goal hours (food_bank)", "voice (coalitions[0])", "performance regime").
+fn change_label(key: &str) -> String {
+    let steps: Vec<&str> = key.split('.').collect();
+    let name = steps.last().copied().unwrap_or(key).replace('_', " ");
+    // `coalitions.NAME.…`, `population.groups.NAME.…`, or an indexed step, `coalitions[0].…`.
+    let named = steps[..steps.len().saturating_sub(1)]
+        .windows(2)
+        .find(|w| w[0] == "coalitions" || w[0] == "groups" || w[0] == "areas")
+        .map(|w| w[1].to_string())
+        .or_else(|| steps.iter().find(|step| step.contains('[')).map(|step| step.to_string()));
+    let whose = match named.as_deref() {
+        None => String::new(),
+        Some("*") => " (every coalition)".into(),
+        Some(n) => format!(" ({n})"),
+    };
+    format!("{name}{whose}")
+}
+
+/// Put `marks` on every panel whose x axis is time from founding.
+fn mark_time_axes(figures: &mut [Figure], marks: &[Mark]) {
+    for panel in figures.iter_mut().flat_map(|f| &mut f.panels) {
+        if panel.x_label == "time (years)" {
+            panel.marks = marks.to_vec();
+        }
+    }
+}
+
 /// Overlay one series from several runs, each labelled by its scenario name.
 pub fn comparison(runs: &[RunData], metric: &str, coalition: &str, group: &str) -> Figure {
     let names = super::comparison::run_labels(runs);
@@ -807,10 +934,35 @@ pub fn comparison(runs: &[RunData], metric: &str, coalition: &str, group: &str) 
             y_label: axis_label(metric),
             lines,
             y_range: bounded.then_some((0.0, 1.0)),
+            marks: comparison_marks(runs, &names),
         }],
         columns: 1,
         notes: vec!["Lines: median; shading: 5–95%.".into()],
     }
+}
+
+/// The marks of several runs: a mark every run shares once, one of some runs only with
+/// their names ("contract cut 60% (food_bank): austerity_cut").
+fn comparison_marks(runs: &[RunData], names: &[String]) -> Vec<Mark> {
+    let each: Vec<Vec<Mark>> = runs.iter().map(policy_marks).collect();
+    let mut out: Vec<Mark> = Vec::new();
+    for (i, marks) in each.iter().enumerate() {
+        for mark in marks {
+            let holders: Vec<&str> =
+                each.iter().zip(names).filter(|(m, _)| m.contains(mark)).map(|(_, n)| n.as_str()).collect();
+            if each[..i].iter().any(|m| m.contains(mark)) {
+                continue;
+            }
+            let label = if holders.len() == runs.len() {
+                mark.label.clone()
+            } else {
+                format!("{}: {}", mark.label, holders.join(", "))
+            };
+            out.push(Mark { x: mark.x, label });
+        }
+    }
+    out.sort_by(|a, b| a.x.total_cmp(&b.x));
+    out
 }
 
 /// The panel title of a comparison: the runs' names, while they fit on one line of the
@@ -842,6 +994,50 @@ mod tests {
 
     use super::*;
 
+    /// A run whose resolved scenario is `text`, with no data.
+    fn run_of(text: &str) -> RunData {
+        RunData {
+            dir: "r".into(),
+            manifest: Default::default(),
+            series: vec![],
+            retention: vec![],
+            summary: vec![],
+            lorenz: vec![],
+            resolved_scenario: Some(text.into()),
+            replications: None,
+        }
+    }
+
+    #[test]
+    fn shocks_and_changes_are_marked_where_they_take_effect_and_shared_marks_once() {
+        let town =
+            "name = \"t\"\n[[population.groups]]\nname = \"r\"\nshare = 1.0\n[[coalitions]]\nname = \"food_bank\"\n";
+        let cut = format!(
+            "{town}[[policy.shocks]]\nyear = 3\ncut = 0.6\ncoalition = \"food_bank\"\n\
+             [[policy.changes]]\nyear = 0\nkey = \"policy.performance_regime\"\nvalue = 0.2\n\
+             [[policy.changes]]\nyear = 5.5\nkey = \"policy.performance_regime\"\nvalue = 0.9\n"
+        );
+        let marks = policy_marks(&run_of(&cut));
+        assert_eq!(
+            marks,
+            [
+                Mark { x: 3.0, label: "contract cut 60% (food_bank)".into() },
+                Mark { x: 5.5, label: "performance regime = 0.9".into() },
+            ],
+            "a change at year 0 is a founding setting, not a mark"
+        );
+        assert_eq!(change_label("coalitions.food_bank.goal_hours"), "goal hours (food_bank)");
+        assert_eq!(change_label("coalitions[0].governance.voice"), "voice (coalitions[0])");
+        assert_eq!(change_label("population.groups.poor.spare_time"), "spare time (poor)");
+        let names = ["base".to_string(), "cut".to_string()];
+        let both = comparison_marks(&[run_of(&cut), run_of(&cut)], &names);
+        assert_eq!(both, marks);
+        let one = comparison_marks(&[run_of(town), run_of(&cut)], &names);
+        assert_eq!(one[0].label, "contract cut 60% (food_bank): cut");
+        // A run written before resolved scenarios were: no marks, no failure.
+        assert!(policy_marks(&RunData { resolved_scenario: None, ..run_of(town) }).is_empty());
+    }
+
     fn figure() -> Figure {
         Figure {
             name: "t".into(),
@@ -863,6 +1059,7 @@ mod tests {
                     })
                     .collect(),
                 y_range: None,
+                marks: Vec::new(),
             }],
             columns: 1,
             notes: vec!["note".into()],

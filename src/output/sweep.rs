@@ -724,6 +724,7 @@ fn trajectory_chart(info: &SweepInfo, points: &[PointResult], k: usize) -> Figur
             y_label: human.clone(),
             lines,
             y_range: share.then_some((0.0, 1.0)),
+            marks: Vec::new(),
         }],
         columns: 1,
         notes: vec![
@@ -785,6 +786,7 @@ fn sweep_charts(
                         y_label: human.to_string(),
                         lines: vec![line],
                         y_range: None,
+                        marks: Vec::new(),
                     }],
                     columns: 1,
                     notes: vec!["Line: mean; shading: 95% interval of the mean.".into()],

@@ -300,6 +300,7 @@ pub fn burn_ins(s: &Scenario, cfg: RunConfig) -> Result<Vec<Vec<u8>>, EngineErro
 pub fn results_of(s: &Scenario, records: &[ReplicationRecord]) -> Results {
     let mut results = observe::aggregate(Catalogue::new(s), records);
     results.diagnostics = observe::diagnostics::diagnose(s, &results.catalogue, records, &results.summary);
+    results.programmes = observe::diagnostics::programme_fates(&results.catalogue, records);
     results
 }
 

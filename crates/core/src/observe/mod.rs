@@ -861,16 +861,30 @@ pub fn summary_keys(cat: &Catalogue) -> Vec<SummaryKey> {
     let all_and = |n: usize| std::iter::once(None).chain((0..n).map(Some)).collect::<Vec<_>>();
     let mut keys = Vec::new();
     let mut push = |metric, coalition, group, doc| keys.push(SummaryKey { metric, coalition, group, doc });
-    for g in all_and(ng) {
-        push(
-            "annual_retention",
-            None,
-            g,
-            "share of members at t-52 weeks still members at t, pooled over the horizon after year 1",
-        );
+    // A total pools every group's members within each replication and is then averaged over
+    // replications, so it weighs each replication's groups by their members there; a group's
+    // average counts every replication in which it had members alike. Where a group retains
+    // better it also has more members, and the total can lie outside the groups' averages: a
+    // composition effect, which the descriptions say (docs/ODD.md §7.6).
+    macro_rules! pooled_or_per_group {
+        ($doc:literal) => {
+            [
+                concat!(
+                    $doc,
+                    "; all groups pooled within each replication, then averaged over replications, so a composition effect can put it outside the groups' averages (in a replication where a group retains better it also has more members)"
+                ),
+                concat!($doc, "; averaged over the replications in which the group had members"),
+            ]
+        };
     }
+    let [all, group] =
+        pooled_or_per_group!("share of members at t-52 weeks still members at t, pooled over the horizon after year 1");
     for g in all_and(ng) {
-        push("one_year_survival", None, g, "Kaplan-Meier probability a membership spell lasts beyond one year");
+        push("annual_retention", None, g, if g.is_none() { all } else { group });
+    }
+    let [all, group] = pooled_or_per_group!("Kaplan-Meier probability a membership spell lasts beyond one year");
+    for g in all_and(ng) {
+        push("one_year_survival", None, g, if g.is_none() { all } else { group });
     }
     push("final_members", None, None, "members at the horizon");
     for c in 0..nc {
@@ -1017,6 +1031,8 @@ pub struct Results {
     pub lorenz: Vec<(f64, Summary)>,
     /// Warnings about what the results cannot say (filled by [`diagnostics::diagnose`]).
     pub diagnostics: Vec<diagnostics::Diagnostic>,
+    /// What became of each coalition across the replications (filled with the diagnostics).
+    pub programmes: Vec<diagnostics::ProgrammeFate>,
     /// Every replication's headline values, in replication order, each in [`summary_keys`]
     /// order (NaN where undefined): the raw values behind `summary.csv`.
     pub replications: Vec<Vec<f64>>,
@@ -1121,6 +1137,7 @@ pub fn aggregate(cat: Catalogue, records: &[ReplicationRecord]) -> Results {
         summary,
         lorenz,
         diagnostics: Vec::new(),
+        programmes: Vec::new(),
         replications,
         details: Vec::new(),
     }

@@ -161,7 +161,7 @@ section! {
         /// Weeks over which satisfaction is smoothed (exponential memory).
         satisfaction_memory_weeks: f64 = 8.0, unit "weeks", range(1, 5200);
         /// Mean aspiration level: the payoff below which members grow dissatisfied (default: calibrated, docs/CALIBRATION.md).
-        aspiration_mean: f64 = -0.18, unit "payoff", range(-10, 10);
+        aspiration_mean: f64 = -0.19, unit "payoff", range(-10, 10);
         /// Standard deviation of aspiration across agents.
         aspiration_sd: f64 = 0.1, unit "payoff", range(0, 10);
         /// Exit probability per year whatever the satisfaction and the life events of `life_event_rate` (the second version's life-event exits; 0 in the third, where life events take members' time).
@@ -177,15 +177,15 @@ section! {
         /// Weekly probability that one member tie tells an outsider about its coalition.
         word_of_mouth: f64 = 0.05, unit "probability per tie per week", range(0, 1);
         /// Probability an exposed outsider joins when the expected payoff far exceeds aspiration (default: calibrated).
-        join_max: f64 = 0.26, unit "probability", range(0, 1);
+        join_max: f64 = 0.35, unit "probability", range(0, 1);
         /// Slope of the logistic join response to expected payoff minus aspiration.
         join_sensitivity: f64 = 10.0, unit "per payoff unit", range(0, 1000);
-        /// Weight of perceived fairness (centred at 0.5) in every member's payoff.
-        fairness_weight: f64 = 0.3, unit "payoff", range(0, 10);
+        /// Weight of perceived fairness (centred at 0.5) in every member's payoff: the second version's assumed path from governance to retention (0, the default since the third version: fairness acts through `organisation.allocation_by_standing`).
+        fairness_weight: f64 = 0.0, unit "payoff", range(0, 10);
         /// Stipend per member that fully satisfies material motives.
         stipend_reference: f64 = 1000.0, unit "currency per year", above(0, 1e12);
         /// Log-scale standard deviation of individual weekly hours (effort concentration; default: calibrated).
-        hours_dispersion: f64 = 0.93, unit "log hours", range(0, 5);
+        hours_dispersion: f64 = 0.89, unit "log hours", range(0, 5);
         /// Purposive payoff lost per unit of mission drift since the member joined.
         drift_sensitivity: f64 = 1.0, unit "factor", range(0, 10);
         /// How much professionalisation weakens solidary payoff (formalisation).
@@ -203,9 +203,9 @@ section! {
         /// Whether a newcomer starts from the payoff it expected and learns the real one (false: it knows the real one from its first week, a matched control: the same joiners, no expectation to correct).
         expectations_learnt: bool = true;
         /// Life events (a new job, a child, illness, a move) per resident per year: each redraws whether the resident has time to spare (its group's `spare_time`); a member left without time leaves (default: calibrated).
-        life_event_rate: f64 = 0.6, unit "per year", range(0, 52);
+        life_event_rate: f64 = 0.57, unit "per year", range(0, 52);
         /// The cost of starting (induction, training, rearranging one's week), in payoff units: an outsider joins only if the payoff it expects covers its aspiration and this; members have paid it (default: calibrated).
-        start_cost: f64 = 0.3, unit "payoff", range(0, 10);
+        start_cost: f64 = 0.25, unit "payoff", range(0, 10);
         /// Weeks before an outsider who considered a programme and did not join (or was turned away) considers one again.
         reconsider_weeks: f64 = 52.0, unit "weeks", range(0, 5200);
         /// Friends a member makes among fellow members over a long spell; they add to its ties in the programme, and so to its solidary payoff (0: none).
@@ -215,7 +215,7 @@ section! {
         /// How far friendships inside a programme form only within one's own group: at 1 a member bonds only in proportion to fellow members of its group, at 0 with anyone.
         bonding_homophily: f64 = 0.3, unit "share", range(0, 1);
         /// Standard deviation of how well a programme's role suits a newcomer: a payoff it cannot know from outside and learns as a member (default: calibrated).
-        role_fit_sd: f64 = 0.51, unit "payoff", range(0, 10);
+        role_fit_sd: f64 = 0.62, unit "payoff", range(0, 10);
     }
 }
 
@@ -233,7 +233,7 @@ section! {
         /// Fairness added by full-intensity outreach.
         fairness_outreach_gain: f64 = 0.2, unit "share", range(0, 1);
         /// How far a programme's benefits (what a role brings: its tangible rewards and its part in the work that counts) go to its established members rather than in equal shares when governance is not fair: a member's share of a full role's benefits is `1 + κ (1 − F) (standing / mean standing − 1)`, standing rising with tenure (0: equal shares whatever the governance).
-        allocation_by_standing: f64 = 0.0, unit "share", range(0, 1);
+        allocation_by_standing: f64 = 1.0, unit "share", range(0, 1);
         /// Weeks of membership over which a member becomes established (standing `1 − exp(−tenure / this)`).
         standing_weeks: f64 = 52.0, unit "weeks", above(0, 5200);
         /// Weeks for perceived fairness to catch up with governance (exponential lag).
