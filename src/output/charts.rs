@@ -947,12 +947,10 @@ fn comparison_marks(runs: &[RunData], names: &[String]) -> Vec<Mark> {
     let each: Vec<Vec<Mark>> = runs.iter().map(policy_marks).collect();
     let mut out: Vec<Mark> = Vec::new();
     for (i, marks) in each.iter().enumerate() {
-        for mark in marks {
+        // A mark an earlier run has was placed with it.
+        for mark in marks.iter().filter(|mark| !each[..i].iter().any(|m| m.contains(mark))) {
             let holders: Vec<&str> =
                 each.iter().zip(names).filter(|(m, _)| m.contains(mark)).map(|(_, n)| n.as_str()).collect();
-            if each[..i].iter().any(|m| m.contains(mark)) {
-                continue;
-            }
             let label = if holders.len() == runs.len() {
                 mark.label.clone()
             } else {

@@ -427,12 +427,12 @@ impl Model {
         if !self.rates.standing.is_empty() {
             // Members' mean standing at the end of last tick, for the shares of benefits.
             let mut sum = vec![(0.0, 0u32); self.coalitions.len()];
-            let a = &self.agents;
+            let (a, last) = (&self.agents, self.tick.saturating_sub(1));
             for i in 0..a.len() {
                 let m = a.previous[i];
                 if m != OUTSIDE {
                     let s = &mut sum[m as usize];
-                    s.0 += self.rates.standing_at(self.tick.saturating_sub(1).saturating_sub(a.spell_start[i]));
+                    s.0 += self.rates.standing_at(last.saturating_sub(a.spell_start[i]));
                     s.1 += 1;
                 }
             }

@@ -279,10 +279,7 @@ struct Growth {
 /// interval of the mean difference scaled alike. `None` for a window shorter than two years.
 fn growth_before_policy(s: &Scenario, cat: &Catalogue, records: &[ReplicationRecord]) -> Option<Growth> {
     let tpy = cat.ticks_per_year as usize;
-    let column = cat
-        .series
-        .iter()
-        .position(|k| k.metric == super::Metric::Members && k.coalition.is_none() && k.group.is_none())?;
+    let column = cat.total_members_column();
     let width = cat.series.len();
     let first_policy = s
         .policy
@@ -444,11 +441,7 @@ mod tests {
     /// Records of a run of `s` whose total members follow `members(replication, row)`.
     fn growing(s: &Scenario, cat: &Catalogue, members: impl Fn(usize, usize) -> f32) -> Vec<ReplicationRecord> {
         let width = cat.series.len();
-        let column = cat
-            .series
-            .iter()
-            .position(|k| k.metric == super::super::Metric::Members && k.coalition.is_none() && k.group.is_none())
-            .unwrap();
+        let column = cat.total_members_column();
         (0..25)
             .map(|r| {
                 let mut series = vec![f32::NAN; (cat.ticks as usize + 1) * width];

@@ -150,6 +150,14 @@ pub struct Catalogue {
 }
 
 impl Catalogue {
+    /// The column of the series of total members (every coalition, every group).
+    pub fn total_members_column(&self) -> usize {
+        self.series
+            .iter()
+            .position(|k| k.metric == Metric::Members && k.coalition.is_none() && k.group.is_none())
+            .expect("the catalogue records total members")
+    }
+
     /// The catalogue for a scenario.
     pub fn new(s: &Scenario) -> Catalogue {
         let nc = s.coalitions.len();
@@ -732,11 +740,7 @@ impl Recorder {
     /// share of the mean membership over that window. Near 0 when the recorded period is
     /// stationary; 0.05 means membership still grows by 5% of its level a year.
     fn members_trend(&self, cat: &Catalogue) -> f64 {
-        let column = cat
-            .series
-            .iter()
-            .position(|k| k.metric == Metric::Members && k.coalition.is_none() && k.group.is_none())
-            .expect("the catalogue records total members");
+        let column = cat.total_members_column();
         let rows = self.values.len() / self.width;
         let window = ((TREND_YEARS * cat.ticks_per_year) as usize + 1).min(rows);
         let ys: Vec<f64> = (rows - window..rows).map(|t| self.values[t * self.width + column] as f64).collect();
