@@ -9,7 +9,7 @@
 
 #![warn(missing_docs)]
 
-pub use coprosim_core::{engine, inference, model, observe, par, scenario, stop, text};
+pub use coprosim_core::{engine, inference, looks, model, observe, par, scenario, stop, text};
 
 pub mod input;
 pub mod output;

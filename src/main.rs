@@ -84,6 +84,41 @@ enum Command {
         #[command(flatten)]
         size: SizeArgs,
     },
+    /// Derive a targets file for `calibrate` from a programme's roster (a CSV file, one row per
+    /// membership spell: person,start[,end,group,area,hours_per_week]): survival, retention,
+    /// members over time, group shares and hours concentration, each with its standard error
+    /// from a bootstrap over people, and wide priors for what an analyst usually cannot know.
+    Targets {
+        /// The roster (CSV).
+        roster: PathBuf,
+        /// The scenario that models the programme (its groups and areas name the roster's).
+        #[arg(long, short = 's')]
+        scenario: PathBuf,
+        /// The targets file to write.
+        #[arg(long, short = 'o', default_value = "targets.toml")]
+        out: PathBuf,
+        /// The scenario's coalition the roster is of (needed when it has several).
+        #[arg(long)]
+        coalition: Option<String>,
+        /// Durations (weeks) at which to read the survival of spells, comma-separated.
+        #[arg(long, value_name = "WEEKS", value_delimiter = ',', value_parser = clap::value_parser!(u32).range(1..))]
+        survival_weeks: Vec<u32>,
+        /// Bootstrap resamples for the standard errors (at least 2).
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(2..))]
+        resamples: u32,
+        /// Seed of the bootstrap, and of the calibration the file describes.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// First day of the window the roster speaks for (default: its first start), as the roster gives time.
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day of the window (default: the roster's latest date).
+        #[arg(long)]
+        until: Option<String>,
+        /// Replace the targets file if it exists.
+        #[arg(long)]
+        force: bool,
+    },
     /// Fit parameters to observed statistics by ABC-SMC (a targets file); rerun to resume.
     Calibrate {
         /// Targets file (TOML).
@@ -340,6 +375,20 @@ fn main() -> ExitCode {
                 from_state,
             };
             commands::run::run(scenario.as_deref(), opts)
+        }
+        Command::Targets { roster, scenario, out, coalition, survival_weeks, resamples, seed, from, until, force } => {
+            let flags = commands::targets::TargetsFlags {
+                scenario,
+                out,
+                coalition,
+                survival_weeks,
+                resamples,
+                seed,
+                from,
+                until,
+                force,
+            };
+            commands::targets::targets(&roster, flags)
         }
         Command::Calibrate { targets, out, threads, force, no_charts, size } => {
             commands::calibrate::calibrate(&targets, out, threads, force.on, quiet, (!no_charts).then(|| size.size()))

@@ -243,7 +243,7 @@ fn compare(
         }
     }
     let data = w.into_inner().expect("memory");
-    let mut fig = charts::comparison(&runs, &f.metric, &f.coalition, &f.group);
+    let mut fig = charts::comparison(&runs, &f.metric, &f.coalition, &f.group, &[]);
     fig.name = f.id.clone();
     fig.title = f.title.clone();
     fig.caption = f.claim.clone();
@@ -296,6 +296,7 @@ fn sweep_lines(f: &FigureSpec, info: &SweepInfo, points: &[PointResult], o: usiz
                 points: vec![],
                 band: vec![],
                 thin: false,
+                kind: "",
             };
             for p in points.iter().skip(j).step_by(ny) {
                 let st = p.outputs[o];

@@ -45,9 +45,11 @@ fn each_bad_input_gets_its_expected_located_error() {
     for case in cases() {
         let file = corpus().join(&case.file);
         // The size guard acts when a run is about to allocate, so that case goes through `run`.
+        let baseline = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml");
         let command = match case.kind.as_str() {
             "sweep" => vec!["sweep"],
             "targets" => vec!["calibrate", "-q"],
+            "roster" => vec!["targets", "-q", "--scenario", baseline.to_str().unwrap()],
             _ if case.expect == "memory" => vec!["run", "-q", "--no-charts"],
             _ => vec!["check"],
         };
@@ -159,6 +161,40 @@ fn five_mistakes_in_a_scenario_give_five_located_lines_in_one_run() {
     for (line, (start, says)) in lines.iter().zip(wanted) {
         assert!(line.starts_with(start) && line.contains(says), "{line}: wanted {start}…{says}");
     }
+}
+
+#[test]
+fn five_mistakes_in_a_roster_give_five_located_lines_in_one_run() {
+    // A missing column, a day that does not exist, an end before its start, a misspelt group
+    // and negative hours: `coprosim targets` names all five, each at its line and column.
+    let file = corpus().join("five_mistakes_roster.csv");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("coprosim")
+        .unwrap()
+        .arg("targets")
+        .arg(&file)
+        .arg("--scenario")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml"))
+        .arg("-o")
+        .arg(tmp.path().join("t.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let prefix = format!("error: {}:", file.display());
+    let lines: Vec<&str> = stderr.lines().map(|l| l.strip_prefix(&prefix).unwrap_or(l)).collect();
+    let wanted = [
+        ("1:1: header: ", "missing required column `person`"),
+        ("2:1: start: ", "found \"2021-02-30\", expected a date (YYYY-MM-DD, a real day)"),
+        ("3:12: end: ", "found 2021-04-01, expected the end on or after the start (2021-05-01)"),
+        ("4:13: group: ", "found \"disadvantged\", expected the name of one of the scenario's population groups"),
+        ("5:24: hours_per_week: ", "found \"-3\", expected a number of hours from 0 to 168"),
+    ];
+    assert_eq!(lines.len(), wanted.len(), "{stderr}");
+    for (line, (start, says)) in lines.iter().zip(wanted) {
+        assert!(line.starts_with(start) && line.contains(says), "{line}: wanted {start}…{says}");
+    }
+    assert!(!tmp.path().join("t.toml").exists(), "nothing is written");
 }
 
 #[test]

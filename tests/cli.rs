@@ -386,14 +386,14 @@ fn shipped_files_conform_to_the_shipped_json_schemas_and_bad_ones_do_not() {
     assert!(rejected >= 15, "{rejected}");
 }
 
-const CHARTS: [&str; 5] = ["retention", "members", "composition", "governance", "inequality"];
+const CHARTS: [&str; 6] = ["retention", "members", "composition", "governance", "money", "inequality"];
 
 fn decode_png(path: &Path) -> image::RgbImage {
     image::load_from_memory_with_format(&std::fs::read(path).unwrap(), image::ImageFormat::Png).unwrap().to_rgb8()
 }
 
 #[test]
-fn run_draws_five_charts_and_a_report() {
+fn run_draws_six_charts_and_a_report() {
     let tmp = tempfile::tempdir().unwrap();
     let out = run_small(tmp.path(), "charts", &["-q", "--width", "1700", "--height", "1100"]);
     for name in CHARTS {
@@ -431,7 +431,7 @@ fn run_draws_five_charts_and_a_report() {
     }
     let report = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(report.contains("<table id=\"headline\">"));
-    assert_eq!(report.matches("<img src=\"data:image/png;base64,").count(), 5);
+    assert_eq!(report.matches("<img src=\"data:image/png;base64,").count(), 6);
     assert!(!report.contains("http://") && !report.contains("https://"), "the report must need no network");
     // The explorer page for the scenario as run, beside the report and linked from it (a
     // binary built without the WebAssembly target has none; CI builds with it).
@@ -468,6 +468,7 @@ fn plot_redraws_identical_charts_from_the_csv_files_alone() {
         "summary.csv",
         "inequality.csv",
         "replications.csv",
+        "replication_series.csv",
         "resolved_scenario.toml",
         "manifest.json",
     ] {
@@ -1003,8 +1004,10 @@ fn income_by_stream_is_recorded_summarised_and_drawn() {
         .parse::<f64>()
         .unwrap();
     assert!((year_contract - 30000.0).abs() < 1.0, "the contract pays 30,000 a year: {year_contract}");
-    let svg = std::fs::read_to_string(out.join("charts/governance.svg")).unwrap();
+    let svg = std::fs::read_to_string(out.join("charts/money.svg")).unwrap();
     assert!(svg.contains("Money: one") && svg.contains("government contract"));
+    let governance = std::fs::read_to_string(out.join("charts/governance.svg")).unwrap();
+    assert!(!governance.contains("government contract"), "money has its own chart and legend");
 }
 
 /// The mean of one headline key (`metric,coalition,group`) in a run's summary.csv.
@@ -1122,6 +1125,44 @@ fn compare_writes_its_series_and_paired_differences_that_recompute_from_the_repl
     let unpaired = rows.iter().find(|r| r[1].contains(&c.display().to_string()) && r[2] == "final_members").unwrap();
     assert_eq!(unpaired[5], "false");
     assert!(unpaired[12].is_empty(), "no same-sign share without pairs");
+
+    // Over time: each whole year's paired difference, recomputed from replication_series.csv.
+    let over: Vec<Vec<String>> = std::fs::read_to_string(out.join("compare_members_difference.csv"))
+        .unwrap()
+        .lines()
+        .map(|l| l.split(',').map(String::from).collect())
+        .collect();
+    assert_eq!(
+        over[0].join(","),
+        "reference,run,year,metric,coalition,group,paired,n,reference_mean,run_mean,difference,ci95_low,ci95_high,same_sign_share"
+    );
+    let paired: Vec<&Vec<String>> = over.iter().skip(1).filter(|r| r[1] == "small_cut").collect();
+    let years: Vec<&str> = paired.iter().map(|r| r[2].as_str()).collect();
+    assert_eq!(years, ["0", "1", "2", "3"], "every whole year of the recorded period");
+    // Before the cut the two runs are the same world, replication by replication.
+    assert_eq!((paired[0][10].as_str(), paired[0][11].as_str(), paired[0][12].as_str()), ("0", "0", "0"));
+    let yearly = |dir: &Path| -> Vec<(u32, f64)> {
+        std::fs::read_to_string(dir.join("replication_series.csv"))
+            .unwrap()
+            .lines()
+            .skip(1)
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                (f[1..5].join(",") == "3,one,all,members" && !f[5].is_empty())
+                    .then(|| (f[0].parse().unwrap(), f[5].parse().unwrap()))
+            })
+            .collect()
+    };
+    let (x, y) = (yearly(&a), yearly(&b));
+    assert_eq!(x.len(), 10);
+    let d: Vec<f64> = x.iter().zip(&y).map(|(p, q)| q.1 - p.1).collect();
+    let mean = d.iter().sum::<f64>() / d.len() as f64;
+    let last = paired.last().unwrap();
+    assert!((last[10].parse::<f64>().unwrap() - mean).abs() < 1e-9, "{} vs {mean}", last[10]);
+    assert!(last[11].parse::<f64>().unwrap() <= mean && mean <= last[12].parse::<f64>().unwrap());
+    // The chart draws it as its own panel, beside the runs' series.
+    let svg = std::fs::read_to_string(out.join("compare_members.svg")).unwrap();
+    assert!(svg.contains("Difference from small") && svg.contains("contract cut 80%"), "panel and mark");
 }
 
 #[test]
@@ -1227,4 +1268,141 @@ fn headline_totals_lie_within_their_groups_or_say_why() {
         }
     }
     assert!(checked >= 15, "{checked} totals checked");
+}
+
+/// The README's worked example (a contract cut in year 43, three years into the record,
+/// compared with no cut) quotes what `compare` writes for the shipped experiments; rerun here
+/// in full, so that the README cannot go stale.
+#[test]
+fn the_readme_worked_example_quotes_what_compare_writes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let experiments = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/experiments");
+    let (base, cut, out) = (tmp.path().join("base"), tmp.path().join("cut"), tmp.path().join("cmp"));
+    coprosim()
+        .arg("run")
+        .arg(experiments.join("austerity_base.toml"))
+        .args(["-q", "--no-charts", "--save-state", "-o"])
+        .arg(&base)
+        .assert()
+        .success();
+    coprosim()
+        .arg("run")
+        .arg(experiments.join("austerity_cut.toml"))
+        .args(["-q", "--no-charts", "--from-state"])
+        .arg(&base)
+        .arg("-o")
+        .arg(&cut)
+        .assert()
+        .success();
+    coprosim()
+        .arg("compare")
+        .arg(&base)
+        .arg(&cut)
+        .args(["--metric", "members", "--coalition", "youth_clubhouse", "-q", "-o"])
+        .arg(&out)
+        .assert()
+        .success();
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let rows = |file: &str| -> Vec<Vec<String>> {
+        std::fs::read_to_string(out.join(file))
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').map(String::from).collect())
+            .collect()
+    };
+    let one = |v: &str| format!("{:.1}", v.parse::<f64>().unwrap().abs());
+    let over_time = rows("compare_members_difference.csv");
+    let year = |y: &str| over_time.iter().find(|r| r[2] == y).unwrap().clone();
+    let (y46, y50) = (year("46"), year("50"));
+    let quoted = [
+        format!("{} members by year 46 (95% CI {} to {})", one(&y46[10]), one(&y46[12]), one(&y46[11])),
+        format!("{} by year 50 ({} to {})", one(&y50[10]), one(&y50[12]), one(&y50[11])),
+        format!("from {} members without the cut to {} with it", one(&y50[8]), one(&y50[9])),
+    ];
+    assert_eq!(y50[13], "1", "fewer in every replication");
+    let headline = rows("paired_differences.csv");
+    let total = headline.iter().find(|r| r[2] == "final_members" && r[3] == "all" && r[4] == "all").unwrap();
+    let per_1000 = headline.iter().find(|r| r[2] == "members_per_1000" && r[3] == "all" && r[4] == "all").unwrap();
+    let quoted_too = [
+        format!("costs {} members at the horizon ({} to {})", one(&total[9]), one(&total[11]), one(&total[10])),
+        format!("{} per 1,000 residents ({} to {}", one(&per_1000[9]), one(&per_1000[11]), one(&per_1000[10])),
+    ];
+    for q in quoted.iter().chain(&quoted_too) {
+        assert!(readme.contains(q.as_str()), "README.md should say \"{q}\"");
+    }
+}
+
+/// `coprosim targets`: a programme's roster becomes a targets file that `check` (and so
+/// `calibrate`) takes, naming the roster and its window, with a standard error for each value.
+#[test]
+fn a_roster_becomes_a_targets_file_calibrate_takes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = write(
+        tmp.path(),
+        "club.toml",
+        &SMALL
+            .replace("name = \"small\"", "name = \"club\"")
+            .replace("years = 3", "years = 2\nburn_in_years = 2")
+            .replace("[[coalitions]]\nname = \"two\"\nfounders = 20\nstaff = 0\ngovernance = { outreach = 0.5 }\n", ""),
+    );
+    let roster = write(
+        tmp.path(),
+        "roster.csv",
+        "person,start,end,group,hours_per_week\n\
+         p1,2022-01-03,2022-05-02,a,2\n\
+         p2,2022-01-03,,b,6\n\
+         p3,2022-01-03,2023-03-06,a,1\n\
+         p4,2022-02-07,,a,3\n\
+         p5,2022-04-04,2022-06-27,b,2\n\
+         p1,2022-09-05,,a,2\n\
+         p6,2022-10-03,2023-10-02,b,4\n\
+         p7,2023-01-02,,a,1.5\n\
+         p8,2023-06-05,2023-08-28,b,2\n\
+         p9,2023-11-06,,a,5\n",
+    );
+    let out = tmp.path().join("targets").join("club_targets.toml");
+    let targets = |extra: &[&str]| {
+        coprosim()
+            .arg("targets")
+            .arg(&roster)
+            .arg("--scenario")
+            .arg(&scenario)
+            .arg("-o")
+            .arg(&out)
+            .args(["--resamples", "200", "--until", "2024-01-01"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let run = targets(&[]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(String::from_utf8_lossy(&run.stdout).contains("statistics from 10 spells"));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.starts_with(
+        "# Derived by `coprosim targets` from roster.csv: 10 spells of 9 people, 2022-01-03 to 2024-01-01."
+    ));
+    assert!(text.contains("base = \"../club.toml\""), "{text}");
+    for keys in [
+        "survival_weeks = 26\n",
+        "survival_weeks = 52\n",
+        "metric = \"annual_retention\"\n",
+        "series = \"members\"\ncoalition = \"one\"\nyear = 2\n",
+        "series = \"members\"\ncoalition = \"one\"\nyear = 3\n",
+        "series = \"members\"\ncoalition = \"one\"\nyear = 4\n",
+        "series = \"member_share\"\ngroup = \"a\"\nyear = 4\nvalue = 0.8\n",
+        "metric = \"top10_hours_share\"\n",
+    ] {
+        assert!(text.contains(keys), "no {keys:?} in\n{text}");
+    }
+    assert!(!text.contains("group = \"b\""), "the last group's share is the others' complement");
+    // Members on 2022-01-03: p1, p2, p3.
+    assert!(text.contains("year = 2\nvalue = 3\n"), "{text}");
+    coprosim().arg("check").arg(&out).assert().success();
+    // The same roster and seed give the same file; an existing file is kept unless --force.
+    let again = targets(&[]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    assert!(targets(&["--force", "-q"]).status.success());
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), text);
 }

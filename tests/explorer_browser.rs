@@ -1,4 +1,5 @@
-//! The explorer in a real browser: `coprosim explore` writes the page for the baseline,
+//! The explorer in a real browser: `coprosim explore` writes the page for the baseline with
+//! the community centre's contract cut in year 43 (so that the page has a policy to mark),
 //! headless Chromium (driven by playwright-core, tests/browser/explorer.mjs) loads it, waits
 //! for the first run, moves the clubhouse's contract to zero and waits for the rerun. The
 //! test then checks that the charts were drawn, that the headline numbers moved the way
@@ -59,7 +60,14 @@ fn mean_of(headline: &Value, metric: &str, coalition: &str) -> f64 {
 fn explorer_in_a_browser() {
     let tmp = tempfile::tempdir().unwrap();
     let page = tmp.path().join("explorer.html");
-    Command::cargo_bin("coprosim").unwrap().args(["explore", "-q", "-o"]).arg(&page).assert().success();
+    let baseline = std::fs::read_to_string(repo().join("scenarios/baseline.toml")).unwrap();
+    let scenario = tmp.path().join("cut.toml");
+    std::fs::write(
+        &scenario,
+        format!("{baseline}\n[[policy.shocks]]\nyear = 43\ncut = 0.6\ncoalition = \"community_centre\"\n"),
+    )
+    .unwrap();
+    Command::cargo_bin("coprosim").unwrap().args(["explore", "-q", "-o"]).arg(&page).arg(&scenario).assert().success();
     let (result, shot) = (tmp.path().join("seen.json"), repo().join("target/explorer.png"));
     let out = std::process::Command::new("node")
         .arg(repo().join("tests/browser/explorer.mjs"))
@@ -80,6 +88,10 @@ fn explorer_in_a_browser() {
         assert!(run["workers"].as_u64().unwrap() >= 1);
         assert_eq!(run["replications"], 20);
         assert!(run["charts"].as_u64().unwrap() >= 6 && run["polylines"].as_u64().unwrap() >= 6, "{run}");
+        // The cut is marked, labelled, on each of the five panels against years from founding
+        // (not on the one against years since joining).
+        assert_eq!(run["marks"], 5, "{run}");
+        assert!(rows(&run["labels"]).iter().any(|t| t == "contract cut 60% (community_centre)"), "{run}");
         // The table shows the numbers the model returned.
         let shown: Vec<&Value> = rows(&run["shown"]).iter().map(|r| &r["mean"]).collect();
         let returned: Vec<&Value> = rows(&run["headline"]).iter().map(|r| &r["mean"]).collect();

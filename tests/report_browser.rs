@@ -96,8 +96,8 @@ fn report_opens(browser: &Path) {
     std::fs::write(&harness, HARNESS.replace("TABLE_SELECTOR", "table#headline")).unwrap();
     let result = open_in_chromium(browser, &harness);
     assert_eq!(result["error"], serde_json::Value::Null, "{result}");
-    assert_eq!(result["images"], 5, "{result}");
-    assert_eq!(result["loaded"], 5, "every chart image decodes: {result}");
+    assert_eq!(result["images"], 6, "{result}");
+    assert_eq!(result["loaded"], 6, "every chart image decodes: {result}");
     assert!(result["rows"].as_u64().unwrap() > 10, "headline table present: {result}");
     assert_eq!(result["title"], "coprosim report: baseline");
 }

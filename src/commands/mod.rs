@@ -41,6 +41,7 @@ pub mod plot;
 pub mod reproduce;
 pub mod run;
 pub mod sweep;
+pub mod targets;
 
 /// A failure and the exit code it maps to.
 pub enum Failure {

@@ -613,6 +613,7 @@ impl CalibrationData {
                     points: histogram(&values, &weights, x0, x1, 24),
                     band: Vec::new(),
                     thin: false,
+                    kind: "",
                 },
                 Line {
                     label: "prior (generation 0)".into(),
@@ -620,6 +621,7 @@ impl CalibrationData {
                     points: histogram(&first, &vec![1.0; first.len()], x0, x1, 24),
                     band: Vec::new(),
                     thin: true,
+                    kind: "",
                 },
             ];
             let top = lines.iter().flat_map(|l| l.points.iter().map(|p| p.1)).fold(0.0f64, f64::max);
@@ -629,6 +631,7 @@ impl CalibrationData {
                 points: Vec::new(),
                 band: vec![(m.q05, 0.0, top * 1.05), (m.q95, 0.0, top * 1.05)],
                 thin: true,
+                kind: "",
             });
             panels.push(Panel {
                 title: super::charts::short_key(key),
@@ -675,6 +678,7 @@ impl CalibrationData {
                         points: hist,
                         band: Vec::new(),
                         thin: false,
+                        kind: "",
                     },
                     Line {
                         label: "observed value".into(),
@@ -682,6 +686,7 @@ impl CalibrationData {
                         points: vec![(o.value, 0.0), (o.value, top)],
                         band: Vec::new(),
                         thin: false,
+                        kind: "",
                     },
                     Line {
                         label: "observed ±1.645 sd (90%)".into(),
@@ -689,6 +694,7 @@ impl CalibrationData {
                         points: Vec::new(),
                         band: vec![(lo, 0.0, top), (hi, 0.0, top)],
                         thin: true,
+                        kind: "",
                     },
                 ],
                 y_range: Some((0.0, top)),
@@ -727,7 +733,7 @@ impl CalibrationData {
                         look: Look::nth(0),
                         points: self.generations.iter().enumerate().filter(|(_, g)| g.0.is_finite()).map(|(i, g)| (i as f64, g.0)).collect(),
                         band: Vec::new(),
-                        thin: false,
+                        thin: false, kind: "",
                     }],
                     y_range: None,
                     marks: Vec::new(),
@@ -741,7 +747,7 @@ impl CalibrationData {
                         look: Look::nth(1),
                         points: self.generations.iter().enumerate().map(|(i, g)| (i as f64, g.1)).collect(),
                         band: Vec::new(),
-                        thin: false,
+                        thin: false, kind: "",
                     }],
                     y_range: Some((0.0, 1.0)),
                     marks: Vec::new(),

@@ -8,25 +8,23 @@
 //! safe palette, and a dash pattern per series so lines survive greyscale printing.
 
 use super::OutputError;
-use super::rundata::{Band, RunData};
+use super::rundata::{Band, RunData, SeriesRecord};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 use std::sync::Once;
 
-/// Okabe & Ito (2008) colour-blind safe palette (yellow left out: too pale on white).
-const PALETTE: [RGBColor; 7] = [
-    RGBColor(0, 114, 178),   // blue
-    RGBColor(213, 94, 0),    // vermillion
-    RGBColor(0, 158, 115),   // bluish green
-    RGBColor(204, 121, 167), // reddish purple
-    RGBColor(230, 159, 0),   // orange
-    RGBColor(86, 180, 233),  // sky blue
-    RGBColor(0, 0, 0),       // black
-];
+pub use crate::looks::Look;
+use crate::looks::{COLOURS, DASHES};
 
-/// Dash patterns (dash, gap) in units of the stroke width; (0, 0) is solid.
-const DASHES: [(u32, u32); 4] = [(0, 0), (6, 3), (1, 2), (3, 2)];
+/// A look's colour for plotters.
+fn rgb(look: Look) -> RGBColor {
+    let [r, g, b] = COLOURS[look.colour];
+    RGBColor(r, g, b)
+}
+
+/// The first palette colour, for charts of one series.
+const FIRST: Look = Look { colour: 0, dash: 0 };
 
 const FONT: &str = "sans-serif";
 /// The font list an SVG chart declares.
@@ -47,26 +45,6 @@ impl Default for ChartSize {
     }
 }
 
-/// The visual style of a series: palette colour and dash pattern.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Look {
-    colour: usize,
-    dash: usize,
-}
-
-impl Look {
-    /// The `i`-th distinct look: colours cycle fastest, dashes change with them so that
-    /// neighbouring series differ in both.
-    pub fn nth(i: usize) -> Look {
-        Look { colour: i % PALETTE.len(), dash: i % DASHES.len() }
-    }
-
-    /// A thin dashed reference line in the colour of look `i`.
-    fn reference(i: usize) -> Look {
-        Look { colour: i % PALETTE.len(), dash: 2 }
-    }
-}
-
 /// A line with an optional band.
 #[derive(Debug, Clone)]
 pub struct Line {
@@ -80,6 +58,9 @@ pub struct Line {
     pub band: Vec<(f64, f64, f64)>,
     /// Draw thinner (reference lines).
     pub thin: bool,
+    /// What kind of thing it stands for ("programmes", "groups"): a legend with more than one
+    /// kind lists each under its own heading. Empty: no heading.
+    pub kind: &'static str,
 }
 
 /// One set of axes.
@@ -293,7 +274,7 @@ fn bounds(panel: &Panel) -> (f64, f64, f64, f64) {
 
 fn style_of(look: Look, stroke: u32, thin: bool) -> ShapeStyle {
     let width = if thin { (stroke / 2).max(1) } else { stroke };
-    PALETTE[look.colour].stroke_width(width)
+    rgb(look).stroke_width(width)
 }
 
 fn draw_panel<DB: DrawingBackend>(
@@ -305,9 +286,22 @@ fn draw_panel<DB: DrawingBackend>(
 ) -> Result<(), String> {
     let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     let (x0, x1, y0, y1) = bounds(panel);
+    // A title or axis label longer than its side of a small panel is set smaller rather than
+    // run into its neighbours (DejaVu Sans: about 0.56 em a character).
+    let (width, height) = area.dim_in_pixel();
+    let margin = 12.0 * unit;
+    let fitted = |text: &str, pt: f64, room: f64| {
+        let want = (pt * unit).max(8.0);
+        let need = text.chars().count() as f64 * 0.56 * want;
+        text_style(if need > room { (want * room / need).max(8.0) } else { want })
+    };
+    let title = fitted(&panel.title, 24.0, width as f64 - 2.0 * margin);
+    let y_room = height as f64 - 2.0 * margin - 36.0 * unit - 60.0 * unit;
+    // As many y ticks as fit, two lines of tick labels apart.
+    let y_ticks = ((y_room / (2.2 * 17.0 * unit)) as usize).clamp(2, 6);
     let mut chart = ChartBuilder::on(area)
-        .caption(&panel.title, font(24.0))
-        .margin((12.0 * unit) as u32)
+        .caption(&panel.title, title)
+        .margin(margin as u32)
         .x_label_area_size((60.0 * unit) as u32)
         .y_label_area_size((90.0 * unit) as u32)
         .build_cartesian_2d(x0..x1, y0..y1)
@@ -317,9 +311,9 @@ fn draw_panel<DB: DrawingBackend>(
         .x_desc(panel.x_label.as_str())
         .y_desc(panel.y_label.as_str())
         .label_style(font(17.0))
-        .axis_desc_style(font(19.0))
+        .axis_desc_style(fitted(&panel.y_label, 19.0, y_room))
         .x_labels(8)
-        .y_labels(6)
+        .y_labels(y_ticks)
         .y_label_formatter(&axis_format(y0, y1))
         .x_label_formatter(&axis_format(x0, x1))
         .light_line_style(RGBColor(246, 246, 246))
@@ -330,7 +324,8 @@ fn draw_panel<DB: DrawingBackend>(
         if line.band.len() > 1 {
             let mut polygon: Vec<(f64, f64)> = line.band.iter().map(|b| (b.0, b.2.min(y1))).collect();
             polygon.extend(line.band.iter().rev().map(|b| (b.0, b.1.max(y0))));
-            let fill = PALETTE[line.look.colour].mix(0.18).filled();
+            // A thin line's band is context (a comparison's raw series): fainter.
+            let fill = rgb(line.look).mix(if line.thin { 0.08 } else { 0.18 }).filled();
             chart.draw_series(std::iter::once(Polygon::new(polygon, fill))).map_err(e)?;
         }
     }
@@ -398,32 +393,52 @@ fn draw_legend<DB: DrawingBackend>(
     stroke: u32,
     unit: f64,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-    let mut entries: Vec<(&str, Look, bool)> = Vec::new();
+    let mut entries: Vec<(&str, Look, bool, &str)> = Vec::new();
     for line in fig.panels.iter().flat_map(|p| &p.lines) {
-        if !line.label.is_empty() && !entries.iter().any(|(l, look, _)| *l == line.label && *look == line.look) {
-            entries.push((&line.label, line.look, line.thin));
+        if !line.label.is_empty() && !entries.iter().any(|(l, look, _, _)| *l == line.label && *look == line.look) {
+            entries.push((&line.label, line.look, line.thin, line.kind));
         }
     }
+    // Several kinds (programmes and groups; differences and runs) each under its heading.
+    let mut kinds: Vec<&str> = Vec::new();
+    for (_, _, _, kind) in &entries {
+        if !kinds.contains(kind) {
+            kinds.push(kind);
+        }
+    }
+    let headed = kinds.len() > 1;
     let step = (34.0 * unit) as i32;
     let x = (10.0 * unit) as i32;
     let sample = (60.0 * unit) as i32;
     let mut y = (70.0 * unit) as i32;
-    for (label, look, thin) in entries {
-        let style = style_of(look, stroke, thin);
-        let (dash, gap) = DASHES[look.dash];
-        if dash == 0 {
-            area.draw(&PathElement::new(vec![(x, y), (x + sample, y)], style))?;
-        } else {
-            let w = style.stroke_width.max(1) as i32;
-            let (d, g) = (dash as i32 * w, gap as i32 * w);
-            let mut s = x;
-            while s < x + sample {
-                area.draw(&PathElement::new(vec![(s, y), ((s + d).min(x + sample), y)], style))?;
-                s += d + g;
-            }
+    let heading = (FONT, (18.0 * unit).max(8.0), FontStyle::Bold).into_font().color(&BLACK);
+    for kind in kinds {
+        if headed && !kind.is_empty() {
+            let mut title = kind.to_string();
+            title[..1].make_ascii_uppercase();
+            area.draw(&Text::new(title, (x, y - step / 3), heading.clone()))?;
+            y += step;
         }
-        area.draw(&Text::new(label.to_string(), (x + sample + (10.0 * unit) as i32, y - step / 3), font(18.0)))?;
-        y += step;
+        for (label, look, thin, _) in entries.iter().filter(|e| e.3 == kind) {
+            let style = style_of(*look, stroke, *thin);
+            let (dash, gap) = DASHES[look.dash];
+            if dash == 0 {
+                area.draw(&PathElement::new(vec![(x, y), (x + sample, y)], style))?;
+            } else {
+                let w = style.stroke_width.max(1) as i32;
+                let (d, g) = (dash as i32 * w, gap as i32 * w);
+                let mut s = x;
+                while s < x + sample {
+                    area.draw(&PathElement::new(vec![(s, y), ((s + d).min(x + sample), y)], style))?;
+                    s += d + g;
+                }
+            }
+            area.draw(&Text::new(label.to_string(), (x + sample + (10.0 * unit) as i32, y - step / 3), font(18.0)))?;
+            y += step;
+        }
+        if headed {
+            y += step / 3;
+        }
     }
     y += step / 2;
     let chars_per_line = legend_chars(area.dim_in_pixel().0 as i32, x, unit);
@@ -497,10 +512,24 @@ fn axis_format(lo: f64, hi: f64) -> impl Fn(&f64) -> String {
 /// once the series is undefined (the coalition dissolved) in more than half of the replications: past
 /// that, the survivors' median would be drawn as if it were every replication's.
 pub fn band_line(data: &RunData, metric: &str, coalition: &str, group: &str, label: String, look: Look) -> Line {
+    line_from(drawn_rows(data, metric, coalition, group).into_iter().map(|r| (r.year, r.band)), label, look)
+}
+
+/// The rows of a series a chart draws: a coalition's while it operates in at least half of
+/// the replications.
+fn drawn_rows<'a>(data: &'a RunData, metric: &str, coalition: &str, group: &str) -> Vec<&'a SeriesRecord> {
     let reps = data.manifest.replications;
-    let rows = data.series_of(metric, coalition, group);
-    let majority = |r: &&&crate::output::rundata::SeriesRecord| coalition == "all" || r.n.is_none_or(|n| 2 * n >= reps);
-    line_from(rows.iter().take_while(majority).map(|r| (r.year, r.band)), label, look)
+    let majority = |r: &&SeriesRecord| coalition == "all" || r.n.is_none_or(|n| 2 * n >= reps);
+    data.series_of(metric, coalition, group).into_iter().take_while(majority).collect()
+}
+
+/// As [`band_line`], with the mean for the line: for flows that some replications lack
+/// altogether (a contract lost in most of them), whose median would sit at zero under a band.
+fn mean_band_line(data: &RunData, metric: &str, coalition: &str, label: String, look: Look) -> Line {
+    let rows = drawn_rows(data, metric, coalition, "all");
+    let mut line = line_from(rows.iter().map(|r| (r.year, r.band)), label, look);
+    line.points = rows.iter().filter_map(|r| r.band.mean.map(|m| (r.year, m))).collect();
+    line
 }
 
 fn line_from(rows: impl Iterator<Item = (f64, Band)>, label: String, look: Look) -> Line {
@@ -514,16 +543,15 @@ fn line_from(rows: impl Iterator<Item = (f64, Band)>, label: String, look: Look)
             band.push((x, lo, hi));
         }
     }
-    Line { label, look, points, band, thin: false }
+    Line { label, look, points, band, thin: false, kind: "" }
 }
 
 /// The look of money stream `k` (donations, grants, contract, earned income, spending) in the
-/// governance chart: solid lines in the palette's last colours, which the first three
-/// coalitions do not use, and spending dotted black, so the money panels read on their own.
+/// money chart, which shows no programme's or group's line: a colour each, spending black.
 fn stream_look(k: usize) -> Look {
     match k {
-        0..=3 => Look { colour: 3 + k, dash: 0 },
-        _ => Look { colour: PALETTE.len() - 1, dash: 2 },
+        0..=3 => Look { colour: k, dash: 0 },
+        _ => Look { dash: 1, ..Look::TOTAL },
     }
 }
 
@@ -531,7 +559,8 @@ fn pct(v: Option<f64>) -> String {
     v.map_or("n/a".into(), |v| format!("{:.0}%", v * 100.0))
 }
 
-/// The five standard charts of a run.
+/// The standard charts of a run: retention, members, composition, governance, money (when
+/// the run recorded income) and inequality.
 pub fn figures(data: &RunData) -> Vec<Figure> {
     let coalitions: Vec<&str> = data.distinct(|r| &r.coalition).into_iter().filter(|c| *c != "all").collect();
     let groups: Vec<&str> = data.distinct(|r| &r.group).into_iter().filter(|g| *g != "all").collect();
@@ -539,10 +568,15 @@ pub fn figures(data: &RunData) -> Vec<Figure> {
     let reps = data.manifest.replications;
     let years = "time (years)".to_string();
     let band_note = format!("Lines: median of {reps} replications; shading: 5–95%.");
-    // Coalitions, then groups, take distinct looks, so a figure mixing them stays unambiguous;
-    // totals ("all") are always black.
-    let group_look = |i: usize| Look::nth(coalitions.len() + i);
-    let all_look = Look::nth(PALETTE.len() - 1);
+    // Each coalition and each group keeps its look (from its place in the scenario) in every
+    // chart; totals ("all") are always black.
+    let group_look = Look::group;
+    let coalition_look = Look::coalition;
+    let all_look = Look::TOTAL;
+    let kind = |kind: &'static str, mut line: Line| {
+        line.kind = kind;
+        line
+    };
 
     // Retention: Kaplan–Meier per group, and annual retention over time.
     let group_labels: Vec<&str> = std::iter::once("all").chain(groups.iter().copied()).collect();
@@ -562,6 +596,8 @@ pub fn figures(data: &RunData) -> Vec<Figure> {
                 .collect();
             line
         })
+        // Areas have no retention curves of their own: no empty legend entries for them.
+        .filter(|l: &Line| !l.points.is_empty())
         .collect();
     let annual_lines = group_labels
         .iter()
@@ -571,6 +607,7 @@ pub fn figures(data: &RunData) -> Vec<Figure> {
             let look = if i == 0 { all_look } else { group_look(i - 1) };
             line_from(rows.map(|r| (r.years, r.band)), group_label(g), look)
         })
+        .filter(|l: &Line| !l.points.is_empty())
         .collect();
     let retention = Figure {
         name: "retention".into(),
@@ -604,15 +641,16 @@ pub fn figures(data: &RunData) -> Vec<Figure> {
     let mut by_coalition: Vec<Line> = coalitions
         .iter()
         .enumerate()
-        .map(|(i, c)| band_line(data, "members", c, "all", c.to_string(), Look::nth(i)))
+        .map(|(i, c)| kind("programmes", band_line(data, "members", c, "all", c.to_string(), coalition_look(i))))
         .collect();
-    by_coalition.push(band_line(data, "members", "all", "all", "all coalitions".into(), all_look));
+    let total = kind("programmes", band_line(data, "members", "all", "all", "all coalitions".into(), all_look));
+    by_coalition.push(total.clone());
     let mut by_group: Vec<Line> = groups
         .iter()
         .enumerate()
-        .map(|(i, g)| band_line(data, "members", "all", g, format!("group: {g}"), group_look(i)))
+        .map(|(i, g)| kind("groups", band_line(data, "members", "all", g, format!("group: {g}"), group_look(i))))
         .collect();
-    by_group.push(band_line(data, "members", "all", "all", "all coalitions".into(), all_look));
+    by_group.push(total);
     let members = Figure {
         name: "members".into(),
         title: format!("Members over time: {scenario}"),
@@ -644,16 +682,17 @@ pub fn figures(data: &RunData) -> Vec<Figure> {
     // Composition: member shares against population shares; lived experience.
     let mut shares = Vec::new();
     for (i, g) in groups.iter().enumerate() {
-        shares.push(band_line(data, "member_share", "all", g, format!("group: {g}"), group_look(i)));
+        shares.push(kind("groups", band_line(data, "member_share", "all", g, format!("group: {g}"), group_look(i))));
         if let Some(pop) = data.headline("population_share", "all", g).and_then(|r| r.mean) {
             let xs: Vec<f64> = shares.last().map(|l| l.points.iter().map(|p| p.0).collect()).unwrap_or_default();
             let (a, b) = (xs.first().copied().unwrap_or(0.0), xs.last().copied().unwrap_or(1.0));
             shares.push(Line {
                 label: format!("{g}: population share"),
-                look: Look::reference(coalitions.len() + i),
+                look: Look::reference(group_look(i)),
                 points: vec![(a, pop), (b, pop)],
                 band: vec![],
                 thin: true,
+                kind: "groups",
             });
         }
     }
@@ -671,7 +710,10 @@ pub fn figures(data: &RunData) -> Vec<Figure> {
         title: format!("Lived experience: {label}"),
         x_label: years.clone(),
         y_label: "share of members".into(),
-        lines: vec![band_line(data, "lived_experience_share", coalition, "all", label.clone(), look)],
+        lines: vec![kind(
+            "programmes",
+            band_line(data, "lived_experience_share", coalition, "all", label.clone(), look),
+        )],
         y_range: Some((0.0, 1.0)),
         marks: Vec::new(),
     };
@@ -679,7 +721,7 @@ pub fn figures(data: &RunData) -> Vec<Figure> {
         composition_panels.push(lived_panel("all", "all coalitions".into(), all_look));
     }
     for (i, c) in coalitions.iter().enumerate() {
-        composition_panels.push(lived_panel(c, c.to_string(), Look::nth(i)));
+        composition_panels.push(lived_panel(c, c.to_string(), coalition_look(i)));
     }
     let composition = Figure {
         name: "composition".into(),
@@ -687,7 +729,11 @@ pub fn figures(data: &RunData) -> Vec<Figure> {
         caption: format!(
             "First panel: each group's share of members against its share of the population (thin dotted lines); a line below its population share means the group is under-represented. Then the share of members with lived experience, in all coalitions and in each. {band_note}"
         ),
-        columns: if composition_panels.len() > 4 { 3 } else { 2 },
+        columns: match composition_panels.len() {
+            0..=4 => 2,
+            5..=9 => 3,
+            _ => 4,
+        },
         panels: composition_panels,
         notes: vec![band_note.clone()],
     };
@@ -709,47 +755,17 @@ pub fn figures(data: &RunData) -> Vec<Figure> {
         lines: coalitions
             .iter()
             .enumerate()
-            .map(|(i, c)| band_line(data, metric, c, "all", c.to_string(), Look::nth(i)))
+            .map(|(i, c)| band_line(data, metric, c, "all", c.to_string(), coalition_look(i)))
             .collect(),
         y_range: unit_range.then_some((0.0, 1.0)),
         marks: Vec::new(),
     })
     .collect::<Vec<Panel>>();
-    // Money: one small panel per coalition, income by stream and spending, so that "funded
-    // 70% by a contract" can be read off (streams a coalition never receives are left out).
-    let streams = [
-        ("income_donations", "donations"),
-        ("income_grants", "grants"),
-        ("income_contract", "government contract"),
-        ("income_earned", "earned income"),
-        ("spending", "spending"),
-    ];
-    let mut governance_panels = governance_panels;
-    for c in &coalitions {
-        let lines: Vec<Line> = streams
-            .iter()
-            .enumerate()
-            .map(|(k, (metric, label))| band_line(data, metric, c, "all", label.to_string(), stream_look(k)))
-            .filter(|l| l.points.iter().any(|p| p.1 > 0.0) || l.band.iter().any(|b| b.2 > 0.0))
-            .collect();
-        if data.series_of("income_donations", c, "all").is_empty() {
-            continue; // a run written before income was recorded
-        }
-        governance_panels.push(Panel {
-            title: format!("Money: {c}"),
-            x_label: years.clone(),
-            y_label: "currency per year".into(),
-            lines,
-            y_range: None,
-            marks: Vec::new(),
-        });
-    }
     // Say where a coalition's lines end, and why, rather than let a shorter axis speak.
-    let mut governance_notes = vec![band_note.clone()];
+    let mut ending_notes = Vec::new();
     for c in &coalitions {
-        let reps = data.manifest.replications;
         if let Some(end) = data.series_of("fairness", c, "all").iter().find(|r| r.n.is_some_and(|n| 2 * n < reps)) {
-            governance_notes.push(format!(
+            ending_notes.push(format!(
                 "{c}: dissolved in more than half of the replications by year {:.1}; its lines end there.",
                 end.year
             ));
@@ -759,25 +775,85 @@ pub fn figures(data: &RunData) -> Vec<Figure> {
         name: "governance".into(),
         title: format!("Organisation of each coalition: {scenario}"),
         caption: format!(
-            "Professionalisation, perceived fairness, mission alignment, goal attainment, leadership engagement and budget per coalition, then each coalition's income by stream and its spending (at a yearly rate), over the replications in which the coalition still operates; a coalition's line ends once it has dissolved in more than half of the replications. {band_note}"
+            "Professionalisation, perceived fairness, mission alignment, goal attainment, leadership engagement and budget per coalition, over the replications in which the coalition still operates; a coalition's line ends once it has dissolved in more than half of the replications. {band_note}"
         ),
         panels: governance_panels,
         columns: 3,
-        notes: governance_notes,
+        notes: std::iter::once(band_note.clone()).chain(ending_notes.iter().cloned()).collect(),
+    };
+
+    // Money: one small panel per coalition, income by stream and spending, so that "funded
+    // 70% by a contract" can be read off (streams a coalition never receives are left out).
+    // Its own chart, so that its legend holds money streams only.
+    let streams = [
+        ("income_donations", "donations"),
+        ("income_grants", "grants"),
+        ("income_contract", "government contract"),
+        ("income_earned", "earned income"),
+        ("spending", "spending"),
+    ];
+    let mut money_panels = Vec::new();
+    for c in &coalitions {
+        if data.series_of("income_donations", c, "all").is_empty() {
+            continue; // a run written before income was recorded
+        }
+        let lines: Vec<Line> = streams
+            .iter()
+            .enumerate()
+            .map(|(k, (metric, label))| mean_band_line(data, metric, c, label.to_string(), stream_look(k)))
+            .filter(|l| l.points.iter().any(|p| p.1 > 0.0) || l.band.iter().any(|b| b.2 > 0.0))
+            .collect();
+        money_panels.push(Panel {
+            title: format!("Money: {c}"),
+            x_label: years.clone(),
+            y_label: "currency a year".into(),
+            lines,
+            y_range: None,
+            marks: Vec::new(),
+        });
+    }
+    // The legend lists the streams in their order, not in the order panels first show them:
+    // legend-only entries (no points) at the head of the first panel.
+    let shown: Vec<Line> = streams
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| money_panels.iter().any(|p| p.lines.iter().any(|l| l.look == stream_look(*k))))
+        .map(|(k, (_, label))| Line {
+            label: label.to_string(),
+            look: stream_look(k),
+            points: vec![],
+            band: vec![],
+            thin: false,
+            kind: "",
+        })
+        .collect();
+    if let Some(first) = money_panels.first_mut() {
+        first.lines.splice(0..0, shown);
+    }
+    let money_note = format!(
+        "Lines: mean of {reps} replications (a stream some replications lack altogether has a median of 0); shading: 5–95%."
+    );
+    let money = Figure {
+        name: "money".into(),
+        title: format!("Money of each coalition: {scenario}"),
+        caption: format!(
+            "Each coalition's income by stream and its spending, at a yearly rate, over the replications in which it still operates. {money_note}"
+        ),
+        columns: if money_panels.len() > 9 { 4 } else { 3 },
+        panels: money_panels,
+        notes: std::iter::once(money_note).chain(ending_notes).collect(),
     };
 
     // Inequality: Lorenz curve of hours.
-    let lorenz = line_from(
-        data.lorenz.iter().map(|r| (r.participant_share, r.band)),
-        "Lorenz curve of hours".into(),
-        Look::nth(0),
-    );
+    let lorenz =
+        line_from(data.lorenz.iter().map(|r| (r.participant_share, r.band)), "Lorenz curve of hours".into(), FIRST);
     let equality = Line {
         label: "equal hours".into(),
-        look: Look::reference(PALETTE.len() - 1),
+        look: Look::reference(Look::TOTAL),
         points: vec![(0.0, 0.0), (1.0, 1.0)],
         band: vec![],
         thin: true,
+        kind: "",
     };
     let stat = |metric: &str, name: &str| {
         data.headline(metric, "all", "all").map_or(format!("{name}: n/a"), |r| {
@@ -808,7 +884,8 @@ pub fn figures(data: &RunData) -> Vec<Figure> {
         columns: 1,
         notes: vec![stat("gini_hours", "Gini"), stat("top10_hours_share", "Top 10% share"), band_note],
     };
-    let mut figures = vec![retention, members, composition, governance, inequality];
+    let mut figures = vec![retention, members, composition, governance, money, inequality];
+    figures.retain(|f| !f.panels.is_empty());
     mark_time_axes(&mut figures, &policy_marks(data));
     figures
 }
@@ -856,51 +933,7 @@ pub fn policy_marks(data: &RunData) -> Vec<Mark> {
     let Some(s) = data.resolved_scenario.as_deref().and_then(|t| crate::scenario::Scenario::parse(t, "").ok()) else {
         return Vec::new();
     };
-    let whose = |coalition: &str, area: &str| match (coalition, area) {
-        ("", "") => String::new(),
-        ("", area) => format!(" (area {area})"),
-        (coalition, _) => format!(" ({coalition})"),
-    };
-    let shocks = s.policy.shocks.iter().map(|shock| {
-        let stream = serde_json::to_value(shock.stream).ok().and_then(|v| v.as_str().map(str::to_string));
-        Mark {
-            x: shock.year,
-            label: format!(
-                "{} cut {:.0}%{}",
-                stream.unwrap_or_default(),
-                100.0 * shock.cut,
-                whose(&shock.coalition, &shock.area)
-            ),
-        }
-    });
-    let changes = s.policy.changes.iter().filter(|c| c.year > 0.0).map(|change| {
-        let value = match &change.value {
-            crate::scenario::Setting::Number(x) => x.to_string(),
-            crate::scenario::Setting::Flag(b) => b.to_string(),
-            crate::scenario::Setting::Text(t) => t.clone(),
-        };
-        Mark { x: change.year, label: format!("{} = {value}", change_label(&change.key)) }
-    });
-    shocks.chain(changes).collect()
-}
-
-/// A policy change's key in words, short enough for a mark: its last step, and the coalition
-/// or group it names ("goal hours (food_bank)", "voice (coalitions[0])", "performance regime").
-fn change_label(key: &str) -> String {
-    let steps: Vec<&str> = key.split('.').collect();
-    let name = steps.last().copied().unwrap_or(key).replace('_', " ");
-    // `coalitions.NAME.…`, `population.groups.NAME.…`, or an indexed step, `coalitions[0].…`.
-    let named = steps[..steps.len().saturating_sub(1)]
-        .windows(2)
-        .find(|w| w[0] == "coalitions" || w[0] == "groups" || w[0] == "areas")
-        .map(|w| w[1].to_string())
-        .or_else(|| steps.iter().find(|step| step.contains('[')).map(|step| step.to_string()));
-    let whose = match named.as_deref() {
-        None => String::new(),
-        Some("*") => " (every coalition)".into(),
-        Some(n) => format!(" ({n})"),
-    };
-    format!("{name}{whose}")
+    s.policy_marks().into_iter().map(|m| Mark { x: m.year, label: m.label }).collect()
 }
 
 /// Put `marks` on every panel whose x axis is time from founding.
@@ -912,32 +945,112 @@ fn mark_time_axes(figures: &mut [Figure], marks: &[Mark]) {
     }
 }
 
-/// Overlay one series from several runs, each labelled by its scenario name.
-pub fn comparison(runs: &[RunData], metric: &str, coalition: &str, group: &str) -> Figure {
+/// Overlay one series from several runs, each labelled by its scenario name; with their
+/// differences from the first run over time (`diffs`), those come first, in their own panel
+/// (the question a comparison asks), and the runs' own series beside them, drawn fainter.
+pub fn comparison(
+    runs: &[RunData],
+    metric: &str,
+    coalition: &str,
+    group: &str,
+    diffs: &[super::comparison::OverTime],
+) -> Figure {
     let names = super::comparison::run_labels(runs);
+    let faint = !diffs.is_empty();
     let lines = runs
         .iter()
         .zip(&names)
         .enumerate()
-        .map(|(i, (run, name))| band_line(run, metric, coalition, group, name.clone(), Look::nth(i)))
+        .map(|(i, (run, name))| {
+            let mut line = band_line(run, metric, coalition, group, name.clone(), Look::nth(i));
+            line.thin = faint;
+            line.kind = if faint { "runs" } else { "" };
+            line
+        })
         .collect();
     let bounded = metric_unit(metric).1;
+    let marks = comparison_marks(runs, &names);
+    let series = Panel {
+        title: if faint { "Each run: median and 5–95% of replications".into() } else { compare_title(&names) },
+        x_label: "time (years)".into(),
+        y_label: axis_label(metric),
+        lines,
+        y_range: bounded.then_some((0.0, 1.0)),
+        marks: marks.clone(),
+    };
+    let what = format!("{metric} for coalition {coalition} and group {group}");
+    if !faint {
+        return Figure {
+            name: format!("compare_{metric}"),
+            title: format!("{metric}: coalition {coalition}, group {group}"),
+            caption: format!("{what} in each run: median line, 5–95% of replications shaded."),
+            panels: vec![series],
+            columns: 1,
+            notes: vec!["Lines: median; shading: 5–95%.".into()],
+        };
+    }
+    let reps = runs.iter().map(|r| r.manifest.replications).min().unwrap_or(0);
+    let mut differences: Vec<Line> = diffs
+        .iter()
+        .map(|d| {
+            // A year in which the series is defined in fewer than half of the replications
+            // (a coalition that dissolved) would speak for the survivors only: the line ends.
+            let years = d.years.iter().take_while(|(_, _, _, diff)| 2 * diff.n as u32 >= reps);
+            Line {
+                label: format!("{} − {}", names[d.run], names[0]),
+                look: Look::nth(d.run),
+                points: years.clone().map(|(y, _, _, diff)| (*y, diff.mean)).collect(),
+                band: years.map(|(y, _, _, diff)| (*y, diff.low, diff.high)).collect(),
+                thin: false,
+                kind: "differences",
+            }
+        })
+        .collect();
+    let xs: Vec<f64> = differences.iter().flat_map(|l| l.points.iter().map(|p| p.0)).collect();
+    let (a, b) = xs.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(*x), b.max(*x)));
+    if a.is_finite() {
+        differences.push(Line {
+            label: "no difference".into(),
+            look: Look::reference(Look::TOTAL),
+            points: vec![(a, 0.0), (b, 0.0)],
+            band: vec![],
+            thin: true,
+            kind: "differences",
+        });
+    }
+    let paired = diffs.iter().all(|d| d.paired);
+    let interval = if paired {
+        "95% interval of the mean paired difference (Student t; replications share their random numbers)"
+    } else {
+        "95% interval of the difference of means (Welch; the runs' seeds differ, so replications are not paired)"
+    };
+    let lows = differences.iter().flat_map(|l| l.band.iter().map(|b| b.1).chain(l.points.iter().map(|p| p.1)));
+    let highs = differences.iter().flat_map(|l| l.band.iter().map(|b| b.2).chain(l.points.iter().map(|p| p.1)));
+    let (lo, hi) = (lows.fold(0.0f64, f64::min), highs.fold(0.0f64, f64::max));
+    let pad = ((hi - lo) * 0.08).max(1e-9);
     Figure {
         name: format!("compare_{metric}"),
         title: format!("{metric}: coalition {coalition}, group {group}"),
         caption: format!(
-            "{metric} for coalition {coalition} and group {group} in each run: median line, 5–95% of replications shaded."
+            "Left: the difference each run makes to {what}, against {}, at each whole year: mean line, {interval} shaded. Right: each run's own series (median, 5–95% of replications shaded).",
+            names[0]
         ),
-        panels: vec![Panel {
-            title: compare_title(&names),
-            x_label: "time (years)".into(),
-            y_label: axis_label(metric),
-            lines,
-            y_range: bounded.then_some((0.0, 1.0)),
-            marks: comparison_marks(runs, &names),
-        }],
-        columns: 1,
-        notes: vec!["Lines: median; shading: 5–95%.".into()],
+        panels: vec![
+            Panel {
+                title: format!("Difference from {}", names[0]),
+                x_label: "time (years)".into(),
+                y_label: format!("difference in {}", axis_label(metric)),
+                lines: differences,
+                y_range: Some((lo - pad, hi + pad)),
+                marks: marks.clone(),
+            },
+            series,
+        ],
+        columns: 2,
+        notes: vec![
+            format!("Left: mean difference; shading: {interval}."),
+            "Right: median; shading: 5–95% of replications.".into(),
+        ],
     }
 }
 
@@ -1007,26 +1120,13 @@ mod tests {
     }
 
     #[test]
-    fn shocks_and_changes_are_marked_where_they_take_effect_and_shared_marks_once() {
+    fn marks_are_placed_in_years_and_shared_marks_once() {
         let town =
             "name = \"t\"\n[[population.groups]]\nname = \"r\"\nshare = 1.0\n[[coalitions]]\nname = \"food_bank\"\n";
-        let cut = format!(
-            "{town}[[policy.shocks]]\nyear = 3\ncut = 0.6\ncoalition = \"food_bank\"\n\
-             [[policy.changes]]\nyear = 0\nkey = \"policy.performance_regime\"\nvalue = 0.2\n\
-             [[policy.changes]]\nyear = 5.5\nkey = \"policy.performance_regime\"\nvalue = 0.9\n"
-        );
+        let cut = format!("{town}[[policy.shocks]]\nyear = 3\ncut = 0.6\ncoalition = \"food_bank\"\n");
+        // The labels are the core's (`Scenario::policy_marks`, tested there), placed in years.
         let marks = policy_marks(&run_of(&cut));
-        assert_eq!(
-            marks,
-            [
-                Mark { x: 3.0, label: "contract cut 60% (food_bank)".into() },
-                Mark { x: 5.5, label: "performance regime = 0.9".into() },
-            ],
-            "a change at year 0 is a founding setting, not a mark"
-        );
-        assert_eq!(change_label("coalitions.food_bank.goal_hours"), "goal hours (food_bank)");
-        assert_eq!(change_label("coalitions[0].governance.voice"), "voice (coalitions[0])");
-        assert_eq!(change_label("population.groups.poor.spare_time"), "spare time (poor)");
+        assert_eq!(marks, [Mark { x: 3.0, label: "contract cut 60% (food_bank)".into() }]);
         let names = ["base".to_string(), "cut".to_string()];
         let both = comparison_marks(&[run_of(&cut), run_of(&cut)], &names);
         assert_eq!(both, marks);
@@ -1054,6 +1154,7 @@ mod tests {
                             .map(|x| (x as f64, (x * (i + 1)) as f64 * 0.8, (x * (i + 1)) as f64 * 1.2))
                             .collect(),
                         thin: false,
+                        kind: "",
                     })
                     .collect(),
                 y_range: None,
@@ -1387,7 +1488,7 @@ impl Drawable for IndexBars {
         for (series, (offset, look)) in
             [&self.first, &self.total].into_iter().zip([(-0.2, Look::nth(0)), (0.2, Look::nth(1))])
         {
-            let colour = PALETTE[look.colour];
+            let colour = rgb(look);
             for (i, &(v, lo, hi)) in series.iter().enumerate() {
                 let x = i as f64 + offset;
                 if v.is_finite() {
@@ -1429,7 +1530,7 @@ impl Drawable for IndexBars {
         let mut y = (70.0 * unit) as i32;
         let [first_name, second_name] = self.measure.series();
         for (label, look, alpha) in [(first_name, Look::nth(0), 1.0), (second_name, Look::nth(1), 0.45)] {
-            let c = PALETTE[look.colour];
+            let c = rgb(look);
             legend
                 .draw(&Rectangle::new([(x, y - step / 3), (x + step, y + step / 3)], c.mix(alpha).filled()))
                 .map_err(e)?;
@@ -1582,7 +1683,7 @@ impl Drawable for Scatter {
                     .bold_line_style(RGBColor(222, 222, 222))
                     .draw()
                     .map_err(e)?;
-                let colour = PALETTE[0];
+                let colour = rgb(FIRST);
                 chart
                     .draw_series(
                         self.points

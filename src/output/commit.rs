@@ -20,8 +20,8 @@
 //!   commit (nothing changes) or after it (the result is complete).
 
 use super::names::{
-    AGENTS, AGENTS_PARQUET, EVENTS, EVENTS_PARQUET, EXPLORER, MANIFEST, PROGRESS, REPLICATIONS, RESOLVED_SCENARIO,
-    SALIB, SPELLS, SPELLS_PARQUET, SWEEP_JSON, SWEEP_SERIES,
+    AGENTS, AGENTS_PARQUET, EVENTS, EVENTS_PARQUET, EXPLORER, MANIFEST, PROGRESS, REPLICATION_SERIES, REPLICATIONS,
+    RESOLVED_SCENARIO, SALIB, SPELLS, SPELLS_PARQUET, SWEEP_JSON, SWEEP_SERIES,
 };
 use super::{OutputError, io};
 use std::collections::BTreeSet;
@@ -189,6 +189,7 @@ fn written_names(kind: Kind) -> &'static [&'static str] {
             "inequality.csv",
             "posterior_draws.csv",
             REPLICATIONS,
+            REPLICATION_SERIES,
             AGENTS,
             EVENTS,
             SPELLS,

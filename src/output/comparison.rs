@@ -53,6 +53,114 @@ pub fn series_csv(runs: &[RunData], metric: &str, coalition: &str, group: &str) 
     w.into_inner().expect("flushing to memory")
 }
 
+/// The means of `a` and `b` and the difference of `b` from `a`: paired, over only the
+/// replications defined in both (for the means as for the difference, so that the difference
+/// is the difference of the means shown), or of all of each. None when either is empty.
+fn difference_of(a: &Values, b: &Values, paired: bool, share: bool) -> Option<(f64, f64, Difference)> {
+    let (a_vals, b_vals): (Vec<f64>, Vec<f64>) = if paired {
+        a.iter().filter_map(|(r, x)| b.get(r).map(|y| (*x, *y))).unzip()
+    } else {
+        (a.values().copied().collect(), b.values().copied().collect())
+    };
+    if a_vals.is_empty() || b_vals.is_empty() {
+        return None;
+    }
+    Some((mean_var(&a_vals).0, mean_var(&b_vals).0, difference(&a_vals, &b_vals, paired, share)))
+}
+
+/// The columns that say a difference, after those that say what is compared.
+const DIFFERENCE_COLUMNS: [&str; 8] =
+    ["paired", "n", "reference_mean", "run_mean", "difference", "ci95_low", "ci95_high", "same_sign_share"];
+
+/// A difference's cells, in [`DIFFERENCE_COLUMNS`] order.
+fn difference_cells(paired: bool, reference_mean: f64, run_mean: f64, d: &Difference) -> [String; 8] {
+    [
+        paired.to_string(),
+        d.n.to_string(),
+        full_precision(reference_mean),
+        full_precision(run_mean),
+        full_precision(d.mean),
+        full_precision(d.low),
+        full_precision(d.high),
+        full_precision(d.same_sign),
+    ]
+}
+
+/// A CSV writer in memory whose header is `first`, then [`DIFFERENCE_COLUMNS`].
+fn difference_writer(first: &[&str]) -> csv::Writer<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(first.iter().chain(&DIFFERENCE_COLUMNS)).expect("writing to memory");
+    w
+}
+
+/// One run's difference from the reference in the compared series, at each whole year both
+/// recorded.
+#[derive(Debug, Clone)]
+pub struct OverTime {
+    /// Index of the run in the comparison (1 or more; 0 is the reference).
+    pub run: usize,
+    /// Whether the runs share their seed, so that replications are paired.
+    pub paired: bool,
+    /// (year from founding, reference mean, run mean, difference) per year.
+    pub years: Vec<(f64, f64, f64, Difference)>,
+}
+
+/// Each run's difference from the first in one series, year by year, from their
+/// `replication_series.csv`: paired replication by replication where the seeds agree (only
+/// replications in which the series is defined in both), else of the means. A run without
+/// that file (written by an earlier version) is left out, with a note.
+pub fn differences_over_time(
+    runs: &[RunData],
+    metric: &str,
+    coalition: &str,
+    group: &str,
+) -> Result<(Vec<OverTime>, Vec<String>), super::OutputError> {
+    let mut notes = Vec::new();
+    let missing = |run: &RunData| {
+        format!(
+            "{} has no {} (written by an earlier version): no difference over time against it; rerun it for one",
+            run.dir.display(),
+            super::REPLICATION_SERIES
+        )
+    };
+    let Some(reference) = runs[0].yearly_of(metric, coalition, group)? else {
+        notes.push(missing(&runs[0]));
+        return Ok((Vec::new(), notes));
+    };
+    let share = is_share(metric);
+    let mut out = Vec::new();
+    for (i, run) in runs.iter().enumerate().skip(1) {
+        let Some(other) = run.yearly_of(metric, coalition, group)? else {
+            notes.push(missing(run));
+            continue;
+        };
+        let paired = run.manifest.seed == runs[0].manifest.seed;
+        let mut years = Vec::new();
+        for (year, a) in &reference {
+            let Some((_, b)) = other.iter().find(|(y, _)| y == year) else { continue };
+            if let Some((ma, mb, d)) = difference_of(a, b, paired, share) {
+                years.push((*year, ma, mb, d));
+            }
+        }
+        out.push(OverTime { run: i, paired, years });
+    }
+    Ok((out, notes))
+}
+
+/// The differences over time as CSV, one row per run and year.
+pub fn over_time_csv(runs: &[RunData], diffs: &[OverTime], metric: &str, coalition: &str, group: &str) -> Vec<u8> {
+    let labels = run_labels(runs);
+    let mut w = difference_writer(&["reference", "run", "year", "metric", "coalition", "group"]);
+    for d in diffs {
+        for (year, ma, mb, diff) in &d.years {
+            let what =
+                [labels[0].clone(), labels[d.run].clone(), num(*year), metric.into(), coalition.into(), group.into()];
+            w.write_record(what.iter().chain(&difference_cells(d.paired, *ma, *mb, diff))).expect("writing to memory");
+        }
+    }
+    w.into_inner().expect("flushing to memory")
+}
+
 /// The 97.5% quantile of Student's t with `df` degrees of freedom: exact at 1 and 2 degrees
 /// of freedom (closed forms), interpolated in 1/df between 1, 2 and 3 (Welch's degrees of
 /// freedom need not be whole), and from 3 up the Cornish–Fisher expansion around the normal
@@ -107,28 +215,60 @@ fn is_share(metric: &str) -> bool {
     matches!(crate::observe::summary_domain(metric, 1), crate::observe::stats::Domain::Share)
 }
 
+/// The difference of run b from reference a in one quantity, with its 95% interval.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Difference {
+    /// Replications behind it (paired: those defined in both; else the smaller run's).
+    pub n: usize,
+    /// Mean difference, b − a.
+    pub mean: f64,
+    /// Lower end of the 95% interval: Student t of the mean paired difference, or Welch's
+    /// interval when the runs are not paired; kept in [−1, 1] for a share.
+    pub low: f64,
+    /// Upper end.
+    pub high: f64,
+    /// Share of paired replications whose difference has the mean's sign (NaN unpaired).
+    pub same_sign: f64,
+}
+
+/// The difference of `b` from `a`: paired replication by replication (`a[i]` and `b[i]`
+/// from the same random streams) or, unpaired, of their means. Both non-empty.
+pub fn difference(a: &[f64], b: &[f64], paired: bool, share: bool) -> Difference {
+    let (ma, va) = mean_var(a);
+    let (mb, vb) = mean_var(b);
+    let (n, mean, low, high, same_sign) = if paired {
+        let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| y - x).collect();
+        let (m, v) = mean_var(&d);
+        let half = if v == 0.0 { 0.0 } else { t975(d.len() as f64 - 1.0) * (v / d.len() as f64).sqrt() };
+        let sign = m.signum();
+        let same = if m == 0.0 {
+            f64::NAN
+        } else {
+            d.iter().filter(|x| x.signum() == sign && **x != 0.0).count() as f64 / d.len() as f64
+        };
+        (d.len(), m, m - half, m + half, same)
+    } else {
+        let (na, nb) = (a.len() as f64, b.len() as f64);
+        let se2 = va / na + vb / nb;
+        // Welch's degrees of freedom, for the t quantile.
+        let df = se2 * se2 / ((va / na).powi(2) / (na - 1.0) + (vb / nb).powi(2) / (nb - 1.0));
+        let half = if se2 == 0.0 { 0.0 } else { t975(df) * se2.sqrt() };
+        let m = mb - ma;
+        (a.len().min(b.len()), m, m - half, m + half, f64::NAN)
+    };
+    // A difference of two shares lies in [-1, 1]; its interval is kept there. (An undefined
+    // bound, with a single replication, stays undefined.)
+    let (low, high) =
+        if share && low.is_finite() && high.is_finite() { (low.max(-1.0), high.min(1.0)) } else { (low, high) };
+    Difference { n, mean, low, high, same_sign }
+}
+
 /// The difference of every headline value between the first run and each other run, as CSV,
 /// with notes for the user (runs that are not paired, runs without per-replication data).
 pub fn paired_differences(runs: &[RunData]) -> (Vec<u8>, Vec<String>) {
     let labels = run_labels(runs);
     let mut notes = Vec::new();
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "reference",
-        "run",
-        "metric",
-        "coalition",
-        "group",
-        "paired",
-        "n",
-        "reference_mean",
-        "run_mean",
-        "difference",
-        "ci95_low",
-        "ci95_high",
-        "same_sign_share",
-    ])
-    .expect("writing to memory");
+    let mut w = difference_writer(&["reference", "run", "metric", "coalition", "group"]);
     let Some(reference) = runs[0].replications.as_ref() else {
         notes.push(format!(
             "{} has no replications.csv (written by an earlier version): no differences computed",
@@ -153,62 +293,9 @@ pub fn paired_differences(runs: &[RunData]) -> (Vec<u8>, Vec<String>) {
         for (key, a) in &reference {
             let Some(b) = other.get(key) else { continue };
             let (metric, coalition, group) = key;
-            // Paired: only the replications defined in both runs, for the means as for the
-            // difference, so that the difference is the difference of the means shown.
-            let (a_vals, b_vals): (Vec<f64>, Vec<f64>) = if paired {
-                a.iter().filter_map(|(r, x)| b.get(r).map(|y| (*x, *y))).unzip()
-            } else {
-                (a.values().copied().collect(), b.values().copied().collect())
-            };
-            if a_vals.is_empty() || b_vals.is_empty() {
-                continue;
-            }
-            let (ma, va) = mean_var(&a_vals);
-            let (mb, vb) = mean_var(&b_vals);
-            let (n, diff, lo, hi, same_sign) = if paired {
-                let d: Vec<f64> = a_vals.iter().zip(&b_vals).map(|(x, y)| y - x).collect();
-                let (m, v) = mean_var(&d);
-                let half = if v == 0.0 { 0.0 } else { t975(d.len() as f64 - 1.0) * (v / d.len() as f64).sqrt() };
-                let sign = m.signum();
-                let same = if m == 0.0 {
-                    f64::NAN
-                } else {
-                    d.iter().filter(|x| x.signum() == sign && **x != 0.0).count() as f64 / d.len() as f64
-                };
-                (d.len(), m, m - half, m + half, same)
-            } else {
-                let se2 = va / a_vals.len() as f64 + vb / b_vals.len() as f64;
-                // Welch's degrees of freedom, for the t quantile.
-                let df = se2 * se2
-                    / ((va / a_vals.len() as f64).powi(2) / (a_vals.len() as f64 - 1.0)
-                        + (vb / b_vals.len() as f64).powi(2) / (b_vals.len() as f64 - 1.0));
-                let half = if se2 == 0.0 { 0.0 } else { t975(df) * se2.sqrt() };
-                let m = mb - ma;
-                (a_vals.len().min(b_vals.len()), m, m - half, m + half, f64::NAN)
-            };
-            // A difference of two shares lies in [-1, 1]; its interval is kept there.
-            // (An undefined bound, with a single replication, stays undefined.)
-            let (lo, hi) = if is_share(metric) && lo.is_finite() && hi.is_finite() {
-                (lo.max(-1.0), hi.min(1.0))
-            } else {
-                (lo, hi)
-            };
-            w.write_record([
-                labels[0].clone(),
-                label.clone(),
-                metric.clone(),
-                coalition.clone(),
-                group.clone(),
-                paired.to_string(),
-                n.to_string(),
-                full_precision(ma),
-                full_precision(mb),
-                full_precision(diff),
-                full_precision(lo),
-                full_precision(hi),
-                full_precision(same_sign),
-            ])
-            .expect("writing to memory");
+            let Some((ma, mb, d)) = difference_of(a, b, paired, is_share(metric)) else { continue };
+            let what = [labels[0].clone(), label.clone(), metric.clone(), coalition.clone(), group.clone()];
+            w.write_record(what.iter().chain(&difference_cells(paired, ma, mb, &d))).expect("writing to memory");
         }
     }
     (w.into_inner().expect("flushing to memory"), notes)

@@ -24,7 +24,7 @@ pub mod table;
 pub mod warm;
 pub mod writer;
 
-pub use names::{MANIFEST, REPLICATIONS, RESOLVED_SCENARIO};
+pub use names::{MANIFEST, REPLICATION_SERIES, REPLICATIONS, RESOLVED_SCENARIO};
 
 /// Why outputs could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -290,12 +290,34 @@ pub fn csv_files(r: &Results) -> Vec<(&'static str, Vec<u8>)> {
             })
         }),
     );
+    // Every replication's series at whole years, each value in f32's shortest round-trip
+    // form (the precision it was recorded at), for paired differences over time.
+    let years = cat.whole_years();
+    let width = cat.series.len();
+    let yearly = csv_bytes(
+        &["replication", "year", "coalition", "group", "metric", "value"],
+        r.yearly.iter().enumerate().flat_map(|(rep, values)| {
+            years.iter().enumerate().flat_map(move |(k, &(year, _))| {
+                cat.series.iter().zip(&values[k * width..(k + 1) * width]).map(move |(key, v)| {
+                    vec![
+                        rep.to_string(),
+                        num(year),
+                        cat.coalition_label(key.coalition).to_string(),
+                        cat.group_label(key.group).to_string(),
+                        key.metric.name().to_string(),
+                        if v.is_finite() { format!("{v}") } else { String::new() },
+                    ]
+                })
+            })
+        }),
+    );
     vec![
         ("series.csv", series),
         ("retention.csv", retention),
         ("summary.csv", summary),
         ("inequality.csv", inequality),
         (REPLICATIONS, replications),
+        (REPLICATION_SERIES, yearly),
     ]
 }
 
@@ -528,8 +550,10 @@ fn missing_series(run: &rundata::RunData, metric: &str, coalition: &str, group: 
 }
 
 /// Overlay one series of several run directories into `out/compare_<metric>.svg|png`, write
-/// that series as `compare_<metric>.csv`, and the difference of every headline value between
-/// the first run and each other as `paired_differences.csv`. Returns the paths written and
+/// that series as `compare_<metric>.csv`, each run's difference from the first in it at each
+/// whole year as `compare_<metric>_difference.csv` (the chart's first panel), and the
+/// difference of every headline value between the first run and each other as
+/// `paired_differences.csv`. Returns the paths written and
 /// notes for the user (runs that are not paired).
 pub fn write_comparison(
     dirs: &[PathBuf],
@@ -546,14 +570,20 @@ pub fn write_comparison(
         }
     }
     std::fs::create_dir_all(out).map_err(io(out))?;
-    let r = charts::render(&charts::comparison(&runs, metric, coalition, group), size)?;
-    let (differences, notes) = comparison::paired_differences(&runs);
-    let written = vec![
+    let (over_time, mut notes) = comparison::differences_over_time(&runs, metric, coalition, group)?;
+    let r = charts::render(&charts::comparison(&runs, metric, coalition, group, &over_time), size)?;
+    let (differences, more_notes) = comparison::paired_differences(&runs);
+    notes.extend(more_notes);
+    let mut written = vec![
         write_atomic(out, &format!("{}.csv", r.name), &comparison::series_csv(&runs, metric, coalition, group))?,
         write_atomic(out, "paired_differences.csv", &differences)?,
         write_atomic(out, &format!("{}.svg", r.name), r.svg.as_bytes())?,
         write_atomic(out, &format!("{}.png", r.name), &r.png)?,
     ];
+    if !over_time.is_empty() {
+        let csv = comparison::over_time_csv(&runs, &over_time, metric, coalition, group);
+        written.insert(2, write_atomic(out, &format!("{}_difference.csv", r.name), &csv)?);
+    }
     Ok((written, notes))
 }
 

@@ -9,6 +9,8 @@ pub const MANIFEST: &str = "manifest.json";
 pub const RESOLVED_SCENARIO: &str = "resolved_scenario.toml";
 /// The per-replication file of a run, and of a sweep (every point's replications).
 pub const REPLICATIONS: &str = "replications.csv";
+/// A run's series by replication at each whole year of the recorded period.
+pub const REPLICATION_SERIES: &str = "replication_series.csv";
 /// The tool's own subfolder of charts; a chart is the result's when its manifest lists it.
 pub const CHARTS: &str = "charts";
 /// A run's explorer page.

@@ -3,6 +3,7 @@
 
 use super::{MANIFEST, OutputError};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// What charts and reports need from `manifest.json`.
@@ -110,6 +111,9 @@ pub struct LorenzRecord {
     #[serde(flatten)]
     pub band: Band,
 }
+
+/// One year of a series across replications: (year from founding, value by replication).
+pub type YearValues = (f64, BTreeMap<u32, f64>);
 
 /// A run directory's data.
 #[derive(Debug, Clone)]
@@ -220,6 +224,55 @@ impl RunData {
     /// Rows of one series, in time order.
     pub fn series_of<'a>(&'a self, metric: &str, coalition: &str, group: &str) -> Vec<&'a SeriesRecord> {
         self.series.iter().filter(|r| r.metric == metric && r.coalition == coalition && r.group == group).collect()
+    }
+
+    /// One series of every replication at each whole year, from `replication_series.csv`:
+    /// (year from founding, value by replication; undefined values left out), in time order.
+    /// None for a run written before that file was.
+    pub fn yearly_of(
+        &self,
+        metric: &str,
+        coalition: &str,
+        group: &str,
+    ) -> Result<Option<Vec<YearValues>>, OutputError> {
+        let path = self.dir.join(super::REPLICATION_SERIES);
+        if !path.exists() {
+            return Ok(None);
+        }
+        let unreadable = |reason: String| OutputError::Unreadable { path: path.display().to_string(), reason };
+        let mut reader = csv::Reader::from_path(&path).map_err(|e| unreadable(e.to_string()))?;
+        let header = reader.headers().map_err(|e| unreadable(e.to_string()))?.clone();
+        let column = |name: &str| {
+            header.iter().position(|h| h == name).ok_or_else(|| unreadable(format!("it has no column {name}")))
+        };
+        let [rep, year, c, g, m, v] = ["replication", "year", "coalition", "group", "metric", "value"].map(column);
+        let (rep, year, c, g, m, v) = (rep?, year?, c?, g?, m?, v?);
+        let mut out: Vec<YearValues> = Vec::new();
+        let mut row = csv::StringRecord::new();
+        let mut line = 1;
+        while reader.read_record(&mut row).map_err(|e| unreadable(e.to_string()))? {
+            line += 1;
+            if &row[m] != metric || &row[c] != coalition || &row[g] != group {
+                continue;
+            }
+            let bad = |what: &str| unreadable(format!("row {line}: {what} is not a number"));
+            let y: f64 = row[year].parse().map_err(|_| bad("year"))?;
+            let r: u32 = row[rep].parse().map_err(|_| bad("replication"))?;
+            if row[v].is_empty() {
+                continue;
+            }
+            let x: f64 = row[v].parse().map_err(|_| bad("value"))?;
+            let at = match out.iter().position(|(yy, _)| *yy == y) {
+                Some(i) => i,
+                None => {
+                    out.push((y, BTreeMap::new()));
+                    out.len() - 1
+                }
+            };
+            out[at].1.insert(r, x);
+        }
+        out.sort_by(|a, b| a.0.total_cmp(&b.0));
+        Ok(Some(out))
     }
 
     /// One headline figure.

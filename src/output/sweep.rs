@@ -696,7 +696,8 @@ fn trajectory_chart(info: &SweepInfo, points: &[PointResult], k: usize) -> Figur
         .map(|(i, p)| {
             // The values alone: the legend's note names the axes, so the names stay short.
             let name = (0..info.axes.len()).map(|a| info.value_text(a, p.values[a])).collect::<Vec<_>>().join(", ");
-            let mut line = Line { label: name, look: Look::nth(i), points: vec![], band: vec![], thin: false };
+            let mut line =
+                Line { label: name, look: Look::nth(i), points: vec![], band: vec![], thin: false, kind: "" };
             for (y, &year) in info.series_years.iter().enumerate() {
                 let o = &p.series[k * years + y];
                 if let Some(m) = o.mean {
@@ -760,8 +761,14 @@ fn sweep_charts(
     if info.design == "grid" && info.axes.len() == 1 && !choices {
         for (o, label) in info.outputs.iter().enumerate() {
             let human = info.output_label(o);
-            let mut line =
-                Line { label: human.to_string(), look: Look::nth(0), points: vec![], band: vec![], thin: false };
+            let mut line = Line {
+                label: human.to_string(),
+                look: Look::nth(0),
+                points: vec![],
+                band: vec![],
+                thin: false,
+                kind: "",
+            };
             for p in points {
                 let x = p.values[0];
                 if let Some(m) = p.outputs[o].mean {

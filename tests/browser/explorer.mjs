@@ -33,6 +33,8 @@ try {
     })),
     charts: document.querySelectorAll("#charts svg").length,
     polylines: document.querySelectorAll("#charts svg polyline").length,
+    marks: document.querySelectorAll("#charts svg line.mark").length,
+    labels: Array.from(document.querySelectorAll("#charts svg text")).map((t) => t.textContent),
   }));
   await ran(1);
   const first = await snapshot();

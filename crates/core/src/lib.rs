@@ -16,6 +16,7 @@
 pub mod distributions;
 pub mod engine;
 pub mod inference;
+pub mod looks;
 pub mod model;
 pub mod observe;
 pub mod par;

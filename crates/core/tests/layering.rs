@@ -155,10 +155,10 @@ fn the_check_finds_what_it_looks_for() {
 }
 
 /// The core's layers, lowest first (ARCHITECTURE.md): each may use those before it, never
-/// those after. The utilities (`par`, `stop`, `stream`, `distributions`, `text`) sit below
+/// those after. The utilities (`par`, `stop`, `stream`, `distributions`, `text`, `looks`) sit below
 /// them all and use none.
 const LAYERS: &[&str] = &["scenario", "model", "observe", "engine", "inference"];
-const UTILITIES: &[&str] = &["par", "stop", "stream", "distributions", "text"];
+const UTILITIES: &[&str] = &["par", "stop", "stream", "distributions", "text", "looks"];
 
 /// The core modules named by `crate::…` paths (and `crate::{…}` groups) in `code`.
 fn modules_used(code: &str) -> Vec<(usize, String)> {

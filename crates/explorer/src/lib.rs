@@ -140,7 +140,7 @@ fn answer(scenario: &Scenario, text: &Value, results: &Results) -> Value {
         "name": scenario.name,
         "digest": results.digest(),
         "headline": view::headline(results),
-        "charts": view::charts(results),
+        "charts": view::charts(results, scenario),
         "warnings": results.diagnostics.iter().map(|d| d.message.clone()).collect::<Vec<_>>(),
     })
 }

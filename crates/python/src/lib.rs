@@ -17,6 +17,7 @@ use std::time::Duration;
 
 mod calibration;
 mod errors;
+mod roster;
 mod run;
 mod scenario;
 mod sweep;
@@ -114,5 +115,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(warm::warm, m)?)?;
     m.add_function(wrap_pyfunction!(sweep::sweep, m)?)?;
     m.add_function(wrap_pyfunction!(calibration::calibrate, m)?)?;
+    m.add_function(wrap_pyfunction!(roster::targets_from_roster, m)?)?;
     Ok(())
 }

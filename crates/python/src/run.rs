@@ -142,7 +142,7 @@ impl PyRun {
 #[pymethods]
 impl PyRun {
     /// Names of the tables (`series`, `retention`, `summary`, `inequality`, `replications`,
-    /// and `agents`, `events` and `spells` when they were recorded).
+    /// `replication_series`, and `agents`, `events` and `spells` when they were recorded).
     fn tables(&self) -> Vec<String> {
         self.files().into_iter().map(|(n, _)| n.trim_end_matches(".csv").to_string()).collect()
     }

@@ -6,5 +6,7 @@
 
 pub mod abc;
 pub mod calibrate;
+pub mod from_roster;
 pub mod prior;
+pub mod roster;
 pub mod targets;

@@ -31,7 +31,7 @@ impl Hasher {
 
 impl Results {
     /// SHA-256 (lowercase hex) of every reported number (series, retention, headline figures,
-    /// Lorenz curve, each replication's values) and of the diagnostics, in a fixed order.
+    /// Lorenz curve, each replication's values and yearly series) and of the diagnostics, in a fixed order.
     pub fn digest(&self) -> String {
         let mut h = Hasher(Sha256::new());
         for row in &self.series {
@@ -60,6 +60,12 @@ impl Results {
             h.u(rep.len() as u64);
             for v in rep {
                 h.f(*v);
+            }
+        }
+        for rep in &self.yearly {
+            h.u(rep.len() as u64);
+            for v in rep {
+                h.f(f64::from(*v));
             }
         }
         for d in &self.diagnostics {

@@ -1040,6 +1040,11 @@ pub struct Results {
     /// Every replication's headline values, in replication order, each in [`summary_keys`]
     /// order (NaN where undefined): the raw values behind `summary.csv`.
     pub replications: Vec<Vec<f64>>,
+    /// Every replication's series at each whole year of the recorded period
+    /// ([`Catalogue::whole_years`]), in replication order, each row-major by year in
+    /// [`Catalogue::series`] order (NaN where undefined): the raw values behind paired
+    /// differences over time (`coprosim compare`).
+    pub yearly: Vec<Vec<f32>>,
     /// Agent-level detail of the replications a [`detail::DetailRequest`] covered, in
     /// replication order (empty unless asked for).
     pub details: Vec<detail::Detail>,
@@ -1134,6 +1139,11 @@ pub fn aggregate(cat: Catalogue, records: &[ReplicationRecord]) -> Results {
         })
         .collect();
     let replications = records.iter().map(|r| r.summary.clone()).collect();
+    let years = cat.whole_years();
+    let yearly = records
+        .iter()
+        .map(|r| years.iter().flat_map(|&(_, t)| r.series[t * width..(t + 1) * width].iter().copied()).collect())
+        .collect();
     Results {
         catalogue: cat,
         series,
@@ -1143,6 +1153,7 @@ pub fn aggregate(cat: Catalogue, records: &[ReplicationRecord]) -> Results {
         diagnostics: Vec::new(),
         programmes: Vec::new(),
         replications,
+        yearly,
         details: Vec::new(),
     }
 }

@@ -9,6 +9,7 @@ mod locate;
 pub use locate::line_col;
 pub mod base;
 pub mod keys;
+pub mod marks;
 pub mod outputs;
 pub mod params;
 mod schema;

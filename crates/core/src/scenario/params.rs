@@ -321,6 +321,14 @@ macro_rules! choice {
             const TYPE_NAME: &'static str = concat!("one of", $(" \"", $text, "\"" $(, " \"", $alias, "\"")*),*);
         }
         impl $crate::scenario::params::Check for $name {}
+        impl $name {
+            /// The name a scenario file gives it.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $( $name::$variant => $text, )*
+                }
+            }
+        }
     };
 }
 pub use crate::choice;

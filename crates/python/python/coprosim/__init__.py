@@ -46,6 +46,7 @@ __all__ = [
     "check",
     "run",
     "sweep",
+    "targets_from_roster",
 ]
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -105,6 +106,14 @@ def _count(name: str, value: Optional[int], low: int, high: int = 2**64 - 1) -> 
     v = value.__index__()
     if not low <= v <= high:
         raise ValueError(f"{name}: found {v}, expected a whole number from {low} to {high}")
+    return v
+
+
+def _whole(name: str, value: int, low: int, high: int = 2**64 - 1) -> int:
+    """A whole-number argument that must be given, in [low, high], or an error naming it."""
+    v = _count(name, value, low, high)
+    if v is None:
+        raise TypeError(f"{name}: found None, expected a whole number")
     return v
 
 
@@ -348,6 +357,12 @@ class Run(_Result):
         return self.table("replications")
 
     @property
+    def replication_series(self) -> "pandas.DataFrame":
+        """``replication_series.csv``: every replication's series at each whole year (tidy),
+        the values :attr:`series` summarises, for paired differences over time."""
+        return self.table("replication_series")
+
+    @property
     def agents(self) -> "Optional[pandas.DataFrame]":
         """``agents.csv``: every agent at each snapshot year (None unless ``agents`` were asked for)."""
         return self.table("agents") if "agents" in self.tables else None
@@ -520,6 +535,65 @@ def calibrate(targets: Union[Targets, PathLike], threads: Optional[int] = None) 
     ``coprosim calibrate`` does with the same seeds."""
     t = targets if isinstance(targets, Targets) else Targets.load(targets)
     return Calibration(_core.calibrate(t._native, _count("threads", threads, 1)))
+
+
+def targets_from_roster(
+    roster: Union["pandas.DataFrame", PathLike],
+    scenario: Union[Scenario, PathLike],
+    out: Optional[PathLike] = None,
+    *,
+    coalition: Optional[str] = None,
+    survival_weeks: Sequence[int] = (),
+    resamples: int = 1000,
+    seed: int = 1,
+    start: Optional[str] = None,
+    until: Optional[str] = None,
+    force: bool = False,
+) -> str:
+    """A targets file for :func:`calibrate` from a programme's roster, as ``coprosim targets``
+    writes it (the same bytes for the same files): survival, annual retention, members over
+    time, group shares and hours concentration, each with its bootstrap standard error, and
+    wide priors for what an analyst usually cannot know (docs/CALIBRATING.md).
+
+    ``roster`` is a pandas DataFrame with the roster's columns (``person``, ``start`` and any
+    of ``end``, ``group``, ``area``, ``hours_per_week``; dates as ``YYYY-MM-DD`` or weeks) or
+    the path of its CSV file. ``scenario`` models the programme. With ``out``, the file is
+    written there (refused if it exists, unless ``force``), named after it, its ``base`` the
+    scenario's path as seen from its folder. Returns the file's text. A bad roster raises
+    :class:`ScenarioError` with every problem, each located by row and column."""
+    if isinstance(roster, (str, os.PathLike)):
+        source = os.path.basename(os.fspath(roster))
+        with open(roster, encoding="utf-8") as f:
+            text = f.read()
+    else:
+        source = "roster.csv"
+        text = roster.to_csv(index=False)
+    if isinstance(scenario, Scenario):
+        s, scenario_path = scenario, None
+    else:
+        s, scenario_path = Scenario.load(scenario), os.fspath(scenario)
+    if out is not None:
+        out = os.fspath(out)
+        if os.path.exists(out) and not force:
+            raise FileExistsError(f"{out}: already exists; pass force=True to replace it")
+        name = os.path.splitext(os.path.basename(out))[0]
+        folder = os.path.dirname(os.path.abspath(out))
+        if scenario_path is None:
+            raise ValueError("out= needs the scenario as a path, for the targets file's base")
+        base = os.path.relpath(os.path.abspath(scenario_path), folder)
+    else:
+        name = "roster"
+        base = scenario_path or "baseline"
+    weeks = [_whole("survival_weeks", w, 1, 2**32 - 1) for w in survival_weeks]
+    resamples_n, seed_n = _whole("resamples", resamples, 2, 2**32 - 1), _whole("seed", seed, 0)
+    toml = _core.targets_from_roster(
+        text, s._native, name, base, source, coalition, weeks, resamples_n, seed_n, start, until
+    )
+    if out is not None:
+        os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+        with open(out, "w", encoding="utf-8") as f:
+            f.write(toml)
+    return toml
 
 
 def check(path: PathLike) -> Union[Scenario, Sweep, Targets]:

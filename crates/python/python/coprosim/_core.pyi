@@ -15,6 +15,7 @@ __all__ = [
     "input_kind",
     "run",
     "sweep",
+    "targets_from_roster",
     "warm",
 ]
 
@@ -152,3 +153,16 @@ def sweep(
     sweep: Sweep, replications: Optional[int] = None, seed: Optional[int] = None, threads: Optional[int] = None
 ) -> SweepResult: ...
 def calibrate(targets: Targets, threads: Optional[int] = None) -> Calibration: ...
+def targets_from_roster(
+    text: str,
+    scenario: Scenario,
+    name: str,
+    base: str,
+    source: str,
+    coalition: Optional[str] = None,
+    survival_weeks: Optional[Sequence[int]] = None,
+    resamples: int = 1000,
+    seed: int = 1,
+    start: Optional[str] = None,
+    until: Optional[str] = None,
+) -> str: ...
