@@ -70,6 +70,15 @@ enum Command {
         /// events.parquet, spells.parquet): the same columns as the CSV files, typed.
         #[arg(long)]
         parquet: bool,
+        /// Also write roster.csv: the first replication's membership spells in one coalition as
+        /// a programme's roster (person,start,end,group), its records beginning on DATE
+        /// (YYYY-MM-DD) at the end of the burn-in, to try `coprosim targets` on data whose
+        /// generating parameters are known. Records events (as --events).
+        #[arg(long, value_name = "DATE")]
+        roster: Option<String>,
+        /// The coalition --roster writes the roster of (needed when the scenario has several).
+        #[arg(long, value_name = "NAME", requires = "roster")]
+        roster_coalition: Option<String>,
         /// Also save each replication's state at the end of its burn-in in the result's warm/
         /// folder, to start policies from with --from-state.
         #[arg(long, conflicts_with = "posterior")]
@@ -355,12 +364,20 @@ fn main() -> ExitCode {
             events,
             detail_replications,
             parquet,
+            roster,
+            roster_coalition,
             save_state,
             from_state,
             size,
         } => {
             let charts = (!no_charts).then(|| size.size());
-            let detail = commands::run::Detail { years: agents, events, replications: detail_replications, parquet };
+            let detail = commands::run::Detail {
+                years: agents,
+                events,
+                replications: detail_replications,
+                parquet,
+                roster: roster.map(|date| (date, roster_coalition)),
+            };
             let opts = commands::run::RunOptions {
                 replications,
                 seed,

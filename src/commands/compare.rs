@@ -15,13 +15,17 @@ pub fn compare(
     size: ChartSize,
 ) -> Result<(), Failure> {
     let _writer = writer_lock(out)?;
-    let (written, notes) =
+    let output::Compared { written, notes, answer } =
         output::write_comparison(dirs, metric, coalition, group, out, size).map_err(output_failure)?;
     for note in notes {
         eprintln!("note: {note}");
     }
     for p in written {
         say!("wrote {}", p.display());
+    }
+    // The answer is the result asked for: printed even with -q.
+    for line in answer {
+        println!("{line}");
     }
     Ok(())
 }

@@ -40,18 +40,55 @@ pub struct RunOptions {
     pub from_state: Option<PathBuf>,
 }
 
-/// What `--agents`, `--events`, `--detail-replications` and `--parquet` ask for.
+/// What `--agents`, `--events`, `--detail-replications`, `--parquet` and `--roster` ask for.
 pub struct Detail {
     pub years: Vec<f64>,
     pub events: bool,
     pub replications: u32,
     pub parquet: bool,
+    /// `--roster DATE` and `--roster-coalition NAME`.
+    pub roster: Option<(String, Option<String>)>,
+}
+
+/// Where `--roster` asks for a roster: the first recorded day and the coalition's index.
+struct RosterRequest {
+    first_day: i64,
+    coalition: usize,
 }
 
 impl Detail {
+    /// The roster `--roster` asks for, its date and coalition checked against the scenario.
+    fn roster(&self, scenario: &Scenario) -> Result<Option<RosterRequest>, Failure> {
+        let Some((date, coalition)) = &self.roster else { return Ok(None) };
+        let first_day = coprosim::inference::roster::parse_date(date).ok_or_else(|| {
+            Failure::Input(format!(
+                "--roster: found \"{date}\", expected the records' first day as a date (YYYY-MM-DD)"
+            ))
+        })?;
+        let names = || scenario.coalitions.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ");
+        let coalition = match coalition {
+            Some(name) => scenario.coalitions.iter().position(|c| &c.name == name).ok_or_else(|| {
+                Failure::Input(format!(
+                    "--roster-coalition: found \"{name}\", expected one of the scenario's coalitions ({})",
+                    names()
+                ))
+            })?,
+            None if scenario.coalitions.len() == 1 => 0,
+            None => {
+                return Err(Failure::Input(format!(
+                    "--roster: the scenario has {} coalitions ({}); a roster is one programme's: name it with --roster-coalition",
+                    scenario.coalitions.len(),
+                    names()
+                )));
+            }
+        };
+        Ok(Some(RosterRequest { first_day, coalition }))
+    }
+
     /// The request for the engine, its years checked against the scenario's recorded period.
     fn request(&self, scenario: &Scenario) -> Result<Option<DetailRequest>, Failure> {
-        if self.years.is_empty() && !self.events {
+        let events = self.events || self.roster.is_some();
+        if self.years.is_empty() && !events {
             if self.parquet {
                 return Err(Failure::Input(
                     "--parquet: found no detail table to write, expected --agents YEARS or --events".into(),
@@ -64,7 +101,7 @@ impl Detail {
         }
         let cat = coprosim::observe::Catalogue::new(scenario);
         let snapshot_ticks = snapshot_ticks(&cat, &self.years).map_err(|e| Failure::Input(format!("--agents: {e}")))?;
-        Ok(Some(DetailRequest { snapshot_ticks, events: self.events, replications: self.replications }))
+        Ok(Some(DetailRequest { snapshot_ticks, events, replications: self.replications }))
     }
 }
 
@@ -98,6 +135,7 @@ pub fn run(path: Option<&Path>, opts: RunOptions) -> Result<(), Failure> {
         None => None,
     };
     let request = detail.request(&scenario)?;
+    let roster = detail.roster(&scenario)?;
     fits_with_detail(&scenario, &file, used_threads, scenario.simulation.replications, request.as_ref())?;
     let dir = out.unwrap_or_else(|| default_out(&scenario.name));
     let posterior = posterior.map(|p| posterior_for(&p, &scenario)).transpose()?;
@@ -164,6 +202,10 @@ pub fn run(path: Option<&Path>, opts: RunOptions) -> Result<(), Failure> {
     output::write_run(&work, &results, &scenario.to_toml(), manifest).map_err(writing_failure(&dir))?;
     if let Some(r) = &request {
         output::detail::write_detail(&work, &results, !r.snapshot_ticks.is_empty(), r.events, detail.parquet)
+            .map_err(writing_failure(&dir))?;
+    }
+    if let Some(r) = &roster {
+        output::detail::write_roster(&work, &results, &scenario, r.coalition, r.first_day)
             .map_err(writing_failure(&dir))?;
     }
     if let Some(p) = &posterior {

@@ -21,7 +21,7 @@
 
 use super::names::{
     AGENTS, AGENTS_PARQUET, EVENTS, EVENTS_PARQUET, EXPLORER, MANIFEST, PROGRESS, REPLICATION_SERIES, REPLICATIONS,
-    RESOLVED_SCENARIO, SALIB, SPELLS, SPELLS_PARQUET, SWEEP_JSON, SWEEP_SERIES,
+    RESOLVED_SCENARIO, ROSTER, SALIB, SPELLS, SPELLS_PARQUET, SWEEP_JSON, SWEEP_SERIES,
 };
 use super::{OutputError, io};
 use std::collections::BTreeSet;
@@ -196,6 +196,7 @@ fn written_names(kind: Kind) -> &'static [&'static str] {
             AGENTS_PARQUET,
             EVENTS_PARQUET,
             SPELLS_PARQUET,
+            ROSTER,
             RESOLVED_SCENARIO,
             "report.html",
             EXPLORER,

@@ -161,6 +161,67 @@ pub fn over_time_csv(runs: &[RunData], diffs: &[OverTime], metric: &str, coaliti
     w.into_inner().expect("flushing to memory")
 }
 
+/// The compared series at the last whole year every run recorded, as an analyst would
+/// quote it: each run's median over its replications with the 90% interval of the
+/// replications (5th to 95th percentile, type 7), and for each run after the first its
+/// difference from the first (paired where the seeds agree) with its 95% interval. With a
+/// posterior, the replications carry the parameters' uncertainty as well as the model's
+/// randomness, so the 90% interval is a predictive interval. Empty without
+/// `replication_series.csv` or a year every run recorded.
+pub fn answer(runs: &[RunData], diffs: &[OverTime], metric: &str, coalition: &str, group: &str) -> Vec<String> {
+    let Ok(Some(reference)) = runs[0].yearly_of(metric, coalition, group) else { return Vec::new() };
+    let mut series = vec![reference];
+    for run in &runs[1..] {
+        match run.yearly_of(metric, coalition, group) {
+            Ok(Some(s)) => series.push(s),
+            _ => return Vec::new(),
+        }
+    }
+    let Some(year) = series[0]
+        .iter()
+        .rev()
+        .map(|(y, _)| *y)
+        .find(|y| series.iter().all(|s| s.iter().any(|(x, v)| x == y && !v.is_empty())))
+    else {
+        return Vec::new();
+    };
+    let labels = run_labels(runs);
+    let width = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    let what = match (coalition, group) {
+        ("all", "all") => metric.to_string(),
+        ("all", g) => format!("{metric} of {g}"),
+        (c, "all") => format!("{metric} of {c}"),
+        (c, g) => format!("{metric} of {c}, {g}"),
+    };
+    let mut out =
+        vec![format!("{what} in year {}: median over replications (90% interval of replications)", num(year))];
+    let digits = if is_share(metric) { 3 } else { 1 };
+    for (i, s) in series.iter().enumerate() {
+        let values = &s.iter().find(|(y, _)| *y == year).expect("found above").1;
+        let mut v: Vec<f64> = values.values().copied().collect();
+        v.sort_by(f64::total_cmp);
+        let q = |p| crate::observe::stats::quantile(&v, p);
+        let mut line = format!(
+            "  {:<width$}  {:.digits$} ({:.digits$} to {:.digits$}), {} replications",
+            labels[i],
+            q(0.5),
+            q(0.05),
+            q(0.95),
+            v.len()
+        );
+        if let Some((_, _, _, d)) = diffs.iter().find(|d| d.run == i).and_then(|d| d.years.iter().find(|y| y.0 == year))
+        {
+            let kind = if diffs.iter().any(|d| d.run == i && d.paired) { "paired" } else { "unpaired" };
+            line.push_str(&format!(
+                "; {kind} difference {:+.digits$} (95% CI {:+.digits$} to {:+.digits$})",
+                d.mean, d.low, d.high
+            ));
+        }
+        out.push(line);
+    }
+    out
+}
+
 /// The 97.5% quantile of Student's t with `df` degrees of freedom: exact at 1 and 2 degrees
 /// of freedom (closed forms), interpolated in 1/df between 1, 2 and 3 (Welch's degrees of
 /// freedom need not be whole), and from 3 up the Cornish–Fisher expansion around the normal

@@ -10,7 +10,7 @@ use crate::observe::Results;
 use crate::observe::detail::{AgentRow, Detail, Event, EventKind, Spell};
 use std::path::{Path, PathBuf};
 
-pub use super::names::{AGENTS, AGENTS_PARQUET, EVENTS, EVENTS_PARQUET, SPELLS, SPELLS_PARQUET};
+pub use super::names::{AGENTS, AGENTS_PARQUET, EVENTS, EVENTS_PARQUET, ROSTER, SPELLS, SPELLS_PARQUET};
 
 /// The detail tables of a run's results: none unless detail was recorded; `agents` when
 /// snapshots were, `events` and `spells` when events were. Each is written as CSV, and as
@@ -129,4 +129,21 @@ pub fn write_detail(
         add_to_manifest(dir, &listed)?;
     }
     Ok(written)
+}
+
+/// Write `roster.csv` (`run --roster`): the first replication's spells in coalition
+/// `coalition` as a programme's roster whose records begin on `first_day`
+/// ([`coprosim::inference::run_roster`]), and list it in the manifest.
+pub fn write_roster(
+    dir: &Path,
+    r: &Results,
+    scenario: &crate::scenario::Scenario,
+    coalition: usize,
+    first_day: i64,
+) -> Result<PathBuf, OutputError> {
+    let detail = r.details.first().cloned().unwrap_or_default();
+    let bytes = crate::inference::run_roster::roster_csv(&detail, scenario, coalition, first_day).into_bytes();
+    let path = write_atomic(dir, ROSTER, &bytes)?;
+    add_to_manifest(dir, &[(ROSTER.to_string(), sha256_hex(&bytes))])?;
+    Ok(path)
 }

@@ -549,12 +549,21 @@ fn missing_series(run: &rundata::RunData, metric: &str, coalition: &str, group: 
     }
 }
 
+/// What [`write_comparison`] did.
+pub struct Compared {
+    /// The paths written.
+    pub written: Vec<PathBuf>,
+    /// Notes for the user (runs that are not paired).
+    pub notes: Vec<String>,
+    /// The answer at the last year every run recorded ([`comparison::answer`]).
+    pub answer: Vec<String>,
+}
+
 /// Overlay one series of several run directories into `out/compare_<metric>.svg|png`, write
 /// that series as `compare_<metric>.csv`, each run's difference from the first in it at each
 /// whole year as `compare_<metric>_difference.csv` (the chart's first panel), and the
 /// difference of every headline value between the first run and each other as
-/// `paired_differences.csv`. Returns the paths written and
-/// notes for the user (runs that are not paired).
+/// `paired_differences.csv`. Returns what it wrote and found.
 pub fn write_comparison(
     dirs: &[PathBuf],
     metric: &str,
@@ -562,7 +571,7 @@ pub fn write_comparison(
     group: &str,
     out: &Path,
     size: charts::ChartSize,
-) -> Result<(Vec<PathBuf>, Vec<String>), OutputError> {
+) -> Result<Compared, OutputError> {
     let runs = dirs.iter().map(|d| rundata::RunData::read(d)).collect::<Result<Vec<_>, _>>()?;
     for run in &runs {
         if run.series_of(metric, coalition, group).is_empty() {
@@ -584,7 +593,8 @@ pub fn write_comparison(
         let csv = comparison::over_time_csv(&runs, &over_time, metric, coalition, group);
         written.insert(2, write_atomic(out, &format!("{}_difference.csv", r.name), &csv)?);
     }
-    Ok((written, notes))
+    let answer = comparison::answer(&runs, &over_time, metric, coalition, group);
+    Ok(Compared { written, notes, answer })
 }
 
 #[cfg(test)]

@@ -25,6 +25,8 @@ pub const SPELLS: &str = "spells.csv";
 pub const AGENTS_PARQUET: &str = "agents.parquet";
 /// The event log as Parquet.
 pub const EVENTS_PARQUET: &str = "events.parquet";
+/// A run's first replication as a programme's roster (`run --roster`).
+pub const ROSTER: &str = "roster.csv";
 /// The spells as Parquet.
 pub const SPELLS_PARQUET: &str = "spells.parquet";
 /// A run's folder of warm states (`run --save-state`).

@@ -9,4 +9,5 @@ pub mod calibrate;
 pub mod from_roster;
 pub mod prior;
 pub mod roster;
+pub mod run_roster;
 pub mod targets;

@@ -1,0 +1,241 @@
+//! From a roster to a forecast (issue 30): the synthetic roster coprosim ships is the one its
+//! generating scenario writes; the README's worked example (roster → targets → calibrate →
+//! run --posterior → compare) runs end to end and prints the numbers it quotes; and the chain
+//! recovers the parameters that generated a roster: their 90% credible intervals cover the
+//! truth in most of a set of trials.
+
+use assert_cmd::Command;
+use chacha20::ChaCha8Rng;
+use coprosim::engine::{RunConfig, run_detailed};
+use coprosim::inference::calibrate::{self, posterior_marginal};
+use coprosim::inference::from_roster::{self, Options, PRIORS};
+use coprosim::inference::roster::{Roster, parse_date};
+use coprosim::inference::run_roster::roster_csv;
+use coprosim::inference::targets::{Targets, apply};
+use coprosim::input::Load;
+use coprosim::observe::detail::DetailRequest;
+use coprosim::scenario::Scenario;
+use rand::SeedableRng;
+use rand_distr::Distribution;
+use std::path::Path;
+
+fn coprosim() -> Command {
+    Command::cargo_bin("coprosim").unwrap()
+}
+
+fn shipped(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/roster").join(name)
+}
+
+/// The first day of the synthetic roster's records.
+const FIRST_DAY: &str = "2022-01-03";
+
+#[test]
+fn the_shipped_roster_is_what_its_truth_writes_and_the_truth_is_the_shop() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("truth");
+    coprosim()
+        .arg("run")
+        .arg(shipped("truth.toml"))
+        .args(["--roster", FIRST_DAY, "--no-charts", "-q", "-o"])
+        .arg(&out)
+        .assert()
+        .success();
+    let written = std::fs::read(out.join("roster.csv")).unwrap();
+    assert_eq!(
+        written,
+        std::fs::read(shipped("roster.csv")).unwrap(),
+        "scenarios/roster/roster.csv is not what truth.toml writes: regenerate it with the command in truth.toml"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert!(manifest["files"]["roster.csv"].is_string(), "roster.csv is not in the manifest");
+
+    // The truth is the analyst's shop with known behaviour and only its records' years.
+    let shop = Scenario::load(&shipped("shop.toml")).unwrap();
+    let mut truth = Scenario::load(&shipped("truth.toml")).unwrap();
+    assert_eq!(truth.simulation.years, 3);
+    assert!(truth.behaviour.join_max != shop.behaviour.join_max, "the truth should not be the defaults");
+    truth.name = shop.name.clone();
+    truth.description = shop.description.clone();
+    truth.behaviour = shop.behaviour.clone();
+    truth.simulation.years = shop.simulation.years;
+    assert_eq!(truth.to_toml(), shop.to_toml(), "truth.toml differs from shop.toml in more than its behaviour");
+}
+
+#[test]
+fn run_roster_refuses_a_bad_date_and_an_unnamed_coalition() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = coprosim()
+        .arg("run")
+        .arg(shipped("truth.toml"))
+        .args(["--roster", "2022-02-30", "-q", "-o"])
+        .arg(tmp.path().join("x"))
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains("--roster: found \"2022-02-30\", expected"), "{err}");
+    let out = coprosim()
+        .arg("run")
+        .arg("scenarios/baseline.toml")
+        .args(["--roster", FIRST_DAY, "-n", "1", "-q", "-o"])
+        .arg(tmp.path().join("y"))
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains("name it with --roster-coalition"), "{err}");
+    assert!(!tmp.path().join("x").exists() && !tmp.path().join("y").exists());
+}
+
+/// The README's "From a roster to a forecast", command by command, and the sentence it
+/// quotes: members of the shop in three years with and without its outreach.
+#[test]
+fn the_readme_roster_example_runs_and_prints_what_it_quotes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let run = |args: &[&str]| {
+        let out = coprosim().current_dir(root).args(args).assert().success();
+        String::from_utf8_lossy(&out.get_output().stdout).to_string()
+    };
+    let path = |name: &str| dir.join(name).display().to_string();
+    run(&[
+        "targets",
+        "scenarios/roster/roster.csv",
+        "--scenario",
+        "scenarios/roster/shop.toml",
+        "--from",
+        FIRST_DAY,
+        "--until",
+        "2024-12-30",
+        "-o",
+        &path("shop_targets.toml"),
+    ]);
+    run(&["calibrate", &path("shop_targets.toml"), "-o", &path("fit"), "-q", "--no-charts"]);
+    // The fit's 90% intervals contain the values truth.toml generated the roster with.
+    let truth = Scenario::load(&shipped("truth.toml")).unwrap();
+    let summary = std::fs::read_to_string(dir.join("fit/summary.csv")).unwrap();
+    for (key, value) in [
+        ("behaviour.join_max", truth.behaviour.join_max),
+        ("behaviour.life_event_rate", truth.behaviour.life_event_rate),
+    ] {
+        let row: Vec<&str> = summary.lines().find(|l| l.contains(key)).unwrap().split(',').collect();
+        let (q05, q95): (f64, f64) = (row[row.len() - 3].parse().unwrap(), row[row.len() - 2].parse().unwrap());
+        assert!(
+            q05 <= value && value <= q95,
+            "{key}: the truth {value} is outside the fit's 90% interval {q05} to {q95}"
+        );
+    }
+    for (scenario, out) in
+        [("scenarios/roster/shop.toml", "status_quo"), ("scenarios/roster/shop_no_outreach.toml", "no_outreach")]
+    {
+        run(&["run", scenario, "--posterior", &path("fit"), "-n", "200", "-q", "--no-charts", "-o", &path(out)]);
+    }
+    let answer = run(&[
+        "compare",
+        &path("status_quo"),
+        &path("no_outreach"),
+        "--metric",
+        "members",
+        "--coalition",
+        "village_shop",
+        "-q",
+        "-o",
+        &path("compare"),
+    ]);
+    println!("{answer}");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let lines: Vec<&str> = answer.lines().collect();
+    assert_eq!(lines.len(), 3, "{answer}");
+    assert!(lines[0].starts_with("members of village_shop in year 26"), "{answer}");
+    // Each number the README quotes is the one printed.
+    for line in &lines[1..] {
+        let numbers: Vec<String> = line
+            .split(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+'))
+            .filter(|w| w.contains('.') && w.len() > 1)
+            .map(|w| w.trim_start_matches('+').to_string())
+            .collect();
+        for n in numbers {
+            let quoted = n.replace('-', "−");
+            assert!(
+                readme.contains(&quoted) || readme.contains(&n),
+                "the README does not quote {n} from `compare`'s answer:\n{answer}"
+            );
+        }
+    }
+}
+
+/// The chain recovers what generated a roster: for each trial, the shop's behaviour is drawn
+/// from the priors, its roster written from one run (`run --roster`), turned into targets
+/// (`coprosim targets`), fitted (`calibrate`), and the 90% credible interval of each parameter
+/// checked against the truth. At CI size two parameters are fitted (how readily villagers
+/// join and how often life takes them away; the other two the generator's) with a small
+/// ABC budget; `COPROSIM_ROSTER_TRIALS` sets the trials (docs/CALIBRATING.md records a larger
+/// run). The bootstrap's standard errors are what make the intervals honest: with a roster's
+/// sampling error understated, they would be too narrow and miss.
+#[test]
+fn the_chain_from_a_roster_covers_the_parameters_that_generated_it() {
+    let trials: u64 = std::env::var("COPROSIM_ROSTER_TRIALS").ok().and_then(|t| t.parse().ok()).unwrap_or(20);
+    let mut shop = Scenario::load(&shipped("shop.toml")).unwrap();
+    // The roster's window is the record: three years.
+    shop.simulation.years = 3;
+    let read = |_: &str| Ok((shop.clone(), "shop.toml".to_string()));
+    let keys = ["behaviour.join_max".to_string(), "behaviour.life_event_rate".to_string()];
+    let priors = "[[parameters]]\nkey = \"behaviour.join_max\"\nprior = \"log_uniform\"\nlow = 0.05\nhigh = 1.0\n\n\
+                  [[parameters]]\nkey = \"behaviour.life_event_rate\"\nprior = \"uniform\"\nlow = 0.1\nhigh = 1.2\n";
+    let abc = "[abc]\nparticles = 60\ngenerations = 4\npredictive = 0\n";
+    let first_day = parse_date(FIRST_DAY).unwrap();
+    let (mut covered, mut total, mut draws) = ([0u32; 2], 0u64, 0u64);
+    let mut width = [0.0f64; 2];
+    while total < trials && draws < 3 * trials {
+        let trial = draws;
+        draws += 1;
+        let mut rng = ChaCha8Rng::seed_from_u64(4000 + trial);
+        let truth = [
+            rand_distr::Uniform::new(0.05f64.ln(), 1.0f64.ln()).unwrap().sample(&mut rng).exp(),
+            rand_distr::Uniform::new(0.1, 1.2).unwrap().sample(&mut rng),
+        ];
+        let mut generator = apply(&shop, &keys, &truth).unwrap();
+        generator.simulation.seed = 500 + trial;
+        generator.simulation.replications = 1;
+        let request = DetailRequest { snapshot_ticks: Vec::new(), events: true, replications: 1 };
+        let cfg = RunConfig { threads: 1, ..RunConfig::from_scenario(&generator) };
+        let results = run_detailed(&generator, cfg, &|_| None, Some(&request), &|| {}).unwrap();
+        let text = roster_csv(&results.details[0], &generator, 0, first_day);
+        // A shop that had dissolved before its records began leaves no roster to fit.
+        let Ok(roster) = Roster::parse(&text, "roster.csv", &shop) else { continue };
+        let options = Options {
+            resamples: 200,
+            seed: trial,
+            from: Some(first_day as f64),
+            until: Some(first_day as f64 + 3.0 * 364.0),
+            ..Options::default()
+        };
+        let Ok(derived) = from_roster::derive(&roster, &shop, &options) else { continue };
+        let targets = from_roster::targets_toml("trial", "shop.toml", "roster.csv", &roster, &derived, &options)
+            .replace(PRIORS, &format!("{abc}\n{priors}"))
+            .replace("seed = 1\n", &format!("seed = {}\n", 77 + trial));
+        assert!(targets.contains(abc), "the priors were not replaced");
+        let t = Targets::parse(&targets, "trial.toml", &read).unwrap_or_else(|e| panic!("{e}\n{targets}"));
+        let (generations, _) = calibrate::calibrate(&t, Vec::new(), &|| false, &mut |_| {});
+        let last = generations.last().unwrap();
+        total += 1;
+        for d in 0..2 {
+            let m = posterior_marginal(last, d);
+            covered[d] += u32::from(m.q05 <= truth[d] && truth[d] <= m.q95);
+            width[d] += if d == 0 { (m.q95 / m.q05).ln() / 20f64.ln() } else { (m.q95 - m.q05) / 1.1 };
+        }
+    }
+    assert_eq!(total, trials, "only {total} of {draws} drawn shops had a roster to fit");
+    let coverage = covered.map(|c| f64::from(c) / total as f64);
+    let relative = width.map(|w| w / total as f64);
+    eprintln!(
+        "roster chain over {total} trials ({draws} shops drawn): 90% interval coverage {coverage:?}; width relative to the prior's range {relative:?}"
+    );
+    for (d, c) in coverage.iter().enumerate() {
+        assert!(*c >= 0.8, "{}: 90% intervals covered the truth in only {c:.2} of trials", keys[d]);
+    }
+    // The roster says something: how readily villagers join is pinned down far more narrowly
+    // than its prior (a sampler that returned its prior would cover the truth too).
+    assert!(relative[0] < 0.5, "join_max's posterior is hardly narrower than its prior: {}", relative[0]);
+}
