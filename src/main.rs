@@ -93,6 +93,33 @@ enum Command {
         #[command(flatten)]
         size: SizeArgs,
     },
+    /// Make a programme's funding history (a CSV file, one row per year and stream:
+    /// year,stream,amount[,source]) its scenario's funding schedule: grant awards, the
+    /// contract and earned income year by year, written as a scenario file.
+    Funding {
+        /// The funding history (CSV).
+        history: PathBuf,
+        /// The scenario that models the programme.
+        #[arg(long, short = 's')]
+        scenario: PathBuf,
+        /// The scenario file to write.
+        #[arg(long, short = 'o', default_value = "funded.toml")]
+        out: PathBuf,
+        /// The scenario's coalition the history is of (needed when it has several).
+        #[arg(long)]
+        coalition: Option<String>,
+        /// The calendar year that begins at the end of the scenario's burn-in, its first
+        /// recorded year (default: the history's first year).
+        #[arg(long, value_name = "YEAR")]
+        records_begin: Option<i32>,
+        /// Probability that each grant still paid in the history's last year is renewed at the
+        /// end of its term (the future is not in the history).
+        #[arg(long, default_value_t = 0.5)]
+        renewal: f64,
+        /// Replace the scenario file if it exists.
+        #[arg(long)]
+        force: bool,
+    },
     /// Derive a targets file for `calibrate` from a programme's roster (a CSV file, one row per
     /// membership spell: person,start[,end,group,area,hours_per_week]): survival, retention,
     /// members over time, group shares and hours concentration, each with its standard error
@@ -392,6 +419,10 @@ fn main() -> ExitCode {
                 from_state,
             };
             commands::run::run(scenario.as_deref(), opts)
+        }
+        Command::Funding { history, scenario, out, coalition, records_begin, renewal, force } => {
+            let flags = commands::funding::FundingFlags { scenario, out, coalition, records_begin, renewal, force };
+            commands::funding::funding(&history, flags)
         }
         Command::Targets { roster, scenario, out, coalition, survival_weeks, resamples, seed, from, until, force } => {
             let flags = commands::targets::TargetsFlags {

@@ -50,6 +50,7 @@ fn each_bad_input_gets_its_expected_located_error() {
             "sweep" => vec!["sweep"],
             "targets" => vec!["calibrate", "-q"],
             "roster" => vec!["targets", "-q", "--scenario", baseline.to_str().unwrap()],
+            "funding" => vec!["funding", "-q", "--scenario", baseline.to_str().unwrap()],
             _ if case.expect == "memory" => vec!["run", "-q", "--no-charts"],
             _ => vec!["check"],
         };
@@ -163,38 +164,71 @@ fn five_mistakes_in_a_scenario_give_five_located_lines_in_one_run() {
     }
 }
 
-#[test]
-fn five_mistakes_in_a_roster_give_five_located_lines_in_one_run() {
-    // A missing column, a day that does not exist, an end before its start, a misspelt group
-    // and negative hours: `coprosim targets` names all five, each at its line and column.
-    let file = corpus().join("five_mistakes_roster.csv");
+/// Run `command` on the corpus file `name` with the baseline as its scenario, and check that
+/// it exits 2 with exactly the `wanted` lines (each its location and part of its message) and
+/// writes nothing.
+fn located_lines(command: &str, name: &str, wanted: &[(&str, &str)]) {
+    let file = corpus().join(name);
     let tmp = tempfile::tempdir().unwrap();
     let out = Command::cargo_bin("coprosim")
         .unwrap()
-        .arg("targets")
+        .arg(command)
         .arg(&file)
         .arg("--scenario")
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml"))
         .arg("-o")
-        .arg(tmp.path().join("t.toml"))
+        .arg(tmp.path().join("out.toml"))
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     let prefix = format!("error: {}:", file.display());
     let lines: Vec<&str> = stderr.lines().map(|l| l.strip_prefix(&prefix).unwrap_or(l)).collect();
-    let wanted = [
-        ("1:1: header: ", "missing required column `person`"),
-        ("2:1: start: ", "found \"2021-02-30\", expected a date (YYYY-MM-DD, a real day)"),
-        ("3:12: end: ", "found 2021-04-01, expected the end on or after the start (2021-05-01)"),
-        ("4:13: group: ", "found \"disadvantged\", expected the name of one of the scenario's population groups"),
-        ("5:24: hours_per_week: ", "found \"-3\", expected a number of hours from 0 to 168"),
-    ];
     assert_eq!(lines.len(), wanted.len(), "{stderr}");
     for (line, (start, says)) in lines.iter().zip(wanted) {
         assert!(line.starts_with(start) && line.contains(says), "{line}: wanted {start}…{says}");
     }
-    assert!(!tmp.path().join("t.toml").exists(), "nothing is written");
+    assert!(!tmp.path().join("out.toml").exists(), "nothing is written");
+}
+
+#[test]
+fn mistakes_in_a_funding_history_are_located_in_one_run() {
+    // A misspelt column, a year that is not a calendar year, a misspelt stream, a negative
+    // amount and two rows for one year and stream: `coprosim funding` names all five.
+    located_lines(
+        "funding",
+        "mistakes_funding_history.csv",
+        &[
+            (
+                "1:20: sorce: ",
+                "unknown column `sorce`, expected one of year, stream, amount, source (did you mean `source`?)",
+            ),
+            ("3:1: year: ", "found \"22\", expected a calendar year (such as 2022)"),
+            (
+                "4:6: stream: ",
+                "found \"contrct\", expected one of grants, contract, public, earned, donations (did you mean `contract`?)",
+            ),
+            ("5:13: amount: ", "found \"-500\", expected the income received that year, a number from 0 to 1e15"),
+            ("7:1: year: ", "found a second row of grants income in 2023 (the first is on line 6)"),
+        ],
+    );
+}
+
+#[test]
+fn five_mistakes_in_a_roster_give_five_located_lines_in_one_run() {
+    // A missing column, a day that does not exist, an end before its start, a misspelt group
+    // and negative hours: `coprosim targets` names all five, each at its line and column.
+    located_lines(
+        "targets",
+        "five_mistakes_roster.csv",
+        &[
+            ("1:1: header: ", "missing required column `person`"),
+            ("2:1: start: ", "found \"2021-02-30\", expected a date (YYYY-MM-DD, a real day)"),
+            ("3:12: end: ", "found 2021-04-01, expected the end on or after the start (2021-05-01)"),
+            ("4:13: group: ", "found \"disadvantged\", expected the name of one of the scenario's population groups"),
+            ("5:24: hours_per_week: ", "found \"-3\", expected a number of hours from 0 to 168"),
+        ],
+    );
 }
 
 #[test]

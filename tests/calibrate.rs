@@ -285,6 +285,55 @@ fn a_posterior_run_draws_each_replication_from_the_posterior() {
     assert!(!tmp.path().join("x").exists());
 }
 
+/// A statistic the fitted model cannot produce is named: a warning on standard error (with
+/// -q too), its p-value in summary.csv, "no" in the report's fit table, all three agreeing;
+/// statistics that are points of one curve are drawn against the predictive band.
+#[test]
+fn calibrate_names_what_the_fit_cannot_reproduce_and_draws_curves() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Nine residents in ten taking part each year, in a town where about one in ten does.
+    let impossible = "\n[[observed]]\nmetric = \"annual_participation\"\nvalue = 0.9\nsd = 0.01\nheld_out = true\n\n[[observed]]\nseries = \"members\"\ncoalition = \"club\"\nyears = [1, 3]\nvalues = [8, 8]\nsd = 4\n";
+    let text = targets_text("particles = 40\ngenerations = 4\npredictive = 30") + impossible;
+    let file = write(tmp.path(), "tiny.toml", &text);
+    let out_dir = tmp.path().join("fit");
+    let out = coprosim().arg("calibrate").arg(&file).arg("-o").arg(&out_dir).arg("-q").assert().success();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        stderr.contains(
+            "warning: annual_participation (held out): the fitted model does not reproduce the observed 0.9 (posterior predictive p = 0.000"
+        ),
+        "{stderr}"
+    );
+    // The warnings, summary.csv and the report agree on which statistics are not reproduced,
+    // and the fit reproduces some.
+    let summary = std::fs::read_to_string(out_dir.join("summary.csv")).unwrap();
+    assert!(summary.lines().next().unwrap().ends_with(",n,predictive_p"), "{summary}");
+    let mut flagged = Vec::new();
+    let mut reproduced = 0;
+    for line in summary.lines().filter(|l| l.starts_with("statistic,")) {
+        let p: f64 = line.rsplit(',').next().unwrap().parse().unwrap();
+        assert!((0.0..=1.0).contains(&p), "{line}");
+        let label = line.split(',').nth(1).unwrap();
+        if p < 0.05 {
+            assert!(stderr.contains(&format!("warning: {label}")), "{label} has p = {p} but no warning: {stderr}");
+            flagged.push(label.to_string());
+        } else {
+            reproduced += 1;
+        }
+    }
+    assert!(flagged.contains(&"annual_participation".to_string()), "{flagged:?}");
+    assert_eq!(stderr.matches("does not reproduce").count(), flagged.len(), "{stderr}");
+    assert!(reproduced > 0, "a fit that reproduces nothing: {summary}");
+    let report = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
+    assert_eq!(report.matches("<strong>no</strong>").count(), flagged.len());
+    // The club's members at years 1, 2 and 3 make one curve.
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("manifest.json")).unwrap()).unwrap();
+    assert!(manifest["files"]["charts/posterior_predictive_curves.png"].is_string(), "{manifest}");
+    let svg = std::fs::read_to_string(out_dir.join("charts/posterior_predictive_curves.svg")).unwrap();
+    assert!(svg.contains("members of club") && svg.contains("predicted: median"), "no curve panel");
+}
+
 /// Simulation-based calibration (Talts et al. 2018, in its coverage form): draw parameters
 /// from the prior, simulate synthetic observations from them (the model's statistics plus the
 /// observation error the targets state, the error model noisy ABC assumes), calibrate, and

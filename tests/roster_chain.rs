@@ -115,12 +115,16 @@ fn the_readme_roster_example_runs_and_prints_what_it_quotes() {
     // The fit's 90% intervals contain the values truth.toml generated the roster with.
     let truth = Scenario::load(&shipped("truth.toml")).unwrap();
     let summary = std::fs::read_to_string(dir.join("fit/summary.csv")).unwrap();
+    let header: Vec<&str> = summary.lines().next().unwrap().split(',').collect();
+    // Counted from the end: the prior's description holds a comma.
+    let from_end = |name: &str| header.len() - header.iter().position(|h| *h == name).unwrap();
     for (key, value) in [
         ("behaviour.join_max", truth.behaviour.join_max),
         ("behaviour.life_event_rate", truth.behaviour.life_event_rate),
     ] {
         let row: Vec<&str> = summary.lines().find(|l| l.contains(key)).unwrap().split(',').collect();
-        let (q05, q95): (f64, f64) = (row[row.len() - 3].parse().unwrap(), row[row.len() - 2].parse().unwrap());
+        let (q05, q95): (f64, f64) =
+            (row[row.len() - from_end("q05")].parse().unwrap(), row[row.len() - from_end("q95")].parse().unwrap());
         assert!(
             q05 <= value && value <= q95,
             "{key}: the truth {value} is outside the fit's 90% interval {q05} to {q95}"
@@ -156,9 +160,11 @@ fn the_readme_roster_example_runs_and_prints_what_it_quotes() {
             .map(|w| w.trim_start_matches('+').to_string())
             .collect();
         for n in numbers {
-            let quoted = n.replace('-', "−");
+            // As printed, or a whole number without its ".0"; a minus as a minus sign.
+            let whole = n.strip_suffix(".0").unwrap_or(&n).to_string();
+            let forms = [n.clone(), n.replace('-', "−"), whole.clone(), whole.replace('-', "−")];
             assert!(
-                readme.contains(&quoted) || readme.contains(&n),
+                forms.iter().any(|f| [" ", ")", ","].iter().any(|end| readme.contains(&format!("{f}{end}")))),
                 "the README does not quote {n} from `compare`'s answer:\n{answer}"
             );
         }
@@ -238,4 +244,58 @@ fn the_chain_from_a_roster_covers_the_parameters_that_generated_it() {
     // The roster says something: how readily villagers join is pinned down far more narrowly
     // than its prior (a sampler that returned its prior would cover the truth too).
     assert!(relative[0] < 0.5, "join_max's posterior is hardly narrower than its prior: {}", relative[0]);
+}
+
+/// The shop's funding history (`scenarios/roster/funding.csv`) becomes its scenario's
+/// schedule: a scenario file `run` takes, with the history's awards and changes, the
+/// scenario's earlier award kept, and donations reported rather than applied.
+#[test]
+fn a_funding_history_becomes_a_scenario_that_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("funded.toml");
+    let done = coprosim()
+        .arg("funding")
+        .arg(shipped("funding.csv"))
+        .arg("--scenario")
+        .arg(shipped("shop.toml"))
+        .args(["--records-begin", "2022", "-o"])
+        .arg(&out)
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&done.get_output().stderr).to_string();
+    assert!(stderr.contains("note: donations (663.333333 a year on average) are not applied"), "{stderr}");
+    let funded = Scenario::load(&out).unwrap();
+    let f = &funded.coalitions[0].funding;
+    let grants: Vec<(f64, f64, f64, f64)> =
+        f.grants.iter().map(|g| (g.amount, g.start_year, g.term_years, g.renewal_probability)).collect();
+    assert_eq!(grants, [(331000.0, 0.0, 1.0, 0.0), (4000.0, 0.0, 23.0, 0.5)]);
+    assert_eq!(f.earned_income, 15000.0);
+    assert_eq!(funded.policy.changes.len(), 1);
+    assert_eq!(
+        (funded.policy.changes[0].year, funded.policy.changes[0].key.as_str()),
+        (22.0, "coalitions.village_shop.funding.earned_income")
+    );
+    // Everything else is the shop's.
+    let mut back = funded.clone();
+    back.coalitions[0].funding = Scenario::load(&shipped("shop.toml")).unwrap().coalitions[0].funding.clone();
+    back.policy.changes.clear();
+    assert_eq!(back.to_toml(), Scenario::load(&shipped("shop.toml")).unwrap().to_toml());
+    coprosim()
+        .arg("run")
+        .arg(&out)
+        .args(["-n", "2", "-q", "--no-charts", "-o"])
+        .arg(tmp.path().join("r"))
+        .assert()
+        .success();
+    // Not over a file it did not write.
+    let again = coprosim()
+        .arg("funding")
+        .arg(shipped("funding.csv"))
+        .arg("--scenario")
+        .arg(shipped("shop.toml"))
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .code(2);
+    assert!(String::from_utf8_lossy(&again.get_output().stderr).contains("pass --force"));
 }

@@ -115,6 +115,10 @@ pub fn calibrate(
     };
     cal::write_calibration(&work, &finished, charts).map_err(unfinished)?;
     report_kept(&staging.commit().map_err(unfinished)?);
+    // Warnings go to standard error even with -q: they say what the fit cannot.
+    for misfit in cal::misfits(&info, &predictive) {
+        eprintln!("warning: {misfit}");
+    }
     if quiet {
         return Ok(());
     }
@@ -135,15 +139,17 @@ pub fn calibrate(
         let m = calibrate::posterior_marginal(last, d);
         println!("  {key:<44} median {:>10.4}  (90% credible interval {:.4} to {:.4})", m.median, m.q05, m.q95);
     }
+    let ps = cal::predictive_ps(&info, &predictive);
     for (s, st) in targets.statistics.iter().enumerate() {
         let (m, _) = cal::predictive_marginal(&predictive, s);
         println!(
-            "  {:<44} observed {:>9.4}  predictive median {:.4} (5-95% {:.4} to {:.4}){}",
+            "  {:<44} observed {:>9.4}  predictive median {:.4} (5-95% {:.4} to {:.4}; p = {:.2}){}",
             st.label,
             st.value,
             m.median,
             m.q05,
             m.q95,
+            ps[s],
             if st.held_out { ", held out" } else { "" }
         );
     }

@@ -36,6 +36,7 @@ pub mod calibrate;
 pub mod check;
 pub mod compare;
 pub mod explore;
+pub mod funding;
 pub mod params;
 pub mod plot;
 pub mod reproduce;

@@ -12,7 +12,7 @@ use super::commit::{Holding, Kind, Staging, check_target};
 use super::report::esc;
 use super::{MANIFEST, OutputError, io, num, sha256_hex, write_atomic};
 use crate::inference::abc::{Generation, Particle, Stop};
-use crate::inference::calibrate::{Marginal, Predictive, marginal, posterior_marginal};
+use crate::inference::calibrate::{self, Marginal, Predictive, marginal, posterior_marginal};
 use crate::inference::targets::{Targets, describe_prior};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -317,15 +317,85 @@ pub fn predictive_csv(info: &CalibrationInfo, pred: &[Predictive]) -> Vec<u8> {
     csv_bytes(&header, rows)
 }
 
+/// A curve of statistics: its family, its axis and (position, statistic index) points.
+type Curve = (String, &'static str, Vec<(f64, usize)>);
+
+/// Where a statistic's label puts it on a curve: its family (`survival`, `members[shop/all]`),
+/// the axis (`weeks` or `year`) and its position, from the labels targets give
+/// (`survival@26weeks[all/g]`, `members@year6[shop/all]`, `NAME@year6`).
+fn curve_point(label: &str) -> Option<(String, &'static str, f64)> {
+    let (head, rest) = label.split_once('@')?;
+    let (position, scope) = match rest.find('[') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    if let Some(year) = position.strip_prefix("year") {
+        return Some((format!("{head}{scope}"), "year", year.parse().ok()?));
+    }
+    let weeks: f64 = position.strip_suffix("weeks")?.parse().ok()?;
+    (head == "survival").then(|| (format!("survival{scope}"), "weeks", weeks))
+}
+
+/// A curve's family as a title: `members[shop/all]` → "members of shop", `survival[all/g]`
+/// → "survival of g", `x[c/g]` → "x of c, g".
+fn readable(family: &str) -> String {
+    let Some((head, scope)) = family.split_once('[') else { return family.to_string() };
+    match scope.trim_end_matches(']').split_once('/') {
+        Some(("all", "all")) | None => head.to_string(),
+        Some((c, "all")) => format!("{head} of {c}"),
+        Some(("all", g)) => format!("{head} of {g}"),
+        Some((c, g)) => format!("{head} of {c}, {g}"),
+    }
+}
+
+/// Statistic `s` of every posterior predictive simulation.
+fn predicted(pred: &[Predictive], s: usize) -> Vec<f64> {
+    pred.iter().map(|p| p.statistics[s]).collect()
+}
+
+/// The posterior predictive p-value of each statistic's observation
+/// ([`calibrate::predictive_p`]); NaN without predictive simulations.
+pub fn predictive_ps(info: &CalibrationInfo, pred: &[Predictive]) -> Vec<f64> {
+    info.statistics
+        .iter()
+        .enumerate()
+        .map(|(s, o)| calibrate::predictive_p(&predicted(pred, s), o.value, o.sd))
+        .collect()
+}
+
+/// The statistics the fitted model does not reproduce (posterior predictive p-value below
+/// [`calibrate::MISFIT_P`]), each as one sentence for the terminal.
+pub fn misfits(info: &CalibrationInfo, pred: &[Predictive]) -> Vec<String> {
+    let ps = predictive_ps(info, pred);
+    info.statistics
+        .iter()
+        .enumerate()
+        .filter(|(s, _)| ps[*s] < calibrate::MISFIT_P)
+        .map(|(s, o)| {
+            let (m, _) = predictive_marginal(pred, s);
+            format!(
+                "{}{}: the fitted model does not reproduce the observed {} (posterior predictive p = {:.3}; its simulations give {} to {}, 5-95%): widen its sd if the observation is less certain than stated, or the model lacks what produces it",
+                o.label,
+                if o.held_out { " (held out)" } else { "" },
+                num(o.value),
+                ps[s],
+                num(m.q05),
+                num(m.q95)
+            )
+        })
+        .collect()
+}
+
 /// The posterior predictive summary of statistic `s`: unweighted (draws were made by weight).
 pub fn predictive_marginal(pred: &[Predictive], s: usize) -> (Marginal, usize) {
-    let values: Vec<f64> = pred.iter().map(|p| p.statistics[s]).collect();
+    let values = predicted(pred, s);
     let n = values.iter().filter(|v| v.is_finite()).count();
     (marginal(&values, &vec![1.0; values.len()]), n)
 }
 
 /// `summary.csv`: per parameter its prior and posterior (mean, sd, median, 90% credible
-/// interval); per statistic its observed value and the posterior predictive distribution.
+/// interval); per statistic its observed value, the posterior predictive distribution and
+/// the observation's posterior predictive p-value.
 pub fn summary_csv(info: &CalibrationInfo, last: &Generation, pred: &[Predictive]) -> Vec<u8> {
     let header = [
         "kind",
@@ -340,6 +410,7 @@ pub fn summary_csv(info: &CalibrationInfo, last: &Generation, pred: &[Predictive
         "q05",
         "q95",
         "n",
+        "predictive_p",
     ]
     .map(String::from);
     let mut rows = Vec::new();
@@ -358,8 +429,10 @@ pub fn summary_csv(info: &CalibrationInfo, last: &Generation, pred: &[Predictive
             num(m.q05),
             num(m.q95),
             last.particles.len().to_string(),
+            String::new(),
         ]);
     }
+    let ps = predictive_ps(info, pred);
     for (s, o) in info.statistics.iter().enumerate() {
         let (m, n) = predictive_marginal(pred, s);
         rows.push(vec![
@@ -375,6 +448,7 @@ pub fn summary_csv(info: &CalibrationInfo, last: &Generation, pred: &[Predictive
             num(m.q05),
             num(m.q95),
             n.to_string(),
+            num(ps[s]),
         ]);
     }
     csv_bytes(&header, rows.into_iter())
@@ -719,6 +793,8 @@ impl CalibrationData {
                 .collect(),
         };
 
+        let curves = self.curves();
+
         let schedule = Figure {
             name: "generations".into(),
             title: format!("{}: tolerance and acceptance by generation", info.name),
@@ -756,7 +832,92 @@ impl CalibrationData {
             columns: 2,
             notes: Vec::new(),
         };
-        vec![marginals, predictive, schedule]
+        let mut figures = vec![marginals, predictive];
+        figures.extend(curves);
+        figures.push(schedule);
+        figures
+    }
+
+    /// The observations that are points of one curve (survival at several durations, a
+    /// series at several years), each curve against its posterior predictive band: a
+    /// roster's own survival curve and membership over time against what the fitted model
+    /// predicts. None when no curve has two points.
+    fn curves(&self) -> Option<Figure> {
+        let mut families: Vec<Curve> = Vec::new();
+        for (s, o) in self.info.statistics.iter().enumerate() {
+            let Some((family, axis, x)) = curve_point(&o.label) else { continue };
+            match families.iter_mut().find(|f| f.0 == family) {
+                Some(f) => f.2.push((x, s)),
+                None => families.push((family, axis, vec![(x, s)])),
+            }
+        }
+        families.retain(|f| f.2.len() >= 2);
+        if families.is_empty() {
+            return None;
+        }
+        let mut panels = Vec::new();
+        for (family, axis, mut points) in families {
+            points.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let survival = axis == "weeks";
+            let clamp = |v: f64| if survival { v.clamp(0.0, 1.0) } else { v.max(0.0) };
+            let mut predicted = Vec::new();
+            let mut band = Vec::new();
+            let mut observed = Vec::new();
+            let mut stated = Vec::new();
+            if survival {
+                // Every spell lasts beyond 0 weeks: the curve starts at 1.
+                predicted.push((0.0, 1.0));
+                band.push((0.0, 1.0, 1.0));
+                observed.push((0.0, 1.0));
+                stated.push((0.0, 1.0, 1.0));
+            }
+            for &(x, s) in &points {
+                let values: Vec<f64> = self.predictive.iter().map(|row| row[s]).collect();
+                if values.iter().any(|v| v.is_finite()) {
+                    let m = marginal(&values, &vec![1.0; values.len()]);
+                    predicted.push((x, m.median));
+                    band.push((x, m.q05, m.q95));
+                }
+                let o = &self.info.statistics[s];
+                observed.push((x, o.value));
+                stated.push((x, clamp(o.value - 1.645 * o.sd), clamp(o.value + 1.645 * o.sd)));
+            }
+            let title = readable(&family);
+            panels.push(Panel {
+                x_label: if survival { "weeks since the spell began".into() } else { "year (from founding)".into() },
+                y_label: if survival { "share of spells lasting longer".into() } else { title.clone() },
+                title,
+                lines: vec![
+                    Line {
+                        label: "predicted: median, 5–95%".into(),
+                        look: Look::nth(0),
+                        points: predicted,
+                        band,
+                        thin: false,
+                        kind: "",
+                    },
+                    Line {
+                        label: "observed, 90% interval".into(),
+                        look: Look::nth(3),
+                        points: observed,
+                        band: stated,
+                        thin: false,
+                        kind: "",
+                    },
+                ],
+                y_range: if survival { Some((0.0, 1.0)) } else { None },
+                marks: Vec::new(),
+            });
+        }
+        let columns = panels.len().min(2);
+        Some(Figure {
+            name: "posterior_predictive_curves".into(),
+            title: format!("{}: observed curves against the posterior predictive", self.info.name),
+            caption: "Observations that are points of one curve (survival at several durations, a series at several years: a roster's own survival curve and membership over time), each with its stated 90% interval, against the median and 5–95% range of the posterior predictive simulations at the same points. Where the observed curve leaves the band, the fitted model does not reproduce it (the fit table gives each point's p-value).".into(),
+            panels,
+            columns,
+            notes: Vec::new(),
+        })
     }
 
     /// Pairwise scatter of the last generation's particles (two parameters or more).
@@ -838,8 +999,16 @@ pub fn report_html(data: &CalibrationData, stopped_by: &str, charts: &[Rendered]
     for (s, o) in info.statistics.iter().enumerate() {
         let values: Vec<f64> = data.predictive.iter().map(|r| r[s]).collect();
         let m = marginal(&values, &vec![1.0; values.len()]);
+        let p = calibrate::predictive_p(&values, o.value, o.sd);
+        let reproduced = if p.is_nan() {
+            "–".to_string()
+        } else if p < calibrate::MISFIT_P {
+            format!("<strong>no</strong> (p = {p:.3})")
+        } else {
+            format!("yes (p = {p:.2})")
+        };
         stats.push_str(&format!(
-            "<tr><td>{}{}</td><td class=n>{} ± {}</td><td class=n>{}</td><td class=n>{} – {}</td><td>{}</td></tr>\n",
+            "<tr><td>{}{}</td><td class=n>{} ± {}</td><td class=n>{}</td><td class=n>{} – {}</td><td>{reproduced}</td><td>{}</td></tr>\n",
             esc(&o.label),
             if o.held_out { " <em>(held out)</em>" } else { "" },
             fixed(o.value),
@@ -892,10 +1061,11 @@ pub fn report_html(data: &CalibrationData, stopped_by: &str, charts: &[Rendered]
 </table>
 <h2>Fit: observed against posterior predictive</h2>
 <table id="fit">
-<thead><tr><th>statistic</th><th>observed ± sd</th><th>predictive median</th><th>predictive 5–95%</th><th>source</th></tr></thead>
+<thead><tr><th>statistic</th><th>observed ± sd</th><th>predictive median</th><th>predictive 5–95%</th><th title="the observation lies in the middle 95% of replicate observations (posterior predictive p-value, two-sided, at least 0.05)">reproduced</th><th>source</th></tr></thead>
 <tbody>
 {stats}</tbody>
 </table>
+<p class="meta">Reproduced: the observation lies in the middle 95% of replicate observations, each a posterior predictive simulation plus the stated observation error (a two-sided posterior predictive p-value of at least 0.05; Gelman, Meng and Stern 1996). A statistic that is not reproduced is one the fitted model cannot produce at the uncertainty stated for it: widen its sd if the observation is less certain than that, or read it as something the model lacks.</p>
 <h2>Generations</h2>
 <table id="generations">
 <thead><tr><th>generation</th><th>tolerance</th><th>acceptance rate</th><th>effective sample size</th><th>simulations</th><th>cumulative</th></tr></thead>
@@ -968,4 +1138,28 @@ pub fn read_posterior(dir: &Path) -> Result<Posterior, OutputError> {
         weights: last.iter().map(|p| p.0).collect(),
         particles: last.iter().map(|p| p.1.to_vec()).collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::curve_point;
+
+    #[test]
+    fn labels_place_statistics_on_curves() {
+        assert_eq!(curve_point("survival@26weeks"), Some(("survival".into(), "weeks", 26.0)));
+        assert_eq!(
+            curve_point("survival@52weeks[all/villagers]"),
+            Some(("survival[all/villagers]".into(), "weeks", 52.0))
+        );
+        assert_eq!(
+            curve_point("members@year20[village_shop/all]"),
+            Some(("members[village_shop/all]".into(), "year", 20.0))
+        );
+        assert_eq!(curve_point("volunteers@year6.5"), Some(("volunteers".into(), "year", 6.5)));
+        assert_eq!(curve_point("annual_retention"), None);
+        assert_eq!(curve_point("annual_retention[all/villagers]"), None);
+        assert_eq!(super::readable("members[village_shop/all]"), "members of village_shop");
+        assert_eq!(super::readable("survival[all/villagers]"), "survival of villagers");
+        assert_eq!(super::readable("survival"), "survival");
+    }
 }

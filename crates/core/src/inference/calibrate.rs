@@ -231,6 +231,41 @@ pub fn posterior_marginal(g: &Generation, d: usize) -> Marginal {
     marginal(&values, &weights)
 }
 
+/// Below this posterior predictive p-value a statistic is one the fitted model does not
+/// reproduce: its observation lies in the outer 5% of what the model predicts.
+pub const MISFIT_P: f64 = 0.05;
+
+/// The two-sided posterior predictive p-value of an observation (Gelman, Meng and Stern
+/// 1996): how far into the tails of the fitted model's predictions the observed value lies.
+/// A replicate observation is a predictive simulation plus the observation error the targets
+/// state (normal, sd `sd`), the error model the fit assumes, so the probability that one
+/// exceeds `observed` is the mean over the simulations of Φ((sim − observed) / sd), computed
+/// exactly (no random numbers); the p-value is twice the smaller tail, at most 1. NaN without
+/// a defined simulation.
+pub fn predictive_p(simulations: &[f64], observed: f64, sd: f64) -> f64 {
+    let defined: Vec<f64> = simulations.iter().copied().filter(|v| v.is_finite()).collect();
+    if defined.is_empty() || !observed.is_finite() {
+        return f64::NAN;
+    }
+    // P(replicate > x) for a simulation `sim`, each tail computed directly (a tail near 0 is
+    // not found as 1 minus a number near 1, which would lose its digits).
+    let beyond = |sim: f64, x: f64| {
+        if sd > 0.0 {
+            0.5 * libm::erfc((x - sim) / (sd * std::f64::consts::SQRT_2))
+        } else if sim > x {
+            1.0
+        } else if sim < x {
+            0.0
+        } else {
+            0.5
+        }
+    };
+    let n = defined.len() as f64;
+    let above = defined.iter().map(|&v| beyond(v, observed)).sum::<f64>() / n;
+    let below = defined.iter().map(|&v| beyond(-v, -observed)).sum::<f64>() / n;
+    (2.0 * above.min(below)).clamp(0.0, 1.0)
+}
+
 /// The particle replication `replication` of a posterior predictive run draws: by weight, from
 /// a stream of its own keyed by the run's seed, apart from the model's streams.
 pub fn posterior_draw(weights: &[f64], seed: u64, replication: u32) -> usize {
@@ -252,6 +287,20 @@ mod tests {
         assert_eq!(weighted_quantile(&v, &w, 0.51), 3.0);
         let m = marginal(&v, &w);
         assert!((m.mean - 2.25).abs() < 1e-12);
+    }
+
+    #[test]
+    fn predictive_p_values_measure_how_far_out_an_observation_lies() {
+        // Centred: replicates fall either side equally often.
+        assert!((predictive_p(&[1.0, 2.0, 3.0], 2.0, 0.5) - 1.0).abs() < 1e-12);
+        // One sd above a model that always gives 0: P(replicate > 1) = 1 − Φ(1) = 0.1587.
+        assert!((predictive_p(&[0.0, 0.0], 1.0, 1.0) - 2.0 * 0.158_655_253_931_457).abs() < 1e-9);
+        // Far out on either side, and symmetric.
+        assert!(predictive_p(&[0.0; 10], 5.0, 1.0) < 1e-5);
+        assert_eq!(predictive_p(&[0.0; 10], 5.0, 1.0), predictive_p(&[0.0; 10], -5.0, 1.0));
+        // Undefined simulations are left out; none defined gives none.
+        assert!((predictive_p(&[f64::NAN, 0.0], 1.0, 1.0) - predictive_p(&[0.0], 1.0, 1.0)).abs() < 1e-15);
+        assert!(predictive_p(&[f64::NAN], 1.0, 1.0).is_nan());
     }
 
     #[test]

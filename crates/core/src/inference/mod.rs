@@ -7,6 +7,7 @@
 pub mod abc;
 pub mod calibrate;
 pub mod from_roster;
+pub mod funding_history;
 pub mod prior;
 pub mod roster;
 pub mod run_roster;

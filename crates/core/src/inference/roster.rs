@@ -66,15 +66,15 @@ pub struct Roster {
 }
 
 /// A CSV field and the 1-based column it starts at.
-struct Field {
-    text: String,
-    col: usize,
+pub(crate) struct Field {
+    pub(crate) text: String,
+    pub(crate) col: usize,
 }
 
 /// Split CSV text into records of fields with their columns (RFC 4180: commas, double-quoted
 /// fields with `""` for a quote, quoted line breaks). Each record carries the line it starts
 /// on. A quote left open is reported at the line and column where it opened.
-fn records(text: &str) -> Result<Vec<(usize, Vec<Field>)>, Located> {
+pub(crate) fn records(text: &str) -> Result<Vec<(usize, Vec<Field>)>, Located> {
     let mut out = Vec::new();
     let mut chars = text.chars().peekable();
     let (mut line, mut col) = (1usize, 1usize);
@@ -155,6 +155,53 @@ fn records(text: &str) -> Result<Vec<(usize, Vec<Field>)>, Located> {
     Ok(out)
 }
 
+/// Where each of `columns` is in a header (None where absent), every unknown or repeated
+/// column reported through `at` with a near spelling or the name it starts (`hours` for
+/// `hours_per_week`).
+pub(crate) fn header_index(
+    line: usize,
+    header: &[Field],
+    columns: &[&str],
+    at: &mut dyn FnMut(usize, usize, &str, String),
+) -> Vec<Option<usize>> {
+    let mut index = vec![None; columns.len()];
+    for (i, f) in header.iter().enumerate() {
+        let name = f.text.trim();
+        match columns.iter().position(|c| *c == name) {
+            Some(k) if index[k].is_some() => {
+                at(line, f.col, name, format!("found the column `{name}` a second time, expected each column once"))
+            }
+            Some(k) => index[k] = Some(i),
+            None => {
+                let near = nearest(name, columns)
+                    .or_else(|| columns.iter().copied().find(|c| !name.is_empty() && c.starts_with(name)));
+                let hint = near.map(|n| format!(" (did you mean `{n}`?)")).unwrap_or_default();
+                at(line, f.col, name, format!("unknown column `{name}`, expected one of {}{hint}", columns.join(", ")));
+            }
+        }
+    }
+    index
+}
+
+/// Whether a record is to be skipped: a row of empty cells (a spreadsheet's export of blank
+/// rows), or one with more or fewer fields than the header has (reported through `at`).
+pub(crate) fn skipped(
+    line: usize,
+    fields: &[Field],
+    columns: usize,
+    at: &mut dyn FnMut(usize, usize, &str, String),
+) -> bool {
+    if fields.iter().all(|f| f.text.trim().is_empty()) {
+        return true;
+    }
+    if fields.len() != columns {
+        let col = fields.last().map_or(1, |f| f.col);
+        at(line, col, "", format!("found {} fields, expected {columns} (one per column of the header)", fields.len()));
+        return true;
+    }
+    false
+}
+
 /// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -224,31 +271,7 @@ impl Roster {
             problems.push(Located { line, col, path: path.to_string(), message })
         };
         // The header: known columns, each once, the required ones present.
-        let mut index: [Option<usize>; 6] = [None; 6];
-        for (i, f) in header.iter().enumerate() {
-            let name = f.text.trim();
-            match COLUMNS.iter().position(|c| *c == name) {
-                Some(k) if index[k].is_some() => at(
-                    *header_line,
-                    f.col,
-                    name,
-                    format!("found the column `{name}` a second time, expected each column once"),
-                ),
-                Some(k) => index[k] = Some(i),
-                None => {
-                    // A near spelling, or the start of a name (`hours` for `hours_per_week`).
-                    let near = nearest(name, &COLUMNS)
-                        .or_else(|| COLUMNS.iter().copied().find(|c| !name.is_empty() && c.starts_with(name)));
-                    let hint = near.map(|n| format!(" (did you mean `{n}`?)")).unwrap_or_default();
-                    at(
-                        *header_line,
-                        f.col,
-                        name,
-                        format!("unknown column `{name}`, expected one of {}{hint}", COLUMNS.join(", ")),
-                    )
-                }
-            }
-        }
+        let index = header_index(*header_line, header, &COLUMNS, &mut at);
         for (k, name) in COLUMNS.iter().enumerate().take(REQUIRED.len()) {
             if index[k].is_none() {
                 at(
@@ -269,18 +292,7 @@ impl Roster {
         let mut spells = Vec::new();
         for (line, fields) in rows.iter().skip(1) {
             let line = *line;
-            // A row of empty cells (a spreadsheet's export of blank rows) is no spell.
-            if fields.iter().all(|f| f.text.trim().is_empty()) {
-                continue;
-            }
-            if fields.len() != header.len() {
-                let col = fields.last().map_or(1, |f| f.col);
-                at(
-                    line,
-                    col,
-                    "",
-                    format!("found {} fields, expected {} (one per column of the header)", fields.len(), header.len()),
-                );
+            if skipped(line, fields, header.len(), &mut at) {
                 continue;
             }
             let cell = |k: usize| index[k].map(|i| (&fields[i].text, fields[i].col));
