@@ -116,7 +116,8 @@ pub fn calibrate(
     cal::write_calibration(&work, &finished, charts).map_err(unfinished)?;
     report_kept(&staging.commit().map_err(unfinished)?);
     // Warnings go to standard error even with -q: they say what the fit cannot.
-    for misfit in cal::misfits(&info, &predictive) {
+    let ps = cal::predictive_ps(&info, &predictive);
+    for misfit in cal::misfits(&info, &predictive, &ps) {
         eprintln!("warning: {misfit}");
     }
     if quiet {
@@ -139,7 +140,6 @@ pub fn calibrate(
         let m = calibrate::posterior_marginal(last, d);
         println!("  {key:<44} median {:>10.4}  (90% credible interval {:.4} to {:.4})", m.median, m.q05, m.q95);
     }
-    let ps = cal::predictive_ps(&info, &predictive);
     for (s, st) in targets.statistics.iter().enumerate() {
         let (m, _) = cal::predictive_marginal(&predictive, s);
         println!(

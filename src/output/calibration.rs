@@ -363,10 +363,10 @@ pub fn predictive_ps(info: &CalibrationInfo, pred: &[Predictive]) -> Vec<f64> {
         .collect()
 }
 
-/// The statistics the fitted model does not reproduce (posterior predictive p-value below
-/// [`calibrate::MISFIT_P`]), each as one sentence for the terminal.
-pub fn misfits(info: &CalibrationInfo, pred: &[Predictive]) -> Vec<String> {
-    let ps = predictive_ps(info, pred);
+/// The statistics the fitted model does not reproduce (posterior predictive p-value `ps`,
+/// from [`predictive_ps`], below [`calibrate::MISFIT_P`]), each as one sentence for the
+/// terminal.
+pub fn misfits(info: &CalibrationInfo, pred: &[Predictive], ps: &[f64]) -> Vec<String> {
     info.statistics
         .iter()
         .enumerate()

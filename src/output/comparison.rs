@@ -8,7 +8,7 @@
 //! interval of the mean paired difference. Runs with different seeds are not paired; their
 //! difference of means gets a Welch interval, and the tool says so.
 
-use super::rundata::{ReplicationRecord, RunData};
+use super::rundata::{ReplicationRecord, RunData, YearValues};
 use super::{full_precision, num};
 use std::collections::BTreeMap;
 
@@ -105,16 +105,26 @@ pub struct OverTime {
     pub years: Vec<(f64, f64, f64, Difference)>,
 }
 
-/// Each run's difference from the first in one series, year by year, from their
-/// `replication_series.csv`: paired replication by replication where the seeds agree (only
-/// replications in which the series is defined in both), else of the means. A run without
-/// that file (written by an earlier version) is left out, with a note.
-pub fn differences_over_time(
+/// One series of every run at each whole year, from its `replication_series.csv` (None for
+/// a run written before that file was), read once for the differences and the answer.
+pub fn yearly_series(
     runs: &[RunData],
     metric: &str,
     coalition: &str,
     group: &str,
-) -> Result<(Vec<OverTime>, Vec<String>), super::OutputError> {
+) -> Result<Vec<Option<Vec<YearValues>>>, super::OutputError> {
+    runs.iter().map(|r| r.yearly_of(metric, coalition, group)).collect()
+}
+
+/// Each run's difference from the first in one series (`yearly`, from [`yearly_series`]),
+/// year by year: paired replication by replication where the seeds agree (only replications
+/// in which the series is defined in both), else of the means. A run without
+/// `replication_series.csv` (written by an earlier version) is left out, with a note.
+pub fn differences_over_time(
+    runs: &[RunData],
+    yearly: &[Option<Vec<YearValues>>],
+    metric: &str,
+) -> (Vec<OverTime>, Vec<String>) {
     let mut notes = Vec::new();
     let missing = |run: &RunData| {
         format!(
@@ -123,20 +133,20 @@ pub fn differences_over_time(
             super::REPLICATION_SERIES
         )
     };
-    let Some(reference) = runs[0].yearly_of(metric, coalition, group)? else {
+    let Some(reference) = &yearly[0] else {
         notes.push(missing(&runs[0]));
-        return Ok((Vec::new(), notes));
+        return (Vec::new(), notes);
     };
     let share = is_share(metric);
     let mut out = Vec::new();
     for (i, run) in runs.iter().enumerate().skip(1) {
-        let Some(other) = run.yearly_of(metric, coalition, group)? else {
+        let Some(other) = &yearly[i] else {
             notes.push(missing(run));
             continue;
         };
         let paired = run.manifest.seed == runs[0].manifest.seed;
         let mut years = Vec::new();
-        for (year, a) in &reference {
+        for (year, a) in reference {
             let Some((_, b)) = other.iter().find(|(y, _)| y == year) else { continue };
             if let Some((ma, mb, d)) = difference_of(a, b, paired, share) {
                 years.push((*year, ma, mb, d));
@@ -144,7 +154,7 @@ pub fn differences_over_time(
         }
         out.push(OverTime { run: i, paired, years });
     }
-    Ok((out, notes))
+    (out, notes)
 }
 
 /// The differences over time as CSV, one row per run and year.
@@ -168,15 +178,15 @@ pub fn over_time_csv(runs: &[RunData], diffs: &[OverTime], metric: &str, coaliti
 /// posterior, the replications carry the parameters' uncertainty as well as the model's
 /// randomness, so the 90% interval is a predictive interval. Empty without
 /// `replication_series.csv` or a year every run recorded.
-pub fn answer(runs: &[RunData], diffs: &[OverTime], metric: &str, coalition: &str, group: &str) -> Vec<String> {
-    let Ok(Some(reference)) = runs[0].yearly_of(metric, coalition, group) else { return Vec::new() };
-    let mut series = vec![reference];
-    for run in &runs[1..] {
-        match run.yearly_of(metric, coalition, group) {
-            Ok(Some(s)) => series.push(s),
-            _ => return Vec::new(),
-        }
-    }
+pub fn answer(
+    runs: &[RunData],
+    yearly: &[Option<Vec<YearValues>>],
+    diffs: &[OverTime],
+    metric: &str,
+    coalition: &str,
+    group: &str,
+) -> Vec<String> {
+    let Some(series) = yearly.iter().map(Option::as_ref).collect::<Option<Vec<_>>>() else { return Vec::new() };
     let Some(year) = series[0]
         .iter()
         .rev()
@@ -209,9 +219,9 @@ pub fn answer(runs: &[RunData], diffs: &[OverTime], metric: &str, coalition: &st
             q(0.95),
             v.len()
         );
-        if let Some((_, _, _, d)) = diffs.iter().find(|d| d.run == i).and_then(|d| d.years.iter().find(|y| y.0 == year))
-        {
-            let kind = if diffs.iter().any(|d| d.run == i && d.paired) { "paired" } else { "unpaired" };
+        let diff = diffs.iter().find(|d| d.run == i);
+        if let Some((over, (_, _, _, d))) = diff.and_then(|o| o.years.iter().find(|y| y.0 == year).map(|y| (o, y))) {
+            let kind = if over.paired { "paired" } else { "unpaired" };
             line.push_str(&format!(
                 "; {kind} difference {:+.digits$} (95% CI {:+.digits$} to {:+.digits$})",
                 d.mean, d.low, d.high

@@ -141,8 +141,9 @@ pub fn write_roster(
     coalition: usize,
     first_day: i64,
 ) -> Result<PathBuf, OutputError> {
-    let detail = r.details.first().cloned().unwrap_or_default();
-    let bytes = crate::inference::run_roster::roster_csv(&detail, scenario, coalition, first_day).into_bytes();
+    let none = Detail::default();
+    let detail = r.details.first().unwrap_or(&none);
+    let bytes = crate::inference::run_roster::roster_csv(detail, scenario, coalition, first_day).into_bytes();
     let path = write_atomic(dir, ROSTER, &bytes)?;
     add_to_manifest(dir, &[(ROSTER.to_string(), sha256_hex(&bytes))])?;
     Ok(path)

@@ -579,7 +579,8 @@ pub fn write_comparison(
         }
     }
     std::fs::create_dir_all(out).map_err(io(out))?;
-    let (over_time, mut notes) = comparison::differences_over_time(&runs, metric, coalition, group)?;
+    let yearly = comparison::yearly_series(&runs, metric, coalition, group)?;
+    let (over_time, mut notes) = comparison::differences_over_time(&runs, &yearly, metric);
     let r = charts::render(&charts::comparison(&runs, metric, coalition, group, &over_time), size)?;
     let (differences, more_notes) = comparison::paired_differences(&runs);
     notes.extend(more_notes);
@@ -593,7 +594,7 @@ pub fn write_comparison(
         let csv = comparison::over_time_csv(&runs, &over_time, metric, coalition, group);
         written.insert(2, write_atomic(out, &format!("{}_difference.csv", r.name), &csv)?);
     }
-    let answer = comparison::answer(&runs, &over_time, metric, coalition, group);
+    let answer = comparison::answer(&runs, &yearly, &over_time, metric, coalition, group);
     Ok(Compared { written, notes, answer })
 }
 

@@ -45,7 +45,7 @@ const REQUIRED: usize = 3;
 pub const STREAMS: [&str; 5] = ["grants", "contract", "public", "earned", "donations"];
 
 /// A funding stream of a history.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stream {
     /// Philanthropic grants.
     Grants,
