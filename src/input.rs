@@ -12,6 +12,8 @@ use coprosim_core::scenario::{Located, Scenario, ScenarioError, line_col};
 use std::io::Read;
 use std::path::Path;
 
+pub mod parquet_table;
+
 /// The largest input file read, in bytes. A scenario is a few kilobytes; a sweep listing a
 /// million explicit axis values is about 10 MB.
 pub const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
@@ -45,8 +47,9 @@ fn kind_of(meta: &std::fs::Metadata) -> &'static str {
     "not a regular file"
 }
 
-/// Read the input file at `path` as UTF-8 text; `file` names it in errors.
-pub fn read_text(path: &Path, file: &str) -> Result<String, ScenarioError> {
+/// Read the input file at `path` as bytes: a regular file of at most [`MAX_INPUT_BYTES`];
+/// `file` names it in errors.
+pub fn read_bytes(path: &Path, file: &str) -> Result<Vec<u8>, ScenarioError> {
     // `metadata` follows symlinks, so a link to a regular file is read like the file itself.
     let meta = std::fs::metadata(path).map_err(|source| ScenarioError::Read { file: file.to_string(), source })?;
     if !meta.is_file() {
@@ -68,7 +71,12 @@ pub fn read_text(path: &Path, file: &str) -> Result<String, ScenarioError> {
     if bytes.len() as u64 > MAX_INPUT_BYTES {
         return Err(refused(file, format!("found more than {MAX_INPUT_BYTES} bytes, expected at most that (16 MiB)")));
     }
-    String::from_utf8(bytes).map_err(|e| {
+    Ok(bytes)
+}
+
+/// Read the input file at `path` as UTF-8 text; `file` names it in errors.
+pub fn read_text(path: &Path, file: &str) -> Result<String, ScenarioError> {
+    String::from_utf8(read_bytes(path, file)?).map_err(|e| {
         let offset = e.utf8_error().valid_up_to();
         let text = String::from_utf8_lossy(e.as_bytes());
         let (line, col) = line_col(&text, offset);

@@ -120,12 +120,13 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Derive a targets file for `calibrate` from a programme's roster (a CSV file, one row per
-    /// membership spell: person,start[,end,group,area,hours_per_week]): survival, retention,
-    /// members over time, group shares and hours concentration, each with its standard error
-    /// from a bootstrap over people, and wide priors for what an analyst usually cannot know.
+    /// Derive a targets file for `calibrate` from a programme's roster (a CSV or Parquet file,
+    /// one row per membership spell: person,start[,end,group,area,hours_per_week]): survival,
+    /// retention, members over time, joins a year, group shares, members by area and hours
+    /// concentration, each with its standard error from a bootstrap over people, and wide
+    /// priors for what an analyst usually cannot know.
     Targets {
-        /// The roster (CSV).
+        /// The roster: CSV, or Parquet for a name ending in `.parquet`.
         roster: PathBuf,
         /// The scenario that models the programme (its groups and areas name the roster's).
         #[arg(long, short = 's')]
@@ -139,6 +140,9 @@ enum Command {
         /// Durations (weeks) at which to read the survival of spells, comma-separated.
         #[arg(long, value_name = "WEEKS", value_delimiter = ',', value_parser = clap::value_parser!(u32).range(1..))]
         survival_weeks: Vec<u32>,
+        /// Also read the survival curve every this many weeks, held out (compared with the fit, not fitted); 0 for none.
+        #[arg(long, value_name = "WEEKS", default_value_t = 13)]
+        curve_every: u32,
         /// Bootstrap resamples for the standard errors (at least 2).
         #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(2..))]
         resamples: u32,
@@ -424,12 +428,25 @@ fn main() -> ExitCode {
             let flags = commands::funding::FundingFlags { scenario, out, coalition, records_begin, renewal, force };
             commands::funding::funding(&history, flags)
         }
-        Command::Targets { roster, scenario, out, coalition, survival_weeks, resamples, seed, from, until, force } => {
+        Command::Targets {
+            roster,
+            scenario,
+            out,
+            coalition,
+            survival_weeks,
+            curve_every,
+            resamples,
+            seed,
+            from,
+            until,
+            force,
+        } => {
             let flags = commands::targets::TargetsFlags {
                 scenario,
                 out,
                 coalition,
                 survival_weeks,
+                curve_every,
                 resamples,
                 seed,
                 from,

@@ -179,6 +179,43 @@ fn the_readme_roster_example_runs_and_prints_what_it_quotes() {
 /// ABC budget; `COPROSIM_ROSTER_TRIALS` sets the trials (docs/CALIBRATING.md records a larger
 /// run). The bootstrap's standard errors are what make the intervals honest: with a roster's
 /// sampling error understated, they would be too narrow and miss.
+/// A roster's counts are the model's own: the members on each anniversary of the records and
+/// the joins of each year between them, derived from the roster a run writes, equal the
+/// model's series of that run, so a calibration compares like with like.
+#[test]
+fn a_rosters_counts_are_the_models_own_for_the_run_that_wrote_it() {
+    let mut truth = Scenario::load(&shipped("truth.toml")).unwrap();
+    truth.simulation.years = 3;
+    truth.simulation.replications = 1;
+    let cat = coprosim::observe::Catalogue::new(&truth);
+    let record = coprosim::engine::run_replication(&truth, &cat, truth.simulation.seed, 0);
+    let request = DetailRequest { snapshot_ticks: Vec::new(), events: true, replications: 1 };
+    let cfg = RunConfig { threads: 1, ..RunConfig::from_scenario(&truth) };
+    let results = run_detailed(&truth, cfg, &|_| None, Some(&request), &|| {}).unwrap();
+    let first_day = parse_date(FIRST_DAY).unwrap();
+    let roster = Roster::parse(&roster_csv(&results.details[0], &truth, 0, first_day), "roster.csv", &truth).unwrap();
+    let options = Options {
+        resamples: 20,
+        from: Some(first_day as f64),
+        until: Some(first_day as f64 + 3.0 * 364.0),
+        ..Options::default()
+    };
+    let derived = from_roster::derive(&roster, &truth, &options).unwrap();
+    let text = from_roster::targets_toml("same", "truth.toml", "roster.csv", &roster, &derived, &options);
+    let read = |_: &str| Ok((truth.clone(), "truth.toml".to_string()));
+    let t = Targets::parse(&text, "same.toml", &read).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let counts: Vec<_> = t
+        .statistics
+        .iter()
+        .filter(|s| s.label.starts_with("members@") || s.label.starts_with("joins_per_year@"))
+        .collect();
+    assert_eq!(counts.len(), 4 + 3, "{:?}", t.statistics.iter().map(|s| &s.label).collect::<Vec<_>>());
+    for s in counts {
+        assert_eq!(s.value, calibrate::read(s, &record, &cat), "{}", s.label);
+    }
+    assert!(t.statistics.iter().any(|s| s.label.starts_with("joins_per_year@") && s.value > 0.0));
+}
+
 #[test]
 fn the_chain_from_a_roster_covers_the_parameters_that_generated_it() {
     let trials: u64 = std::env::var("COPROSIM_ROSTER_TRIALS").ok().and_then(|t| t.parse().ok()).unwrap_or(20);

@@ -1,7 +1,7 @@
 //! `coprosim targets`: a programme's roster turned into a targets file for `calibrate`.
 
 use coprosim::inference::from_roster::{self, Options};
-use coprosim::inference::roster::Roster;
+use coprosim::inference::roster::{COLUMNS, Roster};
 use std::path::{Path, PathBuf};
 
 use super::{Failure, load, quiet};
@@ -16,6 +16,8 @@ pub struct TargetsFlags {
     pub coalition: Option<String>,
     /// Survival durations, in weeks.
     pub survival_weeks: Vec<u32>,
+    /// The held-out survival curve's step, in weeks (0: none).
+    pub curve_every: u32,
     /// Bootstrap resamples.
     pub resamples: u32,
     /// Seed of the bootstrap (and of the calibration the file describes).
@@ -59,10 +61,17 @@ fn relative_to(dir: &Path, target: &Path) -> String {
 pub fn targets(roster_path: &Path, flags: TargetsFlags) -> Result<(), Failure> {
     let (scenario, _, _) = load(Some(&flags.scenario))?;
     let file = roster_path.display().to_string();
-    let text = coprosim::input::read_text(roster_path, &file)?;
-    let roster = Roster::parse(&text, &file, &scenario)?;
+    // A Parquet roster is known by its name, as `run --parquet` names its own.
+    let parquet = roster_path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+    let roster = if parquet {
+        let rows = coprosim::input::parquet_table::rows(roster_path, &file, &COLUMNS)?;
+        Roster::from_rows(&rows, &file, &scenario)?
+    } else {
+        Roster::parse(&coprosim::input::read_text(roster_path, &file)?, &file, &scenario)?
+    };
     let mut options = Options {
         coalition: flags.coalition,
+        curve_every: flags.curve_every,
         resamples: flags.resamples,
         seed: flags.seed,
         from: time_flag(&roster, "--from", &flags.from)?,

@@ -337,9 +337,11 @@ fn curve_point(label: &str) -> Option<(String, &'static str, f64)> {
 }
 
 /// A curve's family as a title: `members[shop/all]` → "members of shop", `survival[all/g]`
-/// → "survival of g", `x[c/g]` → "x of c, g".
+/// → "survival of g", `x[c/g]` → "x of c, g"; a flow's total, `joins_per_year`, is "joins a
+/// year".
 fn readable(family: &str) -> String {
-    let Some((head, scope)) = family.split_once('[') else { return family.to_string() };
+    let family = family.replace("_per_year", " a year");
+    let Some((head, scope)) = family.split_once('[') else { return family };
     match scope.trim_end_matches(']').split_once('/') {
         Some(("all", "all")) | None => head.to_string(),
         Some((c, "all")) => format!("{head} of {c}"),
@@ -1161,5 +1163,6 @@ mod tests {
         assert_eq!(super::readable("members[village_shop/all]"), "members of village_shop");
         assert_eq!(super::readable("survival[all/villagers]"), "survival of villagers");
         assert_eq!(super::readable("survival"), "survival");
+        assert_eq!(super::readable("joins_per_year[village_shop/all]"), "joins a year of village_shop");
     }
 }

@@ -66,4 +66,33 @@ def test_a_bad_roster_raises_with_every_problem_located(tmp_path):
     with pytest.raises(coprosim.ScenarioError) as caught:
         coprosim.targets_from_roster(frame, tmp_path / "club.toml")
     where = [(p.line, p.column, p.path) for p in caught.value.problems]
-    assert where == [(2, 3, "start"), (3, 14, "end"), (3, 25, "group")], caught.value.problems
+    # Located as in a table: by row (line 1 is the column names) and column position.
+    assert where == [(2, 2, "start"), (3, 3, "end"), (3, 4, "group")], caught.value.problems
+
+
+def test_a_parquet_roster_and_datetime_columns_give_the_same_file(tmp_path, run_cli):
+    pytest.importorskip("pyarrow")
+    (tmp_path / "club.toml").write_text(CLUB)
+    (tmp_path / "roster.csv").write_text(ROSTER)
+    # As pandas keeps a roster read with its dates parsed, and writes it to Parquet:
+    # nanosecond timestamps, with nulls for spells still running.
+    frame = pd.read_csv(tmp_path / "roster.csv", parse_dates=["start", "end"])
+    assert pd.api.types.is_datetime64_any_dtype(frame["end"])
+    frame.to_parquet(tmp_path / "roster.parquet")
+    done = run_cli(
+        "targets", tmp_path / "roster.parquet", "--scenario", tmp_path / "club.toml", "-o", tmp_path / "cli" / "t.toml"
+    )
+    assert done.returncode == 0, done.stderr
+    expected = (tmp_path / "cli" / "t.toml").read_text()
+    assert "roster.parquet: " in expected
+    text = coprosim.targets_from_roster(
+        tmp_path / "roster.parquet", tmp_path / "club.toml", out=tmp_path / "py" / "t.toml"
+    )
+    assert text == expected
+    # The CSV roster gives the same statistics: only the source's name differs.
+    from_csv = coprosim.targets_from_roster(
+        tmp_path / "roster.csv", tmp_path / "club.toml", out=tmp_path / "csv" / "t.toml"
+    )
+    assert text.replace("roster.parquet", "roster.csv") == from_csv
+    # A data frame with datetime columns is read as its dates.
+    assert coprosim.targets_from_roster(frame, tmp_path / "club.toml", out=tmp_path / "df" / "t.toml") == from_csv

@@ -22,6 +22,9 @@ pub fn read(stat: &Statistic, rec: &ReplicationRecord, cat: &Catalogue) -> f64 {
     match stat.reading {
         Reading::Summary(i) => rec.summary[i],
         Reading::Series { column, row } => rec.series[row * cat.series.len() + column] as f64,
+        Reading::SeriesTotal { column, first, last } => {
+            (first..=last).map(|row| rec.series[row * cat.series.len() + column] as f64).sum()
+        }
         Reading::Survival { spells, ticks } => {
             kaplan_meier(&rec.spells[spells]).get(ticks).map_or(f64::NAN, |p| p.survival)
         }

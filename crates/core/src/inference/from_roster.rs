@@ -9,12 +9,18 @@
 //!
 //! - `survival_weeks = W`: Kaplan–Meier probability that a spell begun in the window lasts
 //!   beyond W weeks, spells still running at the window's end censored there (the model's
-//!   spells begun in the recorded period, censored at the horizon);
+//!   spells begun in the recorded period, censored at the horizon); fitted at the durations
+//!   asked for, and held out (a check of the fit, not fitted) every `curve_every` weeks;
 //! - `annual_retention`: of the members a year before each week of the window after its
 //!   first year, the share still members that week, pooled over the weeks;
 //! - `series = "members"` at each whole year of the window;
+//! - `series = "joins"` with `per = "year"`: spells begun in each whole year of the window
+//!   (after its first day, up to and including its last: a join on the day the records begin
+//!   happened before them, as the model's join in the tick into its first recorded one);
 //! - `series = "member_share"` of each group but the last (which the others determine) at the
 //!   window's last whole year;
+//! - `series = "members"` of each area but the last at that year, when every member then has
+//!   an area (the model counts all its members, so a roster that misses some would undercount);
 //! - `top10_hours_share`: the share of the hours given in the window by the 10% who gave most.
 //!
 //! Survival, retention and hours are the model's town-wide statistics: they stand for the
@@ -42,6 +48,9 @@ pub struct Options {
     pub coalition: Option<String>,
     /// Durations (weeks) at which to read the survival curve.
     pub survival_weeks: Vec<u32>,
+    /// The survival curve is also read every this many weeks (0: not), held out: compared
+    /// with the fit, not fitted.
+    pub curve_every: u32,
     /// Bootstrap resamples.
     pub resamples: u32,
     /// Seed of the bootstrap's stream.
@@ -57,6 +66,7 @@ impl Default for Options {
         Options {
             coalition: None,
             survival_weeks: vec![26, 52, 104],
+            curve_every: 13,
             resamples: 1000,
             seed: 1,
             from: None,
@@ -77,6 +87,9 @@ pub struct Statistic {
     pub se: f64,
     /// How much of the roster it rests on ("312 spells", "48 members a year before").
     pub basis: String,
+    /// Held out: a check of the fit (the survival curve between the fitted durations), not
+    /// fitted.
+    pub held_out: bool,
 }
 
 /// What a roster gives.
@@ -90,10 +103,12 @@ pub struct Derived {
     pub notes: Vec<String>,
 }
 
-/// A person: their spells (start, end; end infinite while running), group, and hours a week.
+/// A person: their spells (start, end; end infinite while running, hours a week), group and
+/// area.
 struct Person {
     spells: Vec<(f64, f64, Option<f64>)>,
     group: Option<usize>,
+    area: Option<usize>,
 }
 
 impl Person {
@@ -110,25 +125,97 @@ struct Plan {
     survival_weeks: Vec<u32>,
     retention: bool,
     members_years: usize,
+    joins_years: usize,
     share_groups: Vec<usize>,
+    area_counts: Vec<usize>,
     share_year: usize,
     hours: bool,
 }
 
-/// The statistics of a sample of people, in the plan's order (NaN where undefined).
-fn compute(people: &[&Person], plan: &Plan) -> Vec<f64> {
-    let mut out = Vec::new();
-    if !plan.survival_weeks.is_empty() {
-        let longest = *plan.survival_weeks.iter().max().unwrap_or(&0) as usize;
-        let mut h = SpellHistogram::new(longest + 1);
-        for p in people {
-            for &(start, end, _) in p.spells.iter().filter(|s| s.0 >= plan.from && s.0 <= plan.until) {
+/// What one person adds to each statistic. Each statistic of a sample of people is a sum over
+/// them (or a ratio of sums), so a bootstrap resample costs one pass over its people, not one
+/// over its people at every week of the window.
+struct Part {
+    /// Spells begun in the window: whole weeks, and whether they ended in it.
+    spells: Vec<(u32, bool)>,
+    /// Weeks after the window's first year in which the person was a member a year before,
+    /// and of those, the weeks they still were.
+    base: u64,
+    kept: u64,
+    /// A member at each whole year of the window?
+    members: Vec<bool>,
+    /// Spells begun in each whole year.
+    joins: Vec<u32>,
+    /// Group and area, if a member at the window's last whole year.
+    group_then: Option<usize>,
+    area_then: Option<usize>,
+    /// Hours given in the window, when every spell in it has its hours logged and some given.
+    hours: Option<f64>,
+}
+
+impl Part {
+    fn of(p: &Person, plan: &Plan) -> Part {
+        let spells = p
+            .spells
+            .iter()
+            .filter(|s| s.0 >= plan.from && s.0 <= plan.until)
+            .map(|&(start, end, _)| {
                 // Whole weeks, as the model's ticks: the nearest week, and a spell that ended
                 // lasted at least one (the model's shortest).
                 let exited = end <= plan.until;
                 let weeks = libm::round((end.min(plan.until) - start) / 7.0);
-                h.add(if exited { weeks.max(1.0) } else { weeks } as u32, exited);
+                ((if exited { weeks.max(1.0) } else { weeks }) as u32, exited)
+            })
+            .collect();
+        let (mut base, mut kept) = (0u64, 0u64);
+        if plan.retention {
+            let mut t = plan.from + YEAR_DAYS;
+            while t <= plan.until {
+                if p.member_at(t - YEAR_DAYS) {
+                    base += 1;
+                    kept += u64::from(p.member_at(t));
+                }
+                t += 7.0;
             }
+        }
+        let members = (0..plan.members_years).map(|k| p.member_at(plan.from + k as f64 * YEAR_DAYS)).collect();
+        let joins = (1..=plan.joins_years)
+            .map(|k| {
+                let (after, upto) = (plan.from + (k - 1) as f64 * YEAR_DAYS, plan.from + k as f64 * YEAR_DAYS);
+                p.spells.iter().filter(|s| s.0 > after && s.0 <= upto).count() as u32
+            })
+            .collect();
+        let then = p.member_at(plan.from + plan.share_year as f64 * YEAR_DAYS);
+        // Hours of people whose every spell in the window has its hours logged: an unlogged
+        // spell is not a spell of no hours.
+        let hours = p
+            .spells
+            .iter()
+            .filter(|s| s.0 < plan.until && s.1 > plan.from)
+            .map(|&(start, end, h)| h.map(|h| h * (end.min(plan.until) - start.max(plan.from)).max(0.0) / 7.0))
+            .sum::<Option<f64>>()
+            .filter(|h| *h > 0.0);
+        Part {
+            spells,
+            base,
+            kept,
+            members,
+            joins,
+            group_then: p.group.filter(|_| then),
+            area_then: p.area.filter(|_| then),
+            hours,
+        }
+    }
+}
+
+/// The statistics of a sample of people, in the plan's order (NaN where undefined).
+fn compute(people: &[&Part], plan: &Plan) -> Vec<f64> {
+    let mut out = Vec::new();
+    if !plan.survival_weeks.is_empty() {
+        let longest = *plan.survival_weeks.iter().max().unwrap_or(&0) as usize;
+        let mut h = SpellHistogram::new(longest + 1);
+        for &(weeks, exited) in people.iter().flat_map(|p| &p.spells) {
+            h.add(weeks, exited);
         }
         let km = kaplan_meier(&h);
         // Undefined where no spell is still at risk: the curve would only carry its last
@@ -138,46 +225,29 @@ fn compute(people: &[&Person], plan: &Plan) -> Vec<f64> {
         }
     }
     if plan.retention {
-        let (mut base, mut kept) = (0u64, 0u64);
-        let mut t = plan.from + YEAR_DAYS;
-        while t <= plan.until {
-            for p in people {
-                if p.member_at(t - YEAR_DAYS) {
-                    base += 1;
-                    kept += u64::from(p.member_at(t));
-                }
-            }
-            t += 7.0;
-        }
+        let (base, kept) = people.iter().fold((0u64, 0u64), |(b, k), p| (b + p.base, k + p.kept));
         out.push(if base > 0 { kept as f64 / base as f64 } else { f64::NAN });
     }
     for k in 0..plan.members_years {
-        let t = plan.from + k as f64 * YEAR_DAYS;
-        out.push(people.iter().filter(|p| p.member_at(t)).count() as f64);
+        out.push(people.iter().filter(|p| p.members[k]).count() as f64);
+    }
+    for k in 0..plan.joins_years {
+        out.push(people.iter().map(|p| u64::from(p.joins[k])).sum::<u64>() as f64);
     }
     if !plan.share_groups.is_empty() {
-        let t = plan.from + plan.share_year as f64 * YEAR_DAYS;
         // Of the members whose group is known: one without would otherwise count against
         // every group.
-        let members: Vec<&&Person> = people.iter().filter(|p| p.member_at(t) && p.group.is_some()).collect();
+        let known = people.iter().filter(|p| p.group_then.is_some()).count();
         for &g in &plan.share_groups {
-            let n = members.iter().filter(|p| p.group == Some(g)).count();
-            out.push(if members.is_empty() { f64::NAN } else { n as f64 / members.len() as f64 });
+            let n = people.iter().filter(|p| p.group_then == Some(g)).count();
+            out.push(if known == 0 { f64::NAN } else { n as f64 / known as f64 });
         }
     }
+    for &a in &plan.area_counts {
+        out.push(people.iter().filter(|p| p.area_then == Some(a)).count() as f64);
+    }
     if plan.hours {
-        // People whose every spell in the window has its hours logged: an unlogged spell is
-        // not a spell of no hours.
-        let hours: Vec<f64> = people
-            .iter()
-            .filter_map(|p| {
-                let in_window = p.spells.iter().filter(|s| s.0 < plan.until && s.1 > plan.from);
-                in_window
-                    .map(|&(start, end, h)| h.map(|h| h * (end.min(plan.until) - start.max(plan.from)).max(0.0) / 7.0))
-                    .sum::<Option<f64>>()
-            })
-            .filter(|h| *h > 0.0)
-            .collect();
+        let hours: Vec<f64> = people.iter().filter_map(|p| p.hours).collect();
         out.push(if hours.is_empty() { f64::NAN } else { top_share(&hours, 0.1) });
     }
     out
@@ -233,7 +303,7 @@ pub fn derive(roster: &Roster, scenario: &Scenario, options: &Options) -> Result
     let mut notes = Vec::new();
     if !alone {
         notes.push(format!(
-            "survival, annual retention, group shares and hours are the model's town-wide statistics, so they stand for \"{coalition}\" only in a scenario with it alone; this one has {} coalitions, so only its members over time are targets",
+            "survival, annual retention, group shares and hours are the model's town-wide statistics, so they stand for \"{coalition}\" only in a scenario with it alone; this one has {} coalitions, so only its members over time and joins a year are targets",
             scenario.coalitions.len()
         ));
     }
@@ -244,11 +314,12 @@ pub fn derive(roster: &Roster, scenario: &Scenario, options: &Options) -> Result
     let mut index: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
     for s in roster.spells.iter().filter(|s| s.start <= until && s.end.is_none_or(|e| e > from)) {
         let i = *index.entry(&s.person).or_insert_with(|| {
-            people.push(Person { spells: Vec::new(), group: None });
+            people.push(Person { spells: Vec::new(), group: None, area: None });
             people.len() - 1
         });
         people[i].spells.push((s.start, s.end.unwrap_or(f64::INFINITY), s.hours_per_week));
         people[i].group = people[i].group.or(s.group);
+        people[i].area = people[i].area.or(s.area);
     }
     if people.is_empty() {
         return Err(format!(
@@ -263,22 +334,47 @@ pub fn derive(roster: &Roster, scenario: &Scenario, options: &Options) -> Result
     asked.sort_unstable();
     asked.dedup();
     asked.retain(|w| *w > 0);
-    let survival_weeks: Vec<u32> = if alone {
-        asked.iter().copied().filter(|w| f64::from(*w) * 7.0 <= until - from).collect()
-    } else {
-        Vec::new()
-    };
+    let within = |w: &u32| f64::from(*w) * 7.0 <= until - from;
+    let fitted_weeks: Vec<u32> = if alone { asked.iter().copied().filter(within).collect() } else { Vec::new() };
+    // The rest of the curve, held out: the fit's check draws the roster's survival curve, not
+    // only the points it was fitted to.
+    let mut survival_weeks = fitted_weeks.clone();
+    if alone && options.curve_every > 0 {
+        // Short of the window's end, where no spell begun in it can still be at risk.
+        let short = |w: &u32| f64::from(*w) * 7.0 < until - from;
+        survival_weeks.extend((1..).map(|k| k * options.curve_every).take_while(short));
+        survival_weeks.sort_unstable();
+        survival_weeks.dedup();
+    }
     // Every group's share but the last, which the others determine: a target that only
     // restates the others would count the same evidence twice.
     let groups = scenario.population.groups.len();
     let share_groups = if alone && roster.has_group { (0..groups.saturating_sub(1)).collect() } else { vec![] };
+    // Members by area, every area's but the last (which the members then determine); only
+    // when every member then has an area, since the model's counts miss no one.
+    let share_day = from + whole_years as f64 * YEAR_DAYS;
+    let areas = scenario.population.areas.len();
+    let unplaced = people.iter().filter(|p| p.area.is_none() && p.member_at(share_day)).count();
+    let area_counts = if alone && roster.has_area && areas > 1 && unplaced == 0 {
+        (0..areas - 1).collect()
+    } else {
+        if alone && roster.has_area && areas > 1 {
+            notes.push(format!(
+                "members by area: {unplaced} of the members on {} have no area, and the model's counts miss no one",
+                roster.show(share_day)
+            ));
+        }
+        vec![]
+    };
     let plan = Plan {
         from,
         until,
         survival_weeks,
         retention: alone && years_spanned >= 1.0,
         members_years: whole_years + 1,
+        joins_years: whole_years,
         share_groups,
+        area_counts,
         share_year: whole_years,
         // The model's hours share is over its whole record, and a longer period concentrates
         // hours differently: compared only when the window is the record, to within 5%.
@@ -296,7 +392,8 @@ pub fn derive(roster: &Roster, scenario: &Scenario, options: &Options) -> Result
     for w in asked.iter().filter(|w| alone && !plan.survival_weeks.contains(w)) {
         notes.push(format!("survival beyond {w} weeks: the roster covers less than {w} weeks"));
     }
-    let everyone: Vec<&Person> = people.iter().collect();
+    let parts: Vec<Part> = people.iter().map(|p| Part::of(p, &plan)).collect();
+    let everyone: Vec<&Part> = parts.iter().collect();
     let values = compute(&everyone, &plan);
 
     // The bootstrap: people drawn with replacement, each resample on the same stream.
@@ -306,7 +403,7 @@ pub fn derive(roster: &Roster, scenario: &Scenario, options: &Options) -> Result
     let mut squares = vec![0.0; values.len()];
     let mut counts = vec![0u32; values.len()];
     for _ in 0..options.resamples {
-        let sample: Vec<&Person> = (0..people.len()).map(|_| &people[rng.random_range(0..people.len())]).collect();
+        let sample: Vec<&Part> = (0..parts.len()).map(|_| &parts[rng.random_range(0..parts.len())]).collect();
         for (k, v) in compute(&sample, &plan).into_iter().enumerate() {
             if v.is_finite() {
                 sums[k] += v;
@@ -332,18 +429,20 @@ pub fn derive(roster: &Roster, scenario: &Scenario, options: &Options) -> Result
     let first_year = scenario.simulation.burn_in_years as f64;
     let mut statistics = Vec::new();
     let mut k = 0;
-    let mut push = |keys: String, basis: String, statistics: &mut Vec<Statistic>| {
-        statistics.push(Statistic { keys, value: values[k], se: se[k], basis });
+    let mut held = |keys: String, basis: String, held_out: bool, statistics: &mut Vec<Statistic>| {
+        statistics.push(Statistic { keys, value: values[k], se: se[k], basis, held_out });
         k += 1;
     };
     let spells_in_window = roster.spells.iter().filter(|s| s.start >= from && s.start <= until).count();
     for w in &plan.survival_weeks {
-        push(
+        held(
             format!("survival_weeks = {w}"),
             format!("{spells_in_window} spells begun in the window"),
+            !fitted_weeks.contains(w),
             &mut statistics,
         );
     }
+    let mut push = |keys: String, basis: String, statistics: &mut Vec<Statistic>| held(keys, basis, false, statistics);
     if plan.retention {
         push(
             "metric = \"annual_retention\"".into(),
@@ -358,6 +457,17 @@ pub fn derive(roster: &Roster, scenario: &Scenario, options: &Options) -> Result
             &mut statistics,
         );
     }
+    for k in 1..=plan.joins_years {
+        let after = from + (k - 1) as f64 * YEAR_DAYS;
+        push(
+            format!(
+                "series = \"joins\"\nper = \"year\"\ncoalition = \"{coalition}\"\nyear = {}",
+                first_year + k as f64
+            ),
+            format!("spells begun after {} up to {}", roster.show(after), roster.show(after + YEAR_DAYS)),
+            &mut statistics,
+        );
+    }
     for &g in &plan.share_groups {
         push(
             format!(
@@ -369,18 +479,35 @@ pub fn derive(roster: &Roster, scenario: &Scenario, options: &Options) -> Result
             &mut statistics,
         );
     }
+    for &a in &plan.area_counts {
+        push(
+            format!(
+                "series = \"members\"\ngroup = \"{}\"\nyear = {}",
+                scenario.population.areas[a].name,
+                first_year + plan.share_year as f64
+            ),
+            format!("members on {}", roster.show(share_day)),
+            &mut statistics,
+        );
+    }
     if plan.hours {
         push("metric = \"top10_hours_share\"".into(), "hours given in the window".into(), &mut statistics);
     }
-    let undefined: Vec<String> = statistics
-        .iter()
-        .filter(|s| !s.value.is_finite() || !s.se.is_finite())
-        .map(|s| s.keys.replace('\n', ", "))
-        .collect();
-    for u in &undefined {
-        notes.push(format!("{u}: undefined in the roster, or in more than 5% of its resamples (too few people)"));
+    let defined = |s: &Statistic| s.value.is_finite() && s.se.is_finite();
+    for u in statistics.iter().filter(|s| !defined(s) && !s.held_out) {
+        notes.push(format!(
+            "{}: undefined in the roster, or in more than 5% of its resamples (too few people)",
+            u.keys.replace('\n', ", ")
+        ));
     }
-    statistics.retain(|s| s.value.is_finite() && s.se.is_finite());
+    // The held-out curve simply stops where too few spells are still at risk: said once.
+    if let Some(first) = statistics.iter().find(|s| s.held_out && !defined(s)) {
+        notes.push(format!(
+            "the survival curve held out for checking, from {}: too few spells still at risk",
+            first.keys.replace('\n', ", ")
+        ));
+    }
+    statistics.retain(defined);
     Ok(Derived { statistics, window: (from, until), notes })
 }
 
@@ -388,7 +515,7 @@ pub fn derive(roster: &Roster, scenario: &Scenario, options: &Options) -> Result
 /// resample's survival 1), and no observation is that exact. Shares and probabilities 0.01;
 /// counts of people 0.5.
 fn sd_floor(keys: &str) -> f64 {
-    if keys.contains("\"members\"") { 0.5 } else { 0.01 }
+    if keys.contains("\"members\"") || keys.contains("\"joins\"") { 0.5 } else { 0.01 }
 }
 
 /// The parameters an analyst usually cannot know, with the wide priors the baseline's own
@@ -462,11 +589,12 @@ pub fn targets_toml(
     ));
     for st in &derived.statistics {
         out.push_str(&format!(
-            "\n[[observed]]\n{}\nvalue = {}\nsd = {}\nsource = {}\n",
+            "\n[[observed]]\n{}\nvalue = {}\nsd = {}\nsource = {}\n{}",
             st.keys,
             st.value,
             st.se.max(sd_floor(&st.keys)),
-            quote(&format!("{source}: {}", st.basis))
+            quote(&format!("{source}: {}", st.basis)),
+            if st.held_out { "held_out = true\n" } else { "" }
         ));
     }
     out.push('\n');
@@ -532,6 +660,29 @@ mod tests {
     }
 
     #[test]
+    fn joins_a_year_and_members_by_area() {
+        let s = one_programme(2);
+        // Weeks: a from 0 to 30, b from 0 on, c from 10 to 60, d from 52 on, e from 80 on; the
+        // window runs from week 0 to 104. Joins after week 0 up to 52: c and d; after 52 up to
+        // 104: e (a and b were members when the records began).
+        let text = "person,start,end,area\na,0,30,estate\nb,0,,town\nc,10,60,estate\nd,52,,estate\ne,80,,town\n";
+        let o = Options { until: Some(104.0 * 7.0), resamples: 100, ..Options::default() };
+        let d = derive(&roster(text, &s), &s, &o).unwrap();
+        let get = |keys: &str| d.statistics.iter().find(|x| x.keys == keys).map(|x| x.value);
+        let joins = |year: u32| {
+            get(&format!("series = \"joins\"\nper = \"year\"\ncoalition = \"youth_clubhouse\"\nyear = {year}"))
+        };
+        assert_eq!((joins(11), joins(12)), (Some(2.0), Some(1.0)), "{:?}", d.statistics);
+        // On week 104: b and e in town, d on the estate; the town's count is the rest.
+        assert_eq!(get("series = \"members\"\ngroup = \"estate\"\nyear = 12"), Some(1.0), "{:?}", d.statistics);
+        assert_eq!(get("series = \"members\"\ngroup = \"town\"\nyear = 12"), None);
+        // One member then without an area: no counts by area, and a note saying why.
+        let d = derive(&roster(&text.replace("e,80,,town", "e,80,,"), &s), &s, &o).unwrap();
+        assert!(d.statistics.iter().all(|x| !x.keys.contains("estate")), "{:?}", d.statistics);
+        assert!(d.notes.iter().any(|n| n.starts_with("members by area: 1 of the members")), "{:?}", d.notes);
+    }
+
+    #[test]
     fn the_targets_file_is_valid_and_holds_every_statistic() {
         let s = one_programme(3);
         let text = "person,start,end,group,hours_per_week\n\
@@ -558,6 +709,14 @@ mod tests {
             "{toml}"
         );
         assert!(toml.contains("series = \"member_share\"\ngroup = \"advantaged\"\nyear = 12"), "{toml}");
+        // Between the fitted durations, the curve every 13 weeks is held out: checked, not
+        // fitted; none with curve_every = 0.
+        assert!(toml.contains("survival_weeks = 13\n") && toml.contains("held_out = true\n"), "{toml}");
+        let held: Vec<&str> = d.statistics.iter().filter(|x| x.held_out).map(|x| x.keys.as_str()).collect();
+        assert!(held.contains(&"survival_weeks = 13") && !held.contains(&"survival_weeks = 26"), "{held:?}");
+        assert_eq!(t.fitted().len(), d.statistics.len() - held.len());
+        let none = derive(&r, &s, &Options { curve_every: 0, ..o.clone() }).unwrap();
+        assert!(none.statistics.iter().all(|x| !x.held_out));
         assert!(!toml.contains("group = \"disadvantaged\""), "the last share is the complement");
     }
 
@@ -598,7 +757,9 @@ mod tests {
         assert!(e.contains("name the one the roster is of with --coalition"), "{e}");
         let named = Options { coalition: Some("food_bank".into()), ..Options::default() };
         let d = derive(&r, &several, &named).unwrap();
-        assert!(d.statistics.iter().all(|x| x.keys.starts_with("series = \"members\"")), "{:?}", d.statistics);
+        let own = |x: &Statistic| x.keys.contains("coalition = \"food_bank\"");
+        assert!(d.statistics.iter().all(own), "{:?}", d.statistics);
+        assert!(d.statistics.iter().any(|x| x.keys.starts_with("series = \"joins\"")), "{:?}", d.statistics);
         assert!(d.notes[0].contains("town-wide"), "{:?}", d.notes);
     }
 }

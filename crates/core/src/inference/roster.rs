@@ -65,10 +65,14 @@ pub struct Roster {
     pub has_hours: bool,
 }
 
-/// A CSV field and the 1-based column it starts at.
-pub(crate) struct Field {
-    pub(crate) text: String,
-    pub(crate) col: usize,
+/// A cell of a table and the 1-based column it starts at: a CSV field, or a Parquet value
+/// as text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    /// The cell's text (empty for no value).
+    pub text: String,
+    /// Where it is in its row: a CSV field's character column, a Parquet column's position.
+    pub col: usize,
 }
 
 /// Split CSV text into records of fields with their columns (RFC 4180: commas, double-quoted
@@ -128,7 +132,8 @@ pub(crate) fn records(text: &str) -> Result<Vec<(usize, Vec<Field>)>, Located> {
                 empty_line = false;
             }
             '\r' if chars.peek() == Some(&'\n') => {}
-            '\n' => {
+            // A lone CR ends a line too: the line break of old Mac exports.
+            '\n' | '\r' => {
                 if !empty_line {
                     record.push(std::mem::replace(&mut field, Field { text: String::new(), col: 1 }));
                     out.push((record_line, std::mem::take(&mut record)));
@@ -252,9 +257,16 @@ impl Roster {
     /// Read a roster from CSV text (`file` names it in messages), checking every row against
     /// the scenario's groups and areas. Every problem is reported at once, in file order.
     pub fn parse(text: &str, file: &str, scenario: &Scenario) -> Result<Roster, ScenarioError> {
-        let invalid = |problems: Vec<Located>| ScenarioError::Invalid { file: file.to_string(), problems };
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let rows = records(text).map_err(|p| invalid(vec![p]))?;
+        let rows = records(text).map_err(|p| ScenarioError::Invalid { file: file.to_string(), problems: vec![p] })?;
+        Roster::from_rows(&rows, file, scenario)
+    }
+
+    /// Read a roster from a table already split into rows: the header first, each row with its
+    /// line (a Parquet file's row k is line k + 1, as in its CSV export). Checked as
+    /// [`Roster::parse`] checks CSV.
+    pub fn from_rows(rows: &[(usize, Vec<Field>)], file: &str, scenario: &Scenario) -> Result<Roster, ScenarioError> {
+        let invalid = |problems: Vec<Located>| ScenarioError::Invalid { file: file.to_string(), problems };
         let Some((header_line, header)) = rows.first() else {
             return Err(invalid(vec![Located {
                 line: 1,
@@ -550,6 +562,10 @@ mod tests {
         assert_eq!(r.show(r.span().1), "2023-01-02");
         let weeks = Roster::parse("start,person\n0,a\n52.5,b\n", "w.csv", &town()).unwrap();
         assert_eq!((weeks.clock, weeks.spells[1].start), (Clock::Weeks, 367.5));
+        // Line breaks of any platform: CRLF, LF and a lone CR read the same rows.
+        let mixed = Roster::parse("start,person\r\n0,a\r52.5,b\n1,c", "m.csv", &town()).unwrap();
+        let lines: Vec<(usize, &str)> = mixed.spells.iter().map(|s| (s.line, s.person.as_str())).collect();
+        assert_eq!(lines, [(2, "a"), (3, "b"), (4, "c")]);
     }
 
     #[test]

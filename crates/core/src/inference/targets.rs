@@ -31,6 +31,19 @@ choice! {
     }
 }
 
+choice! {
+    /// How a series is read at a year.
+    pub enum Per {
+        /// Its value at the year's tick.
+        Tick = "tick",
+        /// Its total over the year that ends there: joins a year, not the joins of one tick.
+        Year = "year",
+    }
+}
+
+/// The series that count events during a tick, whose totals over a year mean something.
+pub const FLOW_SERIES: [&str; 4] = ["joins", "exits", "applicants", "turned_away"];
+
 section! {
     /// One parameter to estimate.
     pub struct Parameter {
@@ -64,6 +77,8 @@ section! {
         series: String = String::new();
         /// Year from founding (series.csv's year column) at which `series` is read; within the recorded period.
         year: Option<f64> = None, unit "years";
+        /// How `series` is read at `year`: "tick" (its value then) or "year" (a flow's total over the year that ends then, e.g. joins a year; joins, exits, applicants and turned_away only).
+        per: Per = Per::Tick;
         /// A whole trajectory instead of one year: the years (from founding) at which `series` is read, each with its value in `values` and its sd in `sd` (the same for every year) or `sds`; one statistic per year.
         years: Vec<f64> = Vec::new(), unit "years";
         /// The observed values of a trajectory, one per entry of `years`.
@@ -153,6 +168,15 @@ pub enum Reading {
         column: usize,
         /// Row (tick from the start of recording).
         row: usize,
+    },
+    /// A flow series' total over recorded rows `first` to `last` (both included): a year's.
+    SeriesTotal {
+        /// Column in the catalogue's series order.
+        column: usize,
+        /// First row summed.
+        first: usize,
+        /// Last row summed.
+        last: usize,
     },
     /// Kaplan-Meier survival of the spell histogram `spells` (0 = all groups, g + 1 = group g)
     /// at `ticks`.
@@ -276,7 +300,8 @@ impl Observation {
         if !self.metric.is_empty() {
             by(self.metric.clone())
         } else if !self.series.is_empty() {
-            by(format!("{}@year{}", self.series, self.year.unwrap_or(f64::NAN)))
+            let per = if self.per == Per::Year { "_per_year" } else { "" };
+            by(format!("{}{per}@year{}", self.series, self.year.unwrap_or(f64::NAN)))
         } else {
             by(format!("survival@{}weeks", self.survival_weeks.unwrap_or(f64::NAN)))
         }
@@ -411,6 +436,9 @@ fn reading(o: &Observation, s: &Scenario, cat: &Catalogue) -> Result<Reading, St
             format!("found group \"{name}\", expected \"all\" or one of {}", quoted(&cat.group_labels()))
         })?),
     };
+    if o.per == Per::Year && o.series.is_empty() {
+        return Err("found per = \"year\" without `series`, expected it only with a series".into());
+    }
     if !o.metric.is_empty() {
         let keys = summary_keys(cat);
         return keys
@@ -445,7 +473,26 @@ fn reading(o: &Observation, s: &Scenario, cat: &Catalogue) -> Result<Reading, St
     if !o.series.is_empty() {
         let year = o.year.ok_or("missing `year`, expected the year at which the series is read")?;
         let (column, row) = cat.series_at(&o.series, coalition, group, year)?;
-        return Ok(Reading::Series { column, row });
+        if o.per == Per::Tick {
+            return Ok(Reading::Series { column, row });
+        }
+        if !FLOW_SERIES.contains(&o.series.as_str()) {
+            return Err(format!(
+                "found per = \"year\" for series \"{}\", expected it only for a series that counts events ({})",
+                o.series,
+                FLOW_SERIES.join(", ")
+            ));
+        }
+        // The year that ends at `year`: the ticks after the one a year before, up to it. Its
+        // first tick must be recorded.
+        let tpy = cat.ticks_per_year as usize;
+        if row < tpy {
+            return Err(format!(
+                "found year {year} with per = \"year\", expected a year whose whole year before is recorded: from {}",
+                (cat.first_tick as usize + tpy) as f64 / tpy as f64
+            ));
+        }
+        return Ok(Reading::SeriesTotal { column, first: row + 1 - tpy, last: row });
     }
     if let Some(weeks) = o.survival_weeks {
         if coalition.is_some() {
@@ -467,7 +514,9 @@ fn reading(o: &Observation, s: &Scenario, cat: &Catalogue) -> Result<Reading, St
 /// The key of observation `o` that reading error `e` is about ("" for the observation as a
 /// whole).
 fn problem_key(o: &Observation, e: &str) -> &'static str {
-    if e.starts_with("found coalition") {
+    if e.starts_with("found per") {
+        "per"
+    } else if e.starts_with("found coalition") {
         "coalition"
     } else if e.starts_with("found group") {
         "group"
@@ -860,6 +909,32 @@ mod tests {
         assert!((s.sd - 10.0 / 1.644_853_626_951_472_2).abs() < 1e-9, "{}", s.sd);
         assert_eq!(t.statistics[2].reading, Reading::Survival { spells: 2, ticks: 52 });
         assert_eq!(t.fitted(), vec![0, 1]);
+    }
+
+    #[test]
+    fn a_flow_is_read_over_the_year_that_ends_at_its_year() {
+        let t = targets(&format!(
+            "{GOOD}[[observed]]\nseries = \"joins\"\nper = \"year\"\ncoalition = \"food_bank\"\nyear = 45\nvalue = 30\nsd = 5\n"
+        ))
+        .unwrap();
+        // Recording starts at year 40 (tick 2080): year 45 is row 260, and its year the 52
+        // weekly rows after row 208.
+        assert!(
+            matches!(t.statistics[1].reading, Reading::SeriesTotal { first: 209, last: 260, .. }),
+            "{:?}",
+            t.statistics[1].reading
+        );
+        assert_eq!(t.statistics[1].label, "joins_per_year@year45[food_bank/all]");
+        let p = problems(targets(&format!(
+            "{GOOD}[[observed]]\nseries = \"members\"\nper = \"year\"\nyear = 45\nvalue = 30\nsd = 5\n\n\
+             [[observed]]\nseries = \"joins\"\nper = \"year\"\nyear = 40\nvalue = 30\nsd = 5\n\n\
+             [[observed]]\nmetric = \"final_members\"\nper = \"year\"\nvalue = 30\nsd = 5\n\n\
+             [[observed]]\nseries = \"joins\"\nper = \"month\"\nyear = 45\nvalue = 30\nsd = 5\n"
+        )));
+        let paths: Vec<&str> = p.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(paths, ["observed[1].per", "observed[2].year", "observed[3].per", "observed[4].per"], "{p:?}");
+        assert!(p[0].message.contains("only for a series that counts events (joins, exits"), "{}", p[0].message);
+        assert!(p[1].message.contains("from 41"), "{}", p[1].message);
     }
 
     #[test]

@@ -537,6 +537,23 @@ def calibrate(targets: Union[Targets, PathLike], threads: Optional[int] = None) 
     return Calibration(_core.calibrate(t._native, _count("threads", threads, 1)))
 
 
+def _roster_rows(roster: "pandas.DataFrame") -> List[List[str]]:
+    """A roster DataFrame as the rows of text cells the reader checks, the column names first:
+    datetime columns (a Parquet file's timestamps, or dates parsed by pandas) as the
+    ``YYYY-MM-DD`` of their day and missing values as empty cells, as the command line reads a
+    Parquet roster."""
+    import pandas
+
+    table = roster.copy()
+    for column in table.columns:
+        if pandas.api.types.is_datetime64_any_dtype(table[column]):
+            table[column] = table[column].dt.floor("D").dt.strftime("%Y-%m-%d")
+    rows = [[str(c) for c in table.columns]]
+    for row in table.itertuples(index=False, name=None):
+        rows.append(["" if pandas.isna(v) else str(v) for v in row])
+    return rows
+
+
 def targets_from_roster(
     roster: Union["pandas.DataFrame", PathLike],
     scenario: Union[Scenario, PathLike],
@@ -544,6 +561,7 @@ def targets_from_roster(
     *,
     coalition: Optional[str] = None,
     survival_weeks: Sequence[int] = (),
+    curve_every: int = 13,
     resamples: int = 1000,
     seed: int = 1,
     start: Optional[str] = None,
@@ -552,22 +570,31 @@ def targets_from_roster(
 ) -> str:
     """A targets file for :func:`calibrate` from a programme's roster, as ``coprosim targets``
     writes it (the same bytes for the same files): survival, annual retention, members over
-    time, group shares and hours concentration, each with its bootstrap standard error, and
-    wide priors for what an analyst usually cannot know (docs/CALIBRATING.md).
+    time, joins a year, group shares, members by area and hours concentration, each with its
+    bootstrap standard error, and wide priors for what an analyst usually cannot know
+    (docs/CALIBRATING.md).
 
     ``roster`` is a pandas DataFrame with the roster's columns (``person``, ``start`` and any
-    of ``end``, ``group``, ``area``, ``hours_per_week``; dates as ``YYYY-MM-DD`` or weeks) or
-    the path of its CSV file. ``scenario`` models the programme. With ``out``, the file is
+    of ``end``, ``group``, ``area``, ``hours_per_week``; dates as ``YYYY-MM-DD`` text, dates or
+    datetimes, or weeks) or the path of its CSV file, or of a Parquet file (a name ending in
+    ``.parquet``, read with :func:`pandas.read_parquet`, which needs pyarrow). The survival
+    curve is also given every ``curve_every`` weeks, held out (compared with the fit, not
+    fitted; 0 for none). ``scenario`` models the programme. With ``out``, the file is
     written there (refused if it exists, unless ``force``), named after it, its ``base`` the
     scenario's path as seen from its folder. Returns the file's text. A bad roster raises
     :class:`ScenarioError` with every problem, each located by row and column."""
-    if isinstance(roster, (str, os.PathLike)):
+    if isinstance(roster, (str, os.PathLike)) and os.fspath(roster).lower().endswith(".parquet"):
+        import pandas
+
+        source = os.path.basename(os.fspath(roster))
+        table: Union[str, List[List[str]]] = _roster_rows(pandas.read_parquet(roster))
+    elif isinstance(roster, (str, os.PathLike)):
         source = os.path.basename(os.fspath(roster))
         with open(roster, encoding="utf-8") as f:
-            text = f.read()
+            table = f.read()
     else:
         source = "roster.csv"
-        text = roster.to_csv(index=False)
+        table = _roster_rows(roster)
     if isinstance(scenario, Scenario):
         s, scenario_path = scenario, None
     else:
@@ -586,8 +613,9 @@ def targets_from_roster(
         base = scenario_path or "baseline"
     weeks = [_whole("survival_weeks", w, 1, 2**32 - 1) for w in survival_weeks]
     resamples_n, seed_n = _whole("resamples", resamples, 2, 2**32 - 1), _whole("seed", seed, 0)
+    every = _whole("curve_every", curve_every, 0, 2**32 - 1)
     toml = _core.targets_from_roster(
-        text, s._native, name, base, source, coalition, weeks, resamples_n, seed_n, start, until
+        table, s._native, name, base, source, coalition, weeks, every, resamples_n, seed_n, start, until
     )
     if out is not None:
         os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)

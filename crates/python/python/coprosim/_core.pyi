@@ -154,13 +154,14 @@ def sweep(
 ) -> SweepResult: ...
 def calibrate(targets: Targets, threads: Optional[int] = None) -> Calibration: ...
 def targets_from_roster(
-    text: str,
+    roster: Union[str, Sequence[Sequence[str]]],
     scenario: Scenario,
     name: str,
     base: str,
     source: str,
     coalition: Optional[str] = None,
     survival_weeks: Optional[Sequence[int]] = None,
+    curve_every: int = 13,
     resamples: int = 1000,
     seed: int = 1,
     start: Optional[str] = None,
