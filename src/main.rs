@@ -80,15 +80,17 @@ enum Command {
         #[arg(long, value_name = "NAME", requires = "roster")]
         roster_coalition: Option<String>,
         /// Also save each replication's state at the end of its burn-in in the result's warm/
-        /// folder, to start policies from with --from-state.
-        #[arg(long, conflicts_with = "posterior")]
+        /// folder, to start policies from with --from-state (with --posterior, each state is that
+        /// of its replication's draw).
+        #[arg(long)]
         save_state: bool,
         /// Start each replication from the state a run with --save-state saved at the end of its
         /// burn-in (that run's result directory) instead of simulating the burn-in again. This
         /// scenario's later policy changes and shocks act as in a full run; its settings that can
         /// change during a run and differ from the saved scenario's take effect from the end of
-        /// the burn-in; anything that would have changed the burn-in is refused.
-        #[arg(long, value_name = "DIR", conflicts_with_all = ["save_state", "posterior"])]
+        /// the burn-in; anything that would have changed the burn-in is refused. With --posterior,
+        /// the states must come from a run drawn from the same posterior with the same seed.
+        #[arg(long, value_name = "DIR", conflicts_with = "save_state")]
         from_state: Option<PathBuf>,
         #[command(flatten)]
         size: SizeArgs,

@@ -285,6 +285,75 @@ fn a_posterior_run_draws_each_replication_from_the_posterior() {
     assert!(!tmp.path().join("x").exists());
 }
 
+/// A posterior run's states serve a policy drawn from the same posterior: each replication
+/// burns in with its draw's parameters, and the fork from its state is the full run's bytes.
+/// States from another posterior, or from none, are refused before anything is written.
+#[test]
+fn a_posterior_policy_forks_from_the_states_of_the_same_draws() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write(tmp.path(), "tiny.toml", &targets_text("particles = 30\ngenerations = 2\npredictive = 0"));
+    let cal = tmp.path().join("cal");
+    coprosim().arg("calibrate").arg(&file).arg("-o").arg(&cal).args(["-q", "--no-charts"]).assert().success();
+    let town = TINY_TOWN.replace("[scenario.", "[").replace("[[scenario.", "[[").replace("[scenario]\n", "");
+    let town = town.replace("replications = 1", "replications = 6\nburn_in_years = 2");
+    let status_quo = write(tmp.path(), "town.toml", &town);
+    let cut = "\n[[policy.changes]]\nyear = 3\nkey = \"coalitions.club.funding.earned_income\"\nvalue = 0\n";
+    let policy = write(tmp.path(), "cut.toml", &format!("{town}{cut}"));
+    let run = |scenario: &Path, out: &str, extra: &[&str]| {
+        let dir = tmp.path().join(out);
+        let done = coprosim()
+            .arg("run")
+            .arg(scenario)
+            .arg("--posterior")
+            .arg(&cal)
+            .arg("-o")
+            .arg(&dir)
+            .args(["-q", "--no-charts"])
+            .args(extra)
+            .assert();
+        (dir, done)
+    };
+    let (saved, done) = run(&status_quo, "saved", &["--save-state"]);
+    done.success();
+    let (full, done) = run(&policy, "full", &[]);
+    done.success();
+    let from = saved.display().to_string();
+    for threads in ["1", "2"] {
+        let (fork, done) = run(&policy, &format!("fork{threads}"), &["--from-state", &from, "-j", threads]);
+        done.success();
+        for f in ["series.csv", "summary.csv", "replication_series.csv", "posterior_draws.csv"] {
+            assert_eq!(
+                std::fs::read(fork.join(f)).unwrap(),
+                std::fs::read(full.join(f)).unwrap(),
+                "{f}, {threads} threads"
+            );
+        }
+    }
+    // The states of a run without the posterior, and a fork without it from a posterior run's.
+    let plain = tmp.path().join("plain");
+    coprosim()
+        .arg("run")
+        .arg(&status_quo)
+        .args(["-q", "--no-charts", "--save-state", "-o"])
+        .arg(&plain)
+        .assert()
+        .success();
+    let (refused, done) = run(&policy, "refused", &["--from-state", &plain.display().to_string()]);
+    let err = String::from_utf8_lossy(&done.code(2).get_output().stderr).to_string();
+    assert!(err.contains("drew their parameters from no posterior, this run's from the posterior"), "{err}");
+    assert!(!refused.exists());
+    let done = coprosim()
+        .arg("run")
+        .arg(&policy)
+        .args(["-q", "--no-charts", "--from-state", &from, "-o"])
+        .arg(tmp.path().join("refused2"))
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&done.get_output().stderr).to_string();
+    assert!(err.contains("this run's from no posterior"), "{err}");
+    assert!(!tmp.path().join("refused2").exists());
+}
+
 /// A statistic the fitted model cannot produce is named: a warning on standard error (with
 /// -q too), its p-value in summary.csv, "no" in the report's fit table, all three agreeing;
 /// statistics that are points of one curve are drawn against the predictive band.

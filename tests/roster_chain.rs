@@ -130,11 +130,16 @@ fn the_readme_roster_example_runs_and_prints_what_it_quotes() {
             "{key}: the truth {value} is outside the fit's 90% interval {q05} to {q95}"
         );
     }
-    for (scenario, out) in
-        [("scenarios/roster/shop.toml", "status_quo"), ("scenarios/roster/shop_no_outreach.toml", "no_outreach")]
-    {
-        run(&["run", scenario, "--posterior", &path("fit"), "-n", "200", "-q", "--no-charts", "-o", &path(out)]);
-    }
+    // The what-if starts from the status quo's states, as the README does.
+    let (fit, status_quo, no_outreach) = (path("fit"), path("status_quo"), path("no_outreach"));
+    let posterior = ["--posterior", &fit, "-n", "200", "-q", "--no-charts"];
+    run(&[&["run", "scenarios/roster/shop.toml"][..], &posterior, &["--save-state", "-o", &status_quo]].concat());
+    run(&[
+        &["run", "scenarios/roster/shop_no_outreach.toml"][..],
+        &posterior,
+        &["--from-state", &status_quo, "-o", &no_outreach],
+    ]
+    .concat());
     let answer = run(&[
         "compare",
         &path("status_quo"),

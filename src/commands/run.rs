@@ -130,15 +130,22 @@ pub fn run(path: Option<&Path>, opts: RunOptions) -> Result<(), Failure> {
         scenario.simulation.seed = s;
     }
     let (pool_threads, used_threads) = threads(threads_flag)?;
+    let posterior = posterior.map(|p| posterior_for(&p, &scenario)).transpose()?;
     let warm_from = match &from_state {
-        Some(d) => Some(warm_start(d, path, &mut scenario, seed)?),
+        Some(d) => Some(warm_start(d, path, &mut scenario, seed, posterior.as_ref())?),
         None => None,
     };
+    if let Some((states, _)) = &warm_from {
+        // Every state is checked as its replication starts; the first one now, before any work.
+        let (seed, burn_in) = (scenario.simulation.seed, scenario.burn_in_ticks());
+        saved_identity(states, posterior.as_ref(), seed, 0)
+            .and_then(|identity| states.load_as(0, seed, burn_in, &identity))
+            .map_err(Failure::Input)?;
+    }
     let request = detail.request(&scenario)?;
     let roster = detail.roster(&scenario)?;
     fits_with_detail(&scenario, &file, used_threads, scenario.simulation.replications, request.as_ref())?;
     let dir = out.unwrap_or_else(|| default_out(&scenario.name));
-    let posterior = posterior.map(|p| posterior_for(&p, &scenario)).transpose()?;
     let _writer = writer_lock(&dir)?;
     let replaced = earlier_scenario(&dir).filter(|earlier| *earlier != scenario.name);
     let staging = Staging::new(&dir, Kind::Run, force).map_err(output_failure)?;
@@ -163,7 +170,10 @@ pub fn run(path: Option<&Path>, opts: RunOptions) -> Result<(), Failure> {
         save_state.then(|| output::warm::StateWriter::new(staging.dir())).transpose().map_err(writing_failure(&dir))?;
     let save = |r: u32, bytes: Vec<u8>| state_writer.as_ref().expect("saving states").save(r, &bytes);
     let (seed_used, burn_in) = (scenario.simulation.seed, scenario.burn_in_ticks());
-    let from = |r: u32| warm_from.as_ref().expect("starting from states").0.load(r, seed_used, burn_in);
+    let from = |r: u32| {
+        let states = &warm_from.as_ref().expect("starting from states").0;
+        states.load_as(r, seed_used, burn_in, &saved_identity(states, posterior.as_ref(), seed_used, r)?)
+    };
     let warm = engine::Warm {
         from: warm_from.as_ref().map(|_| &from as &engine::LoadState<'_>),
         save: state_writer.as_ref().map(|_| &save as &engine::SaveState<'_>),
@@ -272,9 +282,21 @@ fn warm_start(
     path: Option<&Path>,
     scenario: &mut Scenario,
     seed: Option<u64>,
+    posterior: Option<&output::calibration::Posterior>,
 ) -> Result<(output::warm::SavedStates, engine::warm::ForkPlan), Failure> {
     let states = output::warm::SavedStates::read(dir).map_err(output_failure)?;
     let flag = format!("--from-state {}", dir.display());
+    // A posterior run's replication burns in with its draw's parameters: its state is of use
+    // only to a replication that draws the same, from the same posterior with the same seed.
+    let drawn = |p: Option<&String>| p.map_or("no posterior".to_string(), |sha| format!("the posterior {sha:.12}"));
+    let wanted = posterior.map(|p| &p.sha256);
+    if states.posterior.as_ref() != wanted {
+        return Err(Failure::Input(format!(
+            "{flag}: the states' replications drew their parameters from {}, this run's from {}: each replication's burn-in depends on its draw, expected the same posterior (or none) for both",
+            drawn(states.posterior.as_ref()),
+            drawn(wanted)
+        )));
+    }
     let saved_seed = states.scenario.simulation.seed;
     match seed {
         Some(s) if s != saved_seed => {
@@ -304,8 +326,6 @@ fn warm_start(
             states.replications()
         )));
     }
-    // Every state is checked as its replication starts; the first one now, before any work.
-    states.load(0, scenario.simulation.seed, scenario.burn_in_ticks()).map_err(Failure::Input)?;
     if !plan.exact() {
         tell!(
             "note: from the end of the burn-in (year {}), as a policy change at that tick would: {}; a full run of the scenario would use them from founding",
@@ -314,6 +334,23 @@ fn warm_start(
         );
     }
     Ok((states, plan))
+}
+
+/// The burn-in identity replication `r`'s saved state must have: the saved scenario's, or, in
+/// a posterior run, the saved scenario's with the replication's draw applied (the same draw
+/// as this run's, from the same posterior and seed).
+fn saved_identity(
+    states: &output::warm::SavedStates,
+    posterior: Option<&output::calibration::Posterior>,
+    seed: u64,
+    r: u32,
+) -> Result<String, String> {
+    let Some(p) = posterior else { return Ok(states.identity.clone()) };
+    let particle = calibrate::posterior_draw(&p.weights, seed, r);
+    let drawn = apply(&states.scenario, &p.keys, &p.particles[particle]).map_err(|e| {
+        format!("replication {r}: the posterior's particle {particle} makes no valid saved scenario: {e}")
+    })?;
+    Ok(engine::warm::burn_in_identity(&drawn))
 }
 
 /// Read a calibration's posterior for a run of `scenario`, checking that every particle

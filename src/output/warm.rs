@@ -58,6 +58,9 @@ pub struct SavedStates {
     pub scenario: Scenario,
     /// Its burn-in's identity.
     pub identity: String,
+    /// The SHA-256 of the posterior the run drew its replications' parameters from, if it did
+    /// (`run --posterior`): then each state is that of its replication's draw.
+    pub posterior: Option<String>,
     /// SHA-256 of the manifest (which lists every state's), to name the states in a new
     /// manifest.
     pub manifest_sha256: String,
@@ -107,9 +110,15 @@ impl SavedStates {
         let scenario = Scenario::parse(&text, &scenario_path.display().to_string()).map_err(|e| {
             OutputError::Unreadable { path: scenario_path.display().to_string(), reason: e.to_string() }
         })?;
+        let posterior = manifest
+            .get("posterior")
+            .and_then(|p| p.get("posterior_sha256"))
+            .and_then(|s| s.as_str())
+            .map(str::to_string);
         Ok(SavedStates {
             dir: dir.to_path_buf(),
             identity: warm::burn_in_identity(&scenario),
+            posterior,
             scenario,
             manifest_sha256: sha256_hex(&bytes),
             files,
@@ -135,9 +144,15 @@ impl SavedStates {
     /// Replication `r`'s state, checked against the manifest's checksum, its own, and the run
     /// it is to start (`seed`, a burn-in of `burn_in_ticks`).
     pub fn load(&self, r: u32, seed: u64, burn_in_ticks: u32) -> Result<WarmState, String> {
+        self.load_as(r, seed, burn_in_ticks, &self.identity)
+    }
+
+    /// Like [`SavedStates::load`], for a state saved under a burn-in of identity `identity`:
+    /// a posterior run's replication, whose scenario is the saved one with its draw applied.
+    pub fn load_as(&self, r: u32, seed: u64, burn_in_ticks: u32, identity: &str) -> Result<WarmState, String> {
         let path = self.dir.join(state_file(r));
         let state = warm::decode(&self.bytes(r)?).map_err(|e| format!("{}: {e}", path.display()))?;
-        state.check(&self.identity, seed, r, burn_in_ticks).map_err(|e| format!("{}: {e}", path.display()))?;
+        state.check(identity, seed, r, burn_in_ticks).map_err(|e| format!("{}: {e}", path.display()))?;
         Ok(state)
     }
 }

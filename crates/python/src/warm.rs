@@ -91,6 +91,14 @@ impl PyWarmStates {
     #[staticmethod]
     fn load_dir(py: Python<'_>, dir: PathBuf) -> PyResult<PyWarmStates> {
         let saved = SavedStates::read(&dir).map_err(|e| crate::errors::output_error(py, e))?;
+        if let Some(sha) = &saved.posterior {
+            // Each state is that of its replication's draw from the posterior, and the
+            // package's runs draw from none: only `coprosim run --posterior` can use them.
+            return Err(PyValueError::new_err(format!(
+                "{}: its states were saved by `coprosim run --posterior` (posterior {sha:.12}), each with its replication's draw; start from them with `coprosim run --posterior ... --from-state`",
+                dir.display()
+            )));
+        }
         let states = (0..saved.replications())
             .map(|r| saved.bytes(r))
             .collect::<Result<Vec<_>, String>>()

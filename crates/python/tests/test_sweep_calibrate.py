@@ -103,6 +103,21 @@ def test_calibration_writes_the_command_lines_files(tmp_path, run_cli, monkeypat
     assert last["behaviour.base_exit"].between(0.05, 0.8).all()
 
 
+def test_states_saved_by_a_posterior_run_are_refused_with_the_reason(tmp_path, run_cli, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tiny.toml").write_text(TINY_TARGETS.replace("predictive = 10", "predictive = 0"))
+    assert run_cli("calibrate", "tiny.toml", "-o", "fit", "-q", "--no-charts").returncode == 0
+    # The targets' own scenario, as a file of its own.
+    town = TINY_TARGETS.split("[scenario]\n", 1)[1].split("[[observed]]", 1)[0]
+    (tmp_path / "town.toml").write_text(town.replace("[scenario.", "[").replace("[[scenario.", "[["))
+    done = run_cli("run", "town.toml", "--posterior", "fit", "-n", 2, "--save-state", "-q", "--no-charts", "-o", "s")
+    assert done.returncode == 0, done.stderr
+    # Each state is its replication's draw: the package's runs, which draw from no posterior,
+    # cannot start from them.
+    with pytest.raises(ValueError, match="saved by `coprosim run --posterior`"):
+        coprosim.WarmStates.load(tmp_path / "s")
+
+
 def test_input_errors_of_sweeps_and_targets(repo, tmp_path):
     bad = tmp_path / "bad_sweep.toml"
     base = (repo / "scenarios" / "baseline.toml").as_posix()
