@@ -1,11 +1,13 @@
 //! The explorer in a real browser: `coprosim explore` writes the page for the baseline with
 //! the community centre's contract cut in year 43 (so that the page has a policy to mark),
 //! headless Chromium (driven by playwright-core, tests/browser/explorer.mjs) loads it, waits
-//! for the first run, moves the clubhouse's contract to zero and waits for the rerun. The
-//! test then checks that the charts were drawn, that the headline numbers moved the way
-//! cutting a programme's only public money should move them, that the page's results are
-//! bit for bit a native run's (`Results::digest`), and that they equal, as text, the
-//! `summary.csv` that `coprosim run` writes for the scenario the page saves.
+//! for the first run, moves the clubhouse's contract to zero and waits for the rerun, then
+//! moves the funding cut (a lever acting after the burn-in, so the workers start each
+//! replication from the state they kept) and waits for that rerun. The test then checks that
+//! the charts were drawn, that the headline numbers moved the way cutting a programme's only
+//! public money should move them, that the page's results are bit for bit a native run's
+//! (`Results::digest`), the rerun from kept states included, and that they equal, as text,
+//! the `summary.csv` that `coprosim run` writes for the scenario the page saves.
 //!
 //! Needs a coprosim built with the WebAssembly target, Debian's chromium, Node and
 //! `npm ci --prefix tests/browser` (`.ci/run` provides all four). Without them this test
@@ -20,6 +22,8 @@ use std::path::Path;
 mod common;
 
 const LEVER: &str = "coalitions[youth_clubhouse].funding.contract.amount";
+/// A lever that acts after the burn-in, and the value it is moved to.
+const LATER: (&str, &str) = ("cut.share", "0.5");
 
 /// The `summary.csv` columns the page's headline must equal.
 const COLUMNS: [&str; 8] = ["metric", "coalition", "group", "mean", "ci95_low", "ci95_high", "p05", "p95"];
@@ -75,6 +79,7 @@ fn explorer_in_a_browser() {
         .arg(LEVER)
         .arg(&result)
         .arg(&shot)
+        .args([LATER.0, LATER.1])
         .env("COPROSIM_CHROMIUM", chromium().unwrap())
         .output()
         .expect("node runs");
@@ -82,15 +87,17 @@ fn explorer_in_a_browser() {
     let seen: Value = serde_json::from_slice(&std::fs::read(&result).unwrap()).unwrap();
     assert_eq!(seen["errors"], serde_json::json!([]), "the page reported errors");
     assert_eq!(seen["moved"], true, "no slider for {LEVER}");
-    let (first, second) = (&seen["first"], &seen["second"]);
-    for run in [first, second] {
+    assert_eq!(seen["movedLater"], true, "no slider for {}", LATER.0);
+    let (first, second, third) = (&seen["first"], &seen["second"], &seen["third"]);
+    for run in [first, second, third] {
         assert!(run["error"].is_null(), "the page failed: {}", run["error"]);
         assert!(run["workers"].as_u64().unwrap() >= 1);
         assert_eq!(run["replications"], 20);
         assert!(run["charts"].as_u64().unwrap() >= 6 && run["polylines"].as_u64().unwrap() >= 6, "{run}");
         // The cut is marked, labelled, on each of the five panels against years from founding
         // (not on the one against years since joining).
-        assert_eq!(run["marks"], 5, "{run}");
+        // (The third run's cut of every coalition is marked besides.)
+        assert_eq!(run["marks"], if std::ptr::eq(run, third) { 10 } else { 5 }, "{run}");
         assert!(rows(&run["labels"]).iter().any(|t| t == "contract cut 60% (community_centre)"), "{run}");
         // The table shows the numbers the model returned.
         let shown: Vec<&Value> = rows(&run["shown"]).iter().map(|r| &r["mean"]).collect();
@@ -98,10 +105,11 @@ fn explorer_in_a_browser() {
         assert_eq!(shown, returned);
     }
     eprintln!(
-        "explorer: warmed up in {:.2} s; 20 replications of the baseline in {:.2} s, then {:.2} s after the lever moved ({} workers)",
+        "explorer: warmed up in {:.2} s; 20 replications of the baseline in {:.2} s, then {:.2} s after the lever moved, {:.2} s after the cut moved (from kept states; {} workers)",
         first["warmUpMs"].as_f64().unwrap() / 1000.0,
         first["ms"].as_f64().unwrap() / 1000.0,
         second["ms"].as_f64().unwrap() / 1000.0,
+        third["ms"].as_f64().unwrap() / 1000.0,
         first["workers"]
     );
     // Without its contract (99% of its income) the youth clubhouse loses members or closes.
@@ -119,6 +127,12 @@ fn explorer_in_a_browser() {
         threads: 2,
     };
     assert_eq!(second["digest"], coprosim::engine::run(&saved, cfg, &|| {}).unwrap().digest());
+    // The rerun from kept states: the cut's full run, bit for bit, and the cut in it.
+    let cut = coprosim::scenario::Scenario::parse(third["scenario"].as_str().unwrap(), "cut.toml").unwrap();
+    assert_eq!(cut.policy.shocks.len(), saved.policy.shocks.len() + 1);
+    assert_eq!(coprosim::engine::warm::burn_in_identity(&cut), coprosim::engine::warm::burn_in_identity(&saved));
+    assert_eq!(third["digest"], coprosim::engine::run(&cut, cfg, &|| {}).unwrap().digest());
+    assert_ne!(third["digest"], second["digest"]);
     // The saved scenario reproduces the page's numbers with the command line, to the digit.
     let saved = tmp.path().join("saved.toml");
     std::fs::write(&saved, second["scenario"].as_str().unwrap()).unwrap();

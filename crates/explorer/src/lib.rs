@@ -10,11 +10,17 @@
 //! series and the headline table ([`coprosim_core::engine::results_of`], as the engine
 //! does). `run` does the last three in one worker.
 //!
+//! Each worker keeps its replications' states at the end of their burn-in ([`kept`]), by the
+//! burn-in's identity and seed: a rerun whose scenario simulates the same burn-in (a lever
+//! that acts after it, such as a funding cut in a recorded year) starts each replication from
+//! its state, as `coprosim run --from-state` does, to the same bytes as a full run.
+//!
 //! Nothing here draws or touches the page; the JavaScript does. Nothing here is needed by
 //! the command line, which only embeds the compiled module in the page it writes.
 
 #![warn(missing_docs)]
 
+pub mod kept;
 pub mod levers;
 pub mod records;
 pub mod settings;
@@ -109,7 +115,7 @@ fn replicate(req: &Value) -> Result<Vec<u8>, String> {
         return Err(format!("replications {from}..{to} of {}", s.simulation.replications));
     }
     let cat = Catalogue::new(&s);
-    let runs: Vec<_> = (from..to).map(|r| engine::run_replication(&s, &cat, s.simulation.seed, r)).collect();
+    let runs = kept::replicate(&s, &cat, from..to)?;
     let mut out = Vec::new();
     records::encode(&runs, &mut out);
     Ok(out)

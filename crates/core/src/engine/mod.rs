@@ -80,6 +80,19 @@ pub fn run_replication(s: &Scenario, cat: &Catalogue, seed: u64, replication: u3
         .0
 }
 
+/// Like [`run_replication`], starting from a saved state or saving its own as `warm` says:
+/// the explorer's workers keep their replications' states between reruns. Err when a state
+/// cannot resume under `s` or cannot be kept.
+pub fn run_replication_warm(
+    s: &Scenario,
+    cat: &Catalogue,
+    seed: u64,
+    replication: u32,
+    warm: Warm,
+) -> Result<ReplicationRecord, String> {
+    Ok(simulate(s, cat, seed, replication, &|| false, None, warm)?.expect("never asked to stop").0)
+}
+
 /// Like [`run_replication`], but None as soon as a stop is requested ([`crate::stop`]). The
 /// request is checked between the stages of building the world and every tick, so even a
 /// replication of millions of agents stops within about a second of it.
