@@ -354,6 +354,36 @@ fn a_posterior_policy_forks_from_the_states_of_the_same_draws() {
     assert!(!tmp.path().join("refused2").exists());
 }
 
+/// The diagnostics of convergence and identifiability: a calibration stopped after its first
+/// narrowing is still moving, and says so on standard error, in `diagnostics.csv` and in the
+/// report; the pairs chart is drawn with the correlations.
+#[test]
+fn calibrate_says_when_its_posterior_is_still_moving() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write(tmp.path(), "tiny.toml", &targets_text("particles = 30\ngenerations = 2\npredictive = 0"));
+    let out_dir = tmp.path().join("fit");
+    let out = coprosim().arg("calibrate").arg(&file).arg("-o").arg(&out_dir).arg("-q").assert().success();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    let table = std::fs::read_to_string(out_dir.join("diagnostics.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = table.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    assert!(table.starts_with("parameter,mean_shift_sd,sd_ratio,width_vs_prior,still_moving,like_prior\n"), "{table}");
+    assert_eq!(rows.iter().map(|r| r[0]).collect::<Vec<_>>(), ["behaviour.base_exit", "behaviour.join_max"]);
+    // One narrowing from the prior: the sd changed by more than a quarter for some parameter.
+    let moving: Vec<&str> = rows.iter().filter(|r| r[4] == "true").map(|r| r[0]).collect();
+    assert!(!moving.is_empty(), "{table}");
+    for key in &moving {
+        let ratio: f64 = rows.iter().find(|r| r[0] == *key).unwrap()[2].parse().unwrap();
+        assert!((ratio - 1.0).abs() > 0.25 || rows.iter().any(|r| r[0] == *key && r[1].parse::<f64>().unwrap() > 0.25));
+        assert!(stderr.contains(&format!("warning: {key}: the last generation still moved its posterior")), "{stderr}");
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("manifest.json")).unwrap()).unwrap();
+    assert!(manifest["files"]["diagnostics.csv"].is_string());
+    let report = std::fs::read_to_string(out_dir.join("report.html")).unwrap();
+    assert!(report.contains("<table id=\"diagnostics\">") && report.contains("<strong>still moving</strong>"));
+    assert!(out_dir.join("charts/posterior_pairs.png").exists());
+}
+
 /// A statistic the fitted model cannot produce is named: a warning on standard error (with
 /// -q too), its p-value in summary.csv, "no" in the report's fit table, all three agreeing;
 /// statistics that are points of one curve are drawn against the predictive band.

@@ -120,6 +120,10 @@ pub fn calibrate(
     for misfit in cal::misfits(&info, &predictive, &ps) {
         eprintln!("warning: {misfit}");
     }
+    let checked = cal::diagnostics(&info, &cal::particles_of(&generations));
+    for warning in cal::diagnostic_warnings(&info, &checked) {
+        eprintln!("warning: {warning}");
+    }
     if quiet {
         return Ok(());
     }

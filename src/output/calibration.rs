@@ -388,6 +388,64 @@ pub fn misfits(info: &CalibrationInfo, pred: &[Predictive], ps: &[f64]) -> Vec<S
         .collect()
 }
 
+/// Each parameter's convergence and identifiability diagnostic, from every generation's
+/// particles in order (generation 0 first), on the log scale for a log-uniform prior (as
+/// `info` describes its priors): empty without generations.
+pub fn diagnostics(info: &CalibrationInfo, generations: &[Vec<(f64, &[f64])>]) -> Vec<calibrate::Diagnostic> {
+    let Some(last) = generations.last() else { return Vec::new() };
+    let before = generations.len().checked_sub(2).map(|g| generations[g].as_slice());
+    (0..info.parameters.len())
+        .map(|d| {
+            let log = info.priors[d].starts_with("log_uniform");
+            calibrate::diagnostic(&generations[0], before, last, d, log)
+        })
+        .collect()
+}
+
+/// The particles of every generation, as [`diagnostics`] reads them.
+pub fn particles_of(generations: &[Generation]) -> Vec<Vec<(f64, &[f64])>> {
+    generations.iter().map(|g| g.particles.iter().map(|p| (p.weight, p.theta.as_slice())).collect()).collect()
+}
+
+/// What the diagnostics warn of: a posterior the last generation still moved (not
+/// converged), a posterior nearly its prior (not informed by the statistics).
+pub fn diagnostic_warnings(info: &CalibrationInfo, diagnostics: &[calibrate::Diagnostic]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (key, d) in info.parameters.iter().zip(diagnostics) {
+        if d.still_moving() {
+            out.push(format!(
+                "{key}: the last generation still moved its posterior (the mean by {:.2} sd, the sd by a factor {:.2}): the sampler had not converged when it stopped; allow more generations or a larger budget and rerun to resume",
+                d.shift, d.sd_ratio
+            ));
+        }
+        if d.like_prior() {
+            out.push(format!(
+                "{key}: its posterior is nearly its prior (its 90% interval is {:.2} of the prior's): the statistics say little about it; fix it in the base scenario if it is known, or observe something it changes",
+                d.width_vs_prior
+            ));
+        }
+    }
+    out
+}
+
+/// `diagnostics.csv`: per parameter, how far the last generation moved its posterior and how
+/// much narrower than its prior the posterior is, with the two verdicts.
+pub fn diagnostics_csv(info: &CalibrationInfo, diagnostics: &[calibrate::Diagnostic]) -> Vec<u8> {
+    let header =
+        ["parameter", "mean_shift_sd", "sd_ratio", "width_vs_prior", "still_moving", "like_prior"].map(String::from);
+    let rows = info.parameters.iter().zip(diagnostics).map(|(key, d)| {
+        vec![
+            key.clone(),
+            num(d.shift),
+            num(d.sd_ratio),
+            num(d.width_vs_prior),
+            d.still_moving().to_string(),
+            d.like_prior().to_string(),
+        ]
+    });
+    csv_bytes(&header, rows.collect::<Vec<_>>().into_iter())
+}
+
 /// The posterior predictive summary of statistic `s`: unweighted (draws were made by weight).
 pub fn predictive_marginal(pred: &[Predictive], s: usize) -> (Marginal, usize) {
     let values = predicted(pred, s);
@@ -557,6 +615,8 @@ pub fn write_calibration(dir: &Path, f: &Finished, size: Option<ChartSize>) -> R
     put("generations.csv".into(), &generations_csv(f.generations))?;
     put("summary.csv".into(), &summary_csv(f.info, last, f.predictive))?;
     put("predictive.csv".into(), &predictive_csv(f.info, f.predictive))?;
+    let checked = diagnostics(f.info, &particles_of(f.generations));
+    put("diagnostics.csv".into(), &diagnostics_csv(f.info, &checked))?;
     if let Some(size) = size {
         let data = CalibrationData::read(dir)?;
         let rendered = draw(&data, size)?;
@@ -656,6 +716,13 @@ impl CalibrationData {
     }
 
     /// The last generation's particles: (weight, parameters).
+    /// Every generation's particles, generation 0 first.
+    pub fn generations(&self) -> Vec<Vec<(f64, &[f64])>> {
+        let n = self.posterior.iter().map(|p| p.0 + 1).max().unwrap_or(0);
+        (0..n).map(|g| self.posterior.iter().filter(|p| p.0 == g).map(|p| (p.1, p.3.as_slice())).collect()).collect()
+    }
+
+    /// The last generation's particles.
     pub fn last(&self) -> Vec<(f64, &[f64])> {
         let g = self.posterior.iter().map(|p| p.0).max().unwrap_or(0);
         self.posterior.iter().filter(|p| p.0 == g).map(|p| (p.1, p.3.as_slice())).collect()
@@ -1021,6 +1088,20 @@ pub fn report_html(data: &CalibrationData, stopped_by: &str, charts: &[Rendered]
             esc(&o.source)
         ));
     }
+    let mut checks = String::new();
+    for (key, d) in info.parameters.iter().zip(diagnostics(info, &data.generations())) {
+        let verdict =
+            |bad: bool, yes: &str, no: &str| if bad { format!("<strong>{yes}</strong>") } else { no.to_string() };
+        checks.push_str(&format!(
+            "<tr><td><code>{}</code></td><td class=n>{}</td><td class=n>{}</td><td>{}</td><td class=n>{}</td><td>{}</td></tr>\n",
+            esc(key),
+            fixed(d.shift),
+            fixed(d.sd_ratio),
+            verdict(d.still_moving(), "still moving", "settled"),
+            fixed(d.width_vs_prior),
+            verdict(d.like_prior(), "nearly the prior", "informed")
+        ));
+    }
     let mut gens = String::new();
     let mut total = 0;
     for (g, row) in data.generations.iter().enumerate() {
@@ -1074,8 +1155,15 @@ pub fn report_html(data: &CalibrationData, stopped_by: &str, charts: &[Rendered]
 <tbody>
 {gens}</tbody>
 </table>
+<h2>Has it converged? Do the statistics inform it?</h2>
+<table id="diagnostics">
+<thead><tr><th>parameter</th><th title="how far the last generation moved the posterior mean, in posterior sds">mean moved (sd)</th><th title="the last generation's posterior sd over the one before's">sd ratio</th><th>last generation</th><th title="width of the 90% credible interval over the prior's (generation 0 samples the prior)">width / prior's</th><th>by the statistics</th></tr></thead>
+<tbody>
+{checks}</tbody>
+</table>
+<p class="meta">A posterior the last generation moved by more than {moving} sd, or whose sd changed by more than {moving_pct}%, is still moving: the sampler stopped before it converged (allow more generations or a larger budget; rerunning resumes). A posterior whose 90% interval is more than {prior_pct}% of its prior's is nearly its prior: the statistics say little about the parameter. Both are heuristics, in <code>diagnostics.csv</code>; the pairs chart gives each pair's weighted correlation, where a strong one means the statistics inform a combination of the two rather than each.</p>
 <h2>Charts</h2>
-{figures}<p class="meta">Data: <code>posterior.csv</code>, <code>generations.csv</code>, <code>summary.csv</code>, <code>predictive.csv</code>; checksums in <code>manifest.json</code>. Use the posterior in an experiment with <code>coprosim run SCENARIO --posterior DIR</code>.</p>
+{figures}<p class="meta">Data: <code>posterior.csv</code>, <code>generations.csv</code>, <code>summary.csv</code>, <code>predictive.csv</code>, <code>diagnostics.csv</code>; checksums in <code>manifest.json</code>. Use the posterior in an experiment with <code>coprosim run SCENARIO --posterior DIR</code>.</p>
 </body>
 </html>
 "#,
@@ -1088,6 +1176,9 @@ pub fn report_html(data: &CalibrationData, stopped_by: &str, charts: &[Rendered]
         seed = info.seed,
         stopped_by = esc(stopped_by),
         npred = data.predictive.len(),
+        moving = calibrate::STILL_MOVING,
+        moving_pct = calibrate::STILL_MOVING * 100.0,
+        prior_pct = calibrate::LIKE_PRIOR * 100.0,
         style = super::report::STYLE,
     )
 }

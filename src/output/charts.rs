@@ -1655,6 +1655,8 @@ impl Drawable for Scatter {
         };
         let top = self.weights.iter().copied().fold(0.0f64, f64::max).max(1e-300);
         let radius = (3.0 * unit).round().max(1.0) as i32;
+        let particles: Vec<(f64, &[f64])> =
+            self.weights.iter().copied().zip(self.points.iter().map(Vec::as_slice)).collect();
         for i in 0..k - 1 {
             for j in 1..k {
                 if j <= i {
@@ -1663,8 +1665,12 @@ impl Drawable for Scatter {
                 let area = &cells[i * (k - 1) + (j - 1)];
                 let (x0, x1) = range(j);
                 let (y0, y1) = range(i);
+                // The weighted correlation: a strong one means the statistics inform a
+                // combination of the two parameters rather than each.
+                let r = crate::inference::calibrate::correlation(&particles, j, i);
                 let mut chart = ChartBuilder::on(area)
                     .margin((10.0 * unit) as u32)
+                    .caption(if r.is_finite() { format!("r = {r:.2}") } else { "r undefined".into() }, font(15.0))
                     .x_label_area_size((48.0 * unit) as u32)
                     .y_label_area_size((70.0 * unit) as u32)
                     .build_cartesian_2d(x0..x1, y0..y1)
@@ -1701,9 +1707,12 @@ impl Drawable for Scatter {
         let step = (30.0 * unit) as i32;
         let mut y = (70.0 * unit) as i32;
         let chars = legend_chars(legend.dim_in_pixel().0 as i32, x, unit);
-        for text in [format!("{} particles; darker dots carry more weight.", self.points.len())]
-            .into_iter()
-            .chain(self.labels.iter().filter(|l| short_key(l) != **l).map(|l| format!("{}: {l}", short_key(l))))
+        for text in [format!(
+            "{} particles; darker dots carry more weight; r is the pair's weighted correlation.",
+            self.points.len()
+        )]
+        .into_iter()
+        .chain(self.labels.iter().filter(|l| short_key(l) != **l).map(|l| format!("{}: {l}", short_key(l))))
         {
             for line in wrap(&text, chars) {
                 legend.draw(&Text::new(line, (x, y), font(15.0))).map_err(e)?;

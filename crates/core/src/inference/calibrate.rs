@@ -234,6 +234,85 @@ pub fn posterior_marginal(g: &Generation, d: usize) -> Marginal {
     marginal(&values, &weights)
 }
 
+/// A generation's particles as the diagnostics read them: each particle's weight and values.
+pub type Particles<'a> = [(f64, &'a [f64])];
+
+/// What a calibration's generations say about one parameter (docs/CALIBRATING.md, "Has it
+/// converged? Does the data inform it?").
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Diagnostic {
+    /// How far the last generation moved the posterior mean from the one before, in the last
+    /// generation's posterior sds (NaN with a single generation).
+    pub shift: f64,
+    /// The last generation's posterior sd over the one before's (NaN with one generation).
+    pub sd_ratio: f64,
+    /// The width of the posterior's 90% credible interval over the prior's, as generation 0
+    /// (particles drawn from the prior, all kept) samples it.
+    pub width_vs_prior: f64,
+}
+
+/// A last generation that moved a posterior mean by more than this many sds, or changed its
+/// sd by more than this fraction, had not converged.
+pub const STILL_MOVING: f64 = 0.25;
+/// A posterior whose 90% interval is wider than this fraction of its prior's is nearly its
+/// prior: the statistics hardly inform the parameter.
+pub const LIKE_PRIOR: f64 = 0.8;
+
+impl Diagnostic {
+    /// Whether the last generation still moved the posterior: a sampler stopped before it
+    /// converged, by its budget or its number of generations.
+    pub fn still_moving(&self) -> bool {
+        self.shift > STILL_MOVING || (self.sd_ratio - 1.0).abs() > STILL_MOVING
+    }
+
+    /// Whether the posterior is nearly the prior.
+    pub fn like_prior(&self) -> bool {
+        self.width_vs_prior > LIKE_PRIOR
+    }
+}
+
+/// Parameter `d`'s diagnostic from generation 0 (the prior's sample), the generation before
+/// the last (if any) and the last; on the logarithm of the parameter with `log_scale` (a
+/// log-uniform prior, whose natural scale it is).
+pub fn diagnostic(
+    first: &Particles<'_>,
+    before: Option<&Particles<'_>>,
+    last: &Particles<'_>,
+    d: usize,
+    log_scale: bool,
+) -> Diagnostic {
+    let scale = |x: f64| if log_scale { libm::log(x) } else { x };
+    let of = |g: &Particles<'_>| {
+        let (values, weights): (Vec<f64>, Vec<f64>) = g.iter().map(|(w, t)| (scale(t[d]), *w)).unzip();
+        marginal(&values, &weights)
+    };
+    let (prior, now) = (of(first), of(last));
+    let (shift, sd_ratio) = match before {
+        Some(b) => {
+            let then = of(b);
+            ((now.mean - then.mean).abs() / now.sd, now.sd / then.sd)
+        }
+        None => (f64::NAN, f64::NAN),
+    };
+    Diagnostic { shift, sd_ratio, width_vs_prior: (now.q95 - now.q05) / (prior.q95 - prior.q05) }
+}
+
+/// The weighted correlation of parameters `a` and `b` among `particles` (NaN when either does
+/// not vary).
+pub fn correlation(particles: &Particles<'_>, a: usize, b: usize) -> f64 {
+    let sw: f64 = particles.iter().map(|p| p.0).sum();
+    let mean = |d: usize| particles.iter().map(|(w, t)| w * t[d]).sum::<f64>() / sw;
+    let (ma, mb) = (mean(a), mean(b));
+    let (mut saa, mut sbb, mut sab) = (0.0, 0.0, 0.0);
+    for (w, t) in particles {
+        let (x, y) = (t[a] - ma, t[b] - mb);
+        saa += w * x * x;
+        sbb += w * y * y;
+        sab += w * x * y;
+    }
+    sab / (saa * sbb).sqrt()
+}
+
 /// Below this posterior predictive p-value a statistic is one the fitted model does not
 /// reproduce: its observation lies in the outer 5% of what the model predicts.
 pub const MISFIT_P: f64 = 0.05;
@@ -280,6 +359,33 @@ pub fn posterior_draw(weights: &[f64], seed: u64, replication: u32) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn diagnostics_read_convergence_and_identifiability() {
+        let theta: Vec<[f64; 2]> = (0..100).map(|k| [k as f64 / 99.0, (k % 10) as f64]).collect();
+        let all: Vec<(f64, &[f64])> = theta.iter().map(|t| (1.0, &t[..])).collect();
+        // The prior's sample, then a generation narrowed to the lower half, then one that
+        // kept it: the first move is large, the second none.
+        let half: Vec<(f64, &[f64])> = theta.iter().take(50).map(|t| (1.0, &t[..])).collect();
+        let moved = diagnostic(&all, Some(&all), &half, 0, false);
+        assert!(moved.still_moving() && moved.shift > 1.0 && moved.sd_ratio < 0.6, "{moved:?}");
+        assert!((moved.width_vs_prior - 0.495).abs() < 0.03 && !moved.like_prior(), "{moved:?}");
+        let settled = diagnostic(&all, Some(&half), &half, 0, false);
+        assert!(!settled.still_moving() && settled.shift == 0.0 && settled.sd_ratio == 1.0);
+        // Parameter 1 is untouched by the narrowing: like its prior.
+        assert!(diagnostic(&all, Some(&all), &half, 1, false).like_prior());
+        assert!(diagnostic(&all, None, &all, 0, false).shift.is_nan());
+        // On the log scale, the top tenth of 1..1000 is a sliver of the prior, not a tenth.
+        let wide: Vec<[f64; 1]> = (0..1000).map(|k| [libm::exp(k as f64 / 999.0 * libm::log(1000.0))]).collect();
+        let prior: Vec<(f64, &[f64])> = wide.iter().map(|t| (1.0, &t[..])).collect();
+        let top: Vec<(f64, &[f64])> = wide.iter().skip(900).map(|t| (1.0, &t[..])).collect();
+        let (linear, log) = (diagnostic(&prior, None, &top, 0, false), diagnostic(&prior, None, &top, 0, true));
+        assert!(linear.width_vs_prior > 0.5 && (log.width_vs_prior - 0.1).abs() < 0.02, "{linear:?} {log:?}");
+        // The second parameter cycles within the first: uncorrelated over the whole range,
+        // perfectly correlated with itself.
+        assert!(correlation(&all, 0, 1).abs() < 0.1, "{}", correlation(&all, 0, 1));
+        assert!((correlation(&all, 0, 0) - 1.0).abs() < 1e-12);
+    }
 
     #[test]
     fn weighted_quantiles_invert_the_weighted_distribution() {
