@@ -187,3 +187,49 @@ fn a_parquet_rosters_mistakes_are_located_by_row_and_column() {
     assert!(err.contains(&format!("error: {file}:1:1: found a file Parquet cannot read (")), "{err}");
     assert_eq!(err.lines().filter(|l| l.starts_with("error: ")).count(), 1, "{err}");
 }
+
+/// A damaged Parquet file is refused as one, never a crash: cut short anywhere, or with bytes
+/// changed, it is a bad input (exit 2), or, where the damage leaves a readable table, read.
+#[test]
+fn a_damaged_parquet_roster_is_refused_not_a_crash() {
+    let tmp = tempfile::tempdir().unwrap();
+    let good = tmp.path().join("good.parquet");
+    let text = |v: &[&str]| Values::Text(v.iter().map(|s| Some(s.to_string())).collect());
+    write_parquet(
+        &good,
+        &[
+            ("person", text(&["a", "b", "c"])),
+            ("start", Values::Date(vec![Some(day("2022-01-03")), Some(day("2022-03-01")), Some(day("2022-02-01"))])),
+            ("end", Values::Date(vec![None, Some(day("2022-06-01")), None])),
+        ],
+    );
+    let bytes = std::fs::read(&good).unwrap();
+    let bad = tmp.path().join("bad.parquet");
+    // One byte of a dictionary-encoded file (as pyarrow writes them) that once made the
+    // parquet crate's decoder assert: the length of a dictionary entry, past its page.
+    let mut damaged_dictionary = std::fs::read(root().join("tests/data/roster_dictionary.parquet")).unwrap();
+    damaged_dictionary[12] ^= 0x5a;
+    std::fs::write(&bad, &damaged_dictionary).unwrap();
+    let done = targets(&bad, &tmp.path().join("t.toml")).code(2);
+    let err = String::from_utf8_lossy(&done.get_output().stderr).to_string();
+    assert!(err.contains("found a file Parquet cannot read (its reader failed: "), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let mut damaged: Vec<Vec<u8>> = (1..bytes.len()).step_by(7).map(|n| bytes[..n].to_vec()).collect();
+    for at in (0..bytes.len()).step_by(5) {
+        let mut b = bytes.clone();
+        b[at] ^= 0x5a;
+        damaged.push(b);
+    }
+    let dictionary = std::fs::read(root().join("tests/data/roster_dictionary.parquet")).unwrap();
+    for at in (0..dictionary.len()).step_by(11) {
+        let mut b = dictionary.clone();
+        b[at] ^= 0x5a;
+        damaged.push(b);
+    }
+    for b in damaged {
+        std::fs::write(&bad, &b).unwrap();
+        let code = targets(&bad, &tmp.path().join("t.toml")).get_output().status.code();
+        assert!(matches!(code, Some(0) | Some(1) | Some(2)), "exit {code:?} for {} damaged bytes", b.len());
+        assert_ne!(code, Some(1), "a damaged file is bad input, not a runtime failure");
+    }
+}

@@ -112,6 +112,32 @@ fn whole_file(file: &str, message: String) -> ScenarioError {
 /// read are given empty cells whatever their type (the caller reports them as unknown).
 pub fn rows(path: &Path, file: &str, columns: &[&str]) -> Result<Vec<(usize, Vec<Field>)>, ScenarioError> {
     let bytes = bytes::Bytes::from(super::read_bytes(path, file)?);
+    guarded(file, || read(bytes, file, columns))
+}
+
+/// The parquet crate asserts rather than errs on some damaged files (a length past the end of
+/// a page): its panic is caught here, silently, and reported as what it is, a file it cannot
+/// read. (The command line reads one input at a time, so the process-wide hook is ours to
+/// swap for the moment.)
+fn guarded<T>(file: &str, read: impl FnOnce() -> Result<T, ScenarioError>) -> Result<T, ScenarioError> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
+    std::panic::set_hook(hook);
+    out.unwrap_or_else(|panic| {
+        let why = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "it gave up".into());
+        Err(whole_file(
+            file,
+            format!("found a file Parquet cannot read (its reader failed: {why}), expected a Parquet file"),
+        ))
+    })
+}
+
+fn read(bytes: bytes::Bytes, file: &str, columns: &[&str]) -> Result<Vec<(usize, Vec<Field>)>, ScenarioError> {
     let reader = SerializedFileReader::new(bytes)
         .map_err(|e| whole_file(file, format!("found a file Parquet cannot read ({e}), expected a Parquet file")))?;
     let schema = reader.metadata().file_metadata().schema_descr_ptr();
@@ -127,7 +153,13 @@ pub fn rows(path: &Path, file: &str, columns: &[&str]) -> Result<Vec<(usize, Vec
         let known = columns.contains(&name.as_str());
         let leaf = (0..schema.num_columns()).map(|k| schema.column(k)).find(|c| c.path().parts() == [name.clone()]);
         let readable = match (&leaf, field.is_primitive()) {
-            (Some(c), true) if field.get_basic_info().repetition() != Repetition::REPEATED => kind(c),
+            // (A top-level field without a repetition is read as a single value.)
+            (Some(c), true)
+                if !(field.get_basic_info().has_repetition()
+                    && field.get_basic_info().repetition() == Repetition::REPEATED) =>
+            {
+                kind(c)
+            }
             _ => Err("found a nested or repeated Parquet column, expected one value per row".to_string()),
         };
         match readable {
