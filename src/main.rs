@@ -308,8 +308,11 @@ enum Command {
         #[arg(long, conflicts_with = "targets")]
         sweep: bool,
         /// Describe targets files (calibration) instead of scenario files.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "roster")]
         targets: bool,
+        /// Print the JSON Schema of a roster's row (`coprosim targets`), with --json-schema.
+        #[arg(long, requires = "json_schema", conflicts_with = "sweep")]
+        roster: bool,
     },
 }
 
@@ -491,7 +494,12 @@ fn main() -> ExitCode {
         Command::Merge { dirs, out, force, no_charts, checksums, size } => checksums
             .verify(&dirs)
             .and_then(|()| commands::sweep::merge(&dirs, out, force.on, (!no_charts).then(|| size.size()))),
-        Command::Params { markdown, json_schema, sweep, targets } => {
+        Command::Params { markdown, json_schema, sweep, targets, roster } => {
+            if roster {
+                let schema = coprosim::inference::roster::json_schema();
+                println!("{}", serde_json::to_string_pretty(&schema).expect("a schema serialises"));
+                return ExitCode::SUCCESS;
+            }
             let (specs, kind) = if sweep {
                 (Sweep::parameter_specs(), FileKind::Sweep)
             } else if targets {

@@ -236,6 +236,7 @@ fn parameter_references_are_in_step_with_the_code() {
         (vec!["params", "--json-schema"], "schemas/scenario.schema.json"),
         (vec!["params", "--json-schema", "--sweep"], "schemas/sweep.schema.json"),
         (vec!["params", "--json-schema", "--targets"], "schemas/targets.schema.json"),
+        (vec!["params", "--json-schema", "--roster"], "schemas/roster.schema.json"),
     ] {
         let generated = coprosim().args(&args).assert().success().get_output().stdout.clone();
         let committed = std::fs::read_to_string(repo(file)).unwrap_or_default();
@@ -248,8 +249,8 @@ fn parameter_references_are_in_step_with_the_code() {
 }
 
 /// The errors of `value` against a JSON Schema, for the subset of draft 4 the generated
-/// schemas use (type, enum, minimum with its exclusiveMinimum flag, maximum, properties,
-/// additionalProperties, required, items, $ref to definitions).
+/// schemas use (type, enum, anyOf, minLength, minimum with its exclusiveMinimum flag, maximum,
+/// properties, additionalProperties, required, items, $ref to definitions; not pattern).
 fn schema_errors(
     root: &serde_json::Value,
     schema: &serde_json::Value,
@@ -282,10 +283,20 @@ fn schema_errors(
             out.push(format!("{at}: {k}, expected {allowed:?}"));
         }
     }
+    if let Some(any) = schema.get("anyOf").and_then(Value::as_array)
+        && any.iter().all(|sub| !schema_errors(root, sub, value, at).is_empty())
+    {
+        out.push(format!("{at}: {value} matches none of {any:?}"));
+    }
     if let Some(e) = schema.get("enum").and_then(Value::as_array)
         && !e.contains(value)
     {
         out.push(format!("{at}: {value} not in {e:?}"));
+    }
+    if let (Some(n), Some(text)) = (schema.get("minLength").and_then(Value::as_u64), value.as_str())
+        && (text.chars().count() as u64) < n
+    {
+        out.push(format!("{at}: {value} shorter than {n}"));
     }
     if let Some(x) = value.as_f64() {
         let exclusive = schema.get("exclusiveMinimum") == Some(&Value::Bool(true));
@@ -319,6 +330,34 @@ fn schema_errors(
         }
     }
     out
+}
+
+/// The shipped roster's rows conform to the roster's JSON Schema (empty cells as null,
+/// numbers as numbers), and rows with a bad cell, an unknown column or no person do not.
+#[test]
+fn roster_rows_conform_to_the_roster_schema() {
+    use serde_json::{Value, json};
+    let schema: Value = serde_json::from_slice(&std::fs::read(repo("schemas/roster.schema.json")).unwrap()).unwrap();
+    let text = std::fs::read_to_string(repo("scenarios/roster/roster.csv")).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    for line in text.lines().skip(1) {
+        let row: serde_json::Map<String, Value> = header
+            .iter()
+            .zip(line.split(','))
+            .map(|(k, v)| (k.to_string(), if v.is_empty() { Value::Null } else { json!(v) }))
+            .collect();
+        let errors = schema_errors(&schema, &schema, &Value::Object(row), "");
+        assert!(errors.is_empty(), "{line}: {errors:?}");
+    }
+    for bad in [
+        json!({ "person": "a", "start": 3, "hours_per_week": -1 }),
+        json!({ "person": "a", "start": -2 }),
+        json!({ "person": "a", "start": "2022-01-03", "hours": 2 }),
+        json!({ "start": "2022-01-03" }),
+        json!({ "person": "", "start": "2022-01-03" }),
+    ] {
+        assert!(!schema_errors(&schema, &schema, &bad, "").is_empty(), "{bad} passed");
+    }
 }
 
 #[test]

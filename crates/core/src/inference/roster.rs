@@ -1,26 +1,114 @@
 //! A programme's own records: its volunteer roster, one row per membership spell, read from
-//! CSV text and checked against the scenario it is to be fitted with (issue 30).
+//! CSV text (or a table's cells) and checked against the scenario it is to be fitted with
+//! (issue 30).
 //!
-//! The layout (docs/CALIBRATING.md, "From a roster"):
-//!
-//! | column | required | what |
-//! |---|---|---|
-//! | `person` | yes | who: any text, the same for every spell of one person |
-//! | `start` | yes | when the spell began: a date (`2021-03-15`) or a number of weeks |
-//! | `end` | no | when it ended, in the same form; empty while the person is still a member |
-//! | `group` | no | the person's population group, by the scenario's name for it |
-//! | `area` | no | the person's area, by the scenario's name for it |
-//! | `hours_per_week` | no | hours the person gives a week during the spell, where logged |
+//! The layout is [`LAYOUT`] (docs/CALIBRATING.md, "From a roster"; its JSON Schema,
+//! `schemas/roster.schema.json`, is generated from it by [`json_schema`]).
 //!
 //! Every problem is reported at once, each placed by line and column in the file, as for a
 //! scenario. The reader does no I/O: it is handed the text.
 
 use crate::scenario::{Located, Scenario, ScenarioError, nearest};
 
+/// One column of a roster: its name, whether every roster has it, what it holds, and the
+/// JSON Schema of its values.
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    /// Its name in the header.
+    pub name: &'static str,
+    /// Whether a roster must have it.
+    pub required: bool,
+    /// What it holds.
+    pub holds: &'static str,
+    /// Its values: a time, text, or hours.
+    kind: Cell,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Cell {
+    Text,
+    Time,
+    Hours,
+}
+
+/// The roster's columns, required ones first: the one definition the reader, the docs' table
+/// and the JSON Schema follow.
+pub const LAYOUT: [Column; 6] = [
+    Column {
+        name: "person",
+        required: true,
+        holds: "who: any text, the same for every spell of one person",
+        kind: Cell::Text,
+    },
+    Column {
+        name: "start",
+        required: true,
+        holds: "when the spell began: a date (YYYY-MM-DD) or a number of weeks from any origin, one or the other for the whole roster",
+        kind: Cell::Time,
+    },
+    Column {
+        name: "end",
+        required: false,
+        holds: "when it ended, in the same form; empty while the person is still a member",
+        kind: Cell::Time,
+    },
+    Column {
+        name: "group",
+        required: false,
+        holds: "the person's population group, by the scenario's name for it",
+        kind: Cell::Text,
+    },
+    Column {
+        name: "area",
+        required: false,
+        holds: "the person's area, by the scenario's name for it",
+        kind: Cell::Text,
+    },
+    Column {
+        name: "hours_per_week",
+        required: false,
+        holds: "hours the person gives a week during the spell, where they are logged (0 to 168)",
+        kind: Cell::Hours,
+    },
+];
+
 /// The columns a roster may have, required ones first.
-pub const COLUMNS: [&str; 6] = ["person", "start", "end", "group", "area", "hours_per_week"];
+pub const COLUMNS: [&str; 6] =
+    [LAYOUT[0].name, LAYOUT[1].name, LAYOUT[2].name, LAYOUT[3].name, LAYOUT[4].name, LAYOUT[5].name];
 /// The columns a roster must have.
-const REQUIRED: [&str; 2] = ["person", "start"];
+const REQUIRED: [&str; 2] = [LAYOUT[0].name, LAYOUT[1].name];
+
+/// The JSON Schema (draft 4) of one roster row, as an object of its cells: what editors and
+/// pipelines that write rosters can check them against (`coprosim params --json-schema
+/// --roster`, `schemas/roster.schema.json`). It says what each cell may hold; what only the
+/// scenario or the other rows can say (a group's name, spells that overlap, one clock for
+/// the roster) `coprosim targets` checks.
+pub fn json_schema() -> serde_json::Value {
+    use serde_json::json;
+    let date = json!({ "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$" });
+    let weeks = json!({ "type": "number", "minimum": 0 });
+    let mut properties = serde_json::Map::new();
+    for c in LAYOUT {
+        let mut value = match (c.kind, c.required) {
+            (Cell::Text, true) => json!({ "type": "string", "minLength": 1 }),
+            (Cell::Text, false) => json!({ "type": ["string", "null"] }),
+            (Cell::Time, true) => json!({ "anyOf": [date, weeks] }),
+            (Cell::Time, false) => json!({ "anyOf": [date, weeks, { "type": "null" }] }),
+            (Cell::Hours, _) => json!({ "type": ["number", "null"], "minimum": 0, "maximum": 168 }),
+        };
+        value["description"] = json!(c.holds);
+        properties.insert(c.name.to_string(), value);
+    }
+    json!({
+        "$schema": "http://json-schema.org/draft-04/schema#",
+        "title": "coprosim roster row",
+        "description": "One membership spell of a programme's roster, as a row of a CSV or Parquet file (docs/CALIBRATING.md, \"From a roster\"); an empty cell is null. Generated by `coprosim params --json-schema --roster`.",
+        "type": "object",
+        "properties": properties,
+        "required": REQUIRED,
+        "additionalProperties": false,
+    })
+}
 
 /// How a roster gives time: calendar dates, or weeks from any origin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
