@@ -33,7 +33,11 @@ struct Burnin {
 thread_local! {
     /// This worker's states, the most recently used burn-in first. (A worker is one thread.)
     static KEPT: RefCell<Vec<Burnin>> = const { RefCell::new(Vec::new()) };
-    /// Replications this worker started from a kept state (for the tests).
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Replications this thread started from a kept state: the tests' proof of the path taken.
     static RESUMED: RefCell<u64> = const { RefCell::new(0) };
 }
 
@@ -54,6 +58,7 @@ pub fn replicate(s: &Scenario, cat: &Catalogue, range: Range<u32>) -> Result<Vec
                     state.check(&identity, seed, r, burn_in)?;
                     Ok(state)
                 };
+                #[cfg(test)]
                 RESUMED.with(|n| *n.borrow_mut() += 1);
                 engine::run_replication_warm(s, cat, seed, r, Warm { from: Some(&load), save: None })?
             }
@@ -95,8 +100,9 @@ fn keep(identity: &str, seed: u64, r: u32, bytes: Vec<u8>) {
     });
 }
 
-/// Replications this worker has started from a kept state so far.
-pub fn resumed() -> u64 {
+/// Replications this thread has started from a kept state so far.
+#[cfg(test)]
+fn resumed() -> u64 {
     RESUMED.with(|n| *n.borrow())
 }
 

@@ -475,7 +475,7 @@ pub fn derive(roster: &Roster, scenario: &Scenario, options: &Options) -> Result
                 scenario.population.groups[g].name,
                 first_year + plan.share_year as f64
             ),
-            format!("members on {}", roster.show(from + plan.share_year as f64 * YEAR_DAYS)),
+            format!("members on {}", roster.show(share_day)),
             &mut statistics,
         );
     }

@@ -41,9 +41,6 @@ choice! {
     }
 }
 
-/// The series that count events during a tick, whose totals over a year mean something.
-pub const FLOW_SERIES: [&str; 4] = ["joins", "exits", "applicants", "turned_away"];
-
 section! {
     /// One parameter to estimate.
     pub struct Parameter {
@@ -476,11 +473,14 @@ fn reading(o: &Observation, s: &Scenario, cat: &Catalogue) -> Result<Reading, St
         if o.per == Per::Tick {
             return Ok(Reading::Series { column, row });
         }
-        if !FLOW_SERIES.contains(&o.series.as_str()) {
+        if !cat.series[column].metric.counts_events() {
+            let mut flows: Vec<&str> =
+                cat.series.iter().filter(|k| k.metric.counts_events()).map(|k| k.metric.name()).collect();
+            flows.dedup();
             return Err(format!(
                 "found per = \"year\" for series \"{}\", expected it only for a series that counts events ({})",
                 o.series,
-                FLOW_SERIES.join(", ")
+                flows.join(", ")
             ));
         }
         // The year that ends at `year`: the ticks after the one a year before, up to it. Its

@@ -110,6 +110,14 @@ impl Metric {
     }
 }
 
+impl Metric {
+    /// Whether it counts events during a tick (joins, exits, applicants, people turned away),
+    /// so that its total over a year means something.
+    pub fn counts_events(self) -> bool {
+        matches!(self, Metric::Joins | Metric::Exits | Metric::Applicants | Metric::TurnedAway)
+    }
+}
+
 /// One series: a metric for a coalition (None = all) and a group (None = all).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SeriesKey {
