@@ -178,6 +178,17 @@ enum Command {
         no_charts: bool,
         #[command(flatten)]
         size: SizeArgs,
+        /// Take each generation's attempts from blocks kept in DIR (computed by --block, on a
+        /// cluster) instead of simulating them; at the first attempt no block holds, save the
+        /// complete generations and print `next generation=G attempt=A` (exit 0). The result is
+        /// the same bytes as a calibration on one machine (scripts/slurm/calibrate.sh).
+        #[arg(long, value_name = "DIR")]
+        blocks: Option<PathBuf>,
+        /// Only compute attempts FIRST..FIRST+COUNT of generation G into --blocks (one array
+        /// task), from the generations saved in --out, which it does not change. FIRST and COUNT
+        /// are multiples of 64.
+        #[arg(long, value_name = "G:FIRST:COUNT", requires = "blocks")]
+        block: Option<String>,
     },
     /// Redraw every chart (and report.html) of a run, sweep or calibration directory from its files alone.
     Plot {
@@ -460,8 +471,17 @@ fn main() -> ExitCode {
             };
             commands::targets::targets(&roster, flags)
         }
-        Command::Calibrate { targets, out, threads, force, no_charts, size } => {
-            commands::calibrate::calibrate(&targets, out, threads, force.on, quiet, (!no_charts).then(|| size.size()))
+        Command::Calibrate { targets, out, threads, force, no_charts, size, blocks, block } => {
+            let distributed = blocks.map(|blocks| commands::calibrate::Distributed { blocks, block });
+            commands::calibrate::calibrate(
+                &targets,
+                out,
+                threads,
+                force.on,
+                quiet,
+                (!no_charts).then(|| size.size()),
+                distributed,
+            )
         }
         Command::Plot { dir, checksums, size } => {
             checksums.verify([&dir]).and_then(|()| commands::plot::plot(&dir, size.size()))

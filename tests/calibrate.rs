@@ -156,6 +156,164 @@ fn calibrate_writes_every_output_and_the_same_bytes_on_any_thread_count() {
     assert_eq!(data(&one), data(&two));
 }
 
+/// `next generation=G attempt=A` from a merge step's standard output, or None once finished.
+fn next_attempts(stdout: &[u8]) -> Option<(u64, u64)> {
+    let text = String::from_utf8_lossy(stdout);
+    let line = text.lines().find_map(|l| l.strip_prefix("next generation="))?;
+    let (g, a) = line.split_once(" attempt=").expect("the next line names an attempt");
+    Some((g.parse().unwrap(), a.parse().unwrap()))
+}
+
+#[test]
+fn a_calibration_computed_as_blocks_elsewhere_is_the_same_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = write(tmp.path(), "tiny.toml", &targets_text("particles = 40\ngenerations = 3\npredictive = 10"));
+    let (local, merged, blocks) = (tmp.path().join("local"), tmp.path().join("merged"), tmp.path().join("blocks"));
+    coprosim().arg("calibrate").arg(&file).arg("-o").arg(&local).args(["-q", "--no-charts"]).assert().success();
+
+    // The merge step and its tasks, as scripts/slurm/calibrate.sh chains them: each stretch
+    // of attempts as two blocks of 64, the later one computed first.
+    let merge = || {
+        coprosim()
+            .arg("calibrate")
+            .arg(&file)
+            .arg("-o")
+            .arg(&merged)
+            .arg("--blocks")
+            .arg(&blocks)
+            .args(["-q", "--no-charts"])
+            .assert()
+            .success()
+    };
+    let task = |g: u64, first: u64| {
+        coprosim()
+            .arg("calibrate")
+            .arg(&file)
+            .arg("-o")
+            .arg(&merged)
+            .arg("--blocks")
+            .arg(&blocks)
+            .args(["--block", &format!("{g}:{first}:64"), "-j", "1"])
+            .assert()
+            .success()
+    };
+    let (mut stretches, mut damaged) = (0, None);
+    loop {
+        let out = merge();
+        let Some((g, a)) = next_attempts(&out.get_output().stdout) else { break };
+        let notes = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        if let Some((path, at)) = &damaged {
+            // A damaged block is not used: the merge asks again for its attempts, and says why.
+            assert_eq!((g, a), *at, "the merge went on past a damaged block");
+            assert!(notes.contains("note: ignored") && notes.contains(path), "{notes}");
+            damaged = None;
+        }
+        stretches += 1;
+        task(g, a + 64);
+        let first = task(g, a);
+        // A rerun of a finished task keeps its verified block.
+        let again = task(g, a);
+        assert!(String::from_utf8_lossy(&again.get_output().stdout).contains("already computed"));
+        if stretches == 2 {
+            // A block torn or edited after it was written (flip one byte of its data).
+            let shown = String::from_utf8_lossy(&first.get_output().stdout).into_owned();
+            let path = shown.rsplit("wrote ").next().unwrap().trim().to_string();
+            let mut bytes = std::fs::read(&path).unwrap();
+            let at = bytes.len() / 2;
+            bytes[at] ^= 0x01;
+            std::fs::write(&path, bytes).unwrap();
+            damaged = Some((path, (g, a)));
+        }
+    }
+    assert!(stretches >= 4, "{stretches} stretches of attempts");
+    assert!(damaged.is_none(), "the damaged block was never asked for again");
+    assert_eq!(data(&local), data(&merged), "blocks computed apart changed the calibration");
+
+    // A task for a generation whose past is not saved yet, or with a malformed block, is bad
+    // input; a finished calibration needs no more blocks.
+    let fresh = tmp.path().join("fresh");
+    let early = coprosim()
+        .arg("calibrate")
+        .arg(&file)
+        .arg("-o")
+        .arg(&fresh)
+        .arg("--blocks")
+        .arg(&blocks)
+        .args(["--block", "2:0:64"])
+        .assert()
+        .code(2);
+    let said = String::from_utf8_lossy(&early.get_output().stderr).into_owned();
+    assert!(said.contains("cannot be proposed yet"), "{said}");
+    for bad in ["1:10:64", "1:0:0", "1:0", "x:0:64", "1:0:100"] {
+        let refused = coprosim()
+            .arg("calibrate")
+            .arg(&file)
+            .arg("-o")
+            .arg(&fresh)
+            .arg("--blocks")
+            .arg(&blocks)
+            .args(["--block", bad])
+            .assert()
+            .code(2);
+        let said = String::from_utf8_lossy(&refused.get_output().stderr).into_owned();
+        assert!(said.contains("expected G:FIRST:COUNT"), "{bad}: {said}");
+    }
+    assert!(!fresh.exists(), "a refused task wrote something");
+    coprosim().arg("calibrate").arg(&file).args(["--block", "0:0:64"]).assert().code(2);
+    let done = task(1, 0);
+    assert!(String::from_utf8_lossy(&done.get_output().stdout).contains("needs no attempts"));
+}
+
+#[test]
+fn the_slurm_calibration_script_refuses_what_it_cannot_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/slurm/calibrate.sh");
+    let targets = write(tmp.path(), "tiny.toml", &targets_text("particles = 40"));
+    let run = |path: &Path, args: &[&str]| {
+        let out = std::process::Command::new("/bin/bash")
+            .arg(&script)
+            .arg(&targets)
+            .args(args)
+            .env("PATH", format!("{}:/usr/bin:/bin", path.display()))
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    // No Slurm on the PATH: say so, and how to calibrate here instead.
+    let bare = tmp.path().join("bare");
+    std::fs::create_dir(&bare).unwrap();
+    let out = std::process::Command::new("/bin/bash")
+        .arg(&script)
+        .args(["t.toml", "out", "4"])
+        .env("PATH", &bare)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("Slurm is not installed here") && stderr.contains("coprosim calibrate t.toml"), "{stderr}");
+    // A Slurm that answers (stand-ins that record any submission): bad counts are refused
+    // before anything is submitted.
+    let fake = tmp.path().join("fake");
+    std::fs::create_dir(&fake).unwrap();
+    let submitted = tmp.path().join("submitted");
+    for (name, body) in [("sinfo", "exit 0".to_string()), ("sbatch", format!("touch {}; echo 1", submitted.display()))]
+    {
+        let path = fake.join(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    }
+    let out_dir = tmp.path().join("out").display().to_string();
+    for (args, expected) in [
+        (vec![out_dir.as_str(), "0"], "expected a whole number of array tasks"),
+        (vec![out_dir.as_str(), "2", "--attempts-per-task", "100"], "expected a positive multiple of 64"),
+    ] {
+        let (code, stderr) = run(&fake, &args);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+    assert!(!submitted.exists(), "a refused calibration submitted a job");
+}
+
 fn spawn(args: &[&std::ffi::OsStr]) -> Child {
     std::process::Command::new(env!("CARGO_BIN_EXE_coprosim"))
         .args(args)

@@ -1,17 +1,28 @@
 //! `coprosim calibrate`: ABC-SMC against a targets file.
 
 use coprosim::engine;
+use coprosim::inference::abc::{self, Plan};
 use coprosim::inference::calibrate;
 use coprosim::inference::targets::Targets;
 use coprosim::input::Load;
+use coprosim::output::calibration::CalibrationInfo;
 use coprosim::output::charts::ChartSize;
-use coprosim::output::{self, OutputError};
+use coprosim::output::{self, OutputError, attempt_blocks};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::{Failure, default_out, fits, output_failure, report_kept, writer_lock, writing_failure};
 
+/// Where a calibration's attempts come from: simulated here, or blocks computed elsewhere.
+pub struct Distributed {
+    /// Where the blocks are kept (`--blocks`).
+    pub blocks: PathBuf,
+    /// Compute only this block and exit (`--block G:FIRST:COUNT`).
+    pub block: Option<String>,
+}
+
+#[allow(clippy::too_many_arguments)] // the command's flags
 pub fn calibrate(
     path: &Path,
     out: Option<PathBuf>,
@@ -19,8 +30,9 @@ pub fn calibrate(
     force: bool,
     quiet: bool,
     charts: Option<ChartSize>,
+    distributed: Option<Distributed>,
 ) -> Result<(), Failure> {
-    use coprosim::inference::abc::{Event, Stop};
+    use coprosim::inference::abc::{Batch, Event, Stop};
     use output::calibration::{self as cal, CalibrationInfo};
     let targets = Targets::load(path)?;
     let (pool_threads, used_threads) = super::threads(threads)?;
@@ -28,6 +40,9 @@ pub fn calibrate(
     let name = &targets.file.name;
     let dir = out.unwrap_or_else(|| default_out(name));
     let info = CalibrationInfo::new(&targets);
+    if let Some(Distributed { blocks, block: Some(spec) }) = &distributed {
+        return compute_block(path, &targets, &info, &dir, blocks, spec, pool_threads, quiet);
+    }
     let _writer = writer_lock(&dir)?;
     let (staging, done) = cal::working_place(&dir, &info, force).map_err(output_failure)?;
     let work = staging.dir().to_path_buf();
@@ -72,10 +87,45 @@ pub fn calibrate(
             bar.set_position(0);
         }
     };
-    let (generations, stop) =
-        pool.install(|| calibrate::calibrate(&targets, done, &engine::stop_requested, &mut report));
+    let mut blocks = distributed.as_ref().map(|d| attempt_blocks::Blocks::new(&d.blocks, &info));
+    let (generations, stop) = pool.install(|| match blocks.as_mut() {
+        None => calibrate::calibrate(&targets, done, &engine::stop_requested, &mut report),
+        Some(blocks) => {
+            let mut from_blocks = |plan: &Plan, first: u64, count: usize| {
+                if engine::stop_requested() {
+                    return Batch::Interrupted;
+                }
+                blocks.batch(plan.before(), first, count).map_or(Batch::Missing, Batch::Ready)
+            };
+            calibrate::calibrate_from(&targets, done, &mut from_blocks, &mut report)
+        }
+    });
     saved.map_err(writing_failure(&dir))?;
     bar.finish_and_clear();
+    if let Some(blocks) = &blocks {
+        for refused in &blocks.refused {
+            eprintln!(
+                "note: ignored {}: not a verified block of this calibration's generation under way (another run's, another version's, or damaged); it is recomputed",
+                refused.display()
+            );
+        }
+    }
+    if let Stop::Missing { generation, attempt } = stop {
+        // Not an error: the merge step of a calibration on a cluster, which computes these
+        // next. The line is for scripts (scripts/slurm/calibrate.sh) and is printed even with -q.
+        println!("next generation={generation} attempt={attempt}");
+        if !quiet {
+            eprintln!(
+                "{name}: {} generations complete in {}; generation {generation} needs the attempts from {attempt} on (coprosim calibrate {} --out {} --blocks {} --block {generation}:{attempt}:COUNT)",
+                generations.len(),
+                dir.display(),
+                path.display(),
+                dir.display(),
+                distributed.as_ref().map_or(String::new(), |d| d.blocks.display().to_string()),
+            );
+        }
+        return Ok(());
+    }
     let kept = |what: &str| {
         format!(
             "interrupted {what}: {} generations are complete and saved in {}; rerun the same command to resume",
@@ -158,5 +208,80 @@ pub fn calibrate(
         );
     }
     println!("wrote {}", dir.display());
+    Ok(())
+}
+
+/// `calibrate --block G:FIRST:COUNT`: compute attempts `FIRST..FIRST + COUNT` of generation
+/// `G` from the generations saved in `dir`, and save them as a block in `blocks`. Reads `dir`
+/// without writing to it (the merge step owns it), so array tasks can run side by side. A
+/// block already computed and verified is kept; a generation already complete needs nothing.
+#[allow(clippy::too_many_arguments)] // the command's flags
+fn compute_block(
+    path: &Path,
+    targets: &Targets,
+    info: &CalibrationInfo,
+    dir: &Path,
+    blocks: &Path,
+    spec: &str,
+    pool_threads: usize,
+    quiet: bool,
+) -> Result<(), Failure> {
+    let cfg = calibrate::config(targets);
+    let parsed = spec.split(':').map(|p| p.trim().parse::<u64>().ok()).collect::<Option<Vec<u64>>>();
+    let (g, first, count) = match parsed.as_deref() {
+        Some(&[g, first, count]) if first % cfg.batch as u64 == 0 && count > 0 && count % cfg.batch as u64 == 0 => {
+            (g as usize, first, count as usize)
+        }
+        _ => {
+            return Err(Failure::Input(format!(
+                "--block: found \"{spec}\", expected G:FIRST:COUNT (a generation, its first attempt and how many attempts), with FIRST and COUNT multiples of {} and COUNT at least {}",
+                cfg.batch, cfg.batch
+            )));
+        }
+    };
+    let done = output::calibration::saved_generations(dir, info);
+    let say = |text: String| {
+        if !quiet {
+            println!("{text}");
+        }
+    };
+    if done.len() < g {
+        return Err(Failure::Input(format!(
+            "--block {spec}: {} holds {} complete generations of this calibration, so generation {g} cannot be proposed yet; run the merge step first: coprosim calibrate {} --out {} --blocks {}",
+            dir.display(),
+            done.len(),
+            path.display(),
+            dir.display(),
+            blocks.display()
+        )));
+    }
+    if done.len() > g || abc::stopping(&done, &cfg).is_some() {
+        say(format!("generation {g} needs no attempts: {} generations are complete", done.len()));
+        return Ok(());
+    }
+    let file = attempt_blocks::path(blocks, info, g, first, count);
+    if attempt_blocks::read(&file, info, &done, first, count).is_some() {
+        say(format!("{}: already computed and verified", file.display()));
+        return Ok(());
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(pool_threads)
+        .build()
+        .map_err(|e| Failure::Runtime(format!("cannot start worker threads: {e}")))?;
+    let start = Instant::now();
+    let fit = calibrate::Fit::new(targets);
+    let plan = fit.plan(&done);
+    let attempts = pool.install(|| fit.attempts(&plan, first, count, &engine::stop_requested));
+    if engine::stop_requested() {
+        return Err(Failure::Interrupted(format!("interrupted: block {spec} was not written")));
+    }
+    let saved = attempt_blocks::save(blocks, info, &done, first, &attempts).map_err(output_failure)?;
+    say(format!(
+        "generation {g}, attempts {first} to {}: {} simulations in {:.1} s; wrote {}",
+        first + count as u64 - 1,
+        attempts.iter().flatten().count(),
+        start.elapsed().as_secs_f64(),
+        saved.display()
+    ));
     Ok(())
 }

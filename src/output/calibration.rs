@@ -123,7 +123,7 @@ struct SavedGeneration {
 }
 
 #[derive(Serialize, Deserialize)]
-struct SavedParticle {
+pub(crate) struct SavedParticle {
     theta: Vec<f64>,
     weight: f64,
     distance: Option<f64>,
@@ -134,6 +134,28 @@ fn finite(v: f64) -> Option<f64> {
     v.is_finite().then_some(v)
 }
 
+impl SavedParticle {
+    /// A particle as JSON holds it: the non-finite as null.
+    pub(crate) fn from(p: &Particle) -> SavedParticle {
+        SavedParticle {
+            theta: p.theta.clone(),
+            weight: p.weight,
+            distance: finite(p.distance),
+            statistics: p.statistics.iter().map(|&s| finite(s)).collect(),
+        }
+    }
+
+    /// The particle back, exactly (JSON's floats round-trip).
+    pub(crate) fn into_particle(self) -> Particle {
+        Particle {
+            theta: self.theta,
+            weight: self.weight,
+            distance: self.distance.unwrap_or(f64::INFINITY),
+            statistics: self.statistics.into_iter().map(|s| s.unwrap_or(f64::NAN)).collect(),
+        }
+    }
+}
+
 impl SavedGeneration {
     fn from(g: &Generation) -> SavedGeneration {
         SavedGeneration {
@@ -141,16 +163,7 @@ impl SavedGeneration {
             acceptance: g.acceptance,
             ess: g.ess,
             simulations: g.simulations,
-            particles: g
-                .particles
-                .iter()
-                .map(|p| SavedParticle {
-                    theta: p.theta.clone(),
-                    weight: p.weight,
-                    distance: finite(p.distance),
-                    statistics: p.statistics.iter().map(|&s| finite(s)).collect(),
-                })
-                .collect(),
+            particles: g.particles.iter().map(SavedParticle::from).collect(),
         }
     }
 
@@ -160,16 +173,7 @@ impl SavedGeneration {
             acceptance: self.acceptance,
             ess: self.ess,
             simulations: self.simulations,
-            particles: self
-                .particles
-                .into_iter()
-                .map(|p| Particle {
-                    theta: p.theta,
-                    weight: p.weight,
-                    distance: p.distance.unwrap_or(f64::INFINITY),
-                    statistics: p.statistics.into_iter().map(|s| s.unwrap_or(f64::NAN)).collect(),
-                })
-                .collect(),
+            particles: self.particles.into_iter().map(SavedParticle::into_particle).collect(),
         }
     }
 }
@@ -223,7 +227,7 @@ pub fn working_place(
             reason: "it holds the result of a different calibration; choose another --out, or pass --force to replace it (files coprosim did not write are kept)".into(),
         });
     }
-    let staging = Staging::resumable(dir, Kind::Calibration, force, &format!("calibration-{}", &info.identity[..16]))?;
+    let staging = Staging::resumable(dir, Kind::Calibration, force, &work_key(info))?;
     let work = staging.dir().to_path_buf();
     std::fs::create_dir_all(&work).map_err(io(&work))?;
     let mut done = read_generations(&work.join(GENERATIONS_LOG), info);
@@ -238,6 +242,21 @@ pub fn working_place(
     write_atomic(&work, GENERATIONS_LOG, text.as_bytes())?;
     write_atomic(&work, CALIBRATION_JSON, &serde_json::to_vec_pretty(info).expect("serialises"))?;
     Ok((staging, done))
+}
+
+/// The name of a calibration's resumable working folder.
+fn work_key(info: &CalibrationInfo) -> String {
+    format!("calibration-{}", &info.identity[..16])
+}
+
+/// The complete generations of `info`'s calibration saved in `dir`, read without writing
+/// anything: its working folder's log, or its finished result's when that holds more. What a
+/// task computing a block of attempts proposes from, while the merge owns the folder.
+pub fn saved_generations(dir: &Path, info: &CalibrationInfo) -> Vec<Generation> {
+    let working = read_generations(&super::commit::resumable_dir(dir, &work_key(info)).join(GENERATIONS_LOG), info);
+    let finished =
+        if same_calibration(dir, info) { read_generations(&dir.join(GENERATIONS_LOG), info) } else { Vec::new() };
+    if finished.len() > working.len() { finished } else { working }
 }
 
 /// Whether `dir` holds a result of the calibration `info` describes.
@@ -555,6 +574,7 @@ pub fn stop_words(stop: Stop) -> &'static str {
         Stop::Tolerance => "the tolerance reached its target",
         Stop::Budget => "the simulation budget was spent",
         Stop::Interrupted => "interrupted",
+        Stop::Missing { .. } => "attempts computed elsewhere are still missing",
     }
 }
 

@@ -63,6 +63,11 @@ pub fn owns(owned: &BTreeSet<String>, rel: &str) -> bool {
 /// Prefix of the tool's hidden working folders.
 const WORK_PREFIX: &str = ".coprosim-";
 
+/// Where [`Staging::resumable`] keeps the job `key`'s working folder inside `target`.
+pub fn resumable_dir(target: &Path, key: &str) -> PathBuf {
+    target.join(format!("{WORK_PREFIX}{key}"))
+}
+
 /// What an output directory holds now.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Holding {
@@ -415,7 +420,7 @@ impl Staging {
             path: dir.display().to_string(),
             reason: format!("cannot create it: {e}"),
         })?;
-        let work = target.join(format!("{WORK_PREFIX}{key}"));
+        let work = resumable_dir(&target, key);
         Ok(Staging { target, shown: dir.display().to_string(), work, kind, force, temporary: false, done: false })
     }
 

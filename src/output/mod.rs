@@ -8,6 +8,7 @@ use crate::observe::{Results, stats::Summary};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
+pub mod attempt_blocks;
 pub mod base64;
 pub mod calibration;
 pub mod charts;

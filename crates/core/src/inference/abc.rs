@@ -99,6 +99,14 @@ pub enum Stop {
     Budget,
     /// A stop was requested; the generation under way was dropped.
     Interrupted,
+    /// The attempts from `attempt` of generation `generation` are computed elsewhere and not
+    /// yet available ([`resume_from`]).
+    Missing {
+        /// The generation under way.
+        generation: usize,
+        /// The first attempt needed.
+        attempt: u64,
+    },
 }
 
 /// The Euclidean distance between simulated and observed statistics, each scaled by its
@@ -199,19 +207,101 @@ where
     F: Fn(&[f64], &mut ChaCha8Rng) -> Option<Vec<f64>> + Sync,
 {
     assert_eq!(observed.len(), scale.len(), "one scale per statistic");
-    let dims = priors.len();
+    let mut simulated = |plan: &Plan, first: u64, count: usize| {
+        let batch = plan.attempts(first, count, observed, scale, &simulate, stop);
+        if stop() { Batch::Interrupted } else { Batch::Ready(batch) }
+    };
+    resume_from(priors, cfg, done, &mut simulated, report)
+}
+
+/// A batch of attempts as a source hands it to [`resume_from`].
+pub enum Batch {
+    /// The batch's attempts, in attempt order.
+    Ready(Vec<Option<Particle>>),
+    /// A stop was requested: drop the generation under way.
+    Interrupted,
+    /// The source does not hold these attempts (they are computed elsewhere, later).
+    Missing,
+}
+
+/// The sampler with attempts from `source(plan, first, count)`: the attempts `first..first +
+/// count` of the generation `plan` proposes for, computed here ([`resume`]) or elsewhere and
+/// read back (a generation computed as blocks on a cluster). Whatever computed them, the
+/// generations are the same, because attempts are accepted in attempt order one batch at a
+/// time exactly as [`resume`] accepts them. A [`Batch::Missing`] stops the sampler with
+/// [`Stop::Missing`], naming the generation and attempt it needs.
+pub fn resume_from(
+    priors: &[Prior],
+    cfg: &Config,
+    done: Vec<Generation>,
+    source: &mut dyn FnMut(&Plan, u64, usize) -> Batch,
+    report: &mut dyn FnMut(Event),
+) -> (Vec<Generation>, Stop) {
     let mut generations = done;
     loop {
         if let Some(why) = stopping(&generations, cfg) {
             return (generations, why);
         }
-        let spent: u64 = generations.iter().map(|g| g.simulations).sum();
         let g = generations.len();
+        let plan = Plan::new(priors, &generations, cfg);
+        let mut gathering = Gathering::new(&generations, cfg);
+        let complete = loop {
+            let first = gathering.next_attempt();
+            let batch = match source(&plan, first, cfg.batch) {
+                Batch::Ready(batch) => batch,
+                Batch::Interrupted => return (generations, Stop::Interrupted),
+                Batch::Missing => {
+                    return (generations, Stop::Missing { generation: g, attempt: first });
+                }
+            };
+            let gathered = gathering.take(batch, plan.tolerance, cfg);
+            report(Event::Batch {
+                generation: plan.generation,
+                simulations: gathering.simulations,
+                accepted: gathering.accepted.len(),
+            });
+            match gathered {
+                Gathered::More => {}
+                Gathered::Complete => break true,
+                Gathered::OutOfBudget => break false,
+            }
+        };
+        if !complete {
+            // The budget ran out (or the prior's support keeps rejecting proposals) before the
+            // generation was complete: a partial generation is a poor sample of its target
+            // (few particles, a tiny effective sample size), so the posterior stays the last
+            // complete generation.
+            return (generations, Stop::Budget);
+        }
+        let generation = plan.weigh(gathering);
+        generations.push(generation);
+        report(Event::Generation(generations.last().expect("just pushed")));
+    }
+}
+
+/// What generation `g` proposes from: its tolerance, and the last generation's particles with
+/// the perturbation kernel around them (the prior itself for generation 0).
+pub struct Plan<'a> {
+    priors: &'a [Prior],
+    before: &'a [Generation],
+    last: Option<&'a Generation>,
+    generation: usize,
+    tolerance: f64,
+    /// Kernel sd per parameter: the square root of twice the last generation's weighted variance.
+    sigma: Vec<f64>,
+    /// The last generation's cumulative weights.
+    cumulative: Vec<f64>,
+    seed: u64,
+}
+
+impl<'a> Plan<'a> {
+    /// The plan of the generation that follows `generations`.
+    pub fn new(priors: &'a [Prior], generations: &'a [Generation], cfg: &Config) -> Plan<'a> {
+        let dims = priors.len();
         let last = generations.last();
         let tolerance = last.map_or(f64::INFINITY, |l| {
             quantile(&l.particles.iter().map(|p| p.distance).collect::<Vec<_>>(), cfg.quantile)
         });
-        // Kernel: per parameter, twice the weighted variance of the last generation.
         let sigma: Vec<f64> = match last {
             None => vec![0.0; dims],
             Some(l) => (0..dims)
@@ -235,73 +325,92 @@ where
                     .collect()
             })
             .unwrap_or_default();
+        Plan {
+            priors,
+            before: generations,
+            last,
+            generation: generations.len(),
+            tolerance,
+            sigma,
+            cumulative,
+            seed: cfg.seed,
+        }
+    }
 
-        let propose = |rng: &mut ChaCha8Rng| -> Option<Vec<f64>> {
-            match last {
-                None => Some(priors.iter().map(|p| p.sample(rng)).collect()),
-                Some(l) => {
-                    let u = rng.random::<f64>() * cumulative.last().copied().unwrap_or(1.0);
-                    let j = cumulative.partition_point(|&c| c <= u).min(l.particles.len() - 1);
-                    let theta: Vec<f64> = l.particles[j]
-                        .theta
-                        .iter()
-                        .zip(&sigma)
-                        .map(|(&x, &s)| {
-                            let z: f64 = StandardNormal.sample(rng);
-                            x + s * z
-                        })
-                        .collect();
-                    theta.iter().zip(priors).all(|(&x, p)| p.density(x) > 0.0).then_some(theta)
-                }
-            }
-        };
+    /// The generation this plan proposes for (0 is the prior's).
+    pub fn generation(&self) -> usize {
+        self.generation
+    }
 
-        let mut accepted: Vec<Particle> = Vec::with_capacity(cfg.particles);
-        let mut simulations = 0u64;
-        let mut attempt = 0u64;
-        while accepted.len() < cfg.particles {
-            // Each simulated attempt as a candidate particle (weight set below if accepted).
-            let batch: Vec<Option<Particle>> = crate::par::map(0..cfg.batch, |j| {
-                if stop() {
-                    return None;
-                }
-                let mut rng = attempt_rng(cfg.seed, g, attempt + j as u64);
-                let theta = propose(&mut rng)?;
-                let statistics = simulate(&theta, &mut rng)?;
-                let distance = distance(&statistics, observed, scale);
-                Some(Particle { theta, weight: 1.0, distance, statistics })
-            });
-            if stop() {
-                return (generations, Stop::Interrupted);
-            }
-            attempt += cfg.batch as u64;
-            for candidate in batch.into_iter().flatten() {
-                if accepted.len() == cfg.particles {
-                    break;
-                }
-                simulations += 1;
-                if candidate.distance <= tolerance {
-                    accepted.push(candidate);
-                }
-            }
-            report(Event::Batch { generation: g, simulations, accepted: accepted.len() });
-            // Out of budget, or proposals keep falling outside the prior's support.
-            if spent + simulations >= cfg.budget || attempt >= cfg.budget.saturating_mul(100).max(cfg.batch as u64) {
-                break;
+    /// The complete generations it proposes from.
+    pub fn before(&self) -> &'a [Generation] {
+        self.before
+    }
+
+    /// A proposal: a draw from the prior (generation 0), or a particle of the last generation
+    /// picked by weight and perturbed; None when it falls outside the prior's support.
+    fn propose(&self, rng: &mut ChaCha8Rng) -> Option<Vec<f64>> {
+        match self.last {
+            None => Some(self.priors.iter().map(|p| p.sample(rng)).collect()),
+            Some(l) => {
+                let u = rng.random::<f64>() * self.cumulative.last().copied().unwrap_or(1.0);
+                let j = self.cumulative.partition_point(|&c| c <= u).min(l.particles.len() - 1);
+                let theta: Vec<f64> = l.particles[j]
+                    .theta
+                    .iter()
+                    .zip(&self.sigma)
+                    .map(|(&x, &s)| {
+                        let z: f64 = StandardNormal.sample(rng);
+                        x + s * z
+                    })
+                    .collect();
+                theta.iter().zip(self.priors).all(|(&x, p)| p.density(x) > 0.0).then_some(theta)
             }
         }
-        if accepted.len() < cfg.particles {
-            // The budget ran out (or the prior's support keeps rejecting proposals) before the
-            // generation was complete: a partial generation is a poor sample of its target
-            // (few particles, a tiny effective sample size), so the posterior stays the last
-            // complete generation.
-            return (generations, Stop::Budget);
-        }
+    }
 
-        // Importance weights: prior over the mixture of perturbation kernels.
-        if let Some(l) = last {
+    /// Attempt `k`, on its own stream: a proposal and its simulation, as a candidate particle
+    /// (its weight is set if it is accepted). None when the proposal is outside the prior's
+    /// support or makes no valid model (it does not count as a simulation).
+    pub fn attempt<F>(&self, k: u64, observed: &[f64], scale: &[f64], simulate: &F) -> Option<Particle>
+    where
+        F: Fn(&[f64], &mut ChaCha8Rng) -> Option<Vec<f64>> + Sync,
+    {
+        let mut rng = attempt_rng(self.seed, self.generation, k);
+        let theta = self.propose(&mut rng)?;
+        let statistics = simulate(&theta, &mut rng)?;
+        let distance = distance(&statistics, observed, scale);
+        Some(Particle { theta, weight: 1.0, distance, statistics })
+    }
+
+    /// Attempts `first..first + count` on the threads of the enclosing pool, in attempt order
+    /// whatever the number of threads. Once `stop` returns true the rest are skipped (and the
+    /// caller drops the batch).
+    pub fn attempts<F>(
+        &self,
+        first: u64,
+        count: usize,
+        observed: &[f64],
+        scale: &[f64],
+        simulate: &F,
+        stop: &(dyn Fn() -> bool + Sync),
+    ) -> Vec<Option<Particle>>
+    where
+        F: Fn(&[f64], &mut ChaCha8Rng) -> Option<Vec<f64>> + Sync,
+    {
+        crate::par::map(
+            0..count,
+            |j| if stop() { None } else { self.attempt(first + j as u64, observed, scale, simulate) },
+        )
+    }
+
+    /// The complete generation from its accepted particles: importance weights (prior over the
+    /// mixture of perturbation kernels), normalised, and the generation's summaries.
+    fn weigh(&self, gathering: Gathering) -> Generation {
+        let Gathering { mut accepted, simulations, .. } = gathering;
+        if let Some(l) = self.last {
             for p in accepted.iter_mut() {
-                let prior: f64 = p.theta.iter().zip(priors).map(|(&x, pr)| pr.density(x)).product();
+                let prior: f64 = p.theta.iter().zip(self.priors).map(|(&x, pr)| pr.density(x)).product();
                 let mixture: f64 = l
                     .particles
                     .iter()
@@ -310,7 +419,7 @@ where
                             * p.theta
                                 .iter()
                                 .zip(&q.theta)
-                                .zip(&sigma)
+                                .zip(&self.sigma)
                                 .map(|((&x, &m), &s)| {
                                     if s > 0.0 {
                                         let z = (x - m) / s;
@@ -331,8 +440,62 @@ where
         }
         let ess = 1.0 / accepted.iter().map(|p| p.weight * p.weight).sum::<f64>();
         let acceptance = if simulations > 0 { accepted.len() as f64 / simulations as f64 } else { 0.0 };
-        generations.push(Generation { tolerance, particles: accepted, acceptance, ess, simulations });
-        report(Event::Generation(generations.last().expect("just pushed")));
+        Generation { tolerance: self.tolerance, particles: accepted, acceptance, ess, simulations }
+    }
+}
+
+/// A generation's attempts accepted in attempt order, one batch at a time.
+struct Gathering {
+    accepted: Vec<Particle>,
+    simulations: u64,
+    /// The first attempt of the next batch.
+    attempt: u64,
+    /// Simulations of the complete generations before this one.
+    spent: u64,
+}
+
+/// What a batch left a generation needing.
+enum Gathered {
+    More,
+    Complete,
+    /// Out of budget, or proposals keep falling outside the prior's support.
+    OutOfBudget,
+}
+
+impl Gathering {
+    fn new(generations: &[Generation], cfg: &Config) -> Gathering {
+        Gathering {
+            accepted: Vec::with_capacity(cfg.particles),
+            simulations: 0,
+            attempt: 0,
+            spent: generations.iter().map(|g| g.simulations).sum(),
+        }
+    }
+
+    fn next_attempt(&self) -> u64 {
+        self.attempt
+    }
+
+    fn take(&mut self, batch: Vec<Option<Particle>>, tolerance: f64, cfg: &Config) -> Gathered {
+        self.attempt += cfg.batch as u64;
+        for candidate in batch.into_iter().flatten() {
+            if self.accepted.len() == cfg.particles {
+                break;
+            }
+            self.simulations += 1;
+            if candidate.distance <= tolerance {
+                self.accepted.push(candidate);
+            }
+        }
+        if self.accepted.len() == cfg.particles {
+            Gathered::Complete
+        } else if self.spent + self.simulations >= cfg.budget
+            || self.attempt >= cfg.budget.saturating_mul(100).max(cfg.batch as u64)
+        {
+            Gathered::OutOfBudget
+        } else {
+            Gathered::More
+        }
     }
 }
 
@@ -407,6 +570,45 @@ mod tests {
         );
         assert_eq!((resumed, again), (full.clone(), stop));
         assert_eq!(seen, full.len() - 3, "only the missing generations are computed");
+    }
+
+    #[test]
+    fn attempts_computed_elsewhere_in_any_order_give_the_same_generations() {
+        let (full, stop) = toy(2);
+        let cfg = Config { particles: 1000, max_generations: 8, budget: 400_000, seed: 7, ..Config::default() };
+        let (priors, observed, scale) = ([Prior::Normal { mean: 0.0, sd: 1.0 }], [1.0], [1.0 / f64::sqrt(20.0)]);
+        let simulate = |theta: &[f64], rng: &mut ChaCha8Rng| {
+            let z: f64 = StandardNormal.sample(rng);
+            Some(vec![theta[0] + z / f64::sqrt(20.0)])
+        };
+        // Each missing stretch is computed as three blocks of two batches, last block first,
+        // as array tasks finishing in any order would leave them.
+        let mut blocks: std::collections::HashMap<(usize, u64), Vec<Option<Particle>>> = Default::default();
+        let (mut done, mut waits) = (Vec::new(), 0);
+        let (generations, why) = loop {
+            let mut source = |plan: &Plan, first: u64, count: usize| match blocks.get(&(plan.generation(), first)) {
+                Some(b) => {
+                    assert_eq!(b.len(), count);
+                    Batch::Ready(b.clone())
+                }
+                None => Batch::Missing,
+            };
+            let (gens, why) = resume_from(&priors, &cfg, done, &mut source, &mut |_| {});
+            let Stop::Missing { generation, attempt } = why else { break (gens, why) };
+            waits += 1;
+            assert_eq!(generation, gens.len(), "it waits for the generation after the complete ones");
+            let plan = Plan::new(&priors, &gens, &cfg);
+            for b in (0..6u64).rev() {
+                let first = attempt + b * cfg.batch as u64;
+                blocks.insert(
+                    (generation, first),
+                    plan.attempts(first, cfg.batch, &observed, &scale, &simulate, &|| false),
+                );
+            }
+            done = gens;
+        };
+        assert_eq!((generations, why), (full.clone(), stop));
+        assert!(waits > full.len(), "some generation needed more than one stretch of attempts ({waits} waits)");
     }
 
     #[test]

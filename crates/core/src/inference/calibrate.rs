@@ -7,7 +7,7 @@
 //! statistics are the means over those replications of each observed statistic (the
 //! replications in which it is defined). Nothing here touches files or terminals.
 
-use super::abc::{self, Config, Event, Generation, Stop};
+use super::abc::{self, Batch, Config, Event, Generation, Particle, Plan, Stop};
 use super::targets::{Reading, Statistic, Targets};
 use crate::distributions::StandardNormal;
 use crate::engine::run_replication_or_stop;
@@ -98,27 +98,82 @@ pub fn calibrate(
     stop: &(dyn Fn() -> bool + Sync),
     report: &mut dyn FnMut(Event),
 ) -> (Vec<Generation>, Stop) {
-    let cat = Catalogue::new(&targets.base);
-    let fitted = targets.fitted();
-    let observed: Vec<f64> = fitted.iter().map(|&i| targets.statistics[i].value).collect();
-    let scale: Vec<f64> = fitted.iter().map(|&i| targets.statistics[i].sd).collect();
-    abc::resume(
-        &targets.priors,
-        &observed,
-        &scale,
-        &config(targets),
-        done,
-        |theta, rng| {
-            let mut x = simulate(targets, &cat, theta, rng, &fitted)?;
-            for (v, s) in x.iter_mut().zip(&scale) {
-                let z: f64 = StandardNormal.sample(rng);
-                *v += s * z;
-            }
-            Some(x)
-        },
-        stop,
-        report,
-    )
+    let fit = Fit::new(targets);
+    let mut simulated = |plan: &Plan, first: u64, count: usize| {
+        let batch = fit.attempts(plan, first, count, stop);
+        if stop() { Batch::Interrupted } else { Batch::Ready(batch) }
+    };
+    abc::resume_from(&targets.priors, &config(targets), done, &mut simulated, report)
+}
+
+/// The calibration of `targets` with its attempts taken from `source` (see
+/// [`abc::resume_from`]): blocks of attempts computed elsewhere by [`Fit::attempts`], read back
+/// in attempt order. Gives what [`calibrate`] gives, or stops at the first missing attempt.
+pub fn calibrate_from(
+    targets: &Targets,
+    done: Vec<Generation>,
+    source: &mut dyn FnMut(&Plan, u64, usize) -> Batch,
+    report: &mut dyn FnMut(Event),
+) -> (Vec<Generation>, Stop) {
+    abc::resume_from(&targets.priors, &config(targets), done, source, report)
+}
+
+/// A calibration's problem as the sampler sees it: the fitted statistics' observed values and
+/// scales, and the simulator.
+pub struct Fit<'a> {
+    targets: &'a Targets,
+    cat: Catalogue,
+    fitted: Vec<usize>,
+    observed: Vec<f64>,
+    scale: Vec<f64>,
+}
+
+impl<'a> Fit<'a> {
+    /// The problem of `targets`.
+    pub fn new(targets: &'a Targets) -> Fit<'a> {
+        let fitted = targets.fitted();
+        Fit {
+            targets,
+            cat: Catalogue::new(&targets.base),
+            observed: fitted.iter().map(|&i| targets.statistics[i].value).collect(),
+            scale: fitted.iter().map(|&i| targets.statistics[i].sd).collect(),
+            fitted,
+        }
+    }
+
+    /// The plan of the generation after `generations`.
+    pub fn plan<'p>(&'p self, generations: &'p [Generation]) -> Plan<'p> {
+        Plan::new(&self.targets.priors, generations, &config(self.targets))
+    }
+
+    /// The fitted statistics for `theta`, each with its noisy-ABC observation error.
+    fn simulate_noisy(&self, theta: &[f64], rng: &mut ChaCha8Rng) -> Option<Vec<f64>> {
+        let mut x = simulate(self.targets, &self.cat, theta, rng, &self.fitted)?;
+        for (v, s) in x.iter_mut().zip(&self.scale) {
+            let z: f64 = StandardNormal.sample(rng);
+            *v += s * z;
+        }
+        Some(x)
+    }
+
+    /// Attempts `first..first + count` of the generation `plan` proposes for, on the threads
+    /// of the enclosing pool (see [`Plan::attempts`]).
+    pub fn attempts(
+        &self,
+        plan: &Plan,
+        first: u64,
+        count: usize,
+        stop: &(dyn Fn() -> bool + Sync),
+    ) -> Vec<Option<Particle>> {
+        plan.attempts(
+            first,
+            count,
+            &self.observed,
+            &self.scale,
+            &|theta: &[f64], rng: &mut ChaCha8Rng| self.simulate_noisy(theta, rng),
+            stop,
+        )
+    }
 }
 
 /// The index of a particle drawn by weight with one uniform `u` in [0, 1).

@@ -1,0 +1,171 @@
+//! Blocks of a calibration's attempts computed apart from it (`calibrate --block`, one per
+//! Slurm array task) and read back by the calibration that accepts them in attempt order
+//! (`calibrate --blocks`, the merge step).
+//!
+//! A block is attempts `first..first + count` of generation `g`. Its file is one line, the
+//! SHA-256 of a JSON text and that text, as the generations log writes a generation. The text
+//! names the calibration, the tool's version and the *basis*: the SHA-256 of the log lines of
+//! generations `0..g`, which the attempts were proposed from. A block is used only when all
+//! of them match and the checksum holds, so a generation never mixes attempts computed from
+//! two different pasts; anything else is treated as not there (and recomputed by a rerun).
+
+use super::calibration::{CalibrationInfo, SavedParticle, line_for};
+use super::{OutputError, io, sha256_hex, write_atomic};
+use crate::inference::abc::{Generation, Particle};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The attempts of one block.
+pub type Attempts = Vec<Option<Particle>>;
+
+#[derive(Serialize, Deserialize)]
+struct Block<S> {
+    calibration: S,
+    version: S,
+    generation: usize,
+    basis: S,
+    first: u64,
+    attempts: Vec<Option<SavedParticle>>,
+}
+
+/// The SHA-256 of the log lines of `generations`: what the next generation proposes from.
+pub fn basis(info: &CalibrationInfo, generations: &[Generation]) -> String {
+    let text: String = generations.iter().enumerate().map(|(i, g)| line_for(info, i, g) + "\n").collect();
+    sha256_hex(text.as_bytes())
+}
+
+/// The folder of `info`'s blocks of generation `g` inside `blocks`.
+fn folder(blocks: &Path, info: &CalibrationInfo, g: usize) -> PathBuf {
+    blocks.join(format!("calibration-{}", &info.identity[..16])).join(format!("generation-{g:03}"))
+}
+
+fn file_name(first: u64, count: usize) -> String {
+    format!("attempts-{first:012}-{count}.jsonl")
+}
+
+/// Where the block of attempts `first..first + count` of generation `g` is kept.
+pub fn path(blocks: &Path, info: &CalibrationInfo, g: usize, first: u64, count: usize) -> PathBuf {
+    folder(blocks, info, g).join(file_name(first, count))
+}
+
+/// Save a block of attempts of the generation after `before`, atomically (a task killed while
+/// writing leaves no block). Returns its path.
+pub fn save(
+    blocks: &Path,
+    info: &CalibrationInfo,
+    before: &[Generation],
+    first: u64,
+    attempts: &[Option<Particle>],
+) -> Result<PathBuf, OutputError> {
+    let g = before.len();
+    let basis = basis(info, before);
+    let block = Block {
+        calibration: info.identity.as_str(),
+        version: env!("CARGO_PKG_VERSION"),
+        generation: g,
+        basis: basis.as_str(),
+        first,
+        attempts: attempts.iter().map(|a| a.as_ref().map(SavedParticle::from)).collect(),
+    };
+    let body = serde_json::to_string(&block).expect("a block serialises");
+    let dir = folder(blocks, info, g);
+    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    write_atomic(
+        &dir,
+        &file_name(first, attempts.len()),
+        format!("{} {body}\n", sha256_hex(body.as_bytes())).as_bytes(),
+    )
+}
+
+/// The block at `path` if it is a verified block of `info`'s generation after `before` that
+/// starts at `first` and holds `count` attempts.
+pub fn read(path: &Path, info: &CalibrationInfo, before: &[Generation], first: u64, count: usize) -> Option<Attempts> {
+    read_with_basis(path, info, before.len(), &basis(info, before), first, count)
+}
+
+fn read_with_basis(
+    path: &Path,
+    info: &CalibrationInfo,
+    g: usize,
+    basis: &str,
+    first: u64,
+    count: usize,
+) -> Option<Attempts> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let (sum, body) = text.strip_suffix('\n')?.split_once(' ')?;
+    if sha256_hex(body.as_bytes()) != sum {
+        return None;
+    }
+    let block: Block<String> = serde_json::from_str(body).ok()?;
+    let ours = block.calibration == info.identity
+        && block.version == env!("CARGO_PKG_VERSION")
+        && block.generation == g
+        && block.basis == basis
+        && block.first == first
+        && block.attempts.len() == count;
+    ours.then(|| block.attempts.into_iter().map(|a| a.map(SavedParticle::into_particle)).collect())
+}
+
+/// The blocks a merge reads, generation by generation: each batch of attempts the sampler asks
+/// for is cut from a verified block that covers it.
+#[derive(Debug)]
+pub struct Blocks<'a> {
+    dir: PathBuf,
+    info: &'a CalibrationInfo,
+    /// The generation whose blocks are loaded, and its verified blocks by first attempt.
+    loaded: Option<(usize, BTreeMap<u64, Attempts>)>,
+    /// Blocks present but refused (another past, another version, damaged), for the user.
+    pub refused: Vec<PathBuf>,
+}
+
+impl<'a> Blocks<'a> {
+    /// The blocks of `info`'s calibration kept in `dir`.
+    pub fn new(dir: &Path, info: &'a CalibrationInfo) -> Blocks<'a> {
+        Blocks { dir: dir.to_path_buf(), info, loaded: None, refused: Vec::new() }
+    }
+
+    /// Attempts `first..first + count` of the generation after `before`, if a verified block
+    /// holds them all.
+    pub fn batch(&mut self, before: &[Generation], first: u64, count: usize) -> Option<Attempts> {
+        let g = before.len();
+        if self.loaded.as_ref().is_none_or(|(loaded, _)| *loaded != g) {
+            self.loaded = Some((g, self.load(before)));
+        }
+        let (_, blocks) = self.loaded.as_ref().expect("just loaded");
+        let (&start, block) =
+            blocks.range(..=first).rev().find(|&(&start, block)| (first - start) as usize + count <= block.len())?;
+        let offset = (first - start) as usize;
+        Some(block[offset..offset + count].to_vec())
+    }
+
+    /// Every verified block of the generation after `before`.
+    fn load(&mut self, before: &[Generation]) -> BTreeMap<u64, Attempts> {
+        let g = before.len();
+        let basis = basis(self.info, before);
+        let mut out = BTreeMap::new();
+        let Ok(entries) = std::fs::read_dir(folder(&self.dir, self.info, g)) else { return out };
+        let mut names: Vec<String> = entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        names.sort();
+        for name in names {
+            let Some((first, count)) = name
+                .strip_prefix("attempts-")
+                .and_then(|n| n.strip_suffix(".jsonl"))
+                .and_then(|n| n.split_once('-'))
+                .and_then(|(f, c)| Some((f.parse::<u64>().ok()?, c.parse::<usize>().ok()?)))
+            else {
+                continue;
+            };
+            let path = folder(&self.dir, self.info, g).join(&name);
+            match read_with_basis(&path, self.info, g, &basis, first, count) {
+                // Of two blocks that start together, the longer covers more.
+                Some(block) if out.get(&first).is_none_or(|b: &Attempts| b.len() < block.len()) => {
+                    out.insert(first, block);
+                }
+                Some(_) => {}
+                None => self.refused.push(path),
+            }
+        }
+        out
+    }
+}
