@@ -189,6 +189,12 @@ enum Command {
         /// are multiples of 64.
         #[arg(long, value_name = "G:FIRST:COUNT", requires = "blocks")]
         block: Option<String>,
+        /// Instead of fitting the observations, check the fit itself (simulation-based
+        /// calibration): N calibrations of synthetic data drawn from the prior, writing each
+        /// truth's rank among its posterior's draws and how often the 50% and 90% credible
+        /// intervals cover it (default --out: output/<name>_coverage/).
+        #[arg(long, value_name = "N", conflicts_with = "blocks")]
+        check_coverage: Option<u64>,
     },
     /// Redraw every chart (and report.html) of a run, sweep or calibration directory from its files alone.
     Plot {
@@ -471,7 +477,7 @@ fn main() -> ExitCode {
             };
             commands::targets::targets(&roster, flags)
         }
-        Command::Calibrate { targets, out, threads, force, no_charts, size, blocks, block } => {
+        Command::Calibrate { targets, out, threads, force, no_charts, size, blocks, block, check_coverage } => {
             let distributed = blocks.map(|blocks| commands::calibrate::Distributed { blocks, block });
             commands::calibrate::calibrate(
                 &targets,
@@ -481,6 +487,7 @@ fn main() -> ExitCode {
                 quiet,
                 (!no_charts).then(|| size.size()),
                 distributed,
+                check_coverage,
             )
         }
         Command::Plot { dir, checksums, size } => {

@@ -5,13 +5,10 @@
 //! rate).
 
 use assert_cmd::Command;
-use chacha20::ChaCha8Rng;
 use common::TINY_TOWN;
-use coprosim::inference::calibrate::{self, posterior_marginal};
+use coprosim::inference::coverage;
 use coprosim::inference::targets::Targets;
-use coprosim::observe::Catalogue;
-use rand::SeedableRng;
-use rand_distr::Distribution;
+use coprosim::input::Load;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
@@ -314,6 +311,75 @@ fn the_slurm_calibration_script_refuses_what_it_cannot_run() {
     assert!(!submitted.exists(), "a refused calibration submitted a job");
 }
 
+#[test]
+fn check_coverage_writes_ranks_and_coverage_the_same_on_any_thread_count() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = targets_text("particles = 40\ngenerations = 3\npredictive = 0")
+        .replace("[scenario.population]", "[scenario.behaviour]\nlife_event_rate = 0.0\n[scenario.population]");
+    let file = write(tmp.path(), "tiny.toml", &text);
+    let (one, two) = (tmp.path().join("one"), tmp.path().join("two"));
+    let out = coprosim()
+        .arg("calibrate")
+        .arg(&file)
+        .args(["--check-coverage", "20", "-j", "1", "-o"])
+        .arg(&one)
+        .assert()
+        .success();
+    let said = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(said.contains("20 trials") && said.contains("90% intervals covered"), "{said}");
+    coprosim()
+        .arg("calibrate")
+        .arg(&file)
+        .args(["--check-coverage", "20", "-j", "2", "-q", "-o"])
+        .arg(&two)
+        .assert()
+        .success();
+    let files =
+        ["coverage.json", "ranks.csv", "coverage.csv", "charts/coverage_ranks.svg", "charts/coverage_ranks.png"];
+    for f in files {
+        assert_eq!(std::fs::read(one.join(f)).unwrap(), std::fs::read(two.join(f)).unwrap(), "{f}");
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(one.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!((manifest["kind"].as_str(), manifest["complete"].as_bool()), (Some("coverage"), Some(true)));
+    for f in files {
+        let sha = manifest["files"][f].as_str().unwrap_or_else(|| panic!("{f} not in the manifest"));
+        assert_eq!(sha, coprosim::output::sha256_hex(&std::fs::read(one.join(f)).unwrap()), "{f}");
+    }
+    // A row per trial and parameter, ranks in 0..=99, and the flags agree with the intervals.
+    let ranks = std::fs::read_to_string(one.join("ranks.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = ranks.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 20 * 2, "{ranks}");
+    for r in &rows {
+        let rank: u32 = r[3].parse().unwrap();
+        assert!(rank <= 99);
+        let [truth, q05, q95]: [f64; 3] = [2, 4, 7].map(|i| r[i].parse().unwrap());
+        assert_eq!(r[9] == "true", q05 <= truth && truth <= q95, "{r:?}");
+    }
+    // The summary counts what the rows say, with a Wilson interval around the rate.
+    let summary = std::fs::read_to_string(one.join("coverage.csv")).unwrap();
+    // (Read from the end: the prior before them is quoted, with a comma.)
+    let base_exit: Vec<&str> =
+        summary.lines().find(|l| l.starts_with("behaviour.base_exit,")).unwrap().rsplit(',').take(6).collect();
+    let covered = rows.iter().filter(|r| r[1] == "behaviour.base_exit" && r[9] == "true").count();
+    assert_eq!(base_exit[5], covered.to_string(), "{summary}");
+    let (low, high): (f64, f64) = (base_exit[3].parse().unwrap(), base_exit[2].parse().unwrap());
+    let rate = covered as f64 / 20.0;
+    assert!(0.0 <= low && low <= rate && rate <= high && high <= 1.0, "{summary}");
+    // plot redraws the histograms from ranks.csv alone, to the same bytes.
+    let drawn = std::fs::read(one.join("charts/coverage_ranks.svg")).unwrap();
+    std::fs::remove_file(one.join("charts/coverage_ranks.svg")).unwrap();
+    coprosim().arg("plot").arg(&one).assert().success();
+    assert!(drawn == std::fs::read(one.join("charts/coverage_ranks.svg")).unwrap(), "plot drew other ranks");
+    coprosim()
+        .arg("calibrate")
+        .arg(&file)
+        .args(["--check-coverage", "0", "-o"])
+        .arg(tmp.path().join("z"))
+        .assert()
+        .code(2);
+}
+
 fn spawn(args: &[&std::ffi::OsStr]) -> Child {
     std::process::Command::new(env!("CARGO_BIN_EXE_coprosim"))
         .args(args)
@@ -601,51 +667,40 @@ fn calibrate_names_what_the_fit_cannot_reproduce_and_draws_curves() {
 #[test]
 fn credible_intervals_cover_the_truth_at_about_the_nominal_rate() {
     let trials: u64 = std::env::var("COPROSIM_SBC_TRIALS").ok().and_then(|t| t.parse().ok()).unwrap_or(16);
-    // A check of the sampler, not of the third version's behaviour: members leave by the
-    // base exit rate and dissatisfaction only (no life events, which would carry most exits
-    // and leave base_exit weakly identified by retention, whatever the sampler).
-    let text = targets_text("particles = 60\ngenerations = 4\npredictive = 0")
-        .replace("[scenario.population]", "[scenario.behaviour]\nlife_event_rate = 0.0\n[scenario.population]");
-    let base = Targets::parse(&text, "tiny.toml", &coprosim::scenario::base::no_files).unwrap();
-    let cat = Catalogue::new(&base.base);
-    let fitted = base.fitted();
+    // A check of the sampler, not of the third version's behaviour: the shipped town whose
+    // members leave by the base exit rate and dissatisfaction only, the file the docs' larger
+    // run uses.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/calibration/coverage_check.toml");
+    let base = Targets::load(&path).unwrap();
+    // The trials `calibrate --check-coverage` runs: a truth from the prior, the model's
+    // statistics at it observed with the error the targets state, a calibration of those.
+    let done: Vec<coverage::Trial> = (0..trials).filter_map(|k| coverage::trial(&base, k, &|| false).ok()).collect();
+    let total = done.len() as u32;
     let widths = [0.75, (0.5f64 / 0.02).ln()];
-    let (mut covered, mut total) = (vec![0u32; 2], 0u32);
+    let covered: Vec<u32> = (0..2).map(|d| done.iter().filter(|t| t.covers(d, 0.9)).count() as u32).collect();
     let mut width = [0.0; 2];
-    for trial in 0..trials {
-        let mut rng = ChaCha8Rng::seed_from_u64(1000 + trial);
-        let truth: Vec<f64> = base.priors.iter().map(|p| p.sample(&mut rng)).collect();
-        let Some(stats) = calibrate::simulate(&base, &cat, &truth, &mut rng, &fitted) else { continue };
-        if stats.iter().any(|s| !s.is_finite()) {
-            continue; // the club dissolved: no retention to observe
-        }
-        // The data are the model's statistics observed with the error the targets state, as
-        // the calibration assumes.
-        let mut t = base.clone();
-        for (&i, v) in fitted.iter().zip(&stats) {
-            let z: f64 = rand_distr::StandardNormal.sample(&mut rng);
-            t.statistics[i].value = v + t.statistics[i].sd * z;
-        }
-        t.file.seed = 77 + trial;
-        let (gens, _) = calibrate::calibrate(&t, Vec::new(), &|| false, &mut |_| {});
-        let last = gens.last().unwrap();
-        total += 1;
-        for d in 0..2 {
-            let m = posterior_marginal(last, d);
-            if m.q05 <= truth[d] && truth[d] <= m.q95 {
-                covered[d] += 1;
-            }
-            width[d] += if d == 0 { (m.q95 - m.q05) / widths[0] } else { (m.q95 / m.q05).ln() / widths[1] };
-        }
+    for t in &done {
+        let [q05, _, _, q95] = t.quantiles[0];
+        width[0] += (q95 - q05) / widths[0];
+        let [q05, _, _, q95] = t.quantiles[1];
+        width[1] += (q95 / q05).ln() / widths[1];
     }
+    let redrawn: u32 = done.iter().map(|t| t.redrawn).sum();
+    let ranks: Vec<(f64, f64)> = (0..2)
+        .map(|d| {
+            let s = coverage::summarise(&done, d);
+            (s.chi_square, s.p_uniform)
+        })
+        .collect();
+    eprintln!("{redrawn} truths redrawn (a dissolved club); rank uniformity (χ², p) per parameter: {ranks:?}");
     assert!(total as u64 >= trials * 3 / 4, "only {total} of {trials} trials had observable data");
-    let coverage: Vec<f64> = covered.iter().map(|&c| c as f64 / total as f64).collect();
+    let rates: Vec<f64> = covered.iter().map(|&c| c as f64 / total as f64).collect();
     let relative: Vec<f64> = width.iter().map(|w| w / total as f64).collect();
     eprintln!(
-        "SBC over {total} trials: 90% interval coverage {coverage:?}; width relative to the prior's range {relative:?}"
+        "SBC over {total} trials: 90% interval coverage {rates:?}; width relative to the prior's range {relative:?}"
     );
     // 16 trials at a true rate of 0.9: at least 11 covered with probability 0.997.
-    for (d, c) in coverage.iter().enumerate() {
+    for (d, c) in rates.iter().enumerate() {
         assert!(*c >= 0.68, "parameter {d}: 90% intervals covered the truth in only {c:.2} of trials");
     }
     // Retention and turnover pin down base_exit: its interval is far narrower than its prior.

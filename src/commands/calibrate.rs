@@ -31,6 +31,7 @@ pub fn calibrate(
     quiet: bool,
     charts: Option<ChartSize>,
     distributed: Option<Distributed>,
+    check_coverage: Option<u64>,
 ) -> Result<(), Failure> {
     use coprosim::inference::abc::{Batch, Event, Stop};
     use output::calibration::{self as cal, CalibrationInfo};
@@ -38,6 +39,10 @@ pub fn calibrate(
     let (pool_threads, used_threads) = super::threads(threads)?;
     fits(&targets.base, &path.display().to_string(), used_threads, used_threads as u32)?;
     let name = &targets.file.name;
+    if let Some(trials) = check_coverage {
+        let dir = out.unwrap_or_else(|| default_out(&format!("{name}_coverage")));
+        return coverage(path, &targets, &dir, trials, (pool_threads, used_threads), force, quiet, charts);
+    }
     let dir = out.unwrap_or_else(|| default_out(name));
     let info = CalibrationInfo::new(&targets);
     if let Some(Distributed { blocks, block: Some(spec) }) = &distributed {
@@ -283,5 +288,126 @@ fn compute_block(
         start.elapsed().as_secs_f64(),
         saved.display()
     ));
+    Ok(())
+}
+
+/// `calibrate --check-coverage N`: simulation-based calibration. N calibrations of synthetic
+/// data drawn from the prior, each trial on its own streams; the truths' ranks and the
+/// intervals' coverage written to `dir` (docs/CALIBRATING.md, "Does the fit recover a known
+/// truth?").
+#[allow(clippy::too_many_arguments)] // the command's flags
+fn coverage(
+    path: &Path,
+    targets: &Targets,
+    dir: &Path,
+    trials: u64,
+    (pool_threads, used_threads): (usize, usize),
+    force: bool,
+    quiet: bool,
+    charts: Option<ChartSize>,
+) -> Result<(), Failure> {
+    use coprosim::inference::coverage::{self as sbc, Failed};
+    use coprosim::output::commit::{Kind, Staging};
+    use coprosim::output::coverage::{CoverageInfo, CoverageManifest, write_coverage};
+    if trials == 0 {
+        return Err(Failure::Input("--check-coverage: found 0, expected a number of trials of at least 1".into()));
+    }
+    let _writer = writer_lock(dir)?;
+    let staging = Staging::new(dir, Kind::Coverage, force).map_err(output_failure)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(pool_threads)
+        .build()
+        .map_err(|e| Failure::Runtime(format!("cannot start worker threads: {e}")))?;
+    let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(trials) };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} trials, {elapsed}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(format!("{}: coverage check", targets.file.name));
+    let start = Instant::now();
+    let mut done = Vec::new();
+    let mut without = std::collections::BTreeMap::new();
+    for k in 0..trials {
+        match pool.install(|| sbc::trial(targets, k, &engine::stop_requested)) {
+            Ok(trial) => done.push((k, trial)),
+            Err(Failed::Interrupted) => {
+                return Err(Failure::Interrupted(format!(
+                    "interrupted after {k} of {trials} trials; nothing was written"
+                )));
+            }
+            Err(Failed::Unobservable(why)) => {
+                without.insert(k, why);
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let mut manifest = CoverageManifest {
+        tool: "coprosim",
+        kind: Kind::Coverage,
+        version: env!("CARGO_PKG_VERSION"),
+        git_commit: output::git_commit(),
+        coverage: CoverageInfo {
+            calibration: CalibrationInfo::new(targets),
+            trials,
+            draws: sbc::DRAWS,
+            bins: sbc::BINS,
+        },
+        targets_file: path.display().to_string(),
+        trials_without_data: without.clone(),
+        threads: used_threads,
+        wall_time_seconds: (start.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+        files: Default::default(),
+        complete: false,
+    };
+    write_coverage(staging.dir(), &mut manifest, &done, charts).map_err(writing_failure(dir))?;
+    report_kept(&staging.commit().map_err(writing_failure(dir))?);
+    for (k, why) in &without {
+        eprintln!("warning: trial {k} has no data and is left out: {why}");
+    }
+    let only: Vec<_> = done.iter().map(|(_, t)| t.clone()).collect();
+    for (d, key) in targets.keys().iter().enumerate() {
+        let s = sbc::summarise(&only, d);
+        // A 90% interval that covers the truth less often than the Wilson interval allows, or
+        // ranks that are not uniform, say the fit's uncertainty is not to be taken at its word.
+        if s.coverage90_interval.1 < 0.9 {
+            eprintln!(
+                "warning: {key}: its 90% credible intervals covered the truth in only {} of {} trials (95% interval {:.2} to {:.2}): the posteriors are too narrow or biased; allow more generations or particles, or check the observations' sds",
+                s.covered90, s.trials, s.coverage90_interval.0, s.coverage90_interval.1
+            );
+        }
+        if s.p_uniform < 0.01 {
+            eprintln!(
+                "warning: {key}: the truths' ranks are not uniform (χ² {:.1}, p = {:.3}; charts/coverage_ranks shows how)",
+                s.chi_square, s.p_uniform
+            );
+        }
+    }
+    if quiet {
+        return Ok(());
+    }
+    println!(
+        "{}: {} trials in {:.1} s ({} without data)",
+        targets.file.name,
+        done.len(),
+        start.elapsed().as_secs_f64(),
+        without.len()
+    );
+    for (d, key) in targets.keys().iter().enumerate() {
+        let s = sbc::summarise(&only, d);
+        println!(
+            "  {key:<44} 90% intervals covered {}/{} (95% CI {:.2} to {:.2}), 50% intervals {}/{}; ranks χ² {:.1}, p = {:.2}",
+            s.covered90,
+            s.trials,
+            s.coverage90_interval.0,
+            s.coverage90_interval.1,
+            s.covered50,
+            s.trials,
+            s.chi_square,
+            s.p_uniform
+        );
+    }
+    println!("wrote {}", dir.display());
     Ok(())
 }

@@ -13,6 +13,7 @@ pub fn plot(dir: &Path, size: ChartSize) -> Result<(), Failure> {
     let written = match output::commit::inspect(dir) {
         Ok(output::commit::Holding::Result { kind: Kind::Calibration, .. }) => output::calibration::redraw(dir, size),
         Ok(output::commit::Holding::Result { kind: Kind::Sweep, .. }) => output::sweep::redraw(dir, size),
+        Ok(output::commit::Holding::Result { kind: Kind::Coverage, .. }) => output::coverage::redraw(dir, size),
         _ => output::write_charts(dir, size),
     }
     .map_err(output_failure)?;

@@ -9,7 +9,7 @@
 //! of them match and the checksum holds, so a generation never mixes attempts computed from
 //! two different pasts; anything else is treated as not there (and recomputed by a rerun).
 
-use super::calibration::{CalibrationInfo, SavedParticle, line_for};
+use super::calibration::{CalibrationInfo, SavedParticle, log_of};
 use super::{OutputError, io, sha256_hex, write_atomic};
 use crate::inference::abc::{Generation, Particle};
 use serde::{Deserialize, Serialize};
@@ -31,8 +31,7 @@ struct Block<S> {
 
 /// The SHA-256 of the log lines of `generations`: what the next generation proposes from.
 pub fn basis(info: &CalibrationInfo, generations: &[Generation]) -> String {
-    let text: String = generations.iter().enumerate().map(|(i, g)| line_for(info, i, g) + "\n").collect();
-    sha256_hex(text.as_bytes())
+    sha256_hex(log_of(info, generations).as_bytes())
 }
 
 /// The folder of `info`'s blocks of generation `g` inside `blocks`.
@@ -49,6 +48,21 @@ pub fn path(blocks: &Path, info: &CalibrationInfo, g: usize, first: u64, count: 
     folder(blocks, info, g).join(file_name(first, count))
 }
 
+/// A block of attempts of the generation after `before`, as its file holds it: one line.
+pub fn encode(info: &CalibrationInfo, before: &[Generation], first: u64, attempts: &[Option<Particle>]) -> String {
+    let basis = basis(info, before);
+    let block = Block {
+        calibration: info.identity.as_str(),
+        version: env!("CARGO_PKG_VERSION"),
+        generation: before.len(),
+        basis: basis.as_str(),
+        first,
+        attempts: attempts.iter().map(|a| a.as_ref().map(SavedParticle::from)).collect(),
+    };
+    let body = serde_json::to_string(&block).expect("a block serialises");
+    format!("{} {body}\n", sha256_hex(body.as_bytes()))
+}
+
 /// Save a block of attempts of the generation after `before`, atomically (a task killed while
 /// writing leaves no block). Returns its path.
 pub fn save(
@@ -58,41 +72,23 @@ pub fn save(
     first: u64,
     attempts: &[Option<Particle>],
 ) -> Result<PathBuf, OutputError> {
-    let g = before.len();
-    let basis = basis(info, before);
-    let block = Block {
-        calibration: info.identity.as_str(),
-        version: env!("CARGO_PKG_VERSION"),
-        generation: g,
-        basis: basis.as_str(),
-        first,
-        attempts: attempts.iter().map(|a| a.as_ref().map(SavedParticle::from)).collect(),
-    };
-    let body = serde_json::to_string(&block).expect("a block serialises");
-    let dir = folder(blocks, info, g);
+    let dir = folder(blocks, info, before.len());
     std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-    write_atomic(
-        &dir,
-        &file_name(first, attempts.len()),
-        format!("{} {body}\n", sha256_hex(body.as_bytes())).as_bytes(),
-    )
+    write_atomic(&dir, &file_name(first, attempts.len()), encode(info, before, first, attempts).as_bytes())
 }
 
 /// The block at `path` if it is a verified block of `info`'s generation after `before` that
 /// starts at `first` and holds `count` attempts.
 pub fn read(path: &Path, info: &CalibrationInfo, before: &[Generation], first: u64, count: usize) -> Option<Attempts> {
-    read_with_basis(path, info, before.len(), &basis(info, before), first, count)
+    let text = std::fs::read_to_string(path).ok()?;
+    decode(&text, info, before.len(), &basis(info, before))
+        .filter(|(f, a)| *f == first && a.len() == count)
+        .map(|(_, a)| a)
 }
 
-fn read_with_basis(
-    path: &Path,
-    info: &CalibrationInfo,
-    g: usize,
-    basis: &str,
-    first: u64,
-    count: usize,
-) -> Option<Attempts> {
-    let text = std::fs::read_to_string(path).ok()?;
+/// A block's first attempt and its attempts, if `text` is a verified block of `info`'s
+/// generation `g` proposed from the generations whose [`basis`] is `basis`.
+pub fn decode(text: &str, info: &CalibrationInfo, g: usize, basis: &str) -> Option<(u64, Attempts)> {
     let (sum, body) = text.strip_suffix('\n')?.split_once(' ')?;
     if sha256_hex(body.as_bytes()) != sum {
         return None;
@@ -101,28 +97,40 @@ fn read_with_basis(
     let ours = block.calibration == info.identity
         && block.version == env!("CARGO_PKG_VERSION")
         && block.generation == g
-        && block.basis == basis
-        && block.first == first
-        && block.attempts.len() == count;
-    ours.then(|| block.attempts.into_iter().map(|a| a.map(SavedParticle::into_particle)).collect())
+        && block.basis == basis;
+    ours.then(|| (block.first, block.attempts.into_iter().map(|a| a.map(SavedParticle::into_particle)).collect()))
+}
+
+/// Where a merge finds its blocks.
+#[derive(Debug)]
+enum Source {
+    /// Files in a folder (`calibrate --blocks DIR`).
+    Folder(PathBuf),
+    /// Blocks' texts handed over in memory (the Python package's executors).
+    Texts(Vec<String>),
 }
 
 /// The blocks a merge reads, generation by generation: each batch of attempts the sampler asks
 /// for is cut from a verified block that covers it.
 #[derive(Debug)]
 pub struct Blocks<'a> {
-    dir: PathBuf,
+    source: Source,
     info: &'a CalibrationInfo,
     /// The generation whose blocks are loaded, and its verified blocks by first attempt.
     loaded: Option<(usize, BTreeMap<u64, Attempts>)>,
-    /// Blocks present but refused (another past, another version, damaged), for the user.
+    /// Block files present but refused (another past, another version, damaged), for the user.
     pub refused: Vec<PathBuf>,
 }
 
 impl<'a> Blocks<'a> {
     /// The blocks of `info`'s calibration kept in `dir`.
     pub fn new(dir: &Path, info: &'a CalibrationInfo) -> Blocks<'a> {
-        Blocks { dir: dir.to_path_buf(), info, loaded: None, refused: Vec::new() }
+        Blocks { source: Source::Folder(dir.to_path_buf()), info, loaded: None, refused: Vec::new() }
+    }
+
+    /// Blocks given as their texts ([`encode`]); those of other generations or pasts are not used.
+    pub fn of_texts(texts: Vec<String>, info: &'a CalibrationInfo) -> Blocks<'a> {
+        Blocks { source: Source::Texts(texts), info, loaded: None, refused: Vec::new() }
     }
 
     /// Attempts `first..first + count` of the generation after `before`, if a verified block
@@ -144,26 +152,40 @@ impl<'a> Blocks<'a> {
         let g = before.len();
         let basis = basis(self.info, before);
         let mut out = BTreeMap::new();
-        let Ok(entries) = std::fs::read_dir(folder(&self.dir, self.info, g)) else { return out };
-        let mut names: Vec<String> = entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
-        names.sort();
-        for name in names {
-            let Some((first, count)) = name
-                .strip_prefix("attempts-")
-                .and_then(|n| n.strip_suffix(".jsonl"))
-                .and_then(|n| n.split_once('-'))
-                .and_then(|(f, c)| Some((f.parse::<u64>().ok()?, c.parse::<usize>().ok()?)))
-            else {
-                continue;
-            };
-            let path = folder(&self.dir, self.info, g).join(&name);
-            match read_with_basis(&path, self.info, g, &basis, first, count) {
-                // Of two blocks that start together, the longer covers more.
-                Some(block) if out.get(&first).is_none_or(|b: &Attempts| b.len() < block.len()) => {
-                    out.insert(first, block);
+        let mut keep = |first: u64, block: Attempts| {
+            // Of two blocks that start together, the longer covers more.
+            if out.get(&first).is_none_or(|b: &Attempts| b.len() < block.len()) {
+                out.insert(first, block);
+            }
+        };
+        match &self.source {
+            Source::Texts(texts) => {
+                for (first, block) in texts.iter().filter_map(|t| decode(t, self.info, g, &basis)) {
+                    keep(first, block);
                 }
-                Some(_) => {}
-                None => self.refused.push(path),
+            }
+            Source::Folder(dir) => {
+                let folder = folder(dir, self.info, g);
+                let Ok(entries) = std::fs::read_dir(&folder) else { return out };
+                let mut names: Vec<String> =
+                    entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+                names.sort();
+                for name in names {
+                    let Some((first, count)) = name
+                        .strip_prefix("attempts-")
+                        .and_then(|n| n.strip_suffix(".jsonl"))
+                        .and_then(|n| n.split_once('-'))
+                        .and_then(|(f, c)| Some((f.parse::<u64>().ok()?, c.parse::<usize>().ok()?)))
+                    else {
+                        continue;
+                    };
+                    let path = folder.join(&name);
+                    let text = std::fs::read_to_string(&path).unwrap_or_default();
+                    match decode(&text, self.info, g, &basis).filter(|(f, a)| *f == first && a.len() == count) {
+                        Some((first, block)) => keep(first, block),
+                        None => self.refused.push(path),
+                    }
+                }
             }
         }
         out

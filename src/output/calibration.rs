@@ -196,8 +196,12 @@ pub fn line_for(info: &CalibrationInfo, index: usize, g: &Generation) -> String 
 /// calibration, generation 0 onwards without a gap. Anything after the first torn, edited or
 /// foreign line is dropped (and recomputed).
 pub fn read_generations(path: &Path, info: &CalibrationInfo) -> Vec<Generation> {
+    std::fs::read_to_string(path).map(|text| generations_of_log(&text, info)).unwrap_or_default()
+}
+
+/// The complete generations in a log's text (see [`read_generations`]).
+pub fn generations_of_log(text: &str, info: &CalibrationInfo) -> Vec<Generation> {
     let mut out = Vec::new();
-    let Ok(text) = std::fs::read_to_string(path) else { return out };
     for (sum, body) in text.lines().filter_map(|l| l.split_once(' ')) {
         if sha256_hex(body.as_bytes()) != sum {
             break;
@@ -208,6 +212,11 @@ pub fn read_generations(path: &Path, info: &CalibrationInfo) -> Vec<Generation> 
         }
     }
     out
+}
+
+/// The log's text of `generations`: a line each, from generation 0.
+pub fn log_of(info: &CalibrationInfo, generations: &[Generation]) -> String {
+    generations.iter().enumerate().map(|(i, g)| line_for(info, i, g) + "\n").collect()
 }
 
 /// Where a calibration computes: a resumable working folder inside `dir` (kept when
@@ -238,8 +247,7 @@ pub fn working_place(
         }
     }
     // Rewrite the log with only the verified generations, so appends never follow a torn line.
-    let text: String = done.iter().enumerate().map(|(i, g)| line_for(info, i, g) + "\n").collect();
-    write_atomic(&work, GENERATIONS_LOG, text.as_bytes())?;
+    write_atomic(&work, GENERATIONS_LOG, log_of(info, &done).as_bytes())?;
     write_atomic(&work, CALIBRATION_JSON, &serde_json::to_vec_pretty(info).expect("serialises"))?;
     Ok((staging, done))
 }
@@ -628,8 +636,7 @@ pub fn write_calibration(dir: &Path, f: &Finished, size: Option<ChartSize>) -> R
         manifest.files.insert(name, sha256_hex(bytes));
         Ok(())
     };
-    let log: String = f.generations.iter().enumerate().map(|(i, g)| line_for(f.info, i, g) + "\n").collect();
-    put(GENERATIONS_LOG.into(), log.as_bytes())?;
+    put(GENERATIONS_LOG.into(), log_of(f.info, f.generations).as_bytes())?;
     put(CALIBRATION_JSON.into(), &serde_json::to_vec_pretty(f.info).expect("serialises"))?;
     put("posterior.csv".into(), &posterior_csv(f.info, f.generations))?;
     put("generations.csv".into(), &generations_csv(f.generations))?;

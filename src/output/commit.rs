@@ -38,6 +38,8 @@ pub enum Kind {
     Sweep,
     /// `coprosim calibrate`.
     Calibration,
+    /// `coprosim calibrate --check-coverage`.
+    Coverage,
 }
 
 impl Kind {
@@ -47,6 +49,7 @@ impl Kind {
             Kind::Run => "run",
             Kind::Sweep => "sweep",
             Kind::Calibration => "calibration",
+            Kind::Coverage => "coverage check",
         }
     }
 }
@@ -106,7 +109,7 @@ pub fn parse_manifest(bytes: &[u8]) -> Option<(Kind, BTreeSet<String>)> {
         let extra: &[&str] = match kind {
             Kind::Run => &["report.html", WHOLE_CHARTS],
             Kind::Sweep => &[SWEEP_JSON, PROGRESS, WHOLE_CHARTS],
-            Kind::Calibration => &[],
+            Kind::Calibration | Kind::Coverage => &[],
         };
         owned.extend(extra.iter().map(|s| s.to_string()));
     }
@@ -231,6 +234,7 @@ fn written_names(kind: Kind) -> &'static [&'static str] {
             CHARTS,
             MANIFEST,
         ],
+        Kind::Coverage => &["coverage.json", "ranks.csv", "coverage.csv", CHARTS, MANIFEST],
     }
 }
 

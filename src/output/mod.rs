@@ -14,6 +14,7 @@ pub mod calibration;
 pub mod charts;
 pub mod commit;
 pub mod comparison;
+pub mod coverage;
 pub mod detail;
 pub mod explorer;
 pub mod names;

@@ -4,15 +4,16 @@
 use crate::errors::{output_error, problems_error, scenario_error};
 use crate::write::{chart_size, commit_into, writer_lock};
 use coprosim::engine;
-use coprosim::inference::abc::{Generation, Stop};
+use coprosim::inference::abc::{Batch, Generation, Plan, Stop};
 use coprosim::inference::calibrate as abc_smc;
 use coprosim::inference::calibrate::Predictive;
 use coprosim::inference::targets::Targets;
 use coprosim::input::Load;
+use coprosim::output::attempt_blocks;
 use coprosim::output::calibration::{
     self as cal, CalibrationInfo, Finished, generations_csv, posterior_csv, predictive_csv, summary_csv,
 };
-use pyo3::exceptions::{PyKeyError, PyRuntimeError};
+use pyo3::exceptions::{PyKeyError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use std::path::PathBuf;
@@ -111,10 +112,7 @@ pub fn calibrate(py: Python<'_>, targets: &PyTargets, threads: Option<usize>) ->
         return Err(crate::interrupted("the calibration"));
     }
     if generations.is_empty() {
-        return Err(PyRuntimeError::new_err(format!(
-            "no simulation of {} gave every fitted statistic a value within the budget; check that the statistics are defined in the base scenario (a coalition that dissolves has no retention)",
-            t.file.name
-        )));
+        return Err(nothing_fitted(t));
     }
     let predictive = predictive.ok_or_else(|| crate::interrupted("the posterior predictive simulations"))?;
     Ok(PyCalibration {
@@ -127,6 +125,132 @@ pub fn calibrate(py: Python<'_>, targets: &PyTargets, threads: Option<usize>) ->
         threads: used,
         wall_time_seconds: start.elapsed().as_secs_f64(),
     })
+}
+
+/// Attempts `first..first + count` of the generation after those in `log` (the text of the
+/// calibration's generations log), as the text of a block (what `calibrate --block` saves): one
+/// task of a calibration spread over an executor's workers. Without the GIL; Ctrl-C stops it.
+#[pyfunction]
+#[pyo3(signature = (targets, log, first, count, threads=None))]
+pub fn calibration_block(
+    py: Python<'_>,
+    targets: &PyTargets,
+    log: &str,
+    first: u64,
+    count: usize,
+    threads: Option<usize>,
+) -> PyResult<String> {
+    let pool_threads = crate::thread_count(threads)?;
+    let t = &targets.targets;
+    let info = CalibrationInfo::new(t);
+    let done = whole_log(&info, log)?;
+    let batch = abc_smc::config(t).batch;
+    if first % batch as u64 != 0 || count == 0 || count % batch != 0 {
+        return Err(PyValueError::new_err(format!(
+            "found first = {first} and count = {count}, expected multiples of {batch} (the sampler's batch) and count at least {batch}"
+        )));
+    }
+    let attempts = crate::interruptible(py, || {
+        coprosim_core::par::with_threads(pool_threads, || {
+            let fit = abc_smc::Fit::new(t);
+            let plan = fit.plan(&done);
+            fit.attempts(&plan, first, count, &engine::stop_requested)
+        })
+    })?
+    .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+    if engine::stop_requested() {
+        return Err(crate::interrupted("the block of attempts"));
+    }
+    Ok(attempt_blocks::encode(&info, &done, first, &attempts))
+}
+
+/// The merge step of a calibration whose attempts are computed by [`calibration_block`]: run
+/// the sampler after the generations in `log` with its attempts taken from `blocks` (blocks'
+/// texts; those of other generations are not used). Returns the log of the complete
+/// generations, and either the generation and first attempt it needs next, or, once the
+/// sampler stops, the finished calibration (its predictive simulations run here, on `threads`
+/// threads). The same result as [`calibrate`], byte for byte.
+#[pyfunction]
+#[pyo3(signature = (targets, log, blocks, threads=None))]
+pub fn calibration_merge(
+    py: Python<'_>,
+    targets: &PyTargets,
+    log: &str,
+    blocks: Vec<String>,
+    threads: Option<usize>,
+) -> PyResult<(String, Option<(usize, u64)>, Option<PyCalibration>)> {
+    let pool_threads = crate::thread_count(threads)?;
+    let used = crate::threads_used(threads);
+    let t = &targets.targets;
+    let info = CalibrationInfo::new(t);
+    let done = whole_log(&info, log)?;
+    let start = std::time::Instant::now();
+    let mut discarded = 0u64;
+    let mut source = attempt_blocks::Blocks::of_texts(blocks, &info);
+    let (generations, stop, predictive) = crate::interruptible(py, || {
+        coprosim_core::par::with_threads(pool_threads, || {
+            let mut report = |event: coprosim::inference::abc::Event| match event {
+                coprosim::inference::abc::Event::Batch { simulations, .. } => discarded = simulations,
+                coprosim::inference::abc::Event::Generation(_) => discarded = 0,
+            };
+            let mut from_blocks = |plan: &Plan, first: u64, count: usize| {
+                if engine::stop_requested() {
+                    return Batch::Interrupted;
+                }
+                source.batch(plan.before(), first, count).map_or(Batch::Missing, Batch::Ready)
+            };
+            let (generations, stop) = abc_smc::calibrate_from(t, done, &mut from_blocks, &mut report);
+            let predictive = match (generations.last(), stop) {
+                (_, Stop::Interrupted | Stop::Missing { .. }) | (None, _) => None,
+                (Some(last), _) => abc_smc::predictive(t, last, &engine::stop_requested),
+            };
+            (generations, stop, predictive)
+        })
+    })?
+    .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+    let log = cal::log_of(&info, &generations);
+    match stop {
+        Stop::Interrupted => Err(crate::interrupted("the calibration")),
+        Stop::Missing { generation, attempt } => Ok((log, Some((generation, attempt)), None)),
+        _ if generations.is_empty() => Err(nothing_fitted(t)),
+        _ => {
+            let predictive = predictive.ok_or_else(|| crate::interrupted("the posterior predictive simulations"))?;
+            let finished = PyCalibration {
+                info,
+                generations,
+                stop,
+                predictive,
+                discarded,
+                targets_file: targets.file.clone(),
+                threads: used,
+                wall_time_seconds: start.elapsed().as_secs_f64(),
+            };
+            Ok((log, None, Some(finished)))
+        }
+    }
+}
+
+/// The generations in `log`, refused unless every line is a verified generation of `info`'s
+/// calibration (a log from another calibration, or damaged in transit).
+fn whole_log(info: &CalibrationInfo, log: &str) -> PyResult<Vec<Generation>> {
+    let done = cal::generations_of_log(log, info);
+    let lines = log.lines().count();
+    if done.len() != lines {
+        return Err(PyValueError::new_err(format!(
+            "the log holds {lines} lines but only {} verified generations of the calibration {} (identity {}): it is another calibration's, or damaged",
+            done.len(),
+            info.name,
+            &info.identity[..16]
+        )));
+    }
+    Ok(done)
+}
+
+fn nothing_fitted(t: &Targets) -> PyErr {
+    PyRuntimeError::new_err(format!(
+        "no simulation of {} gave every fitted statistic a value within the budget; check that the statistics are defined in the base scenario (a coalition that dissolves has no retention)",
+        t.file.name
+    ))
 }
 
 #[pymethods]

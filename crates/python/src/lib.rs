@@ -115,6 +115,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(warm::warm, m)?)?;
     m.add_function(wrap_pyfunction!(sweep::sweep, m)?)?;
     m.add_function(wrap_pyfunction!(calibration::calibrate, m)?)?;
+    m.add_function(wrap_pyfunction!(calibration::calibration_block, m)?)?;
+    m.add_function(wrap_pyfunction!(calibration::calibration_merge, m)?)?;
     m.add_function(wrap_pyfunction!(roster::targets_from_roster, m)?)?;
     Ok(())
 }

@@ -1,5 +1,6 @@
 """Sweeps and calibrations from Python give the command line's files, byte for byte."""
 
+import os
 import textwrap
 
 import coprosim
@@ -171,3 +172,84 @@ def test_a_sweep_records_whole_trajectories_with_labels(repo, tmp_path, run_cli,
     assert result.info["axis_labels"] == ["who plans the food bank", "credentialed roles"]
     share = series[series["series"] == "lived_experience_share[food_bank/all]"]
     assert share["ci95_low"].min() >= 0 and share["ci95_high"].max() <= 1
+
+
+class CountingExecutor:
+    """An executor that runs each task in this process when it is submitted, counting them,
+    and (with ``swap``) hands the workers another targets file at the path they are given."""
+
+    def __init__(self, swap=None):
+        self.submitted = 0
+        self.swap = swap
+
+    def submit(self, fn, *args):
+        import concurrent.futures
+
+        self.submitted += 1
+        if self.swap is not None:
+            args = (self.swap,) + args[1:]
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        future.set_result(fn(*args))
+        return future
+
+
+def test_a_calibration_spread_over_an_executor_is_the_same_bytes(tmp_path, run_cli, monkeypatch):
+    import concurrent.futures
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tiny.toml").write_text(TINY_TARGETS)
+    done = run_cli("calibrate", "tiny.toml", "-j", 2, "-o", "cli")
+    assert done.returncode == 0, done.stderr
+    # Worker processes, two tasks of 64 attempts at a time.
+    with concurrent.futures.ProcessPoolExecutor(2) as pool:
+        fit = coprosim.calibrate("tiny.toml", threads=2, executor=pool, tasks=2, attempts_per_task=64)
+    fit.write("pool")
+    assert "posterior.csv" in compare_dirs(tmp_path / "cli", tmp_path / "pool")
+    # Any object with an executor's submit will do; the blocks' sizes change nothing.
+    counting = CountingExecutor()
+    fit = coprosim.calibrate("tiny.toml", threads=2, executor=counting, tasks=3, attempts_per_task=128)
+    fit.write("counted")
+    compare_dirs(tmp_path / "cli", tmp_path / "counted")
+    assert counting.submitted >= 3 * 3, "each of the three generations computed on the executor"
+
+
+def test_an_executor_calibration_refuses_what_would_change_its_bytes(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tiny.toml").write_text(TINY_TARGETS)
+    with pytest.raises(ValueError, match="multiple of 64"):
+        coprosim.calibrate("tiny.toml", executor=CountingExecutor(), attempts_per_task=100)
+    # Workers that read another targets file at the path compute another calibration's
+    # attempts: refused, never merged.
+    (tmp_path / "other.toml").write_text(TINY_TARGETS.replace("seed = 3", "seed = 4"))
+    swapped = CountingExecutor(swap=str(tmp_path / "other.toml"))
+    with pytest.raises(RuntimeError, match="were refused"):
+        coprosim.calibrate("tiny.toml", executor=swapped, tasks=2, attempts_per_task=64)
+    assert swapped.submitted == 2, "it stops at the first round whose blocks were refused"
+    # A log from another calibration is refused by the native merge step.
+    other = coprosim.Targets.load("other.toml")
+    log, needed, finished = coprosim._core.calibration_merge(coprosim.Targets.load("tiny.toml")._native, "", [])
+    assert (needed, finished) == ((0, 0), None) and log == ""
+    block = coprosim._core.calibration_block(other._native, "", 0, 64, 1)
+    log, needed, _ = coprosim._core.calibration_merge(other._native, "", [block])
+    assert needed == (1, 0) and len(log.splitlines()) == 1, "64 attempts complete generation 0's 30 particles"
+    with pytest.raises(ValueError, match="another calibration's"):
+        coprosim._core.calibration_merge(coprosim.Targets.load("tiny.toml")._native, log + "x y\n", [])
+
+
+def test_a_calibration_on_a_dask_cluster_is_the_same_bytes(tmp_path, run_cli, monkeypatch):
+    """Dask's Client is an executor: the same bytes from a LocalCluster of worker processes.
+    Required in CI (the test extras install dask); skipped elsewhere without it."""
+    if os.environ.get("CI"):
+        from dask.distributed import Client, LocalCluster
+    else:
+        distributed = pytest.importorskip("dask.distributed")
+        Client, LocalCluster = distributed.Client, distributed.LocalCluster
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tiny.toml").write_text(TINY_TARGETS)
+    done = run_cli("calibrate", "tiny.toml", "-j", 2, "-o", "cli")
+    assert done.returncode == 0, done.stderr
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with Client(cluster) as client:
+            fit = coprosim.calibrate("tiny.toml", threads=2, executor=client, tasks=2, attempts_per_task=64)
+    fit.write("dask")
+    compare_dirs(tmp_path / "cli", tmp_path / "dask")

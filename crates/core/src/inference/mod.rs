@@ -6,6 +6,7 @@
 
 pub mod abc;
 pub mod calibrate;
+pub mod coverage;
 pub mod from_roster;
 pub mod funding_history;
 pub mod prior;

@@ -26,6 +26,8 @@ from . import _core
 from ._errors import CoprosimError, OutputError, Problem, ScenarioError
 
 if TYPE_CHECKING:  # pragma: no cover
+    import concurrent.futures
+
     import pandas
 
 __version__: str = _core.__version__
@@ -530,11 +532,63 @@ def sweep(
     return SweepResult(_core.sweep(s._native, *args))
 
 
-def calibrate(targets: Union[Targets, PathLike], threads: Optional[int] = None) -> Calibration:
+def calibrate(
+    targets: Union[Targets, PathLike],
+    threads: Optional[int] = None,
+    *,
+    executor: Optional["concurrent.futures.Executor"] = None,
+    tasks: int = 8,
+    attempts_per_task: int = 256,
+    task_threads: Optional[int] = 1,
+) -> Calibration:
     """Fit a targets file's parameters to its observed statistics (ABC-SMC), as
-    ``coprosim calibrate`` does with the same seeds."""
+    ``coprosim calibrate`` does with the same seeds.
+
+    With ``executor`` (any :class:`concurrent.futures.Executor`, or anything with its
+    ``submit``, such as a Dask ``Client``), each generation's simulations are spread over its
+    workers: ``tasks`` futures at a time, each computing ``attempts_per_task`` attempts (a
+    multiple of 64) on ``task_threads`` threads, until the generation is complete. This process
+    accepts them in attempt order, as one machine would, and runs the posterior predictive
+    simulations on ``threads`` threads; the result is the same, byte for byte, as without an
+    executor. Workers load the targets file by its absolute path, so they must see it (and its
+    base scenario) there, and run the same coprosim (docs/PYTHON.md)."""
     t = targets if isinstance(targets, Targets) else Targets.load(targets)
-    return Calibration(_core.calibrate(t._native, _count("threads", threads, 1)))
+    threads = _count("threads", threads, 1)
+    if executor is None:
+        return Calibration(_core.calibrate(t._native, threads))
+    tasks = _count("tasks", tasks, 1) or 1
+    per_task = _count("attempts_per_task", attempts_per_task, 64) or 256
+    if per_task % 64:
+        raise ValueError(f"attempts_per_task: found {per_task}, expected a multiple of 64 (the sampler's batch)")
+    task_threads = _count("task_threads", task_threads, 1)
+    path = os.path.abspath(t.file)
+    log = ""
+    blocks: List[str] = []
+    asked: Optional[Tuple[int, int]] = None
+    while True:
+        log, needed, finished = _core.calibration_merge(t._native, log, blocks, threads)
+        if finished is not None:
+            return Calibration(finished)
+        assert needed is not None
+        if needed == asked:
+            raise RuntimeError(
+                f"the attempts computed for generation {needed[0]} from attempt {needed[1]} were refused: "
+                "the workers read another targets file at its path, or run another coprosim version"
+            )
+        if asked is None or needed[0] != asked[0]:
+            blocks = []  # a new generation: the last one's blocks are done with
+        asked = needed
+        generation, first = needed
+        futures = [
+            executor.submit(_calibration_block, path, log, first + k * per_task, per_task, task_threads)
+            for k in range(tasks)
+        ]
+        blocks.extend(f.result() for f in futures)
+
+
+def _calibration_block(targets_file: str, log: str, first: int, count: int, threads: Optional[int]) -> str:
+    """One task of :func:`calibrate` with an executor, run on a worker: a block of attempts."""
+    return _core.calibration_block(_core.Targets.load(targets_file), log, first, count, threads)
 
 
 def _roster_rows(roster: "pandas.DataFrame") -> List[List[str]]:

@@ -12,6 +12,8 @@ __all__ = [
     "Targets",
     "WarmStates",
     "calibrate",
+    "calibration_block",
+    "calibration_merge",
     "input_kind",
     "run",
     "sweep",
@@ -153,6 +155,10 @@ def sweep(
     sweep: Sweep, replications: Optional[int] = None, seed: Optional[int] = None, threads: Optional[int] = None
 ) -> SweepResult: ...
 def calibrate(targets: Targets, threads: Optional[int] = None) -> Calibration: ...
+def calibration_block(targets: Targets, log: str, first: int, count: int, threads: Optional[int] = None) -> str: ...
+def calibration_merge(
+    targets: Targets, log: str, blocks: List[str], threads: Optional[int] = None
+) -> Tuple[str, Optional[Tuple[int, int]], Optional[Calibration]]: ...
 def targets_from_roster(
     roster: Union[str, Sequence[Sequence[str]]],
     scenario: Scenario,
