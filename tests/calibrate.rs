@@ -380,6 +380,44 @@ fn check_coverage_writes_ranks_and_coverage_the_same_on_any_thread_count() {
         .code(2);
 }
 
+#[test]
+fn a_budget_cut_generation_is_kept_and_a_larger_budget_goes_on_from_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let abc = |budget: u32, generations: u32| {
+        format!("particles = 40\ngenerations = {generations}\npredictive = 10\nbudget = {budget}")
+    };
+    let small = write(tmp.path(), "small.toml", &targets_text(&abc(300, 6)));
+    let large = write(tmp.path(), "large.toml", &targets_text(&abc(5_000, 6)));
+    let fewer = write(tmp.path(), "fewer.toml", &targets_text(&abc(5_000, 3)));
+    let calibrate = |file: &Path, out: &Path| {
+        let done = coprosim().arg("calibrate").arg(file).arg("-o").arg(out).arg("--no-charts").assert().success();
+        let output = done.get_output();
+        format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+    };
+    let (grown, fresh) = (tmp.path().join("grown"), tmp.path().join("fresh"));
+    let said = calibrate(&small, &grown);
+    assert!(said.contains("attempts are kept"), "{said}");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(grown.join("manifest.json")).unwrap()).unwrap();
+    assert!(manifest["simulations_discarded"].as_u64().unwrap() > 0);
+    let sha = manifest["files"]["unfinished_generation.jsonl"].as_str().expect("the kept attempts are listed");
+    assert_eq!(sha, coprosim::output::sha256_hex(&std::fs::read(grown.join("unfinished_generation.jsonl")).unwrap()));
+    // The same targets with a larger budget are the same calibration: a rerun into the result
+    // goes on from its generations and the cut one's attempts, to a fresh run's bytes.
+    let said = calibrate(&large, &grown);
+    assert!(said.contains("resuming:") && said.contains("attempts of generation"), "{said}");
+    calibrate(&large, &fresh);
+    assert_eq!(data(&grown), data(&fresh), "a resumed larger budget changed the calibration");
+    assert!(!grown.join("unfinished_generation.jsonl").exists(), "a finished calibration kept stale attempts");
+    // Fewer generations: the saved ones are reused only as far as these rules go.
+    let (shrunk, fresh_fewer) = (tmp.path().join("fresh"), tmp.path().join("fresh_fewer"));
+    calibrate(&fewer, &shrunk);
+    calibrate(&fewer, &fresh_fewer);
+    assert_eq!(data(&shrunk), data(&fresh_fewer), "saved generations beyond the rules were kept");
+    let generations = std::fs::read_to_string(shrunk.join("generations.csv")).unwrap();
+    assert_eq!(generations.lines().count(), 1 + 3, "{generations}");
+}
+
 fn spawn(args: &[&std::ffi::OsStr]) -> Child {
     std::process::Command::new(env!("CARGO_BIN_EXE_coprosim"))
         .args(args)

@@ -265,7 +265,7 @@ fn the_chain_from_a_roster_covers_the_parameters_that_generated_it() {
             .replace("seed = 1\n", &format!("seed = {}\n", 77 + trial));
         assert!(targets.contains(abc), "the priors were not replaced");
         let t = Targets::parse(&targets, "trial.toml", &read).unwrap_or_else(|e| panic!("{e}\n{targets}"));
-        let (generations, _) = calibrate::calibrate(&t, Vec::new(), &|| false, &mut |_| {});
+        let generations = calibrate::calibrate(&t, Default::default(), &|| false, &mut |_| {}).generations;
         let last = generations.last().unwrap();
         total += 1;
         for d in 0..2 {

@@ -49,8 +49,11 @@ pub fn calibrate(
         return compute_block(path, &targets, &info, &dir, blocks, spec, pool_threads, quiet);
     }
     let _writer = writer_lock(&dir)?;
-    let (staging, done) = cal::working_place(&dir, &info, force).map_err(output_failure)?;
+    let (staging, saved, unfinished) = cal::working_place(&dir, &info, force).map_err(output_failure)?;
     let work = staging.dir().to_path_buf();
+    let resume = cal::resume_point(&info, saved, unfinished.as_deref(), &calibrate::config(&targets));
+    cal::write_log(&work, &info, &resume.generations).map_err(output_failure)?;
+    let done = resume.generations.len();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(pool_threads)
         .build()
@@ -62,12 +65,15 @@ pub fn calibrate(
             .expect("valid template")
             .progress_chars("=> "),
     );
-    if !done.is_empty() && !quiet {
-        bar.println(format!("resuming: {} generations already complete and verified", done.len()));
+    if (done > 0 || !resume.unfinished.is_empty()) && !quiet {
+        let kept = resume.unfinished.len();
+        let more = if kept > 0 { format!(", and {kept} attempts of generation {done}") } else { String::new() };
+        // Before the bar draws anything, and on standard error like every message about the work.
+        eprintln!("resuming: {done} generations already complete and verified{more}");
     }
     let start = Instant::now();
     let mut saved: Result<(), OutputError> = Ok(());
-    let mut next = done.len();
+    let mut next = done;
     let mut unfinished_simulations = 0u64;
     let mut report = |event: Event| match event {
         Event::Batch { generation, simulations, accepted } => {
@@ -93,8 +99,8 @@ pub fn calibrate(
         }
     };
     let mut blocks = distributed.as_ref().map(|d| attempt_blocks::Blocks::new(&d.blocks, &info));
-    let (generations, stop) = pool.install(|| match blocks.as_mut() {
-        None => calibrate::calibrate(&targets, done, &engine::stop_requested, &mut report),
+    let sampled = pool.install(|| match blocks.as_mut() {
+        None => calibrate::calibrate(&targets, resume, &engine::stop_requested, &mut report),
         Some(blocks) => {
             let mut from_blocks = |plan: &Plan, first: u64, count: usize| {
                 if engine::stop_requested() {
@@ -102,9 +108,10 @@ pub fn calibrate(
                 }
                 blocks.batch(plan.before(), first, count).map_or(Batch::Missing, Batch::Ready)
             };
-            calibrate::calibrate_from(&targets, done, &mut from_blocks, &mut report)
+            calibrate::calibrate_from(&targets, resume.generations, &mut from_blocks, &mut report)
         }
     });
+    let (generations, stop, unfinished) = (sampled.generations, sampled.stop, sampled.unfinished);
     saved.map_err(writing_failure(&dir))?;
     bar.finish_and_clear();
     if let Some(blocks) = &blocks {
@@ -139,6 +146,11 @@ pub fn calibrate(
         )
     };
     if stop == Stop::Interrupted {
+        // The generation under way's complete batches, for the rerun to go on from.
+        if !unfinished.is_empty() {
+            let text = attempt_blocks::encode(&info, &generations, 0, &unfinished);
+            output::write_atomic(&work, cal::UNFINISHED, text.as_bytes()).map_err(writing_failure(&dir))?;
+        }
         return Err(Failure::Interrupted(kept("during the sampling")));
     }
     let Some(last) = generations.last() else {
@@ -160,16 +172,17 @@ pub fn calibrate(
         stop,
         predictive: &predictive,
         discarded: unfinished_simulations,
+        unfinished: &unfinished,
         targets_file: path.display().to_string(),
         threads: used_threads,
         wall_time_seconds: start.elapsed().as_secs_f64(),
     };
-    let unfinished = |e: OutputError| match e {
+    let not_written = |e: OutputError| match e {
         OutputError::Interrupted { .. } => Failure::Interrupted(kept("while writing the results")),
         other => writing_failure(&dir)(other),
     };
-    cal::write_calibration(&work, &finished, charts).map_err(unfinished)?;
-    report_kept(&staging.commit().map_err(unfinished)?);
+    cal::write_calibration(&work, &finished, charts).map_err(not_written)?;
+    report_kept(&staging.commit().map_err(not_written)?);
     // Warnings go to standard error even with -q: they say what the fit cannot.
     let ps = cal::predictive_ps(&info, &predictive);
     for misfit in cal::misfits(&info, &predictive, &ps) {
@@ -191,8 +204,10 @@ pub fn calibrate(
     );
     if unfinished_simulations > 0 {
         println!(
-            "  (a generation the budget cut short was dropped after {unfinished_simulations} simulations: the posterior is generation {})",
-            generations.len() - 1
+            "  (the budget cut generation {} short after {unfinished_simulations} simulations, so the posterior is generation {}; its {} attempts are kept, and a rerun with a larger budget goes on from them)",
+            generations.len(),
+            generations.len() - 1,
+            unfinished.len()
         );
     }
     for (d, key) in targets.keys().iter().enumerate() {

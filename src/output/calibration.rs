@@ -11,8 +11,8 @@ use super::charts::{ChartSize, Figure, Line, Look, Panel, Rendered, Scatter, ren
 use super::commit::{Holding, Kind, Staging, check_target};
 use super::report::esc;
 use super::{MANIFEST, OutputError, io, num, sha256_hex, write_atomic};
-use crate::inference::abc::{Generation, Particle, Stop};
-use crate::inference::calibrate::{self, Marginal, Predictive, marginal, posterior_marginal};
+use crate::inference::abc::{self, Config, Generation, Particle, Stop};
+use crate::inference::calibrate::{self, Marginal, Predictive, Saved, marginal, posterior_marginal};
 use crate::inference::targets::{Targets, describe_prior};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -119,6 +119,8 @@ struct SavedGeneration {
     acceptance: f64,
     ess: f64,
     simulations: u64,
+    attempts: u64,
+    last_batch: u64,
     particles: Vec<SavedParticle>,
 }
 
@@ -163,6 +165,8 @@ impl SavedGeneration {
             acceptance: g.acceptance,
             ess: g.ess,
             simulations: g.simulations,
+            attempts: g.attempts,
+            last_batch: g.last_batch,
             particles: g.particles.iter().map(SavedParticle::from).collect(),
         }
     }
@@ -173,6 +177,8 @@ impl SavedGeneration {
             acceptance: self.acceptance,
             ess: self.ess,
             simulations: self.simulations,
+            attempts: self.attempts,
+            last_batch: self.last_batch,
             particles: self.particles.into_iter().map(SavedParticle::into_particle).collect(),
         }
     }
@@ -222,12 +228,13 @@ pub fn log_of(info: &CalibrationInfo, generations: &[Generation]) -> String {
 /// Where a calibration computes: a resumable working folder inside `dir` (kept when
 /// interrupted, found again by a rerun of the same targets). When `dir` already holds this
 /// calibration's finished result, its generations seed the working folder, so a rerun
-/// recomputes nothing the log holds. Returns the staging and the generations already done.
+/// recomputes nothing the log holds. Returns the staging, the generations already done and the
+/// text of the attempts kept of the generation after them, if any (see [`resume_point`]).
 pub fn working_place(
     dir: &Path,
     info: &CalibrationInfo,
     force: bool,
-) -> Result<(Staging, Vec<Generation>), OutputError> {
+) -> Result<(Staging, Vec<Generation>, Option<String>), OutputError> {
     let (target, holding) = check_target(dir, Kind::Calibration, force)?;
     let ours = matches!(holding, Holding::Result { kind: Kind::Calibration, .. }) && same_calibration(&target, info);
     if matches!(holding, Holding::Result { kind: Kind::Calibration, .. }) && !ours && !force {
@@ -240,16 +247,43 @@ pub fn working_place(
     let work = staging.dir().to_path_buf();
     std::fs::create_dir_all(&work).map_err(io(&work))?;
     let mut done = read_generations(&work.join(GENERATIONS_LOG), info);
+    let mut unfinished = std::fs::read_to_string(work.join(UNFINISHED)).ok();
     if ours {
         let finished = read_generations(&target.join(GENERATIONS_LOG), info);
         if finished.len() > done.len() {
             done = finished;
+            unfinished = std::fs::read_to_string(target.join(UNFINISHED)).ok();
         }
     }
     // Rewrite the log with only the verified generations, so appends never follow a torn line.
     write_atomic(&work, GENERATIONS_LOG, log_of(info, &done).as_bytes())?;
     write_atomic(&work, CALIBRATION_JSON, &serde_json::to_vec_pretty(info).expect("serialises"))?;
-    Ok((staging, done))
+    Ok((staging, done, unfinished))
+}
+
+/// Replace the working folder's log with `generations` (those a resumed run goes on from).
+pub fn write_log(dir: &Path, info: &CalibrationInfo, generations: &[Generation]) -> Result<(), OutputError> {
+    write_atomic(dir, GENERATIONS_LOG, log_of(info, generations).as_bytes()).map(|_| ())
+}
+
+/// The attempts of the generation under way when a calibration stopped (a budget or a stop cut
+/// it short), kept for a rerun: a block of attempts from 0 (`attempt_blocks`' format).
+pub const UNFINISHED: &str = "unfinished_generation.jsonl";
+
+/// Where a run with `cfg` resumes from what was saved: the generations it would have computed
+/// itself ([`abc::reusable`]: saved under other stopping rules, only as far as these would
+/// have gone), and the kept attempts of the generation after them when they are a verified
+/// block of exactly that generation, proposed from exactly those generations.
+pub fn resume_point(info: &CalibrationInfo, saved: Vec<Generation>, unfinished: Option<&str>, cfg: &Config) -> Saved {
+    let mut generations = saved;
+    generations.truncate(abc::reusable(&generations, cfg));
+    let basis = super::attempt_blocks::basis(info, &generations);
+    let unfinished = unfinished
+        .and_then(|text| super::attempt_blocks::decode(text, info, generations.len(), &basis))
+        .filter(|(first, attempts)| *first == 0 && attempts.len().is_multiple_of(cfg.batch))
+        .map(|(_, attempts)| attempts)
+        .unwrap_or_default();
+    Saved { generations, unfinished }
 }
 
 /// The name of a calibration's resumable working folder.
@@ -562,7 +596,8 @@ pub struct CalibrationManifest {
     pub generations: usize,
     /// Simulations of the generations kept (the predictive simulations not included).
     pub simulations: u64,
-    /// Simulations of a generation the budget cut short, dropped.
+    /// Simulations of a generation the budget cut short: not in the posterior, and kept in
+    /// `unfinished_generation.jsonl` for a rerun with a larger budget.
     pub simulations_discarded: u64,
     /// Worker threads of the last process (results do not depend on it).
     pub threads: usize,
@@ -596,8 +631,10 @@ pub struct Finished<'a> {
     pub stop: Stop,
     /// The posterior predictive simulations.
     pub predictive: &'a [Predictive],
-    /// Simulations of a generation the budget cut short, dropped (in this process).
+    /// Simulations of a generation the budget cut short (not in the posterior).
     pub discarded: u64,
+    /// That generation's attempts, kept for a rerun with a larger budget (empty when none).
+    pub unfinished: &'a [Option<Particle>],
     /// Targets file as given.
     pub targets_file: String,
     /// Worker threads.
@@ -644,6 +681,16 @@ pub fn write_calibration(dir: &Path, f: &Finished, size: Option<ChartSize>) -> R
     put("predictive.csv".into(), &predictive_csv(f.info, f.predictive))?;
     let checked = diagnostics(f.info, &particles_of(f.generations));
     put("diagnostics.csv".into(), &diagnostics_csv(f.info, &checked))?;
+    if f.unfinished.is_empty() {
+        // One an interrupted run kept in the working folder, now used: not part of the result.
+        let stale = dir.join(UNFINISHED);
+        if stale.exists() {
+            std::fs::remove_file(&stale).map_err(io(&stale))?;
+        }
+    } else {
+        let text = super::attempt_blocks::encode(f.info, f.generations, 0, f.unfinished);
+        put(UNFINISHED.into(), text.as_bytes())?;
+    }
     if let Some(size) = size {
         let data = CalibrationData::read(dir)?;
         let rendered = draw(&data, size)?;

@@ -230,6 +230,8 @@ fn written_names(kind: Kind) -> &'static [&'static str] {
             "generations.csv",
             "summary.csv",
             "predictive.csv",
+            "diagnostics.csv",
+            "unfinished_generation.jsonl",
             "report.html",
             CHARTS,
             MANIFEST,

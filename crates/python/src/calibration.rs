@@ -4,7 +4,7 @@
 use crate::errors::{output_error, problems_error, scenario_error};
 use crate::write::{chart_size, commit_into, writer_lock};
 use coprosim::engine;
-use coprosim::inference::abc::{Batch, Generation, Plan, Stop};
+use coprosim::inference::abc::{Batch, Generation, Particle, Plan, Sampled, Stop};
 use coprosim::inference::calibrate as abc_smc;
 use coprosim::inference::calibrate::Predictive;
 use coprosim::inference::targets::Targets;
@@ -73,6 +73,7 @@ pub struct PyCalibration {
     stop: Stop,
     predictive: Vec<Predictive>,
     discarded: u64,
+    unfinished: Vec<Option<Particle>>,
     targets_file: String,
     threads: usize,
     wall_time_seconds: f64,
@@ -93,21 +94,24 @@ pub fn calibrate(py: Python<'_>, targets: &PyTargets, threads: Option<usize>) ->
     }
     let start = std::time::Instant::now();
     let mut discarded = 0u64;
-    let (generations, stop, predictive) = crate::interruptible(py, || {
+    let (sampled, predictive) = crate::interruptible(py, || {
         coprosim_core::par::with_threads(pool_threads, || {
             let mut report = |event: coprosim::inference::abc::Event| match event {
                 coprosim::inference::abc::Event::Batch { simulations, .. } => discarded = simulations,
                 coprosim::inference::abc::Event::Generation(_) => discarded = 0,
             };
-            let (generations, stop) = abc_smc::calibrate(t, Vec::new(), &engine::stop_requested, &mut report);
-            let predictive = match generations.last() {
-                Some(last) if stop != Stop::Interrupted => abc_smc::predictive(t, last, &engine::stop_requested),
+            let sampled = abc_smc::calibrate(t, Default::default(), &engine::stop_requested, &mut report);
+            let predictive = match sampled.generations.last() {
+                Some(last) if sampled.stop != Stop::Interrupted => {
+                    abc_smc::predictive(t, last, &engine::stop_requested)
+                }
                 _ => None,
             };
-            (generations, stop, predictive)
+            (sampled, predictive)
         })
     })?
     .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+    let Sampled { generations, stop, unfinished } = sampled;
     if stop == Stop::Interrupted {
         return Err(crate::interrupted("the calibration"));
     }
@@ -121,6 +125,7 @@ pub fn calibrate(py: Python<'_>, targets: &PyTargets, threads: Option<usize>) ->
         stop,
         predictive,
         discarded,
+        unfinished,
         targets_file: targets.file.clone(),
         threads: used,
         wall_time_seconds: start.elapsed().as_secs_f64(),
@@ -145,7 +150,7 @@ pub fn calibration_block(
     let info = CalibrationInfo::new(t);
     let done = whole_log(&info, log)?;
     let batch = abc_smc::config(t).batch;
-    if first % batch as u64 != 0 || count == 0 || count % batch != 0 {
+    if !first.is_multiple_of(batch as u64) || count == 0 || !count.is_multiple_of(batch) {
         return Err(PyValueError::new_err(format!(
             "found first = {first} and count = {count}, expected multiples of {batch} (the sampler's batch) and count at least {batch}"
         )));
@@ -164,6 +169,10 @@ pub fn calibration_block(
     Ok(attempt_blocks::encode(&info, &done, first, &attempts))
 }
 
+/// What a merge step returns: the log of the complete generations, the generation and first
+/// attempt needed next, or the finished calibration.
+type Merged = (String, Option<(usize, u64)>, Option<PyCalibration>);
+
 /// The merge step of a calibration whose attempts are computed by [`calibration_block`]: run
 /// the sampler after the generations in `log` with its attempts taken from `blocks` (blocks'
 /// texts; those of other generations are not used). Returns the log of the complete
@@ -178,7 +187,7 @@ pub fn calibration_merge(
     log: &str,
     blocks: Vec<String>,
     threads: Option<usize>,
-) -> PyResult<(String, Option<(usize, u64)>, Option<PyCalibration>)> {
+) -> PyResult<Merged> {
     let pool_threads = crate::thread_count(threads)?;
     let used = crate::threads_used(threads);
     let t = &targets.targets;
@@ -187,7 +196,7 @@ pub fn calibration_merge(
     let start = std::time::Instant::now();
     let mut discarded = 0u64;
     let mut source = attempt_blocks::Blocks::of_texts(blocks, &info);
-    let (generations, stop, predictive) = crate::interruptible(py, || {
+    let (sampled, predictive) = crate::interruptible(py, || {
         coprosim_core::par::with_threads(pool_threads, || {
             let mut report = |event: coprosim::inference::abc::Event| match event {
                 coprosim::inference::abc::Event::Batch { simulations, .. } => discarded = simulations,
@@ -199,15 +208,16 @@ pub fn calibration_merge(
                 }
                 source.batch(plan.before(), first, count).map_or(Batch::Missing, Batch::Ready)
             };
-            let (generations, stop) = abc_smc::calibrate_from(t, done, &mut from_blocks, &mut report);
-            let predictive = match (generations.last(), stop) {
+            let sampled = abc_smc::calibrate_from(t, done, &mut from_blocks, &mut report);
+            let predictive = match (sampled.generations.last(), sampled.stop) {
                 (_, Stop::Interrupted | Stop::Missing { .. }) | (None, _) => None,
                 (Some(last), _) => abc_smc::predictive(t, last, &engine::stop_requested),
             };
-            (generations, stop, predictive)
+            (sampled, predictive)
         })
     })?
     .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+    let Sampled { generations, stop, unfinished } = sampled;
     let log = cal::log_of(&info, &generations);
     match stop {
         Stop::Interrupted => Err(crate::interrupted("the calibration")),
@@ -221,6 +231,7 @@ pub fn calibration_merge(
                 stop,
                 predictive,
                 discarded,
+                unfinished,
                 targets_file: targets.file.clone(),
                 threads: used,
                 wall_time_seconds: start.elapsed().as_secs_f64(),
@@ -293,13 +304,14 @@ impl PyCalibration {
     ) -> PyResult<Vec<String>> {
         let size = chart_size(charts, width, height)?;
         let _writer = writer_lock(py, &dir)?;
-        let (staging, _) = cal::working_place(&dir, &self.info, force).map_err(|e| output_error(py, e))?;
+        let (staging, _, _) = cal::working_place(&dir, &self.info, force).map_err(|e| output_error(py, e))?;
         let finished = Finished {
             info: &self.info,
             generations: &self.generations,
             stop: self.stop,
             predictive: &self.predictive,
             discarded: self.discarded,
+            unfinished: &self.unfinished,
             targets_file: self.targets_file.clone(),
             threads: self.threads,
             wall_time_seconds: self.wall_time_seconds,

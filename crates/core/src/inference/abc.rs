@@ -84,6 +84,11 @@ pub struct Generation {
     pub ess: f64,
     /// Simulations run in this generation.
     pub simulations: u64,
+    /// Attempts it took (a whole number of batches, invalid proposals included).
+    pub attempts: u64,
+    /// Simulations counted in its last batch: with `simulations` and `attempts`, what a
+    /// budget check before that batch saw ([`reusable`]).
+    pub last_batch: u64,
 }
 
 /// Why the sampler stopped.
@@ -107,6 +112,49 @@ pub enum Stop {
         /// The first attempt needed.
         attempt: u64,
     },
+}
+
+/// What a run of the sampler ends with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sampled {
+    /// Every complete generation.
+    pub generations: Vec<Generation>,
+    /// Why it stopped.
+    pub stop: Stop,
+    /// The attempts of the generation under way when it stopped (a budget or a stop cut it
+    /// short), from attempt 0 in attempt order: what a resumed run takes instead of
+    /// simulating them again. Empty when no generation was under way.
+    pub unfinished: Vec<Option<Particle>>,
+}
+
+/// How many of the saved `generations` a run with `cfg` computes itself, exactly as saved:
+/// the longest prefix before which the sampler does not stop and whose generations no budget
+/// check of `cfg` would have cut short. The stopping rules are not part of a calibration's
+/// identity, so generations saved under other rules (a smaller budget, fewer generations) are
+/// reused as far as these rules would have computed them.
+pub fn reusable(generations: &[Generation], cfg: &Config) -> usize {
+    let mut spent = 0u64;
+    for (i, g) in generations.iter().enumerate() {
+        if stopping(&generations[..i], cfg).is_some() {
+            return i;
+        }
+        // The budget is checked after every batch but the one that completes a generation;
+        // both counts only grow, so the check after the last batch but one decides.
+        if g.attempts > cfg.batch as u64 {
+            let before = spent + (g.simulations - g.last_batch);
+            if before >= cfg.budget || g.attempts - cfg.batch as u64 >= attempt_limit(cfg) {
+                return i;
+            }
+        }
+        spent += g.simulations;
+    }
+    generations.len()
+}
+
+/// The attempts after which a generation whose proposals keep falling outside the prior's
+/// support is given up.
+fn attempt_limit(cfg: &Config) -> u64 {
+    cfg.budget.saturating_mul(100).max(cfg.batch as u64)
 }
 
 /// The Euclidean distance between simulated and observed statistics, each scaled by its
@@ -211,7 +259,8 @@ where
         let batch = plan.attempts(first, count, observed, scale, &simulate, stop);
         if stop() { Batch::Interrupted } else { Batch::Ready(batch) }
     };
-    resume_from(priors, cfg, done, &mut simulated, report)
+    let sampled = resume_from(priors, cfg, done, &mut simulated, report);
+    (sampled.generations, sampled.stop)
 }
 
 /// A batch of attempts as a source hands it to [`resume_from`].
@@ -236,23 +285,22 @@ pub fn resume_from(
     done: Vec<Generation>,
     source: &mut dyn FnMut(&Plan, u64, usize) -> Batch,
     report: &mut dyn FnMut(Event),
-) -> (Vec<Generation>, Stop) {
+) -> Sampled {
     let mut generations = done;
     loop {
         if let Some(why) = stopping(&generations, cfg) {
-            return (generations, why);
+            return Sampled { generations, stop: why, unfinished: Vec::new() };
         }
         let g = generations.len();
         let plan = Plan::new(priors, &generations, cfg);
         let mut gathering = Gathering::new(&generations, cfg);
         let complete = loop {
             let first = gathering.next_attempt();
+            let stopped = |why: Stop, gathering: Gathering| (why, gathering.attempts);
             let batch = match source(&plan, first, cfg.batch) {
                 Batch::Ready(batch) => batch,
-                Batch::Interrupted => return (generations, Stop::Interrupted),
-                Batch::Missing => {
-                    return (generations, Stop::Missing { generation: g, attempt: first });
-                }
+                Batch::Interrupted => break Err(stopped(Stop::Interrupted, gathering)),
+                Batch::Missing => break Err(stopped(Stop::Missing { generation: g, attempt: first }, gathering)),
             };
             let gathered = gathering.take(batch, plan.tolerance, cfg);
             report(Event::Batch {
@@ -262,20 +310,23 @@ pub fn resume_from(
             });
             match gathered {
                 Gathered::More => {}
-                Gathered::Complete => break true,
-                Gathered::OutOfBudget => break false,
+                Gathered::Complete => break Ok(gathering),
+                // The budget ran out (or the prior's support keeps rejecting proposals)
+                // before the generation was complete: a partial generation is a poor sample
+                // of its target (few particles, a tiny effective sample size), so the
+                // posterior stays the last complete generation; its attempts are kept for a
+                // rerun with a larger budget.
+                Gathered::OutOfBudget => break Err(stopped(Stop::Budget, gathering)),
             }
         };
-        if !complete {
-            // The budget ran out (or the prior's support keeps rejecting proposals) before the
-            // generation was complete: a partial generation is a poor sample of its target
-            // (few particles, a tiny effective sample size), so the posterior stays the last
-            // complete generation.
-            return (generations, Stop::Budget);
+        match complete {
+            Ok(gathering) => {
+                let generation = plan.weigh(gathering);
+                generations.push(generation);
+                report(Event::Generation(generations.last().expect("just pushed")));
+            }
+            Err((stop, unfinished)) => return Sampled { generations, stop, unfinished },
         }
-        let generation = plan.weigh(gathering);
-        generations.push(generation);
-        report(Event::Generation(generations.last().expect("just pushed")));
     }
 }
 
@@ -407,7 +458,7 @@ impl<'a> Plan<'a> {
     /// The complete generation from its accepted particles: importance weights (prior over the
     /// mixture of perturbation kernels), normalised, and the generation's summaries.
     fn weigh(&self, gathering: Gathering) -> Generation {
-        let Gathering { mut accepted, simulations, .. } = gathering;
+        let Gathering { mut accepted, simulations, attempt: attempts, last_batch, .. } = gathering;
         if let Some(l) = self.last {
             for p in accepted.iter_mut() {
                 let prior: f64 = p.theta.iter().zip(self.priors).map(|(&x, pr)| pr.density(x)).product();
@@ -440,14 +491,26 @@ impl<'a> Plan<'a> {
         }
         let ess = 1.0 / accepted.iter().map(|p| p.weight * p.weight).sum::<f64>();
         let acceptance = if simulations > 0 { accepted.len() as f64 / simulations as f64 } else { 0.0 };
-        Generation { tolerance: self.tolerance, particles: accepted, acceptance, ess, simulations }
+        Generation {
+            tolerance: self.tolerance,
+            particles: accepted,
+            acceptance,
+            ess,
+            simulations,
+            attempts,
+            last_batch,
+        }
     }
 }
 
 /// A generation's attempts accepted in attempt order, one batch at a time.
 struct Gathering {
     accepted: Vec<Particle>,
+    /// Every attempt so far, in attempt order (the accepted ones are also in `accepted`).
+    attempts: Vec<Option<Particle>>,
     simulations: u64,
+    /// Simulations counted in the last batch taken.
+    last_batch: u64,
     /// The first attempt of the next batch.
     attempt: u64,
     /// Simulations of the complete generations before this one.
@@ -466,7 +529,9 @@ impl Gathering {
     fn new(generations: &[Generation], cfg: &Config) -> Gathering {
         Gathering {
             accepted: Vec::with_capacity(cfg.particles),
+            attempts: Vec::new(),
             simulations: 0,
+            last_batch: 0,
             attempt: 0,
             spent: generations.iter().map(|g| g.simulations).sum(),
         }
@@ -478,20 +543,27 @@ impl Gathering {
 
     fn take(&mut self, batch: Vec<Option<Particle>>, tolerance: f64, cfg: &Config) -> Gathered {
         self.attempt += cfg.batch as u64;
-        for candidate in batch.into_iter().flatten() {
+        let before = self.simulations;
+        for candidate in batch.iter().flatten() {
             if self.accepted.len() == cfg.particles {
                 break;
             }
             self.simulations += 1;
             if candidate.distance <= tolerance {
-                self.accepted.push(candidate);
+                self.accepted.push(candidate.clone());
             }
         }
+        self.last_batch = self.simulations - before;
         if self.accepted.len() == cfg.particles {
             Gathered::Complete
-        } else if self.spent + self.simulations >= cfg.budget
-            || self.attempt >= cfg.budget.saturating_mul(100).max(cfg.batch as u64)
-        {
+        } else {
+            self.attempts.extend(batch);
+            self.check_budget(cfg)
+        }
+    }
+
+    fn check_budget(&self, cfg: &Config) -> Gathered {
+        if self.spent + self.simulations >= cfg.budget || self.attempt >= attempt_limit(cfg) {
             Gathered::OutOfBudget
         } else {
             Gathered::More
@@ -593,7 +665,8 @@ mod tests {
                 }
                 None => Batch::Missing,
             };
-            let (gens, why) = resume_from(&priors, &cfg, done, &mut source, &mut |_| {});
+            let Sampled { generations: gens, stop: why, .. } =
+                resume_from(&priors, &cfg, done, &mut source, &mut |_| {});
             let Stop::Missing { generation, attempt } = why else { break (gens, why) };
             waits += 1;
             assert_eq!(generation, gens.len(), "it waits for the generation after the complete ones");
@@ -609,6 +682,68 @@ mod tests {
         };
         assert_eq!((generations, why), (full.clone(), stop));
         assert!(waits > full.len(), "some generation needed more than one stretch of attempts ({waits} waits)");
+    }
+
+    /// The normal-mean problem under `cfg`, attempts from `source` (simulated when it says
+    /// Missing), counting the attempts simulated.
+    fn toy_from(
+        cfg: &Config,
+        done: Vec<Generation>,
+        source: &dyn Fn(usize, u64, usize) -> Option<Vec<Option<Particle>>>,
+        simulated: &mut u64,
+    ) -> Sampled {
+        let (priors, observed, scale) = ([Prior::Normal { mean: 0.0, sd: 1.0 }], [1.0], [1.0 / f64::sqrt(20.0)]);
+        let simulate = |theta: &[f64], rng: &mut ChaCha8Rng| {
+            let z: f64 = StandardNormal.sample(rng);
+            Some(vec![theta[0] + z / f64::sqrt(20.0)])
+        };
+        let mut from = |plan: &Plan, first: u64, count: usize| match source(plan.generation(), first, count) {
+            Some(kept) => Batch::Ready(kept),
+            None => {
+                *simulated += count as u64;
+                Batch::Ready(plan.attempts(first, count, &observed, &scale, &simulate, &|| false))
+            }
+        };
+        resume_from(&priors, cfg, done, &mut from, &mut |_| {})
+    }
+
+    #[test]
+    fn saved_generations_are_reused_as_far_as_other_stopping_rules_would_compute_them() {
+        let big = Config { particles: 200, max_generations: 6, budget: 1_000_000, seed: 5, ..Config::default() };
+        let all = toy_from(&big, Vec::new(), &|_, _, _| None, &mut 0).generations;
+        assert_eq!(all.len(), 6);
+        for budget in [150, 300, 700, 1_500, 3_000, 1_000_000] {
+            for max_generations in [1, 3, 6] {
+                let cfg = Config { budget, max_generations, ..big };
+                let fresh = toy_from(&cfg, Vec::new(), &|_, _, _| None, &mut 0).generations;
+                let k = reusable(&all, &cfg);
+                assert_eq!(k, fresh.len(), "budget {budget}, {max_generations} generations");
+                assert_eq!(all[..k], fresh[..], "budget {budget}, {max_generations} generations");
+            }
+        }
+    }
+
+    #[test]
+    fn a_generation_the_budget_cut_short_resumes_from_its_kept_attempts() {
+        let small = Config { particles: 200, max_generations: 5, budget: 1_200, seed: 9, ..Config::default() };
+        let cut = toy_from(&small, Vec::new(), &|_, _, _| None, &mut 0);
+        assert_eq!(cut.stop, Stop::Budget);
+        let kept = cut.unfinished.clone();
+        assert!(!kept.is_empty() && kept.len().is_multiple_of(small.batch), "{} attempts kept", kept.len());
+        let larger = Config { budget: 1_000_000, ..small };
+        let (mut all_fresh, mut resumed_fresh) = (0, 0);
+        let full = toy_from(&larger, Vec::new(), &|_, _, _| None, &mut all_fresh);
+        // A rerun with a larger budget: the complete generations saved, the cut one's attempts
+        // taken from what was kept.
+        let g = cut.generations.len();
+        let from_kept = |generation: usize, first: u64, count: usize| {
+            let (a, b) = (first as usize, first as usize + count);
+            (generation == g && b <= kept.len()).then(|| kept[a..b].to_vec())
+        };
+        let resumed = toy_from(&larger, cut.generations.clone(), &from_kept, &mut resumed_fresh);
+        assert_eq!(resumed.generations, full.generations);
+        let before: u64 = cut.generations.iter().map(|g| g.attempts).sum();
+        assert_eq!(resumed_fresh, all_fresh - before - kept.len() as u64, "kept attempts were simulated again");
     }
 
     #[test]

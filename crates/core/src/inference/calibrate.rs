@@ -7,7 +7,7 @@
 //! statistics are the means over those replications of each observed statistic (the
 //! replications in which it is defined). Nothing here touches files or terminals.
 
-use super::abc::{self, Batch, Config, Event, Generation, Particle, Plan, Stop};
+use super::abc::{self, Batch, Config, Event, Generation, Particle, Plan, Sampled};
 use super::targets::{Reading, Statistic, Targets};
 use crate::distributions::StandardNormal;
 use crate::engine::run_replication_or_stop;
@@ -94,16 +94,34 @@ pub fn config(targets: &Targets) -> Config {
 /// exact and the sd would only weigh statistics against each other).
 pub fn calibrate(
     targets: &Targets,
-    done: Vec<Generation>,
+    saved: Saved,
     stop: &(dyn Fn() -> bool + Sync),
     report: &mut dyn FnMut(Event),
-) -> (Vec<Generation>, Stop) {
+) -> Sampled {
     let fit = Fit::new(targets);
+    let Saved { generations: done, unfinished: kept } = saved;
+    let resumed = done.len();
     let mut simulated = |plan: &Plan, first: u64, count: usize| {
+        let (from, to) = (first as usize, first as usize + count);
+        if plan.generation() == resumed && to <= kept.len() {
+            return Batch::Ready(kept[from..to].to_vec());
+        }
         let batch = fit.attempts(plan, first, count, stop);
         if stop() { Batch::Interrupted } else { Batch::Ready(batch) }
     };
     abc::resume_from(&targets.priors, &config(targets), done, &mut simulated, report)
+}
+
+/// Where a calibration resumes: its complete generations, and the attempts already computed of
+/// the generation after them (from attempt 0, in attempt order: a [`Sampled::unfinished`]).
+/// The caller vouches that they belong to this calibration and follow these generations (the
+/// command line checks a saved block's checksum and basis).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Saved {
+    /// Complete generations, from generation 0.
+    pub generations: Vec<Generation>,
+    /// Attempts of the next generation.
+    pub unfinished: Vec<Option<Particle>>,
 }
 
 /// The calibration of `targets` with its attempts taken from `source` (see
@@ -114,7 +132,7 @@ pub fn calibrate_from(
     done: Vec<Generation>,
     source: &mut dyn FnMut(&Plan, u64, usize) -> Batch,
     report: &mut dyn FnMut(Event),
-) -> (Vec<Generation>, Stop) {
+) -> Sampled {
     abc::resume_from(&targets.priors, &config(targets), done, source, report)
 }
 

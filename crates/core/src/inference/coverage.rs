@@ -103,7 +103,8 @@ pub fn trial(targets: &Targets, k: u64, stop: &(dyn Fn() -> bool + Sync)) -> Res
         observed.push(value);
     }
     synthetic.file.seed = rng.random();
-    let (generations, why) = calibrate::calibrate(&synthetic, Vec::new(), stop, &mut |_| {});
+    let sampled = calibrate::calibrate(&synthetic, Default::default(), stop, &mut |_| {});
+    let (generations, why) = (sampled.generations, sampled.stop);
     if why == Stop::Interrupted {
         return Err(Failed::Interrupted);
     }

@@ -850,10 +850,21 @@ impl Targets {
 
     /// The calibration's identity: SHA-256 of the method, the resolved file and the base
     /// scenario. A rerun resumes only generations of the same identity, so generations computed
-    /// by another version of the method are never mixed with this one's.
+    /// by another version of the method are never mixed with this one's. The stopping rules
+    /// (`generations`, `budget`, `min_acceptance`, `tolerance`) and the predictive count are
+    /// left out: they decide when the sampler stops and what follows, not what a generation
+    /// holds, so a rerun that allows more resumes after the generations saved
+    /// ([`super::abc::reusable`] keeps those these rules would have computed).
     pub fn identity(&self) -> String {
+        let mut file = self.file.clone();
+        let settings = AbcSettings::default();
+        file.abc.generations = settings.generations;
+        file.abc.budget = settings.budget;
+        file.abc.min_acceptance = settings.min_acceptance;
+        file.abc.tolerance = settings.tolerance;
+        file.abc.predictive = settings.predictive;
         let mut text = format!("# method: {METHOD}\n");
-        text.push_str(&toml::to_string(&self.file).unwrap_or_default());
+        text.push_str(&toml::to_string(&file).unwrap_or_default());
         text.push_str("\n# base\n");
         text.push_str(&self.base.to_toml());
         crate::text::sha256_hex(text.as_bytes())
