@@ -6,8 +6,8 @@
 
 use assert_cmd::Command;
 use common::TINY_TOWN;
-use coprosim::inference::coverage;
 use coprosim::inference::targets::Targets;
+use coprosim::inference::{calibrate, coverage};
 use coprosim::input::Load;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
@@ -416,6 +416,113 @@ fn a_budget_cut_generation_is_kept_and_a_larger_budget_goes_on_from_it() {
     assert_eq!(data(&shrunk), data(&fresh_fewer), "saved generations beyond the rules were kept");
     let generations = std::fs::read_to_string(shrunk.join("generations.csv")).unwrap();
     assert_eq!(generations.lines().count(), 1 + 3, "{generations}");
+}
+
+#[test]
+fn model_comparison_picks_the_generating_model() {
+    // Synthetic data from each model in turn (a truth from the prior, the model's statistics
+    // with the stated error), then a comparison of the two on them: the generating model must
+    // come out the more probable in at least 80% of trials.
+    let trials: u64 = std::env::var("COPROSIM_MODEL_TRIALS").ok().and_then(|t| t.parse().ok()).unwrap_or(20);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/calibration/model_choice.toml");
+    let base = Targets::load(&path).unwrap();
+    assert_eq!(base.models(), 2);
+    let cat = coprosim::observe::Catalogue::new(&base.base);
+    let fitted = base.fitted();
+    let (mut right, mut probability_of_truth) = (0u64, Vec::new());
+    for k in 0..trials {
+        let truth = (k % 2) as usize;
+        let mut rng = <chacha20::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(base.file.seed);
+        rng.set_stream((1 << 60) | k);
+        let statistics = loop {
+            let theta: Vec<f64> = base.priors.iter().map(|p| p.sample(&mut rng)).collect();
+            match calibrate::simulate_model(&base, &cat, truth, &theta, &mut rng, &fitted) {
+                Some(s) if s.iter().all(|v| v.is_finite()) => break s,
+                _ => {}
+            }
+        };
+        let mut synthetic = base.clone();
+        for (&i, v) in fitted.iter().zip(&statistics) {
+            let z: f64 = rand_distr::Distribution::sample(&rand_distr::StandardNormal, &mut rng);
+            synthetic.statistics[i].value = v + synthetic.statistics[i].sd * z;
+        }
+        synthetic.file.seed = rand::RngExt::random(&mut rng);
+        let sampled = calibrate::calibrate(&synthetic, Default::default(), &|| false, &mut |_| {});
+        let last = sampled.generations.last().expect("a generation");
+        let p = coprosim::inference::abc::model_probabilities(last, 2);
+        if p[truth].0 > p[1 - truth].0 {
+            right += 1;
+        }
+        probability_of_truth.push(p[truth].0);
+    }
+    let mean = probability_of_truth.iter().sum::<f64>() / trials as f64;
+    eprintln!(
+        "the generating model was the more probable in {right} of {trials} trials; its mean probability {mean:.2}"
+    );
+    assert!(right * 10 >= trials * 8, "the generating model won only {right} of {trials} trials");
+}
+
+#[test]
+fn a_model_comparison_writes_each_models_probability_and_is_refused_where_it_cannot_serve() {
+    let tmp = tempfile::tempdir().unwrap();
+    let models = "\n[[models]]\nname = \"flat\"\n\n[[models]]\nname = \"newcomers\"\nset = { \"behaviour.newcomer_exit_multiplier\" = 5.0 }\n";
+    let text = targets_text("particles = 40\ngenerations = 3\npredictive = 10") + models;
+    let file = write(tmp.path(), "compare.toml", &text);
+    let (one, two) = (tmp.path().join("one"), tmp.path().join("two"));
+    let said = coprosim().arg("calibrate").arg(&file).args(["-j", "1", "-o"]).arg(&one).assert().success();
+    let said = String::from_utf8_lossy(&said.get_output().stdout).into_owned();
+    assert!(said.contains("model flat") && said.contains("model newcomers"), "{said}");
+    coprosim().arg("calibrate").arg(&file).args(["-j", "2", "-q", "--no-charts", "-o"]).arg(&two).assert().success();
+    for f in DATA.iter().chain(&["models.csv"]) {
+        assert_eq!(std::fs::read(one.join(f)).unwrap(), std::fs::read(two.join(f)).unwrap(), "{f}");
+    }
+    // Each generation's probabilities sum to one.
+    let table = std::fs::read_to_string(one.join("models.csv")).unwrap();
+    assert!(table.starts_with("generation,model,probability,mc_error,particles\n"), "{table}");
+    let rows: Vec<Vec<&str>> = table.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 3 * 2);
+    for g in rows.chunks(2) {
+        let total: f64 = g.iter().map(|r| r[2].parse::<f64>().unwrap()).sum();
+        let particles: u32 = g.iter().map(|r| r[4].parse::<u32>().unwrap()).sum();
+        assert!((total - 1.0).abs() < 1e-5 && particles == 40, "{table}");
+    }
+    let posterior = std::fs::read_to_string(one.join("posterior.csv")).unwrap();
+    assert!(posterior.lines().next().unwrap().ends_with(",model"), "{posterior}");
+    let report = std::fs::read_to_string(one.join("report.html")).unwrap();
+    assert!(report.contains("<h2>Which model?</h2>") && report.contains("<td>newcomers</td>"), "no model table");
+    // Its particles belong to different scenarios: no posterior run, no coverage check.
+    let mut scenario = TINY_TOWN.replace("[scenario.", "[").replace("[[scenario.", "[[").replace("[scenario]\n", "");
+    scenario = scenario.replace("replications = 1", "replications = 2");
+    let scenario = write(tmp.path(), "town.toml", &scenario);
+    let refused = coprosim()
+        .arg("run")
+        .arg(&scenario)
+        .arg("--posterior")
+        .arg(&one)
+        .arg("-o")
+        .arg(tmp.path().join("r"))
+        .assert()
+        .code(2);
+    assert!(String::from_utf8_lossy(&refused.get_output().stderr).contains("compares models"));
+    coprosim()
+        .arg("calibrate")
+        .arg(&file)
+        .args(["--check-coverage", "4", "-o"])
+        .arg(tmp.path().join("c"))
+        .assert()
+        .code(2);
+    // Models are checked like everything else: a name twice, a setting that is estimated, one
+    // model alone.
+    let bad = targets_text("particles = 40")
+        + "\n[[models]]\nname = \"a\"\nset = { \"behaviour.base_exit\" = 0.2 }\n\n[[models]]\nname = \"a\"\n";
+    let bad = write(tmp.path(), "bad.toml", &bad);
+    let out = coprosim().arg("check").arg(&bad).assert().code(2);
+    let said = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(said.contains("models[0].set") && said.contains("which is estimated"), "{said}");
+    assert!(said.contains("models[1].name") && said.contains("again"), "{said}");
+    let alone = write(tmp.path(), "alone.toml", &(targets_text("particles = 40") + "\n[[models]]\nname = \"a\"\n"));
+    let out = coprosim().arg("check").arg(&alone).assert().code(2);
+    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("at least two"));
 }
 
 fn spawn(args: &[&std::ffi::OsStr]) -> Child {

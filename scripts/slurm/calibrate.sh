@@ -15,18 +15,11 @@
 set -euo pipefail
 usage() { sed -n '2,14p' "$0" >&2; exit 2; }
 [ $# -ge 3 ] || usage
-if ! command -v sbatch > /dev/null 2>&1; then
-  echo "error: Slurm is not installed here (no \`sbatch\` on the PATH); run this on a Slurm login node," >&2
-  echo "or calibrate on this machine with: coprosim calibrate $1 --out $2/calibration" >&2
-  exit 2
-fi
-probe=(sinfo -h)
-if command -v timeout > /dev/null 2>&1; then probe=(timeout 10 sinfo -h); fi
-if ! "${probe[@]}" > /dev/null 2>&1; then
-  echo "error: Slurm is installed here but its controller does not answer (\`sinfo\` fails); is slurmctld running?" >&2
-  echo "meanwhile the calibration runs on this machine with: coprosim calibrate $1 --out $2/calibration" >&2
-  exit 2
-fi
+# Without external commands: with no Slurm, the PATH may hold nothing else either.
+case $0 in */*) scripts=${0%/*} ;; *) scripts=. ;; esac
+# shellcheck source=require_slurm.sh
+. "$scripts/require_slurm.sh"
+require_slurm "calibrate on this machine with: coprosim calibrate $1 --out $2/calibration"
 if ! [[ "$3" =~ ^[1-9][0-9]*$ ]]; then
   echo "error: found TASKS = \"$3\", expected a whole number of array tasks of at least 1" >&2
   exit 2

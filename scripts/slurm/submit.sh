@@ -11,21 +11,12 @@ if [ $# -lt 3 ]; then
   sed -n '2,9p' "$0" >&2
   exit 2
 fi
-if ! command -v sbatch >/dev/null 2>&1; then
-  echo "error: Slurm is not installed here (no \`sbatch\` on the PATH); run this on a Slurm login node," >&2
-  echo "or run the sweep on this machine with: coprosim sweep $1 --out $2" >&2
-  echo "(or split it yourself: coprosim sweep $1 --shard K/$3, then coprosim merge)" >&2
-  exit 2
-fi
-# Installed but not running (a login node without a controller, a laptop with the client
-# package): say so rather than pass on sbatch's bare "Unable to contact slurm controller".
-probe=(sinfo -h)
-if command -v timeout > /dev/null 2>&1; then probe=(timeout 10 sinfo -h); fi
-if ! "${probe[@]}" > /dev/null 2>&1; then
-  echo "error: Slurm is installed here but its controller does not answer (\`sinfo\` fails); is slurmctld running?" >&2
-  echo "meanwhile the sweep runs on this machine with: coprosim sweep $1 --out $2" >&2
-  exit 2
-fi
+# Without external commands: with no Slurm, the PATH may hold nothing else either.
+case $0 in */*) scripts=${0%/*} ;; *) scripts=. ;; esac
+# shellcheck source=require_slurm.sh
+. "$scripts/require_slurm.sh"
+require_slurm "run the sweep on this machine with: coprosim sweep $1 --out $2" \
+  "(or split it yourself: coprosim sweep $1 --shard K/$3, then coprosim merge)"
 if ! [[ "$3" =~ ^[1-9][0-9]*$ ]]; then
   echo "error: found N = \"$3\", expected a whole number of shards of at least 1" >&2
   exit 2

@@ -210,6 +210,10 @@ pub fn calibrate(
             unfinished.len()
         );
     }
+    let names = targets.model_names();
+    for (name, (p, err)) in names.iter().zip(abc::model_probabilities(last, names.len())) {
+        println!("  model {name:<38} posterior probability {p:.3} (Monte Carlo error {err:.3})");
+    }
     for (d, key) in targets.keys().iter().enumerate() {
         let m = calibrate::posterior_marginal(last, d);
         println!("  {key:<44} median {:>10.4}  (90% credible interval {:.4} to {:.4})", m.median, m.q05, m.q95);
@@ -326,6 +330,12 @@ fn coverage(
     use coprosim::output::coverage::{CoverageInfo, CoverageManifest, write_coverage};
     if trials == 0 {
         return Err(Failure::Input("--check-coverage: found 0, expected a number of trials of at least 1".into()));
+    }
+    if targets.models() > 1 {
+        return Err(Failure::Input(format!(
+            "--check-coverage: {} compares models; check each model's fit on its own (a targets file without [[models]])",
+            path.display()
+        )));
     }
     let _writer = writer_lock(dir)?;
     let staging = Staging::new(dir, Kind::Coverage, force).map_err(output_failure)?;

@@ -9,30 +9,12 @@
 //! of them match and the checksum holds, so a generation never mixes attempts computed from
 //! two different pasts; anything else is treated as not there (and recomputed by a rerun).
 
-use super::calibration::{CalibrationInfo, SavedParticle, log_of};
-use super::{OutputError, io, sha256_hex, write_atomic};
+use super::calibration::CalibrationInfo;
+pub use super::calibration::{Attempts, basis, decode, encode};
+use super::{OutputError, io, write_atomic};
 use crate::inference::abc::{Generation, Particle};
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-
-/// The attempts of one block.
-pub type Attempts = Vec<Option<Particle>>;
-
-#[derive(Serialize, Deserialize)]
-struct Block<S> {
-    calibration: S,
-    version: S,
-    generation: usize,
-    basis: S,
-    first: u64,
-    attempts: Vec<Option<SavedParticle>>,
-}
-
-/// The SHA-256 of the log lines of `generations`: what the next generation proposes from.
-pub fn basis(info: &CalibrationInfo, generations: &[Generation]) -> String {
-    sha256_hex(log_of(info, generations).as_bytes())
-}
 
 /// The folder of `info`'s blocks of generation `g` inside `blocks`.
 fn folder(blocks: &Path, info: &CalibrationInfo, g: usize) -> PathBuf {
@@ -46,21 +28,6 @@ fn file_name(first: u64, count: usize) -> String {
 /// Where the block of attempts `first..first + count` of generation `g` is kept.
 pub fn path(blocks: &Path, info: &CalibrationInfo, g: usize, first: u64, count: usize) -> PathBuf {
     folder(blocks, info, g).join(file_name(first, count))
-}
-
-/// A block of attempts of the generation after `before`, as its file holds it: one line.
-pub fn encode(info: &CalibrationInfo, before: &[Generation], first: u64, attempts: &[Option<Particle>]) -> String {
-    let basis = basis(info, before);
-    let block = Block {
-        calibration: info.identity.as_str(),
-        version: env!("CARGO_PKG_VERSION"),
-        generation: before.len(),
-        basis: basis.as_str(),
-        first,
-        attempts: attempts.iter().map(|a| a.as_ref().map(SavedParticle::from)).collect(),
-    };
-    let body = serde_json::to_string(&block).expect("a block serialises");
-    format!("{} {body}\n", sha256_hex(body.as_bytes()))
 }
 
 /// Save a block of attempts of the generation after `before`, atomically (a task killed while
@@ -84,21 +51,6 @@ pub fn read(path: &Path, info: &CalibrationInfo, before: &[Generation], first: u
     decode(&text, info, before.len(), &basis(info, before))
         .filter(|(f, a)| *f == first && a.len() == count)
         .map(|(_, a)| a)
-}
-
-/// A block's first attempt and its attempts, if `text` is a verified block of `info`'s
-/// generation `g` proposed from the generations whose [`basis`] is `basis`.
-pub fn decode(text: &str, info: &CalibrationInfo, g: usize, basis: &str) -> Option<(u64, Attempts)> {
-    let (sum, body) = text.strip_suffix('\n')?.split_once(' ')?;
-    if sha256_hex(body.as_bytes()) != sum {
-        return None;
-    }
-    let block: Block<String> = serde_json::from_str(body).ok()?;
-    let ours = block.calibration == info.identity
-        && block.version == env!("CARGO_PKG_VERSION")
-        && block.generation == g
-        && block.basis == basis;
-    ours.then(|| (block.first, block.attempts.into_iter().map(|a| a.map(SavedParticle::into_particle)).collect()))
 }
 
 /// Where a merge finds its blocks.

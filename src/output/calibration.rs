@@ -50,6 +50,9 @@ pub struct CalibrationInfo {
     pub replications: u32,
     /// Master seed.
     pub seed: u64,
+    /// The models compared, by name (empty: one model, the base).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub models: Vec<String>,
 }
 
 /// One observed statistic, as recorded.
@@ -107,6 +110,7 @@ impl CalibrationInfo {
             particles: t.file.abc.particles,
             replications: t.file.replications,
             seed: t.file.seed,
+            models: t.model_names(),
         }
     }
 }
@@ -126,6 +130,9 @@ struct SavedGeneration {
 
 #[derive(Serialize, Deserialize)]
 pub(crate) struct SavedParticle {
+    /// Written only in a model comparison, so that other logs keep their bytes.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    model: usize,
     theta: Vec<f64>,
     weight: f64,
     distance: Option<f64>,
@@ -136,10 +143,15 @@ fn finite(v: f64) -> Option<f64> {
     v.is_finite().then_some(v)
 }
 
+fn is_zero(m: &usize) -> bool {
+    *m == 0
+}
+
 impl SavedParticle {
     /// A particle as JSON holds it: the non-finite as null.
     pub(crate) fn from(p: &Particle) -> SavedParticle {
         SavedParticle {
+            model: p.model,
             theta: p.theta.clone(),
             weight: p.weight,
             distance: finite(p.distance),
@@ -150,6 +162,7 @@ impl SavedParticle {
     /// The particle back, exactly (JSON's floats round-trip).
     pub(crate) fn into_particle(self) -> Particle {
         Particle {
+            model: self.model,
             theta: self.theta,
             weight: self.weight,
             distance: self.distance.unwrap_or(f64::INFINITY),
@@ -225,6 +238,58 @@ pub fn log_of(info: &CalibrationInfo, generations: &[Generation]) -> String {
     generations.iter().enumerate().map(|(i, g)| line_for(info, i, g) + "\n").collect()
 }
 
+/// The attempts of one block.
+pub type Attempts = Vec<Option<Particle>>;
+
+/// A block of attempts (`attempt_blocks`): one line, the SHA-256 of a JSON text and that text,
+/// as the generations log writes a generation. The text names the calibration, the tool's
+/// version and the *basis*, the SHA-256 of the log lines of the generations the attempts were
+/// proposed from.
+#[derive(Serialize, Deserialize)]
+struct Block<S> {
+    calibration: S,
+    version: S,
+    generation: usize,
+    basis: S,
+    first: u64,
+    attempts: Vec<Option<SavedParticle>>,
+}
+
+/// The SHA-256 of the log lines of `generations`: what the next generation proposes from.
+pub fn basis(info: &CalibrationInfo, generations: &[Generation]) -> String {
+    sha256_hex(log_of(info, generations).as_bytes())
+}
+
+/// A block of attempts of the generation after `before`, as its file holds it: one line.
+pub fn encode(info: &CalibrationInfo, before: &[Generation], first: u64, attempts: &[Option<Particle>]) -> String {
+    let basis = basis(info, before);
+    let block = Block {
+        calibration: info.identity.as_str(),
+        version: env!("CARGO_PKG_VERSION"),
+        generation: before.len(),
+        basis: basis.as_str(),
+        first,
+        attempts: attempts.iter().map(|a| a.as_ref().map(SavedParticle::from)).collect(),
+    };
+    let body = serde_json::to_string(&block).expect("a block serialises");
+    format!("{} {body}\n", sha256_hex(body.as_bytes()))
+}
+
+/// A block's first attempt and its attempts, if `text` is a verified block of `info`'s
+/// generation `g` proposed from the generations whose [`basis`] is `basis`.
+pub fn decode(text: &str, info: &CalibrationInfo, g: usize, basis: &str) -> Option<(u64, Attempts)> {
+    let (sum, body) = text.strip_suffix('\n')?.split_once(' ')?;
+    if sha256_hex(body.as_bytes()) != sum {
+        return None;
+    }
+    let block: Block<String> = serde_json::from_str(body).ok()?;
+    let ours = block.calibration == info.identity
+        && block.version == env!("CARGO_PKG_VERSION")
+        && block.generation == g
+        && block.basis == basis;
+    ours.then(|| (block.first, block.attempts.into_iter().map(|a| a.map(SavedParticle::into_particle)).collect()))
+}
+
 /// Where a calibration computes: a resumable working folder inside `dir` (kept when
 /// interrupted, found again by a rerun of the same targets). When `dir` already holds this
 /// calibration's finished result, its generations seed the working folder, so a rerun
@@ -277,9 +342,9 @@ pub const UNFINISHED: &str = "unfinished_generation.jsonl";
 pub fn resume_point(info: &CalibrationInfo, saved: Vec<Generation>, unfinished: Option<&str>, cfg: &Config) -> Saved {
     let mut generations = saved;
     generations.truncate(abc::reusable(&generations, cfg));
-    let basis = super::attempt_blocks::basis(info, &generations);
+    let basis = basis(info, &generations);
     let unfinished = unfinished
-        .and_then(|text| super::attempt_blocks::decode(text, info, generations.len(), &basis))
+        .and_then(|text| decode(text, info, generations.len(), &basis))
         .filter(|(first, attempts)| *first == 0 && attempts.len().is_multiple_of(cfg.batch))
         .map(|(_, attempts)| attempts)
         .unwrap_or_default();
@@ -336,11 +401,35 @@ fn csv_bytes(header: &[String], rows: impl Iterator<Item = Vec<String>>) -> Vec<
 pub fn posterior_csv(info: &CalibrationInfo, gens: &[Generation]) -> Vec<u8> {
     let mut header: Vec<String> = ["generation", "particle", "weight", "distance"].map(String::from).to_vec();
     header.extend(info.parameters.iter().cloned());
+    // A model comparison names each particle's model last, so the columns before keep their
+    // places.
+    let compared = !info.models.is_empty();
+    if compared {
+        header.push("model".into());
+    }
     let rows = gens.iter().enumerate().flat_map(|(g, generation)| {
         generation.particles.iter().enumerate().map(move |(i, p)| {
             let mut row = vec![g.to_string(), i.to_string(), full(p.weight), full(p.distance)];
             row.extend(p.theta.iter().map(|&x| full(x)));
+            if compared {
+                row.push(info.models[p.model].clone());
+            }
             row
+        })
+    });
+    csv_bytes(&header, rows)
+}
+
+/// `models.csv` of a model comparison: each model's posterior probability in every
+/// generation, with its Monte Carlo standard error and its particles.
+pub fn models_csv(info: &CalibrationInfo, gens: &[Generation]) -> Vec<u8> {
+    let header: Vec<String> =
+        ["generation", "model", "probability", "mc_error", "particles"].map(String::from).to_vec();
+    let rows = gens.iter().enumerate().flat_map(|(g, generation)| {
+        let probabilities = abc::model_probabilities(generation, info.models.len());
+        info.models.iter().zip(probabilities).enumerate().map(move |(m, (name, (p, err)))| {
+            let n = generation.particles.iter().filter(|q| q.model == m).count();
+            vec![g.to_string(), name.clone(), num(p), num(err), n.to_string()]
         })
     });
     csv_bytes(&header, rows)
@@ -681,6 +770,9 @@ pub fn write_calibration(dir: &Path, f: &Finished, size: Option<ChartSize>) -> R
     put("predictive.csv".into(), &predictive_csv(f.info, f.predictive))?;
     let checked = diagnostics(f.info, &particles_of(f.generations));
     put("diagnostics.csv".into(), &diagnostics_csv(f.info, &checked))?;
+    if !f.info.models.is_empty() {
+        put("models.csv".into(), &models_csv(f.info, f.generations))?;
+    }
     if f.unfinished.is_empty() {
         // One an interrupted run kept in the working folder, now used: not part of the result.
         let stale = dir.join(UNFINISHED);
@@ -688,7 +780,7 @@ pub fn write_calibration(dir: &Path, f: &Finished, size: Option<ChartSize>) -> R
             std::fs::remove_file(&stale).map_err(io(&stale))?;
         }
     } else {
-        let text = super::attempt_blocks::encode(f.info, f.generations, 0, f.unfinished);
+        let text = encode(f.info, f.generations, 0, f.unfinished);
         put(UNFINISHED.into(), text.as_bytes())?;
     }
     if let Some(size) = size {
@@ -738,6 +830,8 @@ pub struct CalibrationData {
     pub generations: Vec<(f64, f64, f64, u64)>,
     /// Rows of `predictive.csv`: the statistics.
     pub predictive: Vec<Vec<f64>>,
+    /// In a model comparison, each row of `posterior.csv`'s model (index into `info.models`).
+    pub models: Vec<usize>,
 }
 
 fn unreadable(path: &Path, reason: impl std::fmt::Display) -> OutputError {
@@ -765,10 +859,17 @@ impl CalibrationData {
             serde_json::from_slice(&std::fs::read(&json).map_err(io(&json))?).map_err(|e| unreadable(&json, e))?;
         let k = info.parameters.len();
         let path = dir.join("posterior.csv");
-        let mut posterior = Vec::new();
+        let (mut posterior, mut models) = (Vec::new(), Vec::new());
         for row in read_rows(&path)? {
             let theta = (0..k).map(|d| cell(&path, &row, 4 + d)).collect::<Result<Vec<_>, _>>()?;
             posterior.push((cell(&path, &row, 0)? as usize, cell(&path, &row, 2)?, cell(&path, &row, 3)?, theta));
+            if !info.models.is_empty() {
+                let name = row.get(4 + k).map(String::as_str).unwrap_or_default();
+                let m = info.models.iter().position(|n| n == name).ok_or_else(|| {
+                    unreadable(&path, format!("found model \"{name}\", expected one of {}", info.models.join(", ")))
+                })?;
+                models.push(m);
+            }
         }
         let path = dir.join("generations.csv");
         let mut generations = Vec::new();
@@ -786,7 +887,7 @@ impl CalibrationData {
             predictive
                 .push((0..info.statistics.len()).map(|s| cell(&path, &row, 2 + s)).collect::<Result<Vec<_>, _>>()?);
         }
-        Ok(CalibrationData { info, posterior, generations, predictive })
+        Ok(CalibrationData { info, posterior, generations, predictive, models })
     }
 
     /// The last generation's particles: (weight, parameters).
@@ -800,6 +901,21 @@ impl CalibrationData {
     pub fn last(&self) -> Vec<(f64, &[f64])> {
         let g = self.posterior.iter().map(|p| p.0).max().unwrap_or(0);
         self.posterior.iter().filter(|p| p.0 == g).map(|p| (p.1, p.3.as_slice())).collect()
+    }
+
+    /// In a model comparison, each model's probability in the last generation and its Monte
+    /// Carlo standard error `sqrt(p (1 - p) / ESS)` (as `models.csv` gives them).
+    pub fn model_probabilities(&self) -> Vec<(f64, f64)> {
+        let g = self.posterior.iter().map(|p| p.0).max().unwrap_or(0);
+        let last: Vec<(f64, usize)> =
+            self.posterior.iter().zip(&self.models).filter(|(p, _)| p.0 == g).map(|(p, &m)| (p.1, m)).collect();
+        let ess = 1.0 / last.iter().map(|(w, _)| w * w).sum::<f64>();
+        (0..self.info.models.len())
+            .map(|m| {
+                let p = last.iter().filter(|(_, k)| *k == m).map(|(w, _)| w).sum::<f64>().clamp(0.0, 1.0);
+                (p, (p * (1.0 - p) / ess).sqrt())
+            })
+            .collect()
     }
 
     /// The marginal posteriors over their priors, and the posterior predictive of each
@@ -1176,6 +1292,21 @@ pub fn report_html(data: &CalibrationData, stopped_by: &str, charts: &[Rendered]
             verdict(d.like_prior(), "nearly the prior", "informed")
         ));
     }
+    let models = if info.models.is_empty() {
+        String::new()
+    } else {
+        let rows: String = info
+            .models
+            .iter()
+            .zip(data.model_probabilities())
+            .map(|(name, (p, err))| {
+                format!("<tr><td>{}</td><td class=n>{}</td><td class=n>{}</td></tr>\n", esc(name), fixed(p), fixed(err))
+            })
+            .collect();
+        format!(
+            "<h2>Which model?</h2>\n<table id=\"models\">\n<thead><tr><th>model</th><th>posterior probability</th><th>Monte Carlo error</th></tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n<p class=\"meta\">ABC-SMC model selection (Toni et al. 2009): the models are a priori equally likely, and a model's posterior probability is the weight of its particles in the last generation (<code>models.csv</code> gives every generation's). The Monte Carlo error is sqrt(p (1 − p) / ESS), the binomial error of a share of ESS independent draws. The posterior above pools the models' particles.</p>\n"
+        )
+    };
     let mut gens = String::new();
     let mut total = 0;
     for (g, row) in data.generations.iter().enumerate() {
@@ -1216,7 +1347,7 @@ pub fn report_html(data: &CalibrationData, stopped_by: &str, charts: &[Rendered]
 <tbody>
 {params}</tbody>
 </table>
-<h2>Fit: observed against posterior predictive</h2>
+{models}<h2>Fit: observed against posterior predictive</h2>
 <table id="fit">
 <thead><tr><th>statistic</th><th>observed ± sd</th><th>predictive median</th><th>predictive 5–95%</th><th title="the observation lies in the middle 95% of replicate observations (posterior predictive p-value, two-sided, at least 0.05)">reproduced</th><th>source</th></tr></thead>
 <tbody>
@@ -1296,6 +1427,12 @@ pub fn read_posterior(dir: &Path) -> Result<Posterior, OutputError> {
         return Err(incomplete("posterior.csv differs from the checksum its manifest recorded".into()));
     }
     let data = CalibrationData::read(dir)?;
+    if !data.info.models.is_empty() {
+        return Err(incomplete(format!(
+            "it compares models ({}): its particles belong to different scenarios; fit the model you want to use on its own and run from that posterior",
+            data.info.models.join(", ")
+        )));
+    }
     let last = data.last();
     Ok(Posterior {
         dir: dir.to_path_buf(),

@@ -231,6 +231,7 @@ fn written_names(kind: Kind) -> &'static [&'static str] {
             "summary.csv",
             "predictive.csv",
             "diagnostics.csv",
+            "models.csv",
             "unfinished_generation.jsonl",
             "report.html",
             CHARTS,

@@ -266,9 +266,14 @@ fn nothing_fitted(t: &Targets) -> PyErr {
 
 #[pymethods]
 impl PyCalibration {
-    /// Names of the tables: `posterior`, `generations`, `summary`, `predictive`.
+    /// Names of the tables: `posterior`, `generations`, `summary`, `predictive`, and `models` in a
+    /// model comparison.
     fn tables(&self) -> Vec<String> {
-        ["posterior", "generations", "summary", "predictive"].map(String::from).to_vec()
+        let mut names = ["posterior", "generations", "summary", "predictive"].map(String::from).to_vec();
+        if !self.info.models.is_empty() {
+            names.push("models".into());
+        }
+        names
     }
 
     /// The bytes of `<name>.csv`, exactly as `coprosim calibrate` writes it.
@@ -279,6 +284,7 @@ impl PyCalibration {
             "generations" => generations_csv(&self.generations),
             "summary" => summary_csv(&self.info, last, &self.predictive),
             "predictive" => predictive_csv(&self.info, &self.predictive),
+            "models" if !self.info.models.is_empty() => cal::models_csv(&self.info, &self.generations),
             _ => {
                 return Err(PyKeyError::new_err(format!(
                     "{name}: no such table; there are {}",

@@ -253,3 +253,21 @@ def test_a_calibration_on_a_dask_cluster_is_the_same_bytes(tmp_path, run_cli, mo
             fit = coprosim.calibrate("tiny.toml", threads=2, executor=client, tasks=2, attempts_per_task=64)
     fit.write("dask")
     compare_dirs(tmp_path / "cli", tmp_path / "dask")
+
+
+def test_a_model_comparison_gives_each_models_probability_as_the_command_line(tmp_path, run_cli, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    models = '\n[[models]]\nname = "flat"\n\n[[models]]\nname = "newcomers"\n'
+    models += 'set = { "behaviour.newcomer_exit_multiplier" = 5.0 }\n'
+    (tmp_path / "compare.toml").write_text(TINY_TARGETS + models)
+    done = run_cli("calibrate", "compare.toml", "-j", 2, "-o", "cli")
+    assert done.returncode == 0, done.stderr
+    fit = coprosim.calibrate("compare.toml", threads=2)
+    fit.write("py")
+    assert "models.csv" in compare_dirs(tmp_path / "cli", tmp_path / "py")
+    table = fit.models
+    assert list(table["model"].unique()) == ["flat", "newcomers"]
+    last = table[table["generation"] == table["generation"].max()]
+    assert abs(last["probability"].sum() - 1) < 1e-5
+    (tmp_path / "one.toml").write_text(TINY_TARGETS)
+    assert coprosim.calibrate("one.toml").models is None

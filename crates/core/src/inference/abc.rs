@@ -41,7 +41,15 @@ pub struct Config {
     pub batch: usize,
     /// Master seed.
     pub seed: u64,
+    /// Models compared (model selection, Toni et al. 2009): each particle belongs to one, and
+    /// the weights of a generation's particles of each model are its posterior probability.
+    /// 1 is plain ABC-SMC.
+    pub models: usize,
 }
+
+/// The probability that a proposal keeps its particle's model (pyABC's default); otherwise
+/// it moves to one of the others, uniformly.
+pub const MODEL_STAY: f64 = 0.7;
 
 impl Default for Config {
     fn default() -> Self {
@@ -54,6 +62,7 @@ impl Default for Config {
             quantile: 0.5,
             batch: 256,
             seed: 1,
+            models: 1,
         }
     }
 }
@@ -61,6 +70,8 @@ impl Default for Config {
 /// One accepted particle.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Particle {
+    /// The model (scenario variant) it belongs to: 0 when there is one.
+    pub model: usize,
     /// Parameter values, in the order of the priors.
     pub theta: Vec<f64>,
     /// Normalised importance weight.
@@ -225,12 +236,13 @@ pub fn stopping(generations: &[Generation], cfg: &Config) -> Option<Stop> {
     }
 }
 
-/// Run ABC-SMC from scratch. `simulate(θ, rng)` returns the statistics for parameters `θ`,
-/// or None when `θ` makes no valid model (treated as outside the prior's support); it must
-/// draw only from `rng`. Returns every generation and why it stopped.
+/// Run ABC-SMC from scratch. `simulate(m, θ, rng)` returns the statistics of model `m` (0
+/// when there is one) for parameters `θ`, or None when they make no valid model (treated as
+/// outside the prior's support); it must draw only from `rng`. Returns every generation and
+/// why it stopped.
 pub fn run<F>(priors: &[Prior], observed: &[f64], scale: &[f64], cfg: &Config, simulate: F) -> (Vec<Generation>, Stop)
 where
-    F: Fn(&[f64], &mut ChaCha8Rng) -> Option<Vec<f64>> + Sync,
+    F: Fn(usize, &[f64], &mut ChaCha8Rng) -> Option<Vec<f64>> + Sync,
 {
     resume(priors, observed, scale, cfg, Vec::new(), simulate, &|| false, &mut |_| {})
 }
@@ -252,7 +264,7 @@ pub fn resume<F>(
     report: &mut dyn FnMut(Event),
 ) -> (Vec<Generation>, Stop)
 where
-    F: Fn(&[f64], &mut ChaCha8Rng) -> Option<Vec<f64>> + Sync,
+    F: Fn(usize, &[f64], &mut ChaCha8Rng) -> Option<Vec<f64>> + Sync,
 {
     assert_eq!(observed.len(), scale.len(), "one scale per statistic");
     let mut simulated = |plan: &Plan, first: u64, count: usize| {
@@ -338,11 +350,23 @@ pub struct Plan<'a> {
     last: Option<&'a Generation>,
     generation: usize,
     tolerance: f64,
-    /// Kernel sd per parameter: the square root of twice the last generation's weighted variance.
-    sigma: Vec<f64>,
-    /// The last generation's cumulative weights.
-    cumulative: Vec<f64>,
+    /// Per model, the last generation's particles of that model and the kernel around them.
+    kernels: Vec<Kernel>,
+    /// The last generation's cumulative model probabilities (model selection only).
+    model_cumulative: Vec<f64>,
     seed: u64,
+}
+
+/// The perturbation kernel of one model's particles in the last generation.
+struct Kernel {
+    /// Indices of the model's particles.
+    members: Vec<usize>,
+    /// Their cumulative weights.
+    cumulative: Vec<f64>,
+    /// Kernel sd per parameter: the square root of twice their weighted variance.
+    sigma: Vec<f64>,
+    /// Their total weight: the model's probability in the last generation.
+    mass: f64,
 }
 
 impl<'a> Plan<'a> {
@@ -353,37 +377,56 @@ impl<'a> Plan<'a> {
         let tolerance = last.map_or(f64::INFINITY, |l| {
             quantile(&l.particles.iter().map(|p| p.distance).collect::<Vec<_>>(), cfg.quantile)
         });
-        let sigma: Vec<f64> = match last {
-            None => vec![0.0; dims],
-            Some(l) => (0..dims)
-                .map(|d| {
-                    let mean: f64 = l.particles.iter().map(|p| p.weight * p.theta[d]).sum();
-                    let var: f64 =
-                        l.particles.iter().map(|p| p.weight * (p.theta[d] - mean) * (p.theta[d] - mean)).sum();
-                    (2.0 * var).sqrt()
-                })
-                .collect(),
-        };
-        let cumulative: Vec<f64> = last
-            .map(|l| {
+        let models = cfg.models.max(1);
+        let kernels: Vec<Kernel> = (0..models)
+            .map(|m| {
+                let Some(l) = last else {
+                    return Kernel { members: Vec::new(), cumulative: Vec::new(), sigma: vec![0.0; dims], mass: 0.0 };
+                };
+                let members: Vec<usize> = (0..l.particles.len()).filter(|&i| l.particles[i].model == m).collect();
                 let mut acc = 0.0;
-                l.particles
+                let cumulative: Vec<f64> = members
                     .iter()
-                    .map(|p| {
-                        acc += p.weight;
+                    .map(|&i| {
+                        acc += l.particles[i].weight;
                         acc
                     })
-                    .collect()
+                    .collect();
+                let mass = acc;
+                // With one model its weights already sum to one: dividing by exactly 1.0 keeps
+                // plain ABC-SMC's numbers bit for bit.
+                let norm = if models == 1 { 1.0 } else { mass };
+                let sigma = (0..dims)
+                    .map(|d| {
+                        let of = |i: &usize| &l.particles[*i];
+                        let mean: f64 = members.iter().map(|i| of(i).weight * of(i).theta[d]).sum::<f64>() / norm;
+                        let var: f64 = members
+                            .iter()
+                            .map(|i| of(i).weight * (of(i).theta[d] - mean) * (of(i).theta[d] - mean))
+                            .sum::<f64>()
+                            / norm;
+                        (2.0 * var).sqrt()
+                    })
+                    .collect();
+                Kernel { members, cumulative, sigma, mass }
             })
-            .unwrap_or_default();
+            .collect();
+        let mut acc = 0.0;
+        let model_cumulative = kernels
+            .iter()
+            .map(|k| {
+                acc += k.mass;
+                acc
+            })
+            .collect();
         Plan {
             priors,
             before: generations,
             last,
             generation: generations.len(),
             tolerance,
-            sigma,
-            cumulative,
+            kernels,
+            model_cumulative,
             seed: cfg.seed,
         }
     }
@@ -398,24 +441,50 @@ impl<'a> Plan<'a> {
         self.before
     }
 
-    /// A proposal: a draw from the prior (generation 0), or a particle of the last generation
-    /// picked by weight and perturbed; None when it falls outside the prior's support.
-    fn propose(&self, rng: &mut ChaCha8Rng) -> Option<Vec<f64>> {
+    /// A proposal: a model and parameters drawn from the priors (generation 0), or a model
+    /// drawn by the last generation's model probabilities and perturbed ([`MODEL_STAY`]), and a
+    /// particle of that model picked by weight and perturbed; None when it falls outside the
+    /// prior's support, or on a model no particle of the last generation holds (a dead model
+    /// stays dead, as in Toni et al. 2009). With one model no model is drawn, so plain
+    /// ABC-SMC's streams are unchanged.
+    fn propose(&self, rng: &mut ChaCha8Rng) -> Option<(usize, Vec<f64>)> {
+        let models = self.kernels.len();
         match self.last {
-            None => Some(self.priors.iter().map(|p| p.sample(rng)).collect()),
+            None => {
+                let m = if models > 1 { rng.random_range(0..models) } else { 0 };
+                Some((m, self.priors.iter().map(|p| p.sample(rng)).collect()))
+            }
             Some(l) => {
-                let u = rng.random::<f64>() * self.cumulative.last().copied().unwrap_or(1.0);
-                let j = self.cumulative.partition_point(|&c| c <= u).min(l.particles.len() - 1);
+                let m = if models > 1 {
+                    let total = self.model_cumulative.last().copied().unwrap_or(1.0);
+                    let u = rng.random::<f64>() * total;
+                    let from = self.model_cumulative.partition_point(|&c| c <= u).min(models - 1);
+                    let m = if rng.random::<f64>() < MODEL_STAY {
+                        from
+                    } else {
+                        let k = rng.random_range(0..models - 1);
+                        if k >= from { k + 1 } else { k }
+                    };
+                    if self.kernels[m].members.is_empty() {
+                        return None;
+                    }
+                    m
+                } else {
+                    0
+                };
+                let kernel = &self.kernels[m];
+                let u = rng.random::<f64>() * kernel.cumulative.last().copied().unwrap_or(1.0);
+                let j = kernel.members[kernel.cumulative.partition_point(|&c| c <= u).min(kernel.members.len() - 1)];
                 let theta: Vec<f64> = l.particles[j]
                     .theta
                     .iter()
-                    .zip(&self.sigma)
+                    .zip(&kernel.sigma)
                     .map(|(&x, &s)| {
                         let z: f64 = StandardNormal.sample(rng);
                         x + s * z
                     })
                     .collect();
-                theta.iter().zip(self.priors).all(|(&x, p)| p.density(x) > 0.0).then_some(theta)
+                theta.iter().zip(self.priors).all(|(&x, p)| p.density(x) > 0.0).then_some((m, theta))
             }
         }
     }
@@ -425,13 +494,13 @@ impl<'a> Plan<'a> {
     /// support or makes no valid model (it does not count as a simulation).
     pub fn attempt<F>(&self, k: u64, observed: &[f64], scale: &[f64], simulate: &F) -> Option<Particle>
     where
-        F: Fn(&[f64], &mut ChaCha8Rng) -> Option<Vec<f64>> + Sync,
+        F: Fn(usize, &[f64], &mut ChaCha8Rng) -> Option<Vec<f64>> + Sync,
     {
         let mut rng = attempt_rng(self.seed, self.generation, k);
-        let theta = self.propose(&mut rng)?;
-        let statistics = simulate(&theta, &mut rng)?;
+        let (model, theta) = self.propose(&mut rng)?;
+        let statistics = simulate(model, &theta, &mut rng)?;
         let distance = distance(&statistics, observed, scale);
-        Some(Particle { theta, weight: 1.0, distance, statistics })
+        Some(Particle { model, theta, weight: 1.0, distance, statistics })
     }
 
     /// Attempts `first..first + count` on the threads of the enclosing pool, in attempt order
@@ -447,7 +516,7 @@ impl<'a> Plan<'a> {
         stop: &(dyn Fn() -> bool + Sync),
     ) -> Vec<Option<Particle>>
     where
-        F: Fn(&[f64], &mut ChaCha8Rng) -> Option<Vec<f64>> + Sync,
+        F: Fn(usize, &[f64], &mut ChaCha8Rng) -> Option<Vec<f64>> + Sync,
     {
         crate::par::map(
             0..count,
@@ -459,18 +528,21 @@ impl<'a> Plan<'a> {
     /// mixture of perturbation kernels), normalised, and the generation's summaries.
     fn weigh(&self, gathering: Gathering) -> Generation {
         let Gathering { mut accepted, simulations, attempt: attempts, last_batch, .. } = gathering;
+        let models = self.kernels.len();
         if let Some(l) = self.last {
             for p in accepted.iter_mut() {
                 let prior: f64 = p.theta.iter().zip(self.priors).map(|(&x, pr)| pr.density(x)).product();
-                let mixture: f64 = l
-                    .particles
+                let kernel = &self.kernels[p.model];
+                let mixture: f64 = kernel
+                    .members
                     .iter()
-                    .map(|q| {
+                    .map(|&j| {
+                        let q = &l.particles[j];
                         q.weight
                             * p.theta
                                 .iter()
                                 .zip(&q.theta)
-                                .zip(&self.sigma)
+                                .zip(&kernel.sigma)
                                 .map(|((&x, &m), &s)| {
                                     if s > 0.0 {
                                         let z = (x - m) / s;
@@ -482,7 +554,18 @@ impl<'a> Plan<'a> {
                                 .product::<f64>()
                     })
                     .sum();
-                p.weight = if mixture > 0.0 { prior / mixture } else { 0.0 };
+                // Model selection: the proposal's density of this particle's model, and its
+                // parameters' mixture within the model (weights normalised within it).
+                let proposal = if models > 1 {
+                    let to = |from: usize| {
+                        if from == p.model { MODEL_STAY } else { (1.0 - MODEL_STAY) / (models - 1) as f64 }
+                    };
+                    let model: f64 = self.kernels.iter().enumerate().map(|(m, k)| k.mass * to(m)).sum();
+                    model * mixture / kernel.mass
+                } else {
+                    mixture
+                };
+                p.weight = if proposal > 0.0 { prior / proposal } else { 0.0 };
             }
         }
         let total: f64 = accepted.iter().map(|p| p.weight).sum();
@@ -501,6 +584,19 @@ impl<'a> Plan<'a> {
             last_batch,
         }
     }
+}
+
+/// Each model's posterior probability in a generation (the weights of its particles), and its
+/// Monte Carlo standard error, `sqrt(p (1 - p) / ESS)`: the binomial error of a share of ESS
+/// independent draws.
+pub fn model_probabilities(generation: &Generation, models: usize) -> Vec<(f64, f64)> {
+    (0..models)
+        .map(|m| {
+            let p: f64 = generation.particles.iter().filter(|q| q.model == m).map(|q| q.weight).sum();
+            let p = p.clamp(0.0, 1.0);
+            (p, (p * (1.0 - p) / generation.ess).sqrt())
+        })
+        .collect()
 }
 
 /// A generation's attempts accepted in attempt order, one batch at a time.
@@ -590,7 +686,7 @@ mod tests {
         let n = 20.0;
         let cfg = Config { particles: 1000, max_generations: 8, budget: 400_000, seed: 7, ..Config::default() };
         crate::par::with_threads(threads, || {
-            run(&[Prior::Normal { mean: 0.0, sd: 1.0 }], &[1.0], &[1.0 / f64::sqrt(n)], &cfg, |theta, rng| {
+            run(&[Prior::Normal { mean: 0.0, sd: 1.0 }], &[1.0], &[1.0 / f64::sqrt(n)], &cfg, |_, theta, rng| {
                 let z: f64 = StandardNormal.sample(rng);
                 Some(vec![theta[0] + z / f64::sqrt(n)])
             })
@@ -629,7 +725,7 @@ mod tests {
             &[1.0 / f64::sqrt(n)],
             &cfg,
             full[..3].to_vec(),
-            |theta, rng| {
+            |_, theta, rng| {
                 let z: f64 = StandardNormal.sample(rng);
                 Some(vec![theta[0] + z / f64::sqrt(n)])
             },
@@ -649,7 +745,7 @@ mod tests {
         let (full, stop) = toy(2);
         let cfg = Config { particles: 1000, max_generations: 8, budget: 400_000, seed: 7, ..Config::default() };
         let (priors, observed, scale) = ([Prior::Normal { mean: 0.0, sd: 1.0 }], [1.0], [1.0 / f64::sqrt(20.0)]);
-        let simulate = |theta: &[f64], rng: &mut ChaCha8Rng| {
+        let simulate = |_: usize, theta: &[f64], rng: &mut ChaCha8Rng| {
             let z: f64 = StandardNormal.sample(rng);
             Some(vec![theta[0] + z / f64::sqrt(20.0)])
         };
@@ -693,7 +789,7 @@ mod tests {
         simulated: &mut u64,
     ) -> Sampled {
         let (priors, observed, scale) = ([Prior::Normal { mean: 0.0, sd: 1.0 }], [1.0], [1.0 / f64::sqrt(20.0)]);
-        let simulate = |theta: &[f64], rng: &mut ChaCha8Rng| {
+        let simulate = |_: usize, theta: &[f64], rng: &mut ChaCha8Rng| {
             let z: f64 = StandardNormal.sample(rng);
             Some(vec![theta[0] + z / f64::sqrt(20.0)])
         };
@@ -746,6 +842,37 @@ mod tests {
         assert_eq!(resumed_fresh, all_fresh - before - kept.len() as u64, "kept attempts were simulated again");
     }
 
+    /// Model selection with a known answer. The statistic is the mean of n = 20 draws;
+    /// model 0 says they come from N(0, 1) (its parameter is ignored), model 1 from N(θ, 1)
+    /// with θ ~ N(0, 1). Then ȳ ~ N(0, 1/n) under model 0 and N(0, 1 + 1/n) under model 1,
+    /// and with ȳ = 0.5 observed and equal prior odds, P(model 0 | ȳ) = 0.298.
+    #[test]
+    fn model_probabilities_approach_a_known_posterior() {
+        let n = 20.0;
+        let cfg =
+            Config { particles: 2000, max_generations: 8, budget: 2_000_000, seed: 11, models: 2, ..Config::default() };
+        let (gens, _) =
+            run(&[Prior::Normal { mean: 0.0, sd: 1.0 }], &[0.5], &[1.0 / f64::sqrt(n)], &cfg, |m, theta, rng| {
+                let z: f64 = StandardNormal.sample(rng);
+                let mean = if m == 0 { 0.0 } else { theta[0] };
+                Some(vec![mean + z / f64::sqrt(n)])
+            });
+        let density = |var: f64| libm::exp(-0.25 / (2.0 * var)) / (2.0 * std::f64::consts::PI * var).sqrt();
+        let exact = density(1.0 / n) / (density(1.0 / n) + density(1.0 + 1.0 / n));
+        let last = gens.last().unwrap();
+        let probabilities = model_probabilities(last, 2);
+        let (p0, err) = probabilities[0];
+        eprintln!("P(model 0) = {p0:.3} ± {err:.3}; exact {exact:.3}; tolerance {}", last.tolerance);
+        assert!((exact - 0.298).abs() < 0.001);
+        assert!((p0 - exact).abs() < 0.05, "P(model 0) = {p0}, exact {exact}");
+        assert!((probabilities[0].0 + probabilities[1].0 - 1.0).abs() < 1e-9);
+        assert!(err > 0.0 && err < 0.05, "Monte Carlo error {err}");
+        // Both models' particles were proposed and kept throughout.
+        assert!(
+            gens.iter().all(|g| g.particles.iter().any(|p| p.model == 0) && g.particles.iter().any(|p| p.model == 1))
+        );
+    }
+
     #[test]
     fn a_stop_request_drops_the_generation_under_way() {
         let cfg = Config { particles: 50, max_generations: 5, batch: 16, ..Config::default() };
@@ -756,7 +883,7 @@ mod tests {
             &[0.1],
             &cfg,
             Vec::new(),
-            |theta, _| Some(vec![theta[0]]),
+            |_, theta, _| Some(vec![theta[0]]),
             &|| calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed) > 200,
             &mut |_| {},
         );
@@ -770,7 +897,7 @@ mod tests {
         // tolerance is met sometimes; a budget of 2,000 simulations must end it either way.
         let cfg = Config { particles: 100, budget: 2_000, batch: 64, ..Config::default() };
         let (gens, stop) =
-            run(&[Prior::Uniform { lo: 0.0, hi: 1.0 }], &[100.0], &[1.0], &cfg, |theta, _| Some(vec![theta[0]]));
+            run(&[Prior::Uniform { lo: 0.0, hi: 1.0 }], &[100.0], &[1.0], &cfg, |_, theta, _| Some(vec![theta[0]]));
         assert!(matches!(stop, Stop::Budget | Stop::Acceptance), "{stop:?}");
         let simulations: u64 = gens.iter().map(|g| g.simulations).sum();
         assert!(simulations <= 2_000 + 64, "{simulations}");

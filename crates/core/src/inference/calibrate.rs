@@ -52,7 +52,19 @@ pub fn simulate(
     rng: &mut ChaCha8Rng,
     which: &[usize],
 ) -> Option<Vec<f64>> {
-    let scenario = targets.scenario(theta).ok()?;
+    simulate_model(targets, cat, 0, theta, rng, which)
+}
+
+/// [`simulate`] for model `model` of a model comparison.
+pub fn simulate_model(
+    targets: &Targets,
+    cat: &Catalogue,
+    model: usize,
+    theta: &[f64],
+    rng: &mut ChaCha8Rng,
+    which: &[usize],
+) -> Option<Vec<f64>> {
+    let scenario = targets.scenario_of(model, theta).ok()?;
     let seed: u64 = rng.random();
     let mut records = Vec::with_capacity(targets.file.replications as usize);
     for r in 0..targets.file.replications {
@@ -78,6 +90,7 @@ pub fn config(targets: &Targets) -> Config {
         quantile: a.quantile,
         batch: 64,
         seed: targets.file.seed,
+        models: targets.models(),
     }
 }
 
@@ -165,8 +178,8 @@ impl<'a> Fit<'a> {
     }
 
     /// The fitted statistics for `theta`, each with its noisy-ABC observation error.
-    fn simulate_noisy(&self, theta: &[f64], rng: &mut ChaCha8Rng) -> Option<Vec<f64>> {
-        let mut x = simulate(self.targets, &self.cat, theta, rng, &self.fitted)?;
+    fn simulate_noisy(&self, model: usize, theta: &[f64], rng: &mut ChaCha8Rng) -> Option<Vec<f64>> {
+        let mut x = simulate_model(self.targets, &self.cat, model, theta, rng, &self.fitted)?;
         for (v, s) in x.iter_mut().zip(&self.scale) {
             let z: f64 = StandardNormal.sample(rng);
             *v += s * z;
@@ -188,7 +201,7 @@ impl<'a> Fit<'a> {
             count,
             &self.observed,
             &self.scale,
-            &|theta: &[f64], rng: &mut ChaCha8Rng| self.simulate_noisy(theta, rng),
+            &|model: usize, theta: &[f64], rng: &mut ChaCha8Rng| self.simulate_noisy(model, theta, rng),
             stop,
         )
     }
@@ -232,7 +245,8 @@ pub fn predictive(targets: &Targets, last: &Generation, stop: &(dyn Fn() -> bool
         let mut rng = ChaCha8Rng::seed_from_u64(targets.file.seed);
         rng.set_stream((1 << 62) | k as u64);
         let particle = pick(&weights, rng.random::<f64>());
-        let statistics = simulate(targets, &cat, &last.particles[particle].theta, &mut rng, &all)?;
+        let p = &last.particles[particle];
+        let statistics = simulate_model(targets, &cat, p.model, &p.theta, &mut rng, &all)?;
         Some(Predictive { particle, statistics })
     });
     if stop() {

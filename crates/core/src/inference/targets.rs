@@ -12,7 +12,7 @@ use super::prior::Prior;
 use crate::observe::{Catalogue, summary_keys};
 use crate::scenario::base::BaseReader;
 use crate::scenario::keys::{canonical_key, generic_key, slot, with_value};
-use crate::scenario::params::{Describe, Problem, choice, join, section};
+use crate::scenario::params::{Describe, Problem, Settings, choice, join, section};
 use crate::scenario::{Scenario, ScenarioError};
 
 choice! {
@@ -106,6 +106,16 @@ section! {
 }
 
 section! {
+    /// A model to compare (model selection): the base scenario with some settings fixed, e.g. a mechanism switched off. With two or more, the calibration also estimates each one's posterior probability.
+    pub struct ModelVariant {
+        /// Required. The model's name in the outputs.
+        name: String = String::new();
+        /// Settings this model fixes, by key path, e.g. `{ "behaviour.life_event_rate" = 0.0 }`; none for the base scenario itself. Not an estimated parameter.
+        set: Settings = Settings::default();
+    }
+}
+
+section! {
     /// The ABC-SMC sampler's settings.
     pub struct AbcSettings {
         /// Particles per generation.
@@ -146,6 +156,8 @@ section! {
         observed: Vec<Observation> = Vec::new();
         /// The parameters to estimate.
         parameters: Vec<Parameter> = Vec::new();
+        /// Two or more models to compare (model selection, Toni et al. 2009), each the base scenario with some settings fixed; they share the parameters and their priors, and are a priori equally likely. None: one model, the base.
+        models: Vec<ModelVariant> = Vec::new();
     }
 }
 
@@ -215,6 +227,8 @@ pub struct Targets {
     pub statistics: Vec<Statistic>,
     /// Priors in parameter order.
     pub priors: Vec<Prior>,
+    /// The models compared, each the base with its settings fixed (empty: one model, the base).
+    pub variants: Vec<Scenario>,
 }
 
 /// Why the parameter with generic key path `key` cannot be estimated, or None when it can: a
@@ -819,10 +833,11 @@ impl Targets {
                 }
             }
         }
+        let variants = models(&parsed, &base, &mut problems);
         if !problems.is_empty() {
             return Err(problems);
         }
-        Ok(Targets { file: parsed, base, base_origin, statistics, priors })
+        Ok(Targets { file: parsed, base, base_origin, statistics, priors, variants })
     }
 
     /// The documented definition of every targets-file key.
@@ -845,7 +860,22 @@ impl Targets {
 
     /// The base with the parameter values `theta` applied, or why they make no valid scenario.
     pub fn scenario(&self, theta: &[f64]) -> Result<Scenario, String> {
-        apply(&self.base, &self.keys(), theta)
+        self.scenario_of(0, theta)
+    }
+
+    /// Model `model`'s scenario with parameters `theta` (the base's when there is one model).
+    pub fn scenario_of(&self, model: usize, theta: &[f64]) -> Result<Scenario, String> {
+        apply(self.variants.get(model).unwrap_or(&self.base), &self.keys(), theta)
+    }
+
+    /// How many models are compared (1: none, the base alone).
+    pub fn models(&self) -> usize {
+        self.variants.len().max(1)
+    }
+
+    /// The names of the models compared (empty when there is one).
+    pub fn model_names(&self) -> Vec<String> {
+        self.file.models.iter().map(|m| m.name.clone()).collect()
     }
 
     /// The calibration's identity: SHA-256 of the method, the resolved file and the base
@@ -869,6 +899,57 @@ impl Targets {
         text.push_str(&self.base.to_toml());
         crate::text::sha256_hex(text.as_bytes())
     }
+}
+
+/// The models of a targets file, each the base with its settings fixed; their problems, at
+/// `models[i]`, added to `problems`.
+fn models(parsed: &TargetsFile, base: &Scenario, problems: &mut Vec<Problem>) -> Vec<Scenario> {
+    if parsed.models.len() == 1 {
+        problems.push(Problem::new(
+            "models",
+            "found one [[models]] entry, expected none (the base is the one model) or at least two to compare",
+        ));
+    }
+    let estimated: Vec<Option<String>> = parsed.parameters.iter().map(|p| canonical_key(base, &p.key).ok()).collect();
+    let mut variants = Vec::new();
+    for (i, m) in parsed.models.iter().enumerate() {
+        let at = format!("models[{i}]");
+        if m.name.trim().is_empty() {
+            problems.push(Problem::new(join(&at, "name"), "missing `name`, expected the model's name"));
+        } else if parsed.models[..i].iter().any(|o| o.name == m.name) {
+            problems.push(Problem::new(
+                join(&at, "name"),
+                format!("found \"{}\" again, expected each model's name once", m.name),
+            ));
+        }
+        let mut variant = base.clone();
+        for (key, &v) in &m.set.0 {
+            let key_at = join(&at, "set");
+            if let Err(e) = slot(base, key) {
+                problems.push(Problem::new(key_at, e));
+                continue;
+            }
+            let generic = generic_key(base, key).unwrap_or_default();
+            if let Some(why) = not_estimable(&generic) {
+                problems
+                    .push(Problem::new(key_at, format!("found `{key}`, expected a setting a model can fix: {why}")));
+                continue;
+            }
+            if canonical_key(base, key).ok().is_some_and(|k| estimated.contains(&Some(k))) {
+                problems.push(Problem::new(
+                    key_at,
+                    format!("found `{key}`, which is estimated, expected a setting the models do not share"),
+                ));
+                continue;
+            }
+            match with_value(&variant, key, v) {
+                Ok(s) => variant = s,
+                Err(e) => problems.push(Problem::new(key_at, e)),
+            }
+        }
+        variants.push(variant);
+    }
+    variants
 }
 
 /// `base` with each key set to its value, validated.

@@ -96,6 +96,10 @@ fn leaf(spec: &ParamSpec) -> Value {
             out.insert("type".into(), json!("object"));
             out.insert("additionalProperties".into(), json!({ "type": "number", "minimum": 0.0, "maximum": 1.0 }));
         }
+        "table of numbers by key path" => {
+            out.insert("type".into(), json!("object"));
+            out.insert("additionalProperties".into(), json!({ "type": "number" }));
+        }
         other => {
             if let Some(values) = other.strip_prefix("one of") {
                 let allowed: Vec<Value> =

@@ -160,6 +160,24 @@ impl Check for std::collections::BTreeMap<String, f64> {
     }
 }
 
+/// Settings by key path, each a number (a model's fixed settings in a targets file): any
+/// finite number, since the scenario the key belongs to checks its range.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Settings(pub std::collections::BTreeMap<String, f64>);
+impl Describe for Settings {
+    const TYPE_NAME: &'static str = "table of numbers by key path";
+}
+impl Check for Settings {
+    fn check(&self, path: &str, out: &mut Vec<Problem>) {
+        for (key, v) in &self.0 {
+            if !v.is_finite() {
+                out.push(Problem::new(join(path, key), format!("found {v}, expected a finite number")));
+            }
+        }
+    }
+}
+
 impl<T: Describe> Describe for Option<T> {
     const TYPE_NAME: &'static str = T::TYPE_NAME;
     const IS_SECTION: bool = T::IS_SECTION;

@@ -469,6 +469,13 @@ class Calibration(_Result):
         """``predictive.csv``: the posterior predictive simulations."""
         return self.table("predictive")
 
+    @property
+    def models(self) -> Optional["pandas.DataFrame"]:
+        """``models.csv`` of a model comparison (a targets file with ``[[models]]``): each
+        model's posterior probability in every generation, with its Monte Carlo error; None
+        when one model was fitted."""
+        return self.table("models") if "models" in self.tables else None
+
     stopped_by = property(lambda self: self._native.stopped_by, doc="Why it stopped, in words.")
     parameters = property(lambda self: self._native.parameters, doc="Key paths of the estimated parameters.")
     simulations = property(lambda self: self._native.simulations, doc="Simulations run in all generations.")
