@@ -51,8 +51,12 @@ pub fn calibrate(
     let _writer = writer_lock(&dir)?;
     let (staging, saved, unfinished) = cal::working_place(&dir, &info, force).map_err(output_failure)?;
     let work = staging.dir().to_path_buf();
+    let saved_len = saved.len();
     let resume = cal::resume_point(&info, saved, unfinished.as_deref(), &calibrate::config(&targets));
-    cal::write_log(&work, &info, &resume.generations).map_err(output_failure)?;
+    if resume.generations.len() < saved_len {
+        // Tighter stopping rules: the log goes on from the generations this run keeps.
+        cal::write_log(&work, &info, &resume.generations).map_err(output_failure)?;
+    }
     let done = resume.generations.len();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(pool_threads)
@@ -355,7 +359,7 @@ fn coverage(
     let mut without = std::collections::BTreeMap::new();
     for k in 0..trials {
         match pool.install(|| sbc::trial(targets, k, &engine::stop_requested)) {
-            Ok(trial) => done.push((k, trial)),
+            Ok(trial) => done.push(trial),
             Err(Failed::Interrupted) => {
                 return Err(Failure::Interrupted(format!(
                     "interrupted after {k} of {trials} trials; nothing was written"
@@ -391,9 +395,9 @@ fn coverage(
     for (k, why) in &without {
         eprintln!("warning: trial {k} has no data and is left out: {why}");
     }
-    let only: Vec<_> = done.iter().map(|(_, t)| t.clone()).collect();
-    for (d, key) in targets.keys().iter().enumerate() {
-        let s = sbc::summarise(&only, d);
+    let keys = targets.keys();
+    let summaries: Vec<sbc::Summary> = (0..keys.len()).map(|d| sbc::summarise(&done, d)).collect();
+    for (key, s) in keys.iter().zip(&summaries) {
         // A 90% interval that covers the truth less often than the Wilson interval allows, or
         // ranks that are not uniform, say the fit's uncertainty is not to be taken at its word.
         if s.coverage90_interval.1 < 0.9 {
@@ -419,8 +423,7 @@ fn coverage(
         start.elapsed().as_secs_f64(),
         without.len()
     );
-    for (d, key) in targets.keys().iter().enumerate() {
-        let s = sbc::summarise(&only, d);
+    for (key, s) in keys.iter().zip(&summaries) {
         println!(
             "  {key:<44} 90% intervals covered {}/{} (95% CI {:.2} to {:.2}), 50% intervals {}/{}; ranks χ² {:.1}, p = {:.2}",
             s.covered90,

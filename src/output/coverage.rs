@@ -69,12 +69,12 @@ fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Vec<u8
 }
 
 /// `ranks.csv`: a row per trial and parameter.
-pub fn ranks_csv(info: &CoverageInfo, trials: &[(u64, Trial)]) -> Vec<u8> {
-    let rows = trials.iter().flat_map(|(k, t)| {
+pub fn ranks_csv(info: &CoverageInfo, trials: &[Trial]) -> Vec<u8> {
+    let rows = trials.iter().flat_map(|t| {
         info.calibration.parameters.iter().enumerate().map(move |(d, key)| {
             let q = t.quantiles[d];
             vec![
-                k.to_string(),
+                t.index.to_string(),
                 key.clone(),
                 format!("{}", t.truth[d]),
                 t.ranks[d].to_string(),
@@ -112,10 +112,9 @@ pub fn ranks_csv(info: &CoverageInfo, trials: &[(u64, Trial)]) -> Vec<u8> {
 
 /// `coverage.csv`: per parameter, the coverage of the 50% and 90% intervals (with the 90%'s
 /// Wilson 95% interval) and the ranks' χ² test of uniformity.
-pub fn coverage_csv(info: &CoverageInfo, trials: &[(u64, Trial)]) -> Vec<u8> {
-    let only: Vec<Trial> = trials.iter().map(|(_, t)| t.clone()).collect();
+pub fn coverage_csv(info: &CoverageInfo, trials: &[Trial]) -> Vec<u8> {
     let rows = info.calibration.parameters.iter().enumerate().map(|(d, key)| {
-        let s = coverage::summarise(&only, d);
+        let s = coverage::summarise(trials, d);
         let share = |k: usize| if s.trials == 0 { String::new() } else { num(k as f64 / s.trials as f64) };
         vec![
             key.clone(),
@@ -236,7 +235,7 @@ fn binomial_range(n: usize, p: f64, tail: f64) -> (usize, usize) {
 pub fn write_coverage(
     dir: &Path,
     manifest: &mut CoverageManifest,
-    trials: &[(u64, Trial)],
+    trials: &[Trial],
     size: Option<ChartSize>,
 ) -> Result<Vec<PathBuf>, OutputError> {
     let mut written = Vec::new();

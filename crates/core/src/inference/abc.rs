@@ -316,7 +316,7 @@ pub fn resume_from(
             };
             let gathered = gathering.take(batch, plan.tolerance, cfg);
             report(Event::Batch {
-                generation: plan.generation,
+                generation: g,
                 simulations: gathering.simulations,
                 accepted: gathering.accepted.len(),
             });
@@ -346,9 +346,8 @@ pub fn resume_from(
 /// the perturbation kernel around them (the prior itself for generation 0).
 pub struct Plan<'a> {
     priors: &'a [Prior],
+    /// The complete generations: the last is what it proposes from.
     before: &'a [Generation],
-    last: Option<&'a Generation>,
-    generation: usize,
     tolerance: f64,
     /// Per model, the last generation's particles of that model and the kernel around them.
     kernels: Vec<Kernel>,
@@ -419,21 +418,12 @@ impl<'a> Plan<'a> {
                 acc
             })
             .collect();
-        Plan {
-            priors,
-            before: generations,
-            last,
-            generation: generations.len(),
-            tolerance,
-            kernels,
-            model_cumulative,
-            seed: cfg.seed,
-        }
+        Plan { priors, before: generations, tolerance, kernels, model_cumulative, seed: cfg.seed }
     }
 
     /// The generation this plan proposes for (0 is the prior's).
     pub fn generation(&self) -> usize {
-        self.generation
+        self.before.len()
     }
 
     /// The complete generations it proposes from.
@@ -449,7 +439,7 @@ impl<'a> Plan<'a> {
     /// ABC-SMC's streams are unchanged.
     fn propose(&self, rng: &mut ChaCha8Rng) -> Option<(usize, Vec<f64>)> {
         let models = self.kernels.len();
-        match self.last {
+        match self.before.last() {
             None => {
                 let m = if models > 1 { rng.random_range(0..models) } else { 0 };
                 Some((m, self.priors.iter().map(|p| p.sample(rng)).collect()))
@@ -496,7 +486,7 @@ impl<'a> Plan<'a> {
     where
         F: Fn(usize, &[f64], &mut ChaCha8Rng) -> Option<Vec<f64>> + Sync,
     {
-        let mut rng = attempt_rng(self.seed, self.generation, k);
+        let mut rng = attempt_rng(self.seed, self.generation(), k);
         let (model, theta) = self.propose(&mut rng)?;
         let statistics = simulate(model, &theta, &mut rng)?;
         let distance = distance(&statistics, observed, scale);
@@ -529,7 +519,7 @@ impl<'a> Plan<'a> {
     fn weigh(&self, gathering: Gathering) -> Generation {
         let Gathering { mut accepted, simulations, attempt: attempts, last_batch, .. } = gathering;
         let models = self.kernels.len();
-        if let Some(l) = self.last {
+        if let Some(l) = self.before.last() {
             for p in accepted.iter_mut() {
                 let prior: f64 = p.theta.iter().zip(self.priors).map(|(&x, pr)| pr.density(x)).product();
                 let kernel = &self.kernels[p.model];

@@ -32,6 +32,8 @@ pub const MAX_REDRAWS: u32 = 100;
 /// One trial.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Trial {
+    /// Its number: the stream it drew from.
+    pub index: u64,
     /// The truth, in the order of the priors.
     pub truth: Vec<f64>,
     /// Per parameter, how many of the [`DRAWS`] posterior draws lie below the truth.
@@ -115,6 +117,7 @@ pub fn trial(targets: &Targets, k: u64, stop: &(dyn Fn() -> bool + Sync)) -> Res
     };
     let (ranks, quantiles) = rank(last, &truth, &mut rng);
     Ok(Trial {
+        index: k,
         truth,
         ranks,
         quantiles,
